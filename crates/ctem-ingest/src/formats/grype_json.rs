@@ -1,0 +1,21 @@
+//! NOTE: placeholder until the parser lands; it detects nothing.
+
+use std::io::BufRead;
+
+use crate::{Detection, FormatInfo, ParseContext, ParseError, Parser, Sink};
+
+pub struct GrypeJson;
+
+impl Parser for GrypeJson {
+    fn info(&self) -> FormatInfo {
+        FormatInfo { id: "grype-json", name: "grype-json", tool: "grype-json", versions: "" }
+    }
+
+    fn detect(&self, _head: &[u8]) -> Detection {
+        Detection::No
+    }
+
+    fn parse(&self, context: &ParseContext<'_>, _reader: &mut dyn BufRead, _sink: &mut dyn Sink) -> Result<(), ParseError> {
+        Err(ParseError::new(context.path, "grype-json", None, "not implemented"))
+    }
+}

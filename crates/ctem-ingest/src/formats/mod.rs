@@ -1,0 +1,12 @@
+//! One parser per file. Each file opens with the same sections: what it
+//! reads, how fields map, what the fingerprint is made of, what it does not
+//! read yet, and where the format is specified.
+
+pub mod cyclonedx_json;
+pub mod gitleaks_json;
+pub mod grype_json;
+pub mod nessus_xml;
+pub mod nmap_xml;
+pub mod sarif;
+pub mod trivy_json;
+pub mod zap_json;

@@ -1,0 +1,59 @@
+use std::collections::BTreeSet;
+
+use ctem_model::{Asset, Finding, Relationship};
+
+/// The consumer of a parser's records.
+///
+/// Parsers call these methods as they read. A parser calls
+/// [`Sink::target`] for every scope target the report names (the image, the
+/// repository, each scanned host), even when it has no findings, because a
+/// clean rescan of a target is what marks that target's old findings fixed.
+pub trait Sink {
+    fn asset(&mut self, asset: Asset);
+    fn relationship(&mut self, relationship: Relationship);
+    fn finding(&mut self, finding: Finding);
+    /// Declares a scope target that the report covered.
+    fn target(&mut self, target: &str);
+}
+
+/// Everything one report held.
+#[derive(Debug, Default, Clone)]
+pub struct ParsedReport {
+    pub assets: Vec<Asset>,
+    pub relationships: Vec<Relationship>,
+    pub findings: Vec<Finding>,
+    /// Scope targets the report declared, sorted.
+    pub targets: BTreeSet<String>,
+}
+
+/// A sink that keeps every record in memory.
+#[derive(Debug, Default)]
+pub struct CollectingSink {
+    report: ParsedReport,
+}
+
+impl CollectingSink {
+    pub fn into_report(self) -> ParsedReport {
+        self.report
+    }
+}
+
+impl Sink for CollectingSink {
+    fn asset(&mut self, asset: Asset) {
+        self.report.assets.push(asset);
+    }
+
+    fn relationship(&mut self, relationship: Relationship) {
+        self.report.relationships.push(relationship);
+    }
+
+    fn finding(&mut self, finding: Finding) {
+        self.report.findings.push(finding);
+    }
+
+    fn target(&mut self, target: &str) {
+        if !self.report.targets.contains(target) {
+            self.report.targets.insert(target.to_string());
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The result of scoring a finding and its place in the finding lifecycle.
+//! The scoring itself lives in `ctem-risk`; these types let the store and
+//! the reports keep and show it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A priority band derived from the score: `P1` is fixed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Tier {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::P1, Tier::P2, Tier::P3, Tier::P4];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::P1 => "P1",
+            Tier::P2 => "P2",
+            Tier::P3 => "P3",
+            Tier::P4 => "P4",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Tier {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Tier::ALL
+            .into_iter()
+            .find(|tier| tier.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("invalid tier {s:?}: expected P1, P2, P3 or P4"))
+    }
+}
+
+/// One input that moved a finding's score, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    /// A stable name such as `kev`, `epss`, `cvss_exploitability`,
+    /// `internet_exposure`, `asset_criticality`, `cvss_impact`, `severity`.
+    pub name: String,
+    /// The input's value as people read it (`listed 2021-12-10`, `0.94`).
+    pub value: String,
+    /// What the input added to (or, where negative, took from) the score, in score points.
+    pub contribution: f64,
+    /// Where the value came from: a feed and its date, the report, the configuration.
+    pub source: String,
+}
+
+/// A finding's score from 0 to 100, its tier and the factors behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskAssessment {
+    pub score: f64,
+    pub tier: Tier,
+    pub likelihood: f64,
+    pub impact: f64,
+    pub factors: Vec<Factor>,
+}
+
+/// Where a finding stands after the latest run that covered its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleStatus {
+    /// First seen in that run.
+    New,
+    /// Seen in that run and in the run before.
+    Open,
+    /// Seen again after a run had marked it fixed.
+    Reopened,
+    /// A run covered its scope and no longer saw it.
+    Fixed,
+}
+
+impl LifecycleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleStatus::New => "new",
+            LifecycleStatus::Open => "open",
+            LifecycleStatus::Reopened => "reopened",
+            LifecycleStatus::Fixed => "fixed",
+        }
+    }
+
+    /// Whether the finding still needs fixing.
+    pub fn is_active(self) -> bool {
+        self != LifecycleStatus::Fixed
+    }
+}
+
+impl fmt::Display for LifecycleStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LifecycleStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "new" => Ok(LifecycleStatus::New),
+            "open" => Ok(LifecycleStatus::Open),
+            "reopened" => Ok(LifecycleStatus::Reopened),
+            "fixed" => Ok(LifecycleStatus::Fixed),
+            _ => Err(format!("invalid status {s:?}: expected new, open, reopened or fixed")),
+        }
+    }
+}
