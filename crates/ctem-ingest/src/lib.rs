@@ -42,16 +42,39 @@ use std::io::BufRead;
 pub struct ParseContext<'a> {
     /// The path of the file as the user named it, for error messages.
     pub path: &'a str,
+    /// The scope target to use where the report names none, and the
+    /// identifier of the scanned asset where the report names none (a SARIF
+    /// run without repository, a Gitleaks report). The engine sets it from
+    /// `--target`, the configuration, or [`default_target`].
+    pub default_target: &'a str,
 }
 
-/// Parses a whole report from a reader into memory.
+/// The scope target of a report that names none: the format id and the
+/// file name, such as `gitleaks-json:secrets.json`. Only the file name is
+/// used, never its folder, so the same report copied to a temporary folder
+/// keeps its target.
+pub fn default_target(format_id: &str, path: &str) -> String {
+    let file_name = std::path::Path::new(path)
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    format!("{format_id}:{file_name}")
+}
+
+/// Parses a whole report from a reader into memory, with the
+/// [`default_target`] of the file.
 pub fn parse_reader(
     parser: &dyn Parser,
     path: &str,
     reader: &mut dyn BufRead,
 ) -> Result<ParsedReport, ParseError> {
     let mut sink = CollectingSink::default();
-    parser.parse(&ParseContext { path }, reader, &mut sink)?;
+    let default_target = default_target(parser.info().id, path);
+    let context = ParseContext {
+        path,
+        default_target: &default_target,
+    };
+    parser.parse(&context, reader, &mut sink)?;
     Ok(sink.into_report())
 }
 
