@@ -5,15 +5,17 @@ use ctem_model::{Asset, Finding, Relationship};
 /// The consumer of a parser's records.
 ///
 /// Parsers call these methods as they read. A parser calls
-/// [`Sink::target`] for every scope target the report names (the image, the
-/// repository, each scanned host), even when it has no findings, because a
-/// clean rescan of a target is what marks that target's old findings fixed.
+/// [`Sink::target`] for every scope the report covers, as the tool name
+/// (the same lowercase name it puts in `Finding::tool`) and the target (the
+/// image, the repository, each scanned host), even when it has no findings,
+/// because a clean rescan of a scope is what marks that scope's old
+/// findings fixed.
 pub trait Sink {
     fn asset(&mut self, asset: Asset);
     fn relationship(&mut self, relationship: Relationship);
     fn finding(&mut self, finding: Finding);
-    /// Declares a scope target that the report covered.
-    fn target(&mut self, target: &str);
+    /// Declares a scope (tool and target) that the report covered.
+    fn target(&mut self, tool: &str, target: &str);
 }
 
 /// Everything one report held.
@@ -22,8 +24,8 @@ pub struct ParsedReport {
     pub assets: Vec<Asset>,
     pub relationships: Vec<Relationship>,
     pub findings: Vec<Finding>,
-    /// Scope targets the report declared, sorted.
-    pub targets: BTreeSet<String>,
+    /// Scopes the report declared, as (tool, target), sorted.
+    pub targets: BTreeSet<(String, String)>,
 }
 
 /// A sink that keeps every record in memory.
@@ -51,9 +53,7 @@ impl Sink for CollectingSink {
         self.report.findings.push(finding);
     }
 
-    fn target(&mut self, target: &str) {
-        if !self.report.targets.contains(target) {
-            self.report.targets.insert(target.to_string());
-        }
+    fn target(&mut self, tool: &str, target: &str) {
+        self.report.targets.insert((tool.to_ascii_lowercase(), target.to_string()));
     }
 }
