@@ -123,7 +123,9 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub severity: Severity,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always serialized, even when empty, because consumers of `ctem parse`
+    /// JSON rely on the field being present.
+    #[serde(default)]
     pub vulnerability_ids: Vec<VulnerabilityId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cwes: Vec<Cwe>,
