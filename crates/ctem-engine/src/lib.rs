@@ -1,1 +1,36 @@
-//! placeholder
+//! The assess pipeline of ctem.
+//!
+//! The engine ties the library crates together: it reads the
+//! [configuration](config), finds and parses report files (through
+//! `ctem-ingest`), resolves one [inventory](inventory) of assets, applies
+//! the configuration's criticality, exposure and owner rules, enriches and
+//! scores every finding (`ctem-intel`, `ctem-risk`) and records the run in
+//! the store (`ctem-store`) in one transaction. The [report] module renders
+//! the results.
+//!
+//! ```no_run
+//! use ctem_engine::{AssessRequest, NoProgress, assess, config::Config};
+//! use ctem_store::Store;
+//!
+//! let mut store = Store::open("ctem.db".as_ref()).unwrap();
+//! let request = AssessRequest {
+//!     paths: vec!["examples/acme".into()],
+//!     config: Config::load("examples/acme/ctem.toml".as_ref()).unwrap(),
+//!     config_path: Some("examples/acme/ctem.toml".into()),
+//!     intel_dir: None,
+//!     target: None,
+//!     observed_at: chrono::Utc::now(),
+//!     strict: false,
+//! };
+//! let outcome = assess(&request, &mut store, &NoProgress).unwrap();
+//! println!("{} new findings", outcome.summary.new);
+//! ```
+
+mod assess;
+pub mod config;
+mod files;
+pub mod inventory;
+pub mod json;
+pub mod report;
+
+pub use assess::{AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, Progress, assess};

@@ -1,1 +1,40 @@
-fn main() {}
+//! The `ctem` command line: argument parsing and rendering only; the work
+//! happens in `ctem-engine` and the crates below it.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit code of a run in which a file failed while the others were processed.
+pub const EXIT_FILE_FAILED: u8 = 1;
+/// Exit code of a usage, configuration or storage error: nothing was done.
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(cli.verbose);
+
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Logs to stderr at `warn` (or `debug` with `-v`), overridden by `CTEM_LOG`
+/// with the `tracing-subscriber` filter syntax.
+fn init_logging(verbose: bool) {
+    let default = if verbose { "debug" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CTEM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,382 @@
+//! The main job: ingest, resolve, enrich, score and persist one run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use ctem_ingest::{ParseError, ParsedReport, Parser, default_target, detect};
+use ctem_intel::Intel;
+use ctem_model::{Asset, AssetKey, Finding, Fingerprint};
+use ctem_store::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
+use globset::Glob;
+
+use crate::config::Config;
+use crate::files::{InputFile, collect_files, parse_file, read_head};
+use crate::inventory::Inventory;
+
+/// What to assess and how.
+#[derive(Debug, Clone)]
+pub struct AssessRequest {
+    /// Report files and folders (searched recursively).
+    pub paths: Vec<PathBuf>,
+    pub config: Config,
+    /// The configuration file, which is never ingested as a report, and
+    /// whose folder relative paths in it are resolved against.
+    pub config_path: Option<PathBuf>,
+    /// A folder of threat intelligence files (`--intel`).
+    pub intel_dir: Option<PathBuf>,
+    /// The scope target for reports that name none (`--target`).
+    pub target: Option<String>,
+    /// When the scans were observed (`--at`); defaults to now.
+    pub observed_at: DateTime<Utc>,
+    /// Write nothing if any file fails.
+    pub strict: bool,
+}
+
+/// Receives progress while files are parsed. Called from worker threads.
+pub trait Progress: Sync {
+    fn files_found(&self, count: usize);
+    fn file_done(&self, path: &Path);
+}
+
+/// A progress receiver that ignores everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn files_found(&self, _count: usize) {}
+    fn file_done(&self, _path: &Path) {}
+}
+
+/// What became of one input file.
+#[derive(Debug, Clone)]
+pub enum FileStatus {
+    Parsed { format: &'static str, findings: usize },
+    Failed(ParseError),
+    /// Found in a folder but in no format ctem reads.
+    Skipped { reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    pub path: PathBuf,
+    pub status: FileStatus,
+}
+
+/// The result of a run that was written to the store.
+#[derive(Debug)]
+pub struct AssessOutcome {
+    pub summary: RunSummary,
+    pub files: Vec<FileOutcome>,
+    /// This run's findings, highest score first.
+    pub ranked: Vec<ScoredFinding>,
+    /// The run's assets after the configuration was applied.
+    pub assets: BTreeMap<AssetKey, Asset>,
+    pub intel: Intel,
+}
+
+impl AssessOutcome {
+    /// Files that failed to parse.
+    pub fn failures(&self) -> impl Iterator<Item = &ParseError> {
+        self.files.iter().filter_map(|file| match &file.status {
+            FileStatus::Failed(error) => Some(error),
+            _ => None,
+        })
+    }
+}
+
+/// Why a run stopped before anything was written.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error("{0}")]
+    Input(String),
+    #[error("threat intelligence: {0}")]
+    Intel(String),
+    #[error("{count} file(s) failed and --strict is set, so nothing was written:\n{details}")]
+    Strict { count: usize, details: String },
+    #[error(transparent)]
+    Store(#[from] ctem_store::StoreError),
+}
+
+/// Runs one assessment and records it in the store in one transaction.
+pub fn assess(request: &AssessRequest, store: &mut Store, progress: &dyn Progress) -> Result<AssessOutcome, AssessError> {
+    let base = config_dir(request);
+    let intel = load_intel(request, &base)?;
+
+    let exclude = excluded_paths(request, &base);
+    let inputs = collect_files(&request.paths, &exclude).map_err(AssessError::Input)?;
+    if inputs.is_empty() {
+        return Err(AssessError::Input("no report files found under the given paths".into()));
+    }
+    progress.files_found(inputs.len());
+
+    let parsed = parse_all(&inputs, request, &base, progress);
+
+    let mut files = Vec::with_capacity(parsed.len());
+    let mut reports = Vec::new();
+    let mut sources = Vec::new();
+    for (input, result) in inputs.iter().zip(parsed) {
+        let status = match result {
+            Parsed::Report { parser, report, sha256 } => {
+                sources.push(SourceRecord {
+                    path: input.path.display().to_string(),
+                    format: parser.info().id.to_string(),
+                    sha256,
+                    finding_count: report.findings.len() as u64,
+                    error: None,
+                });
+                let status = FileStatus::Parsed {
+                    format: parser.info().id,
+                    findings: report.findings.len(),
+                };
+                reports.push(report);
+                status
+            }
+            Parsed::Failed(error) => {
+                sources.push(SourceRecord {
+                    path: input.path.display().to_string(),
+                    format: error.format.clone(),
+                    sha256: String::new(),
+                    finding_count: 0,
+                    error: Some(error.to_string()),
+                });
+                FileStatus::Failed(error)
+            }
+            Parsed::Skipped(reason) => FileStatus::Skipped { reason },
+        };
+        files.push(FileOutcome {
+            path: input.path.clone(),
+            status,
+        });
+    }
+
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|file| match &file.status {
+            FileStatus::Failed(error) => Some(format!("  {error}")),
+            _ => None,
+        })
+        .collect();
+    if request.strict && !failures.is_empty() {
+        return Err(AssessError::Strict {
+            count: failures.len(),
+            details: failures.join("\n"),
+        });
+    }
+
+    let (inventory, findings, scopes) = resolve(reports, &request.config);
+    let ranked = score(findings, &inventory, &intel);
+
+    let run = RunInput {
+        observed_at: request.observed_at,
+        sources,
+        scopes,
+        assets: inventory.assets.values().cloned().collect(),
+        relationships: inventory.relationships,
+        findings: ranked,
+    };
+    let summary = store.record_run(&run)?;
+    tracing::info!(run_id = summary.run_id, new = summary.new, fixed = summary.fixed, "run recorded");
+
+    Ok(AssessOutcome {
+        summary,
+        files,
+        ranked: run.findings,
+        assets: inventory.assets,
+        intel,
+    })
+}
+
+fn config_dir(request: &AssessRequest) -> PathBuf {
+    request
+        .config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Loads intelligence from the configuration and from `--intel`. A file
+/// that fails to load stops the run: scoring without a feed the user asked
+/// for would rank findings wrongly without a sign.
+fn load_intel(request: &AssessRequest, base: &Path) -> Result<Intel, AssessError> {
+    let settings = &request.config.intel;
+    let mut intel = Intel::default();
+    if settings.kev.is_some() || !settings.epss.is_empty() {
+        let kev = settings.kev.as_ref().map(|path| base.join(path));
+        let epss: Vec<PathBuf> = settings.epss.iter().map(|path| base.join(path)).collect();
+        let loaded = Intel::load_files(kev.as_deref(), &epss).map_err(|e| AssessError::Intel(e.to_string()))?;
+        intel.merge(loaded);
+    }
+    let dirs = settings.dir.as_ref().map(|dir| base.join(dir)).into_iter().chain(request.intel_dir.clone());
+    for dir in dirs {
+        let loaded = Intel::load_dir(&dir).map_err(|e| AssessError::Intel(e.to_string()))?;
+        intel.merge(loaded);
+    }
+    Ok(intel)
+}
+
+/// The configuration file and the intelligence files it names, so that a
+/// folder holding both the reports and these is assessed without them.
+fn excluded_paths(request: &AssessRequest, base: &Path) -> BTreeSet<PathBuf> {
+    let settings = &request.config.intel;
+    let named = request
+        .config_path
+        .iter()
+        .cloned()
+        .chain(settings.kev.iter().map(|path| base.join(path)))
+        .chain(settings.epss.iter().map(|path| base.join(path)));
+    let mut excluded: BTreeSet<PathBuf> = named.filter_map(|path| path.canonicalize().ok()).collect();
+    let dirs = settings.dir.iter().map(|dir| base.join(dir)).chain(request.intel_dir.clone());
+    for dir in dirs {
+        for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+            if entry.file_type().is_file()
+                && let Ok(path) = entry.path().canonicalize()
+            {
+                excluded.insert(path);
+            }
+        }
+    }
+    excluded
+}
+
+enum Parsed {
+    Report {
+        parser: &'static dyn Parser,
+        report: ParsedReport,
+        sha256: String,
+    },
+    Failed(ParseError),
+    Skipped(String),
+}
+
+/// Parses every file on all cores, returning results in input order.
+fn parse_all(inputs: &[InputFile], request: &AssessRequest, base: &Path, progress: &dyn Progress) -> Vec<Parsed> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Parsed>>> = Mutex::new((0..inputs.len()).map(|_| None).collect());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(inputs.len());
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(index) else {
+                        break;
+                    };
+                    let parsed = parse_one(input, request, base);
+                    progress.file_done(&input.path);
+                    results.lock().expect("no worker panics while holding the lock")[index] = Some(parsed);
+                }
+            });
+        }
+    });
+
+    results
+        .into_inner()
+        .expect("no worker panics while holding the lock")
+        .into_iter()
+        .map(|parsed| parsed.expect("every index was processed"))
+        .collect()
+}
+
+fn parse_one(input: &InputFile, request: &AssessRequest, base: &Path) -> Parsed {
+    let display = input.path.display().to_string();
+    let head = match read_head(&input.path) {
+        Ok(head) => head,
+        Err(error) => return Parsed::Failed(ParseError::new(&display, "unknown", None, format!("cannot read: {error}"))),
+    };
+    let Some(parser) = detect(&head) else {
+        let reason = "not in a format ctem reads (run `ctem formats` for the list)".to_string();
+        if input.named {
+            return Parsed::Failed(ParseError::new(&display, "unknown", None, reason));
+        }
+        return Parsed::Skipped(reason);
+    };
+
+    let target = scope_target(input, request, base, parser);
+    match parse_file(parser, &input.path, &target) {
+        Ok((report, sha256)) => Parsed::Report { parser, report, sha256 },
+        Err(error) => Parsed::Failed(error),
+    }
+}
+
+/// The scope target for a report that names none: `--target`, else the
+/// first `[[targets]]` mapping whose glob matches the path, else
+/// [`default_target`].
+fn scope_target(input: &InputFile, request: &AssessRequest, base: &Path, parser: &dyn Parser) -> String {
+    if let Some(target) = &request.target {
+        return target.clone();
+    }
+    let relative = input.path.strip_prefix(base).unwrap_or(&input.path);
+    for mapping in &request.config.targets {
+        let Ok(glob) = Glob::new(&mapping.path) else {
+            continue;
+        };
+        let matcher = glob.compile_matcher();
+        if matcher.is_match(relative) || matcher.is_match(&input.path) {
+            return mapping.target.clone();
+        }
+    }
+    default_target(parser.info().id, &input.path.display().to_string())
+}
+
+/// Merges the reports into one inventory, the run's findings and the scopes
+/// the run covered.
+fn resolve(reports: Vec<ParsedReport>, config: &Config) -> (Inventory, Vec<Finding>, BTreeSet<Scope>) {
+    let mut inventory = Inventory::default();
+    let mut findings = Vec::new();
+    let mut scopes = BTreeSet::new();
+
+    for report in reports {
+        for asset in report.assets {
+            inventory.add_asset(asset);
+        }
+        for relationship in report.relationships {
+            inventory.add_relationship(relationship);
+        }
+        for (tool, target) in report.targets {
+            scopes.insert(Scope { tool, target });
+        }
+        for finding in report.findings {
+            inventory.ensure_asset(&finding.asset);
+            if let Some(target) = &finding.target {
+                scopes.insert(Scope {
+                    tool: finding.tool.clone(),
+                    target: target.clone(),
+                });
+            }
+            findings.push(finding);
+        }
+    }
+
+    inventory.apply_config(config);
+    (inventory, findings, scopes)
+}
+
+/// Scores every finding and sorts them, highest score first. Findings with
+/// the same fingerprint (one weakness reported twice) are kept once, with
+/// the higher score.
+fn score(findings: Vec<Finding>, inventory: &Inventory, intel: &Intel) -> Vec<ScoredFinding> {
+    let mut by_fingerprint: BTreeMap<Fingerprint, ScoredFinding> = BTreeMap::new();
+    for finding in findings {
+        let asset = inventory.assets.get(&finding.asset);
+        let risk = ctem_risk::assess(&finding, asset, intel);
+        let fingerprint = finding.fingerprint();
+        match by_fingerprint.get(&fingerprint) {
+            Some(known) if known.risk.score >= risk.score => {}
+            _ => {
+                let scored = ScoredFinding {
+                    fingerprint: fingerprint.clone(),
+                    finding,
+                    risk,
+                };
+                by_fingerprint.insert(fingerprint, scored);
+            }
+        }
+    }
+    let mut ranked: Vec<ScoredFinding> = by_fingerprint.into_values().collect();
+    ranked.sort_by(|a, b| b.risk.score.total_cmp(&a.risk.score).then_with(|| a.fingerprint.cmp(&b.fingerprint)));
+    ranked
+}

@@ -1,0 +1,405 @@
+//! `ctem.toml`: the scope of an assessment.
+//!
+//! The file names the crown jewels, the rules that set asset criticality,
+//! exposure and owners, the threat intelligence files, and how report paths
+//! map to scope targets. Every field is optional, and an unknown field is an
+//! error that names it, because a misspelt rule that silently matches
+//! nothing would make the ranking wrong without a sign.
+//!
+//! ```toml
+//! [intel]
+//! kev = "intel/kev.json"
+//! epss = ["intel/epss.csv"]
+//!
+//! [[crown_jewels]]
+//! name = "Payments database"
+//! match = { kind = "host", name = "db-pay*.acme.internal" }
+//!
+//! [[assets]]
+//! match = { cidr = ["203.0.113.0/24"] }
+//! internet_exposed = true
+//! criticality = "high"
+//!
+//! [[owners]]
+//! owner = "platform-team"
+//! match = { tags = ["platform"] }
+//!
+//! [[targets]]
+//! path = "scans/nessus/*.nessus"
+//! target = "internal-network"
+//! ```
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ctem_model::{Asset, AssetKind, Criticality};
+use globset::{Glob, GlobMatcher};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the configuration: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// The whole of `ctem.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Threat intelligence files to enrich findings with.
+    #[serde(default)]
+    pub intel: IntelConfig,
+    /// The assets an attacker must not reach. Each matching asset gets the
+    /// criticality `crown_jewel`, whatever other rules say.
+    #[serde(default)]
+    pub crown_jewels: Vec<CrownJewel>,
+    /// Rules that set criticality, exposure, owner, environment and tags on
+    /// matching assets. Rules apply in order; a later rule overrides a field
+    /// that an earlier one set.
+    #[serde(default)]
+    pub assets: Vec<AssetRule>,
+    /// Who owns matching assets. The first matching rule wins.
+    #[serde(default)]
+    pub owners: Vec<OwnerRule>,
+    /// Scope targets for reports that name none, by report path. The first
+    /// matching mapping wins; `--target` overrides them all.
+    #[serde(default)]
+    pub targets: Vec<TargetMapping>,
+}
+
+/// Paths are relative to the folder of the configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntelConfig {
+    /// A CISA Known Exploited Vulnerabilities catalog (JSON).
+    pub kev: Option<PathBuf>,
+    /// FIRST EPSS score files (CSV, optionally gzip-compressed).
+    #[serde(default)]
+    pub epss: Vec<PathBuf>,
+    /// A folder to search for KEV and EPSS files, like `--intel`.
+    pub dir: Option<PathBuf>,
+}
+
+/// Which assets a rule applies to. Every field that is set must match; a
+/// selector with no field set matches nothing, so that an empty `match`
+/// cannot raise every asset to crown jewel by accident.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// Asset kind: host, service, web_app, domain, container_image,
+    /// component, repository, cloud_resource, identity,
+    /// kubernetes_workload, credential, data_store or other.
+    pub kind: Option<String>,
+    /// A glob (`*`, `?`, `[a-z]`) matched against the asset's name, its key
+    /// identifier and every identifier value (host names, URLs, image
+    /// references), case-insensitively.
+    pub name: Option<String>,
+    /// Networks (CIDR notation) that one of the asset's IP addresses must be in.
+    #[serde(default)]
+    pub cidr: Vec<IpNet>,
+    /// Tags that the asset must all carry.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A named crown jewel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrownJewel {
+    /// A name for reports, such as "Payments database".
+    pub name: String,
+    /// Why it matters, for reports.
+    pub description: Option<String>,
+    #[serde(rename = "match")]
+    pub selector: Selector,
+}
+
+/// Attributes to set on matching assets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetRule {
+    /// A name for the rule, shown as the source of what it set.
+    pub name: Option<String>,
+    #[serde(rename = "match")]
+    pub selector: Selector,
+    /// low, medium, high or crown_jewel.
+    pub criticality: Option<Criticality>,
+    /// Whether the assets can be reached from the internet.
+    pub internet_exposed: Option<bool>,
+    /// The team or person who fixes the assets' findings.
+    pub owner: Option<String>,
+    /// Such as production, staging or test.
+    pub environment: Option<String>,
+    /// Tags to add.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// An owner for matching assets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerRule {
+    /// The team or person.
+    pub owner: String,
+    #[serde(rename = "match")]
+    pub selector: Selector,
+}
+
+/// A scope target for reports at matching paths.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetMapping {
+    /// A glob matched against the report's path relative to the
+    /// configuration folder (and against the path as given).
+    pub path: String,
+    /// The scope target to use, such as "internal-network".
+    pub target: String,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses and validates configuration text. The error names the line,
+    /// the column and the field.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|error| describe_toml_error(text, &error))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let selectors = self
+            .crown_jewels
+            .iter()
+            .map(|c| (format!("crown_jewels \"{}\"", c.name), &c.selector))
+            .chain(self.assets.iter().enumerate().map(|(i, r)| (format!("assets[{i}]"), &r.selector)))
+            .chain(self.owners.iter().enumerate().map(|(i, r)| (format!("owners[{i}]"), &r.selector)));
+        for (place, selector) in selectors {
+            selector.validate().map_err(|message| format!("{place}: {message}"))?;
+        }
+        for (index, mapping) in self.targets.iter().enumerate() {
+            Glob::new(&mapping.path)
+                .map_err(|error| format!("targets[{index}].path: invalid glob {:?}: {error}", mapping.path))?;
+            if mapping.target.trim().is_empty() {
+                return Err(format!("targets[{index}].target: must not be empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Selector {
+    fn validate(&self) -> Result<(), String> {
+        if self.kind.is_none() && self.name.is_none() && self.cidr.is_empty() && self.tags.is_empty() {
+            return Err("match: set at least one of kind, name, cidr or tags".to_string());
+        }
+        if let Some(kind) = &self.kind
+            && AssetKind::parse(kind).is_none()
+        {
+            return Err(format!(
+                "match.kind: unknown asset kind {kind:?}; expected host, service, web_app, domain, container_image, component, repository, cloud_resource, identity, kubernetes_workload, credential, data_store or other"
+            ));
+        }
+        if let Some(name) = &self.name {
+            Glob::new(name).map_err(|error| format!("match.name: invalid glob {name:?}: {error}"))?;
+        }
+        Ok(())
+    }
+
+    /// Compiles the selector for matching. Call only on a validated selector.
+    pub(crate) fn compile(&self) -> CompiledSelector {
+        CompiledSelector {
+            kind: self.kind.as_deref().and_then(AssetKind::parse),
+            name: self.name.as_deref().map(|glob| {
+                globset::GlobBuilder::new(glob)
+                    .case_insensitive(true)
+                    .build()
+                    .expect("validated when the configuration was loaded")
+                    .compile_matcher()
+            }),
+            cidr: self.cidr.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// A selector ready to match assets.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledSelector {
+    kind: Option<AssetKind>,
+    name: Option<GlobMatcher>,
+    cidr: Vec<IpNet>,
+    tags: Vec<String>,
+}
+
+impl CompiledSelector {
+    pub(crate) fn matches(&self, asset: &Asset) -> bool {
+        if self.kind.is_some_and(|kind| kind != asset.kind) {
+            return false;
+        }
+        if let Some(glob) = &self.name {
+            let mut names = std::iter::once(asset.name.as_str())
+                .chain(std::iter::once(asset.key.identifier()))
+                .chain(asset.identifiers.iter().map(|(_, value)| value.as_str()));
+            if !names.any(|name| glob.is_match(name)) {
+                return false;
+            }
+        }
+        if !self.cidr.is_empty() {
+            let in_network = asset_ips(asset).any(|ip| self.cidr.iter().any(|net| net.contains(&ip)));
+            if !in_network {
+                return false;
+            }
+        }
+        self.tags.iter().all(|tag| asset.tags.contains(tag))
+    }
+}
+
+/// Every IP address an asset is known by: its `ip` identifiers, and its key
+/// identifier where that is an address (`host:10.0.0.5`) or starts with one
+/// (`service:10.0.0.5:443/tcp`).
+fn asset_ips(asset: &Asset) -> impl Iterator<Item = IpAddr> + '_ {
+    let key = asset.key.identifier();
+    let from_key = key
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| key.rsplit_once(':').and_then(|(host, _)| host.parse().ok()));
+    asset
+        .identifier_values("ip")
+        .filter_map(|value| value.parse().ok())
+        .chain(from_key)
+}
+
+/// Turns a toml error into one line with the position and, for an unknown
+/// field, the valid names.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().to_string();
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_full_example() {
+        let config = Config::parse(
+            r#"
+            [intel]
+            kev = "intel/kev.json"
+            epss = ["intel/epss.csv"]
+
+            [[crown_jewels]]
+            name = "Payments database"
+            match = { kind = "host", name = "db-pay*" }
+
+            [[assets]]
+            match = { cidr = ["203.0.113.0/24"] }
+            internet_exposed = true
+
+            [[owners]]
+            owner = "platform-team"
+            match = { tags = ["platform"] }
+
+            [[targets]]
+            path = "scans/*.nessus"
+            target = "internal-network"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.crown_jewels.len(), 1);
+        assert_eq!(config.intel.epss.len(), 1);
+        assert_eq!(config.assets[0].internet_exposed, Some(true));
+        assert_eq!(config.targets[0].target, "internal-network");
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let error = Config::parse("[[crown_jewels]]\nname = \"db\"\nmatch = { kind = \"host\" }\ncriticalty = \"high\"\n")
+            .unwrap_err();
+        assert!(error.contains("criticalty"), "{error}");
+        assert!(error.contains("line 4"), "{error}");
+    }
+
+    #[test]
+    fn unknown_top_level_table_is_named() {
+        let error = Config::parse("[scoring]\nweight = 1\n").unwrap_err();
+        assert!(error.contains("scoring"), "{error}");
+        assert!(error.contains("crown_jewels"), "expected the valid names in {error}");
+    }
+
+    #[test]
+    fn empty_selector_is_rejected() {
+        let error = Config::parse("[[assets]]\nmatch = {}\ncriticality = \"high\"\n").unwrap_err();
+        assert!(error.contains("assets[0]"), "{error}");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let cases = [
+            ("[[assets]]\nmatch = { kind = \"spaceship\" }\n", "spaceship"),
+            ("[[assets]]\nmatch = { cidr = [\"10.0.0.0/99\"] }\n", "10.0.0.0/99"),
+            ("[[assets]]\nmatch = { name = \"[\" }\n", "invalid glob"),
+            ("[[assets]]\nmatch = { kind = \"host\" }\ncriticality = \"extreme\"\n", "extreme"),
+            ("[[targets]]\npath = \"a\"\ntarget = \" \"\n", "targets[0].target"),
+        ];
+        for (text, expected) in cases {
+            let error = Config::parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text:?} gave {error}");
+        }
+    }
+
+    #[test]
+    fn truncated_file_names_position() {
+        let error = Config::parse("[[crown_jewels]]\nname = \"db").unwrap_err();
+        assert!(error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn selector_matches_name_cidr_and_tags() {
+        let mut asset = Asset::new(AssetKind::Host, "203.0.113.10", "www.acme.example");
+        asset.tags.push("pci".into());
+        let matching = Selector {
+            kind: Some("host".into()),
+            name: Some("WWW.*".into()),
+            cidr: vec!["203.0.113.0/24".parse().unwrap()],
+            tags: vec!["pci".into()],
+        };
+        assert!(matching.compile().matches(&asset));
+
+        let other_network = Selector {
+            cidr: vec!["10.0.0.0/8".parse().unwrap()],
+            ..Selector::default()
+        };
+        assert!(!other_network.compile().matches(&asset));
+
+        let service = Asset::new(AssetKind::Service, "203.0.113.10:443/tcp", "https");
+        let by_cidr = Selector {
+            cidr: vec!["203.0.113.0/24".parse().unwrap()],
+            ..Selector::default()
+        };
+        assert!(by_cidr.compile().matches(&service));
+    }
+}

@@ -1,0 +1,62 @@
+//! The JSON shapes of findings that `ctem parse` and `ctem findings` print.
+//! `docs/json-output.md` documents them; keep both in step.
+
+use chrono::{DateTime, Utc};
+use ctem_model::{Factor, Finding, Fingerprint, LifecycleStatus, Tier};
+use ctem_store::StoredFinding;
+use serde::Serialize;
+
+/// A finding as `ctem parse` prints it: the fingerprint, then every field
+/// of the model's finding.
+#[derive(Debug, Serialize)]
+pub struct ParsedFindingJson<'a> {
+    pub fingerprint: Fingerprint,
+    #[serde(flatten)]
+    pub finding: &'a Finding,
+}
+
+impl<'a> ParsedFindingJson<'a> {
+    pub fn new(finding: &'a Finding) -> ParsedFindingJson<'a> {
+        ParsedFindingJson {
+            fingerprint: finding.fingerprint(),
+            finding,
+        }
+    }
+}
+
+/// A stored finding as `ctem findings` prints it: the fields of
+/// [`ParsedFindingJson`] plus its lifecycle and score.
+#[derive(Debug, Serialize)]
+pub struct StoredFindingJson<'a> {
+    pub fingerprint: &'a Fingerprint,
+    #[serde(flatten)]
+    pub finding: &'a Finding,
+    pub status: LifecycleStatus,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub fixed_at: Option<DateTime<Utc>>,
+    pub score: Option<f64>,
+    pub tier: Option<Tier>,
+    pub likelihood: Option<f64>,
+    pub impact: Option<f64>,
+    pub factors: &'a [Factor],
+}
+
+impl<'a> StoredFindingJson<'a> {
+    pub fn new(stored: &'a StoredFinding) -> StoredFindingJson<'a> {
+        let risk = stored.risk.as_ref();
+        StoredFindingJson {
+            fingerprint: &stored.fingerprint,
+            finding: &stored.finding,
+            status: stored.status,
+            first_seen: stored.first_seen,
+            last_seen: stored.last_seen,
+            fixed_at: stored.fixed_at,
+            score: risk.map(|r| r.score),
+            tier: risk.map(|r| r.tier),
+            likelihood: risk.map(|r| r.likelihood),
+            impact: risk.map(|r| r.impact),
+            factors: risk.map_or(&[], |r| r.factors.as_slice()),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Reports of a run: the reasons behind a score and the HTML report.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+use ctem_model::{Asset, AssetKey, RiskAssessment, Tier};
+use ctem_store::{RunSummary, StoredFinding};
+
+use crate::assess::{FileOutcome, FileStatus};
+
+/// The reasons behind a score in one line, from its largest factors that
+/// raised it: `KEV listed 2021-12-10; EPSS 0.94; internet-exposed: yes`.
+pub fn reasons(risk: &RiskAssessment, max: usize) -> String {
+    let mut parts: Vec<String> = risk
+        .factors
+        .iter()
+        .filter(|factor| factor.contribution > 0.0)
+        .take(max)
+        .map(|factor| format!("{} {}", factor_label(&factor.name), factor.value))
+        .collect();
+    if parts.is_empty() {
+        parts = risk
+            .factors
+            .iter()
+            .take(max)
+            .map(|factor| format!("{} {}", factor_label(&factor.name), factor.value))
+            .collect();
+    }
+    parts.join("; ")
+}
+
+/// A short label for a factor name, as people read it in a table.
+fn factor_label(name: &str) -> String {
+    match name {
+        "kev" => "KEV".into(),
+        "epss" => "EPSS".into(),
+        "cvss_exploitability" => "CVSS exploitability".into(),
+        "cvss_impact" => "CVSS impact".into(),
+        "internet_exposure" => "internet-exposed:".into(),
+        "asset_criticality" => "criticality".into(),
+        "source_status" => "status".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// What the HTML report shows.
+pub struct ReportInput<'a> {
+    pub generated_at: DateTime<Utc>,
+    pub summary: &'a RunSummary,
+    pub files: &'a [FileOutcome],
+    /// Every active finding in the store after the run, highest score first.
+    pub active: &'a [StoredFinding],
+    pub assets: &'a BTreeMap<AssetKey, Asset>,
+    /// One line per intelligence source.
+    pub intel_sources: Vec<String>,
+    /// How many rows the top risks table has.
+    pub top: usize,
+}
+
+struct TopRow {
+    tier: String,
+    score: String,
+    title: String,
+    tool: String,
+    rule_id: String,
+    status: String,
+    asset: String,
+    owner: String,
+    reasons: String,
+}
+
+struct TierBar {
+    label: &'static str,
+    count: usize,
+    width: usize,
+    y: usize,
+    color: &'static str,
+}
+
+struct OwnerRow {
+    owner: String,
+    counts: Vec<usize>,
+    total: usize,
+}
+
+struct FileRow {
+    path: String,
+    format: String,
+    result: String,
+    failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportTemplate {
+    generated_at: String,
+    version: &'static str,
+    run_id: i64,
+    observed_at: String,
+    active_count: usize,
+    new_count: u64,
+    still_open_count: u64,
+    reopened_count: u64,
+    fixed_count: u64,
+    parsed_files: usize,
+    chart_height: usize,
+    tier_bars: Vec<TierBar>,
+    tier_names: Vec<&'static str>,
+    top: Vec<TopRow>,
+    owners: Vec<OwnerRow>,
+    files: Vec<FileRow>,
+    intel: Vec<String>,
+}
+
+const UNOWNED: &str = "(no owner)";
+
+/// Renders the self-contained HTML report: no scripts, styles or images
+/// from elsewhere, so it opens offline and can be mailed as one file.
+pub fn render_html(input: &ReportInput<'_>) -> String {
+    let tier_of = |finding: &StoredFinding| finding.risk.as_ref().map_or(Tier::P4, |risk| risk.tier);
+    let owner_of = |finding: &StoredFinding| {
+        input
+            .assets
+            .get(&finding.finding.asset)
+            .and_then(|asset| asset.owner.clone())
+            .unwrap_or_else(|| UNOWNED.to_string())
+    };
+
+    let mut tier_counts = [0usize; 4];
+    let mut owners: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    for finding in input.active {
+        let index = tier_index(tier_of(finding));
+        tier_counts[index] += 1;
+        owners.entry(owner_of(finding)).or_default()[index] += 1;
+    }
+
+    let largest = tier_counts.iter().copied().max().unwrap_or(0).max(1);
+    let colors = ["#b42318", "#dc6803", "#a08600", "#667085"];
+    let tier_bars = Tier::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, tier)| TierBar {
+            label: tier.as_str(),
+            count: tier_counts[index],
+            width: tier_counts[index] * 520 / largest,
+            y: 8 + index * 34,
+            color: colors[index],
+        })
+        .collect();
+
+    let top = input
+        .active
+        .iter()
+        .take(input.top)
+        .map(|finding| {
+            let asset = input.assets.get(&finding.finding.asset);
+            TopRow {
+                tier: tier_of(finding).to_string(),
+                score: finding.risk.as_ref().map_or("-".into(), |risk| format!("{:.1}", risk.score)),
+                title: finding.finding.title.clone(),
+                tool: finding.finding.tool.clone(),
+                rule_id: finding.finding.rule_id.clone(),
+                status: finding.status.to_string(),
+                asset: asset.map_or_else(|| finding.finding.asset.to_string(), describe_asset),
+                owner: owner_of(finding),
+                reasons: finding.risk.as_ref().map(|risk| reasons(risk, 4)).unwrap_or_default(),
+            }
+        })
+        .collect();
+
+    let owners = owners
+        .into_iter()
+        .map(|(owner, counts)| OwnerRow {
+            owner,
+            total: counts.iter().sum(),
+            counts: counts.to_vec(),
+        })
+        .collect();
+
+    let files = input.files.iter().map(file_row).collect();
+    let parsed_files = input
+        .files
+        .iter()
+        .filter(|file| matches!(file.status, FileStatus::Parsed { .. }))
+        .count();
+
+    let template = ReportTemplate {
+        generated_at: input.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        version: env!("CARGO_PKG_VERSION"),
+        run_id: input.summary.run_id,
+        observed_at: input.summary.observed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        active_count: input.active.len(),
+        new_count: input.summary.new,
+        still_open_count: input.summary.still_open,
+        reopened_count: input.summary.reopened,
+        fixed_count: input.summary.fixed,
+        parsed_files,
+        chart_height: 8 + 4 * 34,
+        tier_bars,
+        tier_names: Tier::ALL.iter().map(|tier| tier.as_str()).collect(),
+        top,
+        owners,
+        files,
+        intel: input.intel_sources.clone(),
+    };
+    template.render().expect("the template writes to a String, which cannot fail")
+}
+
+fn tier_index(tier: Tier) -> usize {
+    Tier::ALL.iter().position(|t| *t == tier).unwrap_or(3)
+}
+
+/// An asset as a table cell: its name, and what makes it matter.
+pub fn describe_asset(asset: &Asset) -> String {
+    let mut text = if asset.name.is_empty() || asset.name == asset.key.identifier() {
+        asset.key.identifier().to_string()
+    } else {
+        format!("{} ({})", asset.name, asset.key.identifier())
+    };
+    if let Some(criticality) = asset.criticality {
+        text.push_str(&format!(" [{criticality}]"));
+    }
+    if asset.internet_exposed == Some(true) {
+        text.push_str(" [internet]");
+    }
+    text
+}
+
+fn file_row(file: &FileOutcome) -> FileRow {
+    let path = file.path.display().to_string();
+    match &file.status {
+        FileStatus::Parsed { format, findings } => FileRow {
+            path,
+            format: format.to_string(),
+            result: format!("{findings} findings"),
+            failed: false,
+        },
+        FileStatus::Failed(error) => FileRow {
+            path,
+            format: error.format.clone(),
+            result: format!(
+                "failed: {}{}",
+                error.position.map(|p| format!("{p}: ")).unwrap_or_default(),
+                error.message
+            ),
+            failed: true,
+        },
+        FileStatus::Skipped { reason } => FileRow {
+            path,
+            format: "-".into(),
+            result: format!("skipped: {reason}"),
+            failed: false,
+        },
+    }
+}

@@ -1,0 +1,157 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Continuous threat exposure management: turns the outputs of the scanners
+/// you already run into a short, justified list of what to fix first.
+#[derive(Debug, Parser)]
+#[command(name = "ctem", version, about, long_about = None)]
+pub struct Cli {
+    /// Log debug messages to stderr (`CTEM_LOG` sets a finer filter).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest reports, enrich, score, record the run and print the top risks.
+    Assess(AssessArgs),
+    /// Parse one report without a database and print what ctem reads from it.
+    Parse(ParseArgs),
+    /// List the report formats ctem reads.
+    Formats(FormatsArgs),
+    /// List findings from the database.
+    Findings(FindingsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+/// The database file option shared by every command that uses the store.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// SQLite database file; created on first use.
+    #[arg(long, env = "CTEM_DB", default_value = "ctem.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Report files and folders (searched recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Configuration file. Default: ./ctem.toml, else ctem.toml in the first
+    /// folder given as a path.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Folder of threat intelligence files (CISA KEV JSON, FIRST EPSS CSV),
+    /// searched recursively.
+    #[arg(long)]
+    pub intel: Option<PathBuf>,
+
+    /// Scope target for reports that name none (an image, a repository, a
+    /// network). Findings are closed only by a later scan of the same target.
+    #[arg(long)]
+    pub target: Option<String>,
+
+    /// When the scans were made, as RFC 3339 (2026-11-30T08:00:00Z), for
+    /// importing history. Default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the result here instead of to standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+
+    /// Write a self-contained HTML report to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+
+    /// How many of the top risks to show.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+
+    /// Write nothing if any file fails to parse.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The report file.
+    pub file: PathBuf,
+
+    /// Read the file as this format (see `ctem formats`) instead of
+    /// detecting it.
+    #[arg(long = "as", value_name = "FORMAT_ID")]
+    pub as_format: Option<String>,
+
+    /// Scope target for a report that names none.
+    #[arg(long)]
+    pub target: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Only findings with these statuses (new, open, reopened, fixed).
+    /// Default: every status but fixed.
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+
+    /// Include fixed findings.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only findings of this tool.
+    #[arg(long)]
+    pub tool: Option<String>,
+
+    /// Only findings of this scope target.
+    #[arg(long)]
+    pub target: Option<String>,
+
+    /// Only findings of at least this severity (info, low, medium, high, critical).
+    #[arg(long)]
+    pub severity: Option<String>,
+
+    /// Only findings of this tier (P1, P2, P3, P4).
+    #[arg(long)]
+    pub tier: Option<String>,
+
+    /// Only findings on this asset key (such as host:10.0.0.5).
+    #[arg(long)]
+    pub asset: Option<String>,
+
+    /// At most this many findings.
+    #[arg(long)]
+    pub limit: Option<usize>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}

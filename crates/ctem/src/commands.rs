@@ -1,0 +1,473 @@
+//! One function per command.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
+use ctem_engine::report::{ReportInput, describe_asset, reasons, render_html};
+use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
+use ctem_ingest::{ParseContext, default_target, detect, find, registry};
+use ctem_model::{Asset, AssetKey, LifecycleStatus, Severity, Tier};
+use ctem_store::{FindingFilter, Store, StoredFinding};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::cli::{AssessArgs, Cli, Command, FindingsArgs, FormatsArgs, OutputFormat, ParseArgs};
+use crate::{EXIT_FILE_FAILED, EXIT_USAGE};
+
+/// Runs a command and returns its exit code. An `Err` is a usage,
+/// configuration or storage error.
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Assess(args) => assess_command(args),
+        Command::Parse(args) => parse_command(args),
+        Command::Formats(args) => formats_command(args),
+        Command::Findings(args) => findings_command(args),
+    }
+}
+
+fn assess_command(args: AssessArgs) -> Result<u8> {
+    let config_path = find_config(&args)?;
+    let config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let observed_at = match &args.at {
+        Some(text) => parse_time(text)?,
+        None => Utc::now(),
+    };
+    let mut store = open_store(&args.db.db)?;
+
+    let request = AssessRequest {
+        paths: args.paths.clone(),
+        config,
+        config_path,
+        intel_dir: args.intel.clone(),
+        target: args.target.clone(),
+        observed_at,
+        strict: args.strict,
+    };
+    let progress = TerminalProgress::new();
+    let outcome = assess(&request, &mut store, &progress);
+    progress.finish();
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(ctem_engine::AssessError::Strict { count, details }) => {
+            eprintln!("error: {count} file(s) failed and --strict is set, so nothing was written:\n{details}");
+            return Ok(EXIT_FILE_FAILED);
+        }
+        Err(error) => return Err(error.into()),
+    };
+
+    for error in outcome.failures() {
+        eprintln!("error: {error}");
+    }
+
+    let active = store.findings(&FindingFilter {
+        active_only: true,
+        ..FindingFilter::default()
+    })?;
+    let assets: BTreeMap<AssetKey, Asset> = store.assets()?.into_iter().map(|asset| (asset.key.clone(), asset)).collect();
+
+    let rendered = match args.format {
+        OutputFormat::Table => assess_table(&outcome, &active, &assets, args.top),
+        OutputFormat::Json => assess_json(&outcome, &active, &assets, args.top)?,
+    };
+    write_output(args.output.as_deref(), &rendered)?;
+
+    if let Some(path) = &args.report {
+        let html = render_html(&ReportInput {
+            generated_at: Utc::now(),
+            summary: &outcome.summary,
+            files: &outcome.files,
+            active: &active,
+            assets: &assets,
+            intel_sources: outcome.intel.sources().iter().map(|source| source.to_string()).collect(),
+            top: args.top,
+        });
+        std::fs::write(path, html).with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+
+    let failed = outcome.failures().count() > 0;
+    Ok(if failed { EXIT_FILE_FAILED } else { 0 })
+}
+
+/// `--config`, else `./ctem.toml`, else `ctem.toml` in the first folder
+/// among the paths.
+fn find_config(args: &AssessArgs) -> Result<Option<PathBuf>> {
+    if let Some(path) = &args.config {
+        if !path.is_file() {
+            bail!("{}: configuration file not found", path.display());
+        }
+        return Ok(Some(path.clone()));
+    }
+    let here = PathBuf::from("ctem.toml");
+    if here.is_file() {
+        return Ok(Some(here));
+    }
+    let in_first_folder = args.paths.iter().find(|path| path.is_dir()).map(|dir| dir.join("ctem.toml"));
+    Ok(in_first_folder.filter(|path| path.is_file()))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .with_context(|| format!("invalid --at {text:?}: expected RFC 3339, such as 2026-11-30T08:00:00Z"))
+}
+
+fn open_store(path: &Path) -> Result<Store> {
+    Store::open(path).with_context(|| format!("cannot open the database {}", path.display()))
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`ctem ... | head`) is not an error worth a message.
+            let _ = stdout.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+fn assess_table(
+    outcome: &AssessOutcome,
+    active: &[StoredFinding],
+    assets: &BTreeMap<AssetKey, Asset>,
+    top: usize,
+) -> String {
+    let summary = &outcome.summary;
+    let parsed = outcome
+        .files
+        .iter()
+        .filter(|file| matches!(file.status, FileStatus::Parsed { .. }))
+        .count();
+    let failed = outcome.failures().count();
+    let skipped = outcome
+        .files
+        .iter()
+        .filter(|file| matches!(file.status, FileStatus::Skipped { .. }))
+        .count();
+
+    let mut text = format!(
+        "Run {} at {}: {parsed} report(s) read, {failed} failed, {skipped} skipped; {} findings seen: {} new, {} still open, {} reopened, {} fixed. {} open in total.\n\n",
+        summary.run_id,
+        summary.observed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        summary.seen,
+        summary.new,
+        summary.still_open,
+        summary.reopened,
+        summary.fixed,
+        active.len(),
+    );
+    if active.is_empty() {
+        text.push_str("No open findings.\n");
+        return text;
+    }
+    text.push_str(&format!("Top {} risks:\n", top.min(active.len())));
+    text.push_str(&findings_table(&active[..top.min(active.len())], assets, true).to_string());
+    text.push('\n');
+    text
+}
+
+fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>, with_rank: bool) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
+    if let Ok((width, _)) = terminal_width() {
+        table.set_width(width);
+    } else {
+        table.set_width(160);
+    }
+    let mut header = vec!["Tier", "Score", "Finding", "Asset", "Status", "Why"];
+    if with_rank {
+        header.insert(0, "#");
+    }
+    table.set_header(header);
+    for (index, stored) in findings.iter().enumerate() {
+        let risk = stored.risk.as_ref();
+        let asset = assets
+            .get(&stored.finding.asset)
+            .map_or_else(|| stored.finding.asset.to_string(), describe_asset);
+        let mut row = vec![
+            risk.map_or("-".into(), |r| r.tier.to_string()),
+            risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
+            format!("{}\n{} {}", stored.finding.title, stored.finding.tool, stored.finding.rule_id),
+            asset,
+            stored.status.to_string(),
+            risk.map(|r| reasons(r, 4)).unwrap_or_default(),
+        ];
+        if with_rank {
+            row.insert(0, (index + 1).to_string());
+        }
+        table.add_row(row);
+    }
+    table
+}
+
+fn terminal_width() -> Result<(u16, u16), ()> {
+    if !std::io::stdout().is_terminal() {
+        return Err(());
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.parse().ok())
+        .map(|width| (width, 0))
+        .ok_or(())
+}
+
+fn assess_json(
+    outcome: &AssessOutcome,
+    active: &[StoredFinding],
+    assets: &BTreeMap<AssetKey, Asset>,
+    top: usize,
+) -> Result<String> {
+    let summary = &outcome.summary;
+    let files: Vec<_> = outcome
+        .files
+        .iter()
+        .map(|file| match &file.status {
+            FileStatus::Parsed { format, findings } => {
+                json!({"path": file.path, "status": "parsed", "format": format, "findings": findings})
+            }
+            FileStatus::Failed(error) => json!({
+                "path": file.path,
+                "status": "failed",
+                "format": error.format,
+                "position": error.position.map(|p| p.to_string()),
+                "error": error.message,
+            }),
+            FileStatus::Skipped { reason } => json!({"path": file.path, "status": "skipped", "reason": reason}),
+        })
+        .collect();
+    let top_findings: Vec<_> = active
+        .iter()
+        .take(top)
+        .map(|stored| {
+            let mut value = serde_json::to_value(StoredFindingJson::new(stored)).expect("findings serialize");
+            if let Some(asset) = assets.get(&stored.finding.asset) {
+                value["asset_details"] = serde_json::to_value(asset).expect("assets serialize");
+            }
+            value["reasons"] = json!(stored.risk.as_ref().map(|r| reasons(r, 4)).unwrap_or_default());
+            value
+        })
+        .collect();
+    let document = json!({
+        "run": {
+            "id": summary.run_id,
+            "observed_at": summary.observed_at,
+            "seen": summary.seen,
+            "new": summary.new,
+            "still_open": summary.still_open,
+            "reopened": summary.reopened,
+            "fixed": summary.fixed,
+        },
+        "open_findings": active.len(),
+        "files": files,
+        "top": top_findings,
+    });
+    Ok(serde_json::to_string_pretty(&document)? + "\n")
+}
+
+fn parse_command(args: ParseArgs) -> Result<u8> {
+    let display = args.file.display().to_string();
+    let parser = match &args.as_format {
+        Some(id) => match find(id) {
+            Some(parser) => parser,
+            None => bail!("unknown format {id:?}; run `ctem formats` for the list"),
+        },
+        None => {
+            let head = std::fs::read(&args.file)
+                .map(|bytes| bytes.into_iter().take(ctem_ingest::DETECTION_HEAD_BYTES).collect::<Vec<u8>>())
+                .with_context(|| format!("cannot read {display}"))?;
+            match detect(&head) {
+                Some(parser) => parser,
+                None => {
+                    eprintln!("error: {display}: not in a format ctem reads; run `ctem formats`, or name the format with --as");
+                    return Ok(EXIT_FILE_FAILED);
+                }
+            }
+        }
+    };
+
+    let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {display}"))?;
+    let mut reader = std::io::BufReader::new(file);
+    let target = args.target.clone().unwrap_or_else(|| default_target(parser.info().id, &display));
+    let mut sink = ctem_ingest::CollectingSink::default();
+    let context = ParseContext {
+        path: &display,
+        default_target: &target,
+    };
+    if let Err(error) = parser.parse(&context, &mut reader, &mut sink) {
+        eprintln!("error: {error}");
+        return Ok(EXIT_FILE_FAILED);
+    }
+    let report = sink.into_report();
+
+    let rendered = match args.format {
+        OutputFormat::Json => {
+            let findings: Vec<_> = report.findings.iter().map(ParsedFindingJson::new).collect();
+            let scopes: Vec<_> = report
+                .targets
+                .iter()
+                .map(|(tool, target)| json!({"tool": tool, "target": target}))
+                .collect();
+            let document = json!({
+                "path": display,
+                "format": parser.info().id,
+                "scopes": scopes,
+                "assets": report.assets,
+                "relationships": report.relationships,
+                "findings": findings,
+            });
+            serde_json::to_string_pretty(&document)? + "\n"
+        }
+        OutputFormat::Table => {
+            let mut table = Table::new();
+            table.load_preset(UTF8_BORDERS_ONLY).set_header(["Severity", "Finding", "Asset", "Location"]);
+            for finding in &report.findings {
+                let location = &finding.location;
+                let place = location
+                    .path
+                    .clone()
+                    .map(|path| match location.start_line {
+                        Some(line) => format!("{path}:{line}"),
+                        None => path,
+                    })
+                    .or_else(|| location.url.clone())
+                    .or_else(|| location.port.map(|port| format!("port {port}")))
+                    .unwrap_or_default();
+                table.add_row([
+                    finding.severity.to_string(),
+                    format!("{} ({})", finding.title, finding.rule_id),
+                    finding.asset.to_string(),
+                    place,
+                ]);
+            }
+            format!(
+                "{display}: {} ({} findings, {} assets)\n{table}\n",
+                parser.info().id,
+                report.findings.len(),
+                report.assets.len()
+            )
+        }
+    };
+    write_output(None, &rendered)?;
+    Ok(0)
+}
+
+fn formats_command(args: FormatsArgs) -> Result<u8> {
+    let rendered = match args.format {
+        OutputFormat::Json => {
+            let formats: Vec<_> = registry()
+                .iter()
+                .map(|parser| {
+                    let info = parser.info();
+                    json!({"id": info.id, "name": info.name, "tool": info.tool, "versions": info.versions})
+                })
+                .collect();
+            serde_json::to_string_pretty(&formats)? + "\n"
+        }
+        OutputFormat::Table => {
+            let mut table = Table::new();
+            table.load_preset(UTF8_BORDERS_ONLY).set_header(["Id", "Format", "Tool", "Versions"]);
+            for parser in registry() {
+                let info = parser.info();
+                table.add_row([info.id, info.name, info.tool, info.versions]);
+            }
+            format!("{table}\n")
+        }
+    };
+    write_output(None, &rendered)?;
+    Ok(0)
+}
+
+fn findings_command(args: FindingsArgs) -> Result<u8> {
+    if !args.db.db.exists() {
+        eprintln!("error: {}: database not found; run `ctem assess` first or pass --db", args.db.db.display());
+        return Ok(EXIT_USAGE);
+    }
+    let statuses = args
+        .status
+        .iter()
+        .map(|text| text.parse::<LifecycleStatus>().map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let min_severity = args
+        .severity
+        .as_deref()
+        .map(|text| text.parse::<Severity>())
+        .transpose()?;
+    let tier = args.tier.as_deref().map(|text| text.parse::<Tier>()).transpose().map_err(anyhow::Error::msg)?;
+
+    let store = open_store(&args.db.db)?;
+    let filter = FindingFilter {
+        active_only: statuses.is_empty() && !args.all,
+        statuses,
+        tool: args.tool.clone(),
+        target: args.target.clone(),
+        min_severity,
+        tier,
+        asset: args.asset.clone(),
+        limit: args.limit,
+    };
+    let findings = store.findings(&filter)?;
+
+    let rendered = match args.format {
+        OutputFormat::Json => {
+            let rows: Vec<_> = findings.iter().map(StoredFindingJson::new).collect();
+            serde_json::to_string_pretty(&rows)? + "\n"
+        }
+        OutputFormat::Table => {
+            let assets: BTreeMap<AssetKey, Asset> =
+                store.assets()?.into_iter().map(|asset| (asset.key.clone(), asset)).collect();
+            format!("{}\n{} findings\n", findings_table(&findings, &assets, false), findings.len())
+        }
+    };
+    write_output(None, &rendered)?;
+    Ok(0)
+}
+
+/// A progress bar on stderr while files are parsed, shown only when stderr
+/// is a terminal so that logs and pipes stay clean.
+struct TerminalProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl TerminalProgress {
+    fn new() -> TerminalProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} parsing {pos}/{len} files {wide_msg}")
+                    .expect("the template is valid"),
+            );
+            bar
+        });
+        TerminalProgress { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn files_found(&self, count: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(count as u64);
+        }
+    }
+
+    fn file_done(&self, path: &Path) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(path.display().to_string());
+        }
+    }
+}
