@@ -1,0 +1,124 @@
+//! Versioned schema migrations, applied in order when a store opens.
+//!
+//! Each migration runs in its own transaction together with the row that
+//! records it in `schema_migrations`, so a failed migration leaves the
+//! database at the version before it. Migrations are append-only: a
+//! released one is never edited, a change of schema is a new file.
+
+use std::path::Path;
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::StoreError;
+use crate::codec::format_time;
+use crate::error::sql_error;
+
+/// One schema change, embedded in the binary.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+/// Every migration, in the order of their versions.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
+
+/// The schema version this build creates and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+/// Reads the highest applied version, 0 for a database without migrations.
+pub(crate) fn current_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |row| {
+        row.get(0)
+    })
+    .map_err(sql_error(path, "reading the schema version"))
+}
+
+/// Applies every migration newer than the database, after rejecting a
+/// database that a newer ctem has migrated.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    conn.execute(CREATE_TABLE, [])
+        .map_err(sql_error(path, "creating the schema_migrations table"))?;
+
+    let current = current_version(conn, path)?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_path_buf(),
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        apply(conn, path, migration)?;
+    }
+    Ok(())
+}
+
+fn apply(conn: &mut Connection, path: &Path, migration: &Migration) -> Result<(), StoreError> {
+    let failed = |source| StoreError::Migration {
+        path: path.to_path_buf(),
+        version: migration.version,
+        name: migration.name,
+        source,
+    };
+
+    // IMMEDIATE takes the write lock first, so two processes opening a new
+    // file at once apply each migration once: the second one finds it
+    // recorded below and skips it.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_error(path, "starting a migration"))?;
+    let applied = tx
+        .query_row(
+            "SELECT 1 FROM schema_migrations WHERE version = ?1",
+            [migration.version],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(failed)?
+        .is_some();
+    if applied {
+        return Ok(());
+    }
+
+    tx.execute_batch(migration.sql).map_err(failed)?;
+    tx.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+        params![migration.version, migration.name, format_time(Utc::now())],
+    )
+    .map_err(failed)?;
+    tx.commit().map_err(failed)?;
+
+    tracing::info!(
+        path = %path.display(),
+        version = migration.version,
+        name = migration.name,
+        "applied schema migration"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_increasing_and_end_at_schema_version() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(versions.windows(2).all(|pair| pair[0] < pair[1]), "{versions:?}");
+        assert_eq!(versions.first(), Some(&1));
+        assert_eq!(versions.last(), Some(&SCHEMA_VERSION));
+    }
+}

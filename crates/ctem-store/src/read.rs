@@ -1,0 +1,345 @@
+//! Reading runs, assets and findings back.
+
+use std::collections::BTreeSet;
+
+use ctem_model::{Asset, AssetKey, Finding, Fingerprint, Relationship, RiskAssessment, Severity};
+use rusqlite::types::Value;
+use rusqlite::{Row, params, params_from_iter};
+
+use crate::codec::{from_sql_count, parse_json, parse_name, parse_relationship_kind, parse_time, status_from_sql};
+use crate::error::sql_error;
+use crate::{
+    FindingFilter, HistoryEntry, RunRecord, RunSummary, Scope, SourceRecord, Store, StoreError, StoredFinding,
+};
+
+const FINDING_COLUMNS: &str = "SELECT fingerprint, status, first_seen, last_seen, fixed_at, data, risk FROM findings";
+
+impl Store {
+    /// Returns the findings that match `filter`, the highest score first and
+    /// then by fingerprint.
+    pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>, StoreError> {
+        let (sql, values) = finding_query(filter);
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(sql_error(path, "preparing the finding query"))?;
+        let mut rows = select
+            .query(params_from_iter(values.iter()))
+            .map_err(sql_error(path, "querying findings"))?;
+
+        let mut findings = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading findings"))? {
+            findings.push(self.decode_finding(row)?);
+        }
+        Ok(findings)
+    }
+
+    /// Returns one finding by its fingerprint, if the store has it.
+    pub fn finding(&self, fingerprint: &Fingerprint) -> Result<Option<StoredFinding>, StoreError> {
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached(&format!("{FINDING_COLUMNS} WHERE fingerprint = ?1"))
+            .map_err(sql_error(path, "preparing the finding lookup"))?;
+        let mut rows = select
+            .query([fingerprint.as_str()])
+            .map_err(sql_error(path, "looking up a finding"))?;
+        match rows.next().map_err(sql_error(path, "reading a finding"))? {
+            Some(row) => Ok(Some(self.decode_finding(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Returns every status change of a finding, oldest first: one entry
+    /// for each run that changed its status (see the crate documentation).
+    pub fn finding_history(&self, fingerprint: &Fingerprint) -> Result<Vec<HistoryEntry>, StoreError> {
+        let path = self.path.as_path();
+        let key = fingerprint.as_str();
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT run_id, at, status FROM finding_events WHERE fingerprint = ?1
+                 ORDER BY run_id",
+            )
+            .map_err(sql_error(path, "preparing the history query"))?;
+        let mut rows = select
+            .query([key])
+            .map_err(sql_error(path, "querying finding history"))?;
+
+        let mut history = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading finding history"))? {
+            let (run_id, at, status): (i64, String, String) =
+                read_columns(row).map_err(sql_error(path, "reading finding history"))?;
+            history.push(HistoryEntry {
+                run_id,
+                at: parse_time(&at, "finding_events", "at", key)?,
+                status: parse_name(&status, "finding_events", "status", key)?,
+            });
+        }
+        Ok(history)
+    }
+
+    /// Returns every run, the most recently observed first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        self.read_runs(None)
+    }
+
+    /// Returns the most recently observed run, if any.
+    pub fn latest_run(&self) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self.read_runs(Some(1))?.into_iter().next())
+    }
+
+    /// Returns every asset, by key, as merged across runs.
+    pub fn assets(&self) -> Result<Vec<Asset>, StoreError> {
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached("SELECT key, data FROM assets ORDER BY key")
+            .map_err(sql_error(path, "preparing the asset query"))?;
+        let mut rows = select.query([]).map_err(sql_error(path, "querying assets"))?;
+
+        let mut assets = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading assets"))? {
+            let (key, data): (String, String) = read_columns(row).map_err(sql_error(path, "reading assets"))?;
+            assets.push(parse_json(&data, "assets", "data", &key)?);
+        }
+        Ok(assets)
+    }
+
+    /// Returns every distinct relationship, ordered by its endpoints.
+    pub fn relationships(&self) -> Result<Vec<Relationship>, StoreError> {
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT from_key, to_key, kind, protocol, port FROM relationships
+                 ORDER BY from_key, to_key, kind, protocol, port",
+            )
+            .map_err(sql_error(path, "preparing the relationship query"))?;
+        let mut rows = select.query([]).map_err(sql_error(path, "querying relationships"))?;
+
+        let mut relationships = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading relationships"))? {
+            let (from, to, kind, protocol, port): (String, String, String, Option<String>, Option<u16>) =
+                read_columns(row).map_err(sql_error(path, "reading relationships"))?;
+            let kind = parse_relationship_kind(&kind, &format!("{from} -> {to}"))?;
+            relationships.push(Relationship {
+                from: AssetKey::from_stored(from),
+                to: AssetKey::from_stored(to),
+                kind,
+                protocol,
+                port,
+            });
+        }
+        Ok(relationships)
+    }
+
+    fn decode_finding(&self, row: &Row<'_>) -> Result<StoredFinding, StoreError> {
+        let path = self.path.as_path();
+        let (fingerprint, status, first_seen, last_seen, fixed_at, data, risk): (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+        ) = read_columns(row).map_err(sql_error(path, "reading a finding"))?;
+
+        let key = fingerprint.as_str();
+        let status = status_from_sql(&status).ok_or_else(|| StoreError::Corrupt {
+            table: "findings",
+            column: "status",
+            key: key.to_string(),
+            reason: format!("{status:?} is not one of new, open, reopened or fixed"),
+        })?;
+        let finding: Finding = parse_json(&data, "findings", "data", key)?;
+        let risk: Option<RiskAssessment> = risk
+            .map(|text| parse_json(&text, "findings", "risk", key))
+            .transpose()?;
+        let first_seen = parse_time(&first_seen, "findings", "first_seen", key)?;
+        let last_seen = parse_time(&last_seen, "findings", "last_seen", key)?;
+        let fixed_at = fixed_at
+            .map(|text| parse_time(&text, "findings", "fixed_at", key))
+            .transpose()?;
+
+        Ok(StoredFinding {
+            fingerprint: Fingerprint::from_stored(fingerprint),
+            finding,
+            status,
+            first_seen,
+            last_seen,
+            fixed_at,
+            risk,
+        })
+    }
+
+    fn read_runs(&self, limit: Option<usize>) -> Result<Vec<RunRecord>, StoreError> {
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT id, observed_at, recorded_at, finding_count, new_count, open_count,
+                        reopened_count, fixed_count
+                 FROM runs ORDER BY observed_at DESC, id DESC LIMIT ?1",
+            )
+            .map_err(sql_error(path, "preparing the run query"))?;
+        // SQLite reads a negative LIMIT as no limit.
+        let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        let mut rows = select.query([limit]).map_err(sql_error(path, "querying runs"))?;
+
+        let mut runs = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading runs"))? {
+            let (id, observed_at, recorded_at, seen, new, still_open, reopened, fixed): (
+                i64,
+                String,
+                String,
+                i64,
+                i64,
+                i64,
+                i64,
+                i64,
+            ) = read_columns(row).map_err(sql_error(path, "reading runs"))?;
+            let key = id.to_string();
+            let count = |value, column| from_sql_count(value, "runs", column, &key);
+            let summary = RunSummary {
+                run_id: id,
+                observed_at: parse_time(&observed_at, "runs", "observed_at", &key)?,
+                seen: count(seen, "finding_count")?,
+                new: count(new, "new_count")?,
+                still_open: count(still_open, "open_count")?,
+                reopened: count(reopened, "reopened_count")?,
+                fixed: count(fixed, "fixed_count")?,
+            };
+            runs.push(RunRecord {
+                summary,
+                recorded_at: parse_time(&recorded_at, "runs", "recorded_at", &key)?,
+                sources: Vec::new(),
+                scopes: BTreeSet::new(),
+            });
+        }
+        drop(rows);
+
+        for run in &mut runs {
+            run.sources = self.run_sources(run.summary.run_id)?;
+            run.scopes = self.run_scopes(run.summary.run_id)?;
+        }
+        Ok(runs)
+    }
+
+    fn run_sources(&self, run_id: i64) -> Result<Vec<SourceRecord>, StoreError> {
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT path, format, sha256, finding_count, error FROM run_sources
+                 WHERE run_id = ?1 ORDER BY rowid",
+            )
+            .map_err(sql_error(path, "preparing the run source query"))?;
+        let mut rows = select
+            .query([run_id])
+            .map_err(sql_error(path, "querying run sources"))?;
+
+        let mut sources = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading run sources"))? {
+            let (source_path, format, sha256, finding_count, error): (String, String, String, i64, Option<String>) =
+                read_columns(row).map_err(sql_error(path, "reading run sources"))?;
+            let finding_count = from_sql_count(finding_count, "run_sources", "finding_count", &source_path)?;
+            sources.push(SourceRecord {
+                path: source_path,
+                format,
+                sha256,
+                finding_count,
+                error,
+            });
+        }
+        Ok(sources)
+    }
+
+    fn run_scopes(&self, run_id: i64) -> Result<BTreeSet<Scope>, StoreError> {
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached("SELECT tool, target FROM run_scopes WHERE run_id = ?1")
+            .map_err(sql_error(path, "preparing the run scope query"))?;
+        let scopes = select
+            .query_map(params![run_id], |row| {
+                Ok(Scope {
+                    tool: row.get(0)?,
+                    target: row.get(1)?,
+                })
+            })
+            .map_err(sql_error(path, "querying run scopes"))?
+            .collect::<Result<BTreeSet<Scope>, _>>()
+            .map_err(sql_error(path, "reading run scopes"))?;
+        Ok(scopes)
+    }
+}
+
+/// Builds the SQL and the parameters of a finding query.
+fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let placeholder = |value: Value, values: &mut Vec<Value>| {
+        values.push(value);
+        format!("?{}", values.len())
+    };
+
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|status| placeholder(Value::Text(status.as_str().to_string()), &mut values))
+            .collect();
+        conditions.push(format!("status IN ({})", list.join(", ")));
+    }
+    if filter.active_only {
+        conditions.push("status <> 'fixed'".to_string());
+    }
+    if let Some(tool) = &filter.tool {
+        let p = placeholder(Value::Text(tool.clone()), &mut values);
+        conditions.push(format!("tool = {p}"));
+    }
+    if let Some(target) = &filter.target {
+        let p = placeholder(Value::Text(target.clone()), &mut values);
+        conditions.push(format!("target = {p}"));
+    }
+    if let Some(min_severity) = filter.min_severity {
+        let list: Vec<String> = Severity::ALL
+            .into_iter()
+            .filter(|severity| *severity >= min_severity)
+            .map(|severity| placeholder(Value::Text(severity.as_str().to_string()), &mut values))
+            .collect();
+        conditions.push(format!("severity IN ({})", list.join(", ")));
+    }
+    if let Some(tier) = filter.tier {
+        let p = placeholder(Value::Text(tier.as_str().to_string()), &mut values);
+        conditions.push(format!("tier = {p}"));
+    }
+    if let Some(asset) = &filter.asset {
+        let p = placeholder(Value::Text(asset.clone()), &mut values);
+        conditions.push(format!("asset_key = {p}"));
+    }
+
+    let mut sql = FINDING_COLUMNS.to_string();
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(" ORDER BY score DESC, fingerprint");
+    if let Some(limit) = filter.limit {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let p = placeholder(Value::Integer(limit), &mut values);
+        sql.push_str(&format!(" LIMIT {p}"));
+    }
+    (sql, values)
+}
+
+/// Reads a row's columns into a tuple, in order.
+fn read_columns<'a, T>(row: &'a Row<'a>) -> rusqlite::Result<T>
+where
+    T: TryFrom<&'a Row<'a>, Error = rusqlite::Error>,
+{
+    T::try_from(row)
+}

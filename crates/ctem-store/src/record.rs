@@ -1,0 +1,459 @@
+//! Writing a run: the finding lifecycle.
+//!
+//! A run is written in one IMMEDIATE transaction: it takes the write lock
+//! before reading anything, so two writers cannot interleave, and any error
+//! rolls the whole run back. The lifecycle is set-based and needs no lookup
+//! per finding:
+//!
+//! 1. Each distinct finding seen is upserted. A new row gets `new`; an
+//!    existing row gets `reopened` if it was `fixed` and `open` otherwise.
+//!    The upsert keeps the status it replaced in `previous_status` and
+//!    returns both, which gives the counts and the events.
+//! 2. For each scope of the run, one statement marks `fixed` the active
+//!    findings of that scope whose `last_run_id` is not this run: those the
+//!    run covered and did not see.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use ctem_model::{Asset, AssetKey, LifecycleStatus, Relationship, RiskAssessment};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::codec::{
+    check_storable_time, format_time, parse_json, parse_time, relationship_kind_name, status_from_sql, to_sql_count,
+};
+use crate::error::sql_error;
+use crate::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store, StoreError};
+
+impl Store {
+    /// Records a run and applies the finding lifecycle, all in one
+    /// transaction.
+    ///
+    /// A finding seen that the store does not have is `new`; one stored as
+    /// new, open or reopened is `open`; one stored as `fixed` is `reopened`.
+    /// An active stored finding that the run did not see becomes `fixed`
+    /// only when its scope (tool and target) is one of `run.scopes`.
+    /// Assets are merged with what the store has ([`Asset::merge`], the
+    /// run's values first) and relationships are deduplicated.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::OutOfOrder`] for a run observed before the latest
+    /// stored run, [`StoreError::InvalidRun`] for a score that is not a
+    /// finite number, and any database error. On every error the database
+    /// is left as it was.
+    pub fn record_run(&mut self, run: &RunInput) -> Result<RunSummary, StoreError> {
+        check_storable_time(run.observed_at)?;
+        let findings = distinct_findings(&run.findings)?;
+        let assets = merge_run_assets(&run.assets);
+        let at = format_time(run.observed_at);
+
+        let path = self.path.as_path();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_error(path, "starting the run transaction"))?;
+        check_order(&tx, path, run.observed_at)?;
+
+        let run_id = insert_run(&tx, path, &at)?;
+        insert_sources(&tx, path, run_id, &run.sources)?;
+        insert_scopes(&tx, path, run_id, &run.scopes)?;
+        upsert_assets(&tx, path, &at, assets)?;
+        upsert_relationships(&tx, path, &at, &run.relationships)?;
+
+        let mut summary = upsert_findings(&tx, path, run_id, &at, &findings)?;
+        summary.observed_at = run.observed_at;
+        summary.fixed = close_unseen(&tx, path, run_id, &at, &run.scopes)?;
+        update_run_counts(&tx, path, &summary)?;
+
+        tx.commit().map_err(sql_error(path, "committing the run"))?;
+        tracing::info!(
+            run_id,
+            observed_at = %at,
+            seen = summary.seen,
+            new = summary.new,
+            still_open = summary.still_open,
+            reopened = summary.reopened,
+            fixed = summary.fixed,
+            "recorded run"
+        );
+        Ok(summary)
+    }
+}
+
+/// Merges entries with the same fingerprint, keeping the higher score, and
+/// sorts the rest by fingerprint so that inserts walk the index in order.
+fn distinct_findings(findings: &[ScoredFinding]) -> Result<Vec<&ScoredFinding>, StoreError> {
+    let mut by_fingerprint: HashMap<&str, &ScoredFinding> = HashMap::with_capacity(findings.len());
+    for scored in findings {
+        if let Some(field) = non_finite_field(&scored.risk) {
+            return Err(StoreError::InvalidRun {
+                reason: format!(
+                    "finding {} has a {field} that is not a finite number; fix the scoring \
+                     before recording the run",
+                    scored.fingerprint
+                ),
+            });
+        }
+        match by_fingerprint.entry(scored.fingerprint.as_str()) {
+            Entry::Vacant(entry) => {
+                entry.insert(scored);
+            }
+            Entry::Occupied(mut entry) => {
+                if scored.risk.score > entry.get().risk.score {
+                    entry.insert(scored);
+                }
+            }
+        }
+    }
+
+    let mut distinct: Vec<&ScoredFinding> = by_fingerprint.into_values().collect();
+    distinct.sort_unstable_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+    Ok(distinct)
+}
+
+/// Names the first number of an assessment that JSON cannot carry: serde
+/// writes NaN and infinities as `null`, which would not read back.
+fn non_finite_field(risk: &RiskAssessment) -> Option<&'static str> {
+    if !risk.score.is_finite() {
+        Some("score")
+    } else if !risk.likelihood.is_finite() {
+        Some("likelihood")
+    } else if !risk.impact.is_finite() {
+        Some("impact")
+    } else if risk.factors.iter().any(|f| !f.contribution.is_finite()) {
+        Some("factor contribution")
+    } else {
+        None
+    }
+}
+
+/// Merges the run's entries for the same asset, the first entry first,
+/// keeping the order in which keys first appear.
+fn merge_run_assets(assets: &[Asset]) -> Vec<Asset> {
+    let mut position: HashMap<&AssetKey, usize> = HashMap::with_capacity(assets.len());
+    let mut merged: Vec<Asset> = Vec::with_capacity(assets.len());
+    for asset in assets {
+        match position.entry(&asset.key) {
+            Entry::Occupied(entry) => merged[*entry.get()].merge(asset.clone()),
+            Entry::Vacant(entry) => {
+                entry.insert(merged.len());
+                merged.push(asset.clone());
+            }
+        }
+    }
+    merged
+}
+
+fn check_order(tx: &Transaction, path: &Path, observed_at: DateTime<Utc>) -> Result<(), StoreError> {
+    let latest: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, observed_at FROM runs ORDER BY observed_at DESC, id DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(sql_error(path, "reading the latest run"))?;
+
+    if let Some((id, text)) = latest {
+        let latest = parse_time(&text, "runs", "observed_at", &id.to_string())?;
+        if observed_at < latest {
+            return Err(StoreError::OutOfOrder { observed_at, latest });
+        }
+    }
+    Ok(())
+}
+
+fn insert_run(tx: &Transaction, path: &Path, at: &str) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO runs (observed_at, recorded_at, finding_count, new_count, open_count,
+                           reopened_count, fixed_count)
+         VALUES (?1, ?2, 0, 0, 0, 0, 0)",
+        params![at, format_time(Utc::now())],
+    )
+    .map_err(sql_error(path, "inserting the run"))?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn insert_sources(tx: &Transaction, path: &Path, run_id: i64, sources: &[SourceRecord]) -> Result<(), StoreError> {
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO run_sources (run_id, path, format, sha256, finding_count, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(sql_error(path, "preparing the source insert"))?;
+    for source in sources {
+        insert
+            .execute(params![
+                run_id,
+                source.path,
+                source.format,
+                source.sha256,
+                to_sql_count(source.finding_count),
+                source.error,
+            ])
+            .map_err(sql_error(path, "inserting a run source"))?;
+    }
+    Ok(())
+}
+
+fn insert_scopes(tx: &Transaction, path: &Path, run_id: i64, scopes: &BTreeSet<Scope>) -> Result<(), StoreError> {
+    let mut insert = tx
+        .prepare_cached("INSERT INTO run_scopes (run_id, tool, target) VALUES (?1, ?2, ?3)")
+        .map_err(sql_error(path, "preparing the scope insert"))?;
+    for scope in scopes {
+        insert
+            .execute(params![run_id, scope.tool, scope.target])
+            .map_err(sql_error(path, "inserting a run scope"))?;
+    }
+    Ok(())
+}
+
+/// Merges each asset with its stored version, the run's values first, and
+/// writes it back. `first_seen` keeps the first run's time.
+fn upsert_assets(tx: &Transaction, path: &Path, at: &str, assets: Vec<Asset>) -> Result<(), StoreError> {
+    let mut select = tx
+        .prepare_cached("SELECT data FROM assets WHERE key = ?1")
+        .map_err(sql_error(path, "preparing the asset lookup"))?;
+    let mut upsert = tx
+        .prepare_cached(
+            "INSERT INTO assets (key, kind, name, data, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (key) DO UPDATE SET
+                 kind = excluded.kind, name = excluded.name, data = excluded.data,
+                 last_seen = excluded.last_seen",
+        )
+        .map_err(sql_error(path, "preparing the asset upsert"))?;
+
+    for mut asset in assets {
+        let stored: Option<String> = select
+            .query_row([asset.key.as_str()], |row| row.get(0))
+            .optional()
+            .map_err(sql_error(path, "reading a stored asset"))?;
+        if let Some(text) = stored {
+            let stored: Asset = parse_json(&text, "assets", "data", asset.key.as_str())?;
+            asset.merge(stored);
+        }
+
+        let data = serde_json::to_string(&asset).map_err(|error| StoreError::InvalidRun {
+            reason: format!("asset {} cannot be serialized: {error}", asset.key),
+        })?;
+        upsert
+            .execute(params![asset.key.as_str(), asset.kind.as_str(), asset.name, data, at])
+            .map_err(sql_error(path, "writing an asset"))?;
+    }
+    Ok(())
+}
+
+fn upsert_relationships(
+    tx: &Transaction,
+    path: &Path,
+    at: &str,
+    relationships: &[Relationship],
+) -> Result<(), StoreError> {
+    let mut upsert = tx
+        .prepare_cached(
+            "INSERT INTO relationships (from_key, to_key, kind, protocol, port, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (from_key, to_key, kind, coalesce(protocol, ''), coalesce(port, -1))
+             DO UPDATE SET last_seen = excluded.last_seen",
+        )
+        .map_err(sql_error(path, "preparing the relationship upsert"))?;
+    for relationship in relationships {
+        let kind = relationship_kind_name(relationship.kind);
+        upsert
+            .execute(params![
+                relationship.from.as_str(),
+                relationship.to.as_str(),
+                kind,
+                relationship.protocol,
+                relationship.port,
+                at,
+            ])
+            .map_err(sql_error(path, "writing a relationship"))?;
+    }
+    Ok(())
+}
+
+/// Upserts every seen finding with its score and its status events, and
+/// returns the counts of the run (all but `fixed`).
+fn upsert_findings(
+    tx: &Transaction,
+    path: &Path,
+    run_id: i64,
+    at: &str,
+    findings: &[&ScoredFinding],
+) -> Result<RunSummary, StoreError> {
+    let mut upsert = tx
+        .prepare_cached(
+            "INSERT INTO findings (fingerprint, tool, target, rule_id, kind, severity, title,
+                                   asset_key, status, first_seen, last_seen, last_run_id,
+                                   score, tier, data, risk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new', ?9, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (fingerprint) DO UPDATE SET
+                 tool = excluded.tool, target = excluded.target, rule_id = excluded.rule_id,
+                 kind = excluded.kind, severity = excluded.severity, title = excluded.title,
+                 asset_key = excluded.asset_key,
+                 previous_status = status,
+                 status = CASE status WHEN 'fixed' THEN 'reopened' ELSE 'open' END,
+                 last_seen = excluded.last_seen, fixed_at = NULL,
+                 last_run_id = excluded.last_run_id, score = excluded.score,
+                 tier = excluded.tier, data = excluded.data, risk = excluded.risk
+             RETURNING previous_status, status",
+        )
+        .map_err(sql_error(path, "preparing the finding upsert"))?;
+    let mut insert_score = tx
+        .prepare_cached("INSERT INTO finding_scores (run_id, fingerprint, score, tier) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(sql_error(path, "preparing the score insert"))?;
+    let mut insert_event = tx
+        .prepare_cached("INSERT INTO finding_events (fingerprint, run_id, status, at) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(sql_error(path, "preparing the event insert"))?;
+
+    let mut summary = RunSummary {
+        run_id,
+        observed_at: DateTime::<Utc>::MIN_UTC,
+        seen: 0,
+        new: 0,
+        still_open: 0,
+        reopened: 0,
+        fixed: 0,
+    };
+    for scored in findings {
+        let fingerprint = scored.fingerprint.as_str();
+        let finding = &scored.finding;
+        let data = to_json(finding, fingerprint)?;
+        let risk = to_json(&scored.risk, fingerprint)?;
+        let tier = scored.risk.tier.as_str();
+
+        let (previous, status) = upsert
+            .query_row(
+                params![
+                    fingerprint,
+                    finding.tool,
+                    finding.target.as_deref().unwrap_or(""),
+                    finding.rule_id,
+                    finding.kind.as_str(),
+                    finding.severity.as_str(),
+                    finding.title,
+                    finding.asset.as_str(),
+                    at,
+                    run_id,
+                    scored.risk.score,
+                    tier,
+                    data,
+                    risk,
+                ],
+                |row| {
+                    let previous = row.get_ref(0)?.as_str_or_null()?.map(status_from_sql);
+                    let status = status_from_sql(row.get_ref(1)?.as_str()?);
+                    Ok((previous, status))
+                },
+            )
+            .map_err(sql_error(path, "writing a finding"))?;
+        // previous is None for an inserted row, Some(None) for a name that
+        // does not parse.
+        let previous = match previous {
+            None => None,
+            Some(Some(previous)) => Some(previous),
+            Some(None) => return Err(corrupt_status(fingerprint)),
+        };
+        let Some(status) = status else {
+            return Err(corrupt_status(fingerprint));
+        };
+
+        match status {
+            LifecycleStatus::New => summary.new += 1,
+            LifecycleStatus::Open => summary.still_open += 1,
+            LifecycleStatus::Reopened => summary.reopened += 1,
+            // The upsert never sets fixed.
+            LifecycleStatus::Fixed => return Err(corrupt_status(fingerprint)),
+        }
+        summary.seen += 1;
+
+        insert_score
+            .execute(params![run_id, fingerprint, scored.risk.score, tier])
+            .map_err(sql_error(path, "inserting a finding score"))?;
+        if previous != Some(status) {
+            insert_event
+                .execute(params![fingerprint, run_id, status.as_str(), at])
+                .map_err(sql_error(path, "inserting a finding event"))?;
+        }
+    }
+    Ok(summary)
+}
+
+/// Marks fixed the active findings of the run's scopes that the run did not
+/// see, with one `fixed` event each, and returns how many there were.
+fn close_unseen(
+    tx: &Transaction,
+    path: &Path,
+    run_id: i64,
+    at: &str,
+    scopes: &BTreeSet<Scope>,
+) -> Result<u64, StoreError> {
+    // Both statements select the same rows: the events are written before
+    // the update changes their status.
+    let mut insert_events = tx
+        .prepare_cached(
+            "INSERT INTO finding_events (fingerprint, run_id, status, at)
+             SELECT fingerprint, ?1, 'fixed', ?2 FROM findings
+             WHERE tool = ?3 AND target = ?4 AND status IN ('new', 'open', 'reopened')
+               AND last_run_id <> ?1",
+        )
+        .map_err(sql_error(path, "preparing the fixed events insert"))?;
+    let mut close = tx
+        .prepare_cached(
+            "UPDATE findings SET previous_status = status, status = 'fixed', fixed_at = ?2
+             WHERE tool = ?3 AND target = ?4 AND status IN ('new', 'open', 'reopened')
+               AND last_run_id <> ?1",
+        )
+        .map_err(sql_error(path, "preparing the finding close"))?;
+
+    let mut fixed = 0;
+    for scope in scopes {
+        let scope_params = params![run_id, at, scope.tool, scope.target];
+        insert_events
+            .execute(scope_params)
+            .map_err(sql_error(path, "inserting fixed events"))?;
+        let closed = close
+            .execute(scope_params)
+            .map_err(sql_error(path, "marking unseen findings fixed"))?;
+        fixed += closed as u64;
+    }
+    Ok(fixed)
+}
+
+fn update_run_counts(tx: &Transaction, path: &Path, summary: &RunSummary) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE runs SET finding_count = ?2, new_count = ?3, open_count = ?4,
+                         reopened_count = ?5, fixed_count = ?6
+         WHERE id = ?1",
+        params![
+            summary.run_id,
+            to_sql_count(summary.seen),
+            to_sql_count(summary.new),
+            to_sql_count(summary.still_open),
+            to_sql_count(summary.reopened),
+            to_sql_count(summary.fixed),
+        ],
+    )
+    .map_err(sql_error(path, "writing the run counts"))?;
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(value: &T, fingerprint: &str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::InvalidRun {
+        reason: format!("finding {fingerprint} cannot be serialized: {error}"),
+    })
+}
+
+fn corrupt_status(fingerprint: &str) -> StoreError {
+    StoreError::Corrupt {
+        table: "findings",
+        column: "status",
+        key: fingerprint.to_string(),
+        reason: "the status that a run wrote is not one of new, open, reopened or fixed".to_string(),
+    }
+}

@@ -1,0 +1,127 @@
+//! Opening a store: the connection settings and the database checks.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode};
+
+use crate::StoreError;
+use crate::error::{BUSY_TIMEOUT_SECS, sql_error};
+use crate::migrations;
+
+/// A ctem database: one SQLite file holding the runs, the assets and the
+/// findings with their lifecycle.
+///
+/// A `Store` owns one connection. Several stores, in one process or in
+/// several, may open the same file: readers see each recorded run whole or
+/// not at all, and writers wait for each other up to the busy timeout
+/// (5 s).
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating the file if it is missing, and
+    /// applies the migrations it lacks.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotADatabase`] for a file that is not a SQLite
+    /// database or that another program created, [`StoreError::SchemaTooNew`]
+    /// for a database migrated by a newer ctem, [`StoreError::JournalMode`]
+    /// where SQLite cannot use write-ahead logging, and the SQLite error
+    /// otherwise.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))
+            .map_err(sql_error(path, "setting the busy timeout"))?;
+
+        // Before any setting writes to the file: switching the journal mode
+        // would change the header of a database that is not ours.
+        check_ctem_database(&conn, path)?;
+        configure(&conn, path)?;
+        migrations::migrate(&mut conn, path)?;
+
+        // record_run and the reads prepare about twenty distinct statements.
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Returns the schema version of the database, the highest migration
+    /// applied.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        migrations::current_version(&self.conn, &self.path)
+    }
+
+    /// Returns the path the store was opened with.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Rejects a file that is not a SQLite database, and a SQLite database
+/// that has tables but no `schema_migrations`: another program's database,
+/// which migrations must not alter. An empty file is a new database.
+fn check_ctem_database(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let tables = conn.query_row(
+        "SELECT count(*), count(*) FILTER (WHERE name = 'schema_migrations')
+         FROM sqlite_master WHERE type = 'table'",
+        [],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+    );
+    let (table_count, migration_tables) = match tables {
+        Ok(counts) => counts,
+        Err(error) if error.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+            return Err(StoreError::NotADatabase {
+                path: path.to_path_buf(),
+                reason: "the file is not a SQLite database; pass the path of a ctem database \
+                         or of a file to create"
+                    .to_string(),
+            });
+        }
+        Err(error) => return Err(sql_error(path, "reading the list of tables")(error)),
+    };
+
+    if table_count > 0 && migration_tables == 0 {
+        return Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            reason: format!(
+                "it is a SQLite database with {table_count} tables but no schema_migrations \
+                 table, so another program created it; choose another path"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Sets write-ahead logging and the connection settings.
+fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    // SQLite returns the mode it actually set: `memory` for an in-memory
+    // database, the old mode where the file system cannot share memory.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(sql_error(path, "switching to write-ahead logging"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::JournalMode {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+
+    // NORMAL in WAL mode: a committed run survives a crash of the process,
+    // and a power loss can only lose the latest runs, never corrupt older
+    // ones (SQLite documentation, "PRAGMA synchronous").
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sql_error(path, "setting synchronous"))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(sql_error(path, "enabling foreign keys"))?;
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The values that go into and come out of the store.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use ctem_model::{Asset, Finding, Fingerprint, LifecycleStatus, Relationship, RiskAssessment, Severity, Tier};
+
+/// What one scan covered: a tool run against a target (an image, a
+/// repository, a set of hosts). A run closes a finding only when the
+/// finding's scope is one of the run's scopes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    /// The tool, as in [`Finding::tool`].
+    pub tool: String,
+    /// The target, as in [`Finding::target`]; a finding without a target
+    /// belongs to the target `""`.
+    pub target: String,
+}
+
+impl Scope {
+    /// The scope a finding belongs to.
+    pub fn of(finding: &Finding) -> Scope {
+        Scope {
+            tool: finding.tool.clone(),
+            target: finding.target.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// One file that a run ingested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRecord {
+    pub path: String,
+    /// The id of the parser that read it.
+    pub format: String,
+    /// The SHA-256 of the file's bytes, in hex.
+    pub sha256: String,
+    /// How many findings the file gave.
+    pub finding_count: u64,
+    /// Why the file was skipped, for a file that could not be read.
+    pub error: Option<String>,
+}
+
+/// A finding with its identity and its score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredFinding {
+    pub fingerprint: Fingerprint,
+    pub finding: Finding,
+    pub risk: RiskAssessment,
+}
+
+/// Everything one run writes to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInput {
+    /// When the scans were taken. Runs must be recorded in the order of this
+    /// time; equal times are accepted.
+    pub observed_at: DateTime<Utc>,
+    pub sources: Vec<SourceRecord>,
+    /// The scopes the run covered. Active findings of these scopes that the
+    /// run did not see become fixed; findings of other scopes are left as
+    /// they are.
+    pub scopes: BTreeSet<Scope>,
+    pub assets: Vec<Asset>,
+    pub relationships: Vec<Relationship>,
+    /// The findings seen. Two entries with the same fingerprint count as one
+    /// finding: the one with the higher score is kept.
+    pub findings: Vec<ScoredFinding>,
+}
+
+/// What a recorded run did to the finding lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub observed_at: DateTime<Utc>,
+    /// Distinct findings seen: `new + still_open + reopened`.
+    pub seen: u64,
+    /// Findings seen for the first time.
+    pub new: u64,
+    /// Findings that were active before the run and that it saw again.
+    pub still_open: u64,
+    /// Findings that a previous run had fixed and that this run saw again.
+    pub reopened: u64,
+    /// Active findings of the run's scopes that the run no longer saw.
+    pub fixed: u64,
+}
+
+/// A stored run, as [`crate::Store::runs`] returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// The id, the observation time and the lifecycle counts.
+    pub summary: RunSummary,
+    /// When the run was written to the store.
+    pub recorded_at: DateTime<Utc>,
+    pub sources: Vec<SourceRecord>,
+    pub scopes: BTreeSet<Scope>,
+}
+
+/// Which findings [`crate::Store::findings`] returns. The default returns
+/// every finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingFilter {
+    /// Only these statuses; empty means every status.
+    pub statuses: Vec<LifecycleStatus>,
+    /// Only findings that still need fixing (new, open or reopened).
+    pub active_only: bool,
+    pub tool: Option<String>,
+    /// Only this scope target (`""` selects findings without a target).
+    pub target: Option<String>,
+    /// Only this severity and higher ones.
+    pub min_severity: Option<Severity>,
+    pub tier: Option<Tier>,
+    /// Only findings on the asset with this key (`host:10.0.0.5`).
+    pub asset: Option<String>,
+    /// At most this many findings, the highest scores first.
+    pub limit: Option<usize>,
+}
+
+/// A finding with its lifecycle state, as [`crate::Store::findings`]
+/// returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    pub fingerprint: Fingerprint,
+    /// The finding as the latest run that saw it reported it.
+    pub finding: Finding,
+    pub status: LifecycleStatus,
+    /// When the first run that saw it was observed.
+    pub first_seen: DateTime<Utc>,
+    /// When the latest run that saw it was observed.
+    pub last_seen: DateTime<Utc>,
+    /// When the run that fixed it was observed, while it is fixed.
+    pub fixed_at: Option<DateTime<Utc>>,
+    /// The assessment of the latest run that saw it. Every finding written
+    /// by [`crate::Store::record_run`] has one.
+    pub risk: Option<RiskAssessment>,
+}
+
+/// One status change of a finding, as [`crate::Store::finding_history`]
+/// returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub run_id: i64,
+    /// The observation time of that run.
+    pub at: DateTime<Utc>,
+    /// The status the run gave the finding.
+    pub status: LifecycleStatus,
+}

@@ -1,0 +1,169 @@
+//! Opening stores: creation, migrations and the files that are rejected.
+
+mod common;
+
+use common::{TestStore, day, image_scan};
+use ctem_store::{SCHEMA_VERSION, Store, StoreError};
+
+#[test]
+fn new_file_gets_every_migration() {
+    let test = TestStore::new();
+    assert!(test.path().exists());
+    assert_eq!(test.store.schema_version().unwrap(), SCHEMA_VERSION);
+
+    let conn = test.raw_connection();
+    let (version, name): (i64, String) = conn
+        .query_row("SELECT version, name FROM schema_migrations", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(version, 1);
+    assert_eq!(name, "initial");
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+             AND name IN ('runs', 'run_sources', 'run_scopes', 'assets', 'relationships',
+                          'findings', 'finding_events', 'finding_scores')",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 8);
+}
+
+#[test]
+fn reopen_keeps_data_and_skips_migrations() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1"]))
+        .unwrap();
+    let applied_at: String = test
+        .raw_connection()
+        .query_row("SELECT applied_at FROM schema_migrations", [], |row| row.get(0))
+        .unwrap();
+    let TestStore { dir, store } = test;
+    drop(store);
+
+    let store = Store::open(&dir.path().join("ctem.db")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.runs().unwrap().len(), 1);
+
+    let conn = rusqlite::Connection::open(dir.path().join("ctem.db")).unwrap();
+    let (rows, applied_again): (i64, String) = conn
+        .query_row("SELECT count(*), max(applied_at) FROM schema_migrations", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(rows, 1);
+    assert_eq!(applied_again, applied_at);
+}
+
+#[test]
+fn newer_schema_is_rejected() {
+    let test = TestStore::new();
+    test.raw_connection()
+        .execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)
+             VALUES (42, 'from the future', '2030-01-01T00:00:00.000000000Z')",
+            [],
+        )
+        .unwrap();
+
+    let error = Store::open(&test.path()).unwrap_err();
+    assert!(
+        matches!(error, StoreError::SchemaTooNew { found: 42, supported, .. } if supported == SCHEMA_VERSION),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("42"), "{message}");
+    assert!(message.contains(&format!("up to {SCHEMA_VERSION}")), "{message}");
+    assert!(message.contains("upgrade ctem"), "{message}");
+    assert!(message.contains("ctem.db"), "{message}");
+}
+
+#[test]
+fn text_file_is_rejected_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    let text = "{\"results\": []}\n".repeat(100);
+    std::fs::write(&path, &text).unwrap();
+
+    let error = Store::open(&path).unwrap_err();
+    assert!(matches!(error, StoreError::NotADatabase { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.starts_with("not a ctem database: "), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the file was changed");
+}
+
+#[test]
+fn short_garbage_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.db");
+    std::fs::write(&path, b"not sqlite").unwrap();
+
+    let error = Store::open(&path).unwrap_err();
+    assert!(matches!(error, StoreError::NotADatabase { .. }), "{error:?}");
+}
+
+#[test]
+fn foreign_sqlite_database_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)", [])
+        .unwrap();
+    drop(conn);
+
+    let error = Store::open(&path).unwrap_err();
+    assert!(matches!(error, StoreError::NotADatabase { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("no schema_migrations table"), "{message}");
+
+    let journal_mode: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(journal_mode, "delete", "the foreign database was switched to WAL");
+}
+
+#[test]
+fn empty_file_becomes_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").unwrap();
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+}
+
+#[test]
+fn missing_directory_is_an_open_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("ctem.db");
+
+    let error = Store::open(&path).unwrap_err();
+    assert!(matches!(error, StoreError::Open { .. }), "{error:?}");
+    assert!(error.to_string().contains("missing"), "{error}");
+}
+
+#[test]
+fn wal_mode_is_on() {
+    let test = TestStore::new();
+    let conn = test.raw_connection();
+    let journal_mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(journal_mode, "wal");
+    assert!(test.dir.path().join("ctem.db-wal").exists());
+}
+
+#[test]
+fn two_stores_on_one_file() {
+    let mut test = TestStore::new();
+    let reader = Store::open(&test.path()).unwrap();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2"]))
+        .unwrap();
+
+    assert_eq!(reader.runs().unwrap().len(), 1);
+    assert_eq!(reader.findings(&Default::default()).unwrap().len(), 2);
+}
