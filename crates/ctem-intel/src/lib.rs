@@ -1,1 +1,66 @@
-//! placeholder
+//! Threat intelligence of ctem: which CVEs are exploited and how likely
+//! exploitation is.
+//!
+//! This crate reads the public feeds that `ctem-risk` scores with:
+//!
+//! - [`KevCatalog`]: the CISA Known Exploited Vulnerabilities catalog
+//!   (JSON), the CVEs that CISA has seen exploited in the wild;
+//! - [`EpssScores`]: FIRST EPSS scores (CSV, plain or gzipped), the
+//!   probability that a CVE is exploited in the next 30 days;
+//! - [`Intel`]: both behind one lookup, loaded from a folder
+//!   ([`Intel::load_dir`]) or from the paths a configuration names
+//!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
+//!
+//! Every value is validated when it is read. A bad entry rejects the file
+//! with an [`IntelError`] that names the file, the line or KEV entry, the
+//! field and the value, because intelligence that is silently dropped
+//! would make an exploited vulnerability look harmless. Inputs are bounded
+//! (file size, line length, line count), so a hostile file cannot exhaust
+//! memory. This crate reads local files only; downloading the feeds is
+//! left to the caller.
+//!
+//! ```
+//! use ctem_intel::{EpssScores, Intel, KevCatalog};
+//! use ctem_model::CveId;
+//!
+//! let kev_json = r#"{
+//!   "catalogVersion": "2025.08.25",
+//!   "dateReleased": "2025-08-25T17:04:19.9796Z",
+//!   "count": 1,
+//!   "vulnerabilities": [{
+//!     "cveID": "CVE-2021-44228", "vendorProject": "Apache", "product": "Log4j2",
+//!     "vulnerabilityName": "Apache Log4j2 Remote Code Execution Vulnerability",
+//!     "dateAdded": "2021-12-10", "dueDate": "2021-12-24",
+//!     "knownRansomwareCampaignUse": "Known", "cwes": ["CWE-20", "CWE-400", "CWE-502"]
+//!   }]
+//! }"#;
+//! let epss_csv = "#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000\n\
+//!                 cve,epss,percentile\n\
+//!                 CVE-2021-44228,0.94358,0.99956\n";
+//!
+//! let mut intel = Intel::default();
+//! intel.add_kev(KevCatalog::from_reader("kev.json", kev_json.as_bytes())?);
+//! intel.add_epss(EpssScores::from_reader("epss.csv", epss_csv.as_bytes())?);
+//!
+//! let log4shell: CveId = "CVE-2021-44228".parse()?;
+//! let entry = intel.kev(&log4shell).expect("listed in KEV");
+//! assert_eq!(entry.date_added.to_string(), "2021-12-10");
+//! assert!(entry.known_ransomware_use);
+//!
+//! let epss = intel.epss(&log4shell).expect("scored by EPSS");
+//! assert_eq!(epss.score.epss, 0.94358);
+//! assert_eq!(epss.file.score_date.map(|d| d.to_string()).as_deref(), Some("2025-03-14"));
+//! assert_eq!(intel.sources().len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod bundle;
+mod epss;
+mod error;
+mod kev;
+mod sniff;
+
+pub use bundle::{Intel, Skipped, Source, SourceKind};
+pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
+pub use error::IntelError;
+pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};

@@ -1,0 +1,552 @@
+//! FIRST EPSS scores: the probability that a CVE is exploited in the wild
+//! in the next 30 days, and its percentile among all scored CVEs.
+//!
+//! FIRST publishes one CSV file a day (<https://www.first.org/epss/data_stats>),
+//! usually gzipped. Two layouts are read, plain or gzipped (decided by the
+//! gzip magic bytes, not by the file name):
+//!
+//! - the official daily file: a comment line
+//!   `#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000`,
+//!   then the header `cve,epss,percentile`, then one row per CVE;
+//! - the header `cve,epss,percentile` without the comment line, or rows
+//!   only (`CVE-2025-0001,0.00275,0.50602`), as extracts of the daily file
+//!   often are. Such files have no score date.
+//!
+//! Every row is validated: a bad CVE id, a value that is no number or lies
+//! outside 0..=1 rejects the file with an error naming the line and value.
+//! A CSV with other columns is rejected as "not an EPSS scores file".
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ctem_model::CveId;
+use flate2::read::MultiGzDecoder;
+use serde::Serialize;
+
+use crate::error::{IntelError, shorten};
+
+/// Maximum length of a line in bytes. Rows are about 35 bytes and the
+/// comment line about 70, so a longer line means a corrupt or hostile file.
+/// The limit keeps memory bounded whatever the input.
+pub const EPSS_MAX_LINE_BYTES: usize = 1024;
+
+/// Maximum number of lines in one file. The daily file of 2025 scores
+/// about 300,000 CVEs, so the limit leaves ample room for growth while it
+/// bounds the time and memory that a gzip bomb of short lines can take.
+pub const EPSS_MAX_LINES: u64 = 5_000_000;
+
+/// The first two bytes of every gzip stream (RFC 1952, section 2.3.1).
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The EPSS values of one CVE.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpssScore {
+    /// Probability of exploitation activity in the next 30 days, 0.0 to 1.0.
+    pub epss: f64,
+    /// Share of scored CVEs with a lower or equal probability, 0.0 to 1.0.
+    pub percentile: f64,
+}
+
+/// One EPSS file that was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EpssFile {
+    /// The path (or the name given to [`EpssScores::from_reader`]).
+    pub path: String,
+    /// `model_version` of the comment line, such as `v2025.03.14`.
+    pub model_version: Option<String>,
+    /// The day of `score_date` in UTC. FIRST scores once a day at 00:00 UTC.
+    pub score_date: Option<NaiveDate>,
+    /// How many distinct CVEs the file scores.
+    pub count: usize,
+}
+
+/// A CVE's score together with the file it came from, so that a report can
+/// name the score date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpssRecord<'a> {
+    pub score: EpssScore,
+    pub file: &'a EpssFile,
+}
+
+/// EPSS scores by CVE, from one or more files.
+#[derive(Debug, Clone, Default)]
+pub struct EpssScores {
+    files: Vec<EpssFile>,
+    /// The score and the index of its file in `files`.
+    scores: HashMap<CveId, (EpssScore, usize)>,
+}
+
+/// The layout of a CSV file, as its first line shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstLine {
+    /// The `#model_version:...,score_date:...` comment of the daily file.
+    Metadata,
+    /// The header `cve,epss,percentile`.
+    Header,
+    /// A row `CVE-...,epss,percentile` of a file without header.
+    Row,
+}
+
+/// Classifies the first line of a CSV file (byte order mark already
+/// removed), or returns `None` when it belongs to no EPSS layout.
+pub(crate) fn classify_first_line(line: &str) -> Option<FirstLine> {
+    let line = line.trim();
+    if line.starts_with('#') && line.contains("model_version") {
+        return Some(FirstLine::Metadata);
+    }
+    if is_header(line) {
+        return Some(FirstLine::Header);
+    }
+    let fields: Vec<&str> = line.split(',').map(unquote).collect();
+    let starts_with_cve = fields
+        .first()
+        .is_some_and(|first| first.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("CVE-")));
+    if fields.len() == 3 && starts_with_cve {
+        return Some(FirstLine::Row);
+    }
+    None
+}
+
+impl EpssScores {
+    /// Loads an EPSS file, plain CSV or gzipped.
+    pub fn load(path: impl AsRef<Path>) -> Result<EpssScores, IntelError> {
+        let path = path.as_ref();
+        let display = path.display().to_string();
+        let file = File::open(path).map_err(|source| IntelError::Io {
+            path: display.clone(),
+            source,
+        })?;
+        EpssScores::from_reader(&display, file)
+    }
+
+    /// Reads an EPSS file from `reader`, plain CSV or gzipped;
+    /// `path_for_errors` names the source in errors and in [`EpssFile::path`].
+    pub fn from_reader(path_for_errors: &str, reader: impl Read) -> Result<EpssScores, IntelError> {
+        let text = open_text(path_for_errors, reader)?;
+        parse(path_for_errors, text, Limits::DEFAULT)
+    }
+
+    /// Returns the score of a CVE and the file it came from.
+    pub fn get(&self, cve: &CveId) -> Option<EpssRecord<'_>> {
+        self.scores.get(cve).map(|&(score, file)| EpssRecord {
+            score,
+            file: &self.files[file],
+        })
+    }
+
+    /// Returns the number of distinct CVEs scored.
+    pub fn len(&self) -> usize {
+        self.scores.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scores.is_empty()
+    }
+
+    /// Returns the files loaded, in the order they were merged.
+    pub fn files(&self) -> &[EpssFile] {
+        &self.files
+    }
+
+    /// Adds the scores of `other`. Per CVE the score with the later score
+    /// date wins. A file without date counts as older than any dated one,
+    /// and on equal dates the scores of `other` win.
+    pub fn merge(&mut self, other: EpssScores) {
+        let offset = self.files.len();
+        self.files.extend(other.files);
+        for (cve, (score, file)) in other.scores {
+            let file = file + offset;
+            match self.scores.entry(cve) {
+                Entry::Vacant(slot) => {
+                    slot.insert((score, file));
+                }
+                Entry::Occupied(mut slot) => {
+                    let current_date = self.files[slot.get().1].score_date;
+                    if self.files[file].score_date >= current_date {
+                        slot.insert((score, file));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Size limits of the reader; tests use small ones.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_line_bytes: usize,
+    pub max_lines: u64,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        max_line_bytes: EPSS_MAX_LINE_BYTES,
+        max_lines: EPSS_MAX_LINES,
+    };
+}
+
+/// Wraps `reader` in a gzip decoder when it starts with the gzip magic bytes.
+pub(crate) fn open_text<'a>(path: &str, mut reader: impl Read + 'a) -> Result<Box<dyn BufRead + 'a>, IntelError> {
+    let mut magic = [0u8; 2];
+    let mut filled = 0;
+    while filled < magic.len() {
+        let read = reader.read(&mut magic[filled..]).map_err(|source| IntelError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+
+    let whole = Cursor::new(magic[..filled].to_vec()).chain(reader);
+    if magic[..filled] == GZIP_MAGIC {
+        // Multi-member streams are valid gzip (concatenated files); the
+        // plain decoder would stop after the first member.
+        Ok(Box::new(BufReader::new(MultiGzDecoder::new(whole))))
+    } else {
+        Ok(Box::new(BufReader::new(whole)))
+    }
+}
+
+/// Reads lines with a length limit, so that a file without line breaks
+/// cannot make the reader buffer all of it.
+pub(crate) struct Lines<'p, R> {
+    reader: R,
+    buffer: Vec<u8>,
+    number: u64,
+    path: &'p str,
+    limits: Limits,
+}
+
+impl<'p, R: BufRead> Lines<'p, R> {
+    pub fn new(path: &'p str, reader: R, limits: Limits) -> Self {
+        Lines {
+            reader,
+            buffer: Vec::new(),
+            number: 0,
+            path,
+            limits,
+        }
+    }
+
+    /// Reads the next line, returning its number (counted from 1) and its
+    /// text without the line break.
+    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>, IntelError> {
+        self.buffer.clear();
+        let number = self.number + 1;
+        // Two more bytes than the limit leave room for "\r\n".
+        let budget = self.limits.max_line_bytes as u64 + 2;
+        let read = (&mut self.reader)
+            .take(budget)
+            .read_until(b'\n', &mut self.buffer)
+            .map_err(|source| IntelError::Read {
+                path: self.path.to_string(),
+                line: number,
+                source,
+            })?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if number > self.limits.max_lines {
+            return Err(IntelError::TooManyLines {
+                path: self.path.to_string(),
+                limit: self.limits.max_lines,
+            });
+        }
+        self.number = number;
+
+        if self.buffer.last() == Some(&b'\n') {
+            self.buffer.pop();
+        }
+        if self.buffer.last() == Some(&b'\r') {
+            self.buffer.pop();
+        }
+        if self.buffer.len() > self.limits.max_line_bytes {
+            return Err(IntelError::LineTooLong {
+                path: self.path.to_string(),
+                line: number,
+                limit: self.limits.max_line_bytes,
+            });
+        }
+        let mut text = std::str::from_utf8(&self.buffer).map_err(|_| IntelError::NotUtf8 {
+            path: self.path.to_string(),
+            line: number,
+        })?;
+        if number == 1 {
+            text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        }
+        Ok(Some((number, text)))
+    }
+}
+
+pub(crate) fn parse(path: &str, reader: impl BufRead, limits: Limits) -> Result<EpssScores, IntelError> {
+    let mut lines = Lines::new(path, reader, limits);
+    let mut file = EpssFile {
+        path: path.to_string(),
+        model_version: None,
+        score_date: None,
+        count: 0,
+    };
+    let mut scores = HashMap::new();
+    let mut duplicates = 0usize;
+
+    let Some((_, first)) = lines.next_line()? else {
+        return Err(not_epss(path, "the file is empty".to_string()));
+    };
+    match classify_first_line(first) {
+        Some(FirstLine::Metadata) => {
+            (file.model_version, file.score_date) = parse_metadata(path, first)?;
+            expect_header(path, lines.next_line()?)?;
+        }
+        Some(FirstLine::Header) => {}
+        Some(FirstLine::Row) => {
+            let (cve, score) = parse_row(path, 1, first)?;
+            scores.insert(cve, (score, 0));
+        }
+        None => {
+            return Err(not_epss(
+                path,
+                format!(
+                    "line 1 is {:?}; expected the #model_version comment of the FIRST daily file, \
+                     the header cve,epss,percentile, or rows such as CVE-2025-0001,0.00275,0.50602",
+                    shorten(first)
+                ),
+            ));
+        }
+    }
+
+    while let Some((number, line)) = lines.next_line()? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (cve, score) = parse_row(path, number, line)?;
+        if scores.insert(cve, (score, 0)).is_some() {
+            duplicates += 1;
+        }
+    }
+
+    if duplicates > 0 {
+        tracing::warn!(
+            path,
+            duplicates,
+            "EPSS file scores some CVEs more than once; the last row of each is used"
+        );
+    }
+    file.count = scores.len();
+    Ok(EpssScores {
+        files: vec![file],
+        scores,
+    })
+}
+
+fn not_epss(path: &str, reason: String) -> IntelError {
+    IntelError::NotEpss {
+        path: path.to_string(),
+        reason,
+    }
+}
+
+fn unquote(field: &str) -> &str {
+    let field = field.trim();
+    field
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(field)
+        .trim()
+}
+
+fn is_header(line: &str) -> bool {
+    let mut fields = line.split(',').map(unquote);
+    ["cve", "epss", "percentile"]
+        .iter()
+        .all(|name| fields.next().is_some_and(|field| field.eq_ignore_ascii_case(name)))
+        && fields.next().is_none()
+}
+
+fn expect_header(path: &str, line: Option<(u64, &str)>) -> Result<(), IntelError> {
+    match line {
+        Some((_, text)) if is_header(text) => Ok(()),
+        Some((number, text)) => Err(not_epss(
+            path,
+            format!(
+                "line {number} is {:?}; after the #model_version comment the header cve,epss,percentile must follow",
+                shorten(text)
+            ),
+        )),
+        None => Err(not_epss(
+            path,
+            "the file ends after the #model_version comment; the header cve,epss,percentile is missing".to_string(),
+        )),
+    }
+}
+
+/// Reads `#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000`.
+/// Keys that FIRST may add later are ignored.
+fn parse_metadata(path: &str, line: &str) -> Result<(Option<String>, Option<NaiveDate>), IntelError> {
+    let body = line.trim().trim_start_matches('#');
+    let mut model_version = None;
+    let mut score_date = None;
+    for part in body.split(',') {
+        let Some((key, value)) = part.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "model_version" if !value.is_empty() => model_version = Some(value.to_string()),
+            "score_date" => {
+                let date = parse_score_date(value).ok_or_else(|| IntelError::EpssValue {
+                    path: path.to_string(),
+                    line: 1,
+                    field: "score_date",
+                    value: shorten(value),
+                    reason: "expected a date-time such as 2025-03-14T00:00:00+0000".to_string(),
+                })?;
+                score_date = Some(date);
+            }
+            _ => {}
+        }
+    }
+    Ok((model_version, score_date))
+}
+
+/// Parses FIRST's `2025-03-14T00:00:00+0000`, an RFC 3339 date-time or a bare date.
+fn parse_score_date(text: &str) -> Option<NaiveDate> {
+    if let Ok(time) = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z") {
+        return Some(time.with_timezone(&Utc).date_naive());
+    }
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(time.with_timezone(&Utc).date_naive());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+fn parse_row(path: &str, line: u64, text: &str) -> Result<(CveId, EpssScore), IntelError> {
+    let fields: Vec<&str> = text.split(',').map(unquote).collect();
+    let [cve_text, epss_text, percentile_text] = fields[..] else {
+        return Err(IntelError::EpssColumns {
+            path: path.to_string(),
+            line,
+            found: fields.len(),
+            row: shorten(text),
+        });
+    };
+    let invalid = |field: &'static str, value: &str, reason: &str| IntelError::EpssValue {
+        path: path.to_string(),
+        line,
+        field,
+        value: shorten(value),
+        reason: reason.to_string(),
+    };
+
+    let cve: CveId = cve_text.parse().map_err(|_| {
+        invalid(
+            "cve",
+            cve_text,
+            "expected CVE-YYYY-NNNN with a four-digit year and at least four digits after it",
+        )
+    })?;
+    let epss = parse_probability(epss_text).map_err(|reason| invalid("epss", epss_text, reason))?;
+    let percentile =
+        parse_probability(percentile_text).map_err(|reason| invalid("percentile", percentile_text, reason))?;
+    Ok((cve, EpssScore { epss, percentile }))
+}
+
+fn parse_probability(text: &str) -> Result<f64, &'static str> {
+    let value: f64 = text.parse().map_err(|_| "expected a number from 0 to 1")?;
+    // NaN fails the range test too.
+    if !(0.0..=1.0).contains(&value) {
+        return Err("out of range: expected a number from 0 to 1");
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str, limits: Limits) -> Result<EpssScores, IntelError> {
+        parse("test.csv", text.as_bytes(), limits)
+    }
+
+    #[test]
+    fn classify_layouts() {
+        let cases = [
+            (
+                "#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000",
+                Some(FirstLine::Metadata),
+            ),
+            ("cve,epss,percentile", Some(FirstLine::Header)),
+            ("\"CVE\",\"EPSS\",\"Percentile\"", Some(FirstLine::Header)),
+            ("CVE-2025-0001,0.00275,0.50602", Some(FirstLine::Row)),
+            ("cve,kev_dateAdded,snapshot_date,epss,percentile", None),
+            ("cveID,vendorProject,product", None),
+            ("CVE-2025-0001,0.1", None),
+            ("", None),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(classify_first_line(line), expected, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn line_limit_applies() {
+        let limits = Limits {
+            max_line_bytes: 40,
+            max_lines: 100,
+        };
+        let text = format!("CVE-2025-0001,0.1,0.2\n{}\n", "9".repeat(41));
+        let error = parse_text(&text, limits).unwrap_err();
+        assert!(
+            matches!(error, IntelError::LineTooLong { line: 2, limit: 40, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn line_limit_allows_crlf_at_limit() {
+        let limits = Limits {
+            max_line_bytes: 29,
+            max_lines: 100,
+        };
+        let scores = parse_text("CVE-2025-0001,0.00275,0.50602\r\n", limits).unwrap();
+        assert_eq!(scores.len(), 1);
+    }
+
+    #[test]
+    fn line_count_limit_applies() {
+        let limits = Limits {
+            max_line_bytes: 100,
+            max_lines: 3,
+        };
+        let text = "\n".repeat(10);
+        let text = format!("cve,epss,percentile{text}");
+        let error = parse_text(&text, limits).unwrap_err();
+        assert!(matches!(error, IntelError::TooManyLines { limit: 3, .. }), "{error}");
+    }
+
+    #[test]
+    fn score_date_forms() {
+        let expected = NaiveDate::from_ymd_opt(2025, 3, 14);
+        assert_eq!(parse_score_date("2025-03-14T00:00:00+0000"), expected);
+        assert_eq!(parse_score_date("2025-03-14T00:00:00Z"), expected);
+        assert_eq!(parse_score_date("2025-03-14"), expected);
+        assert_eq!(parse_score_date("14/03/2025"), None);
+    }
+
+    #[test]
+    fn probability_bounds() {
+        assert_eq!(parse_probability("0"), Ok(0.0));
+        assert_eq!(parse_probability("1"), Ok(1.0));
+        assert!(parse_probability("1.0001").is_err());
+        assert!(parse_probability("-0.1").is_err());
+        assert!(parse_probability("NaN").is_err());
+        assert!(parse_probability("inf").is_err());
+        assert!(parse_probability("").is_err());
+    }
+}
