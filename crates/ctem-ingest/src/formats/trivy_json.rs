@@ -737,6 +737,10 @@ fn known_severity(word: Option<&str>) -> Option<&str> {
 }
 
 /// Maps Trivy's vulnerability `Status` to a source status.
+///
+/// NOTE: Trivy's `fixed` means that a fixed version exists while the
+/// installed one is still affected. It maps to `Fixed` as Trivy names it,
+/// so a consumer must not read it as resolved.
 fn source_status(status: &str) -> Option<SourceStatus> {
     match status.trim().to_ascii_lowercase().as_str() {
         "affected" => Some(SourceStatus::Affected),
