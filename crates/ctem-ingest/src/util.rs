@@ -160,3 +160,123 @@ pub fn html_paragraphs_to_text(html: &str) -> String {
         .collect();
     paragraphs.join("\n\n")
 }
+
+/// Resolves an XML reference as quick-xml 0.38 reports it in
+/// `Event::GeneralRef` (the text between `&` and `;`): the five predefined
+/// entities and character references. Any other entity is returned as
+/// written (`&name;`). Parsers never read DTDs, so the entities a DTD
+/// declares (as in the billion laughs attack) are never expanded.
+pub fn xml_reference(name: &str) -> String {
+    let predefined = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    };
+    let character = predefined.or_else(|| {
+        let number = name.strip_prefix('#')?;
+        let code = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        };
+        char::from_u32(code).filter(|c| *c != '\0')
+    });
+    match character {
+        Some(character) => character.to_string(),
+        None => format!("&{name};"),
+    }
+}
+
+/// Unescapes an XML attribute value or text leniently: predefined entities
+/// and character references are resolved (see [`xml_reference`]), and any
+/// other `&name;`, or a lone `&`, stays as written.
+pub fn xml_unescape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('&') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut output = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        output.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        // A reference name is short; a `;` far away belongs to other text.
+        match after.find(';').filter(|end| *end > 0 && *end <= 32) {
+            Some(end) => {
+                output.push_str(&xml_reference(&after[..end]));
+                rest = &after[end + 1..];
+            }
+            None => {
+                output.push('&');
+                rest = after;
+            }
+        }
+    }
+    output.push_str(rest);
+    std::borrow::Cow::Owned(output)
+}
+
+/// Returns the unescaped value of an attribute of an XML element (see
+/// [`xml_unescape`]), or `None` when the element has no such attribute.
+/// Malformed attributes are skipped, and invalid UTF-8 is replaced.
+pub fn xml_attribute(element: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    element
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|attribute| attribute.key.as_ref() == name.as_bytes())
+        .map(|attribute| xml_unescape(&String::from_utf8_lossy(&attribute.value)).into_owned())
+}
+
+/// Cuts text longer than `max_bytes` at a character boundary and appends a
+/// line that says how much was kept, so that evidence stays bounded and a
+/// reader knows it was cut.
+pub fn truncate_text(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_string();
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[truncated: {end} of {} bytes kept]", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod xml_tests {
+    use super::*;
+
+    #[test]
+    fn references_resolve() {
+        assert_eq!(xml_reference("amp"), "&");
+        assert_eq!(xml_reference("#xa"), "\n");
+        assert_eq!(xml_reference("#9"), "\t");
+        assert_eq!(xml_reference("lol9"), "&lol9;", "declared entities are not expanded");
+        assert_eq!(xml_reference("#x0"), "&#x0;");
+        assert_eq!(xml_reference("#xZZ"), "&#xZZ;");
+    }
+
+    #[test]
+    fn unescape_is_lenient() {
+        assert_eq!(xml_unescape("a &amp; b&#xa;&lt;c&gt;"), "a & b\n<c>");
+        assert_eq!(xml_unescape("fish & chips"), "fish & chips");
+        assert_eq!(xml_unescape("&lol;&lol;"), "&lol;&lol;");
+        assert!(matches!(xml_unescape("plain"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn attribute_is_unescaped() {
+        let element = quick_xml::events::BytesStart::from_content(r#"script id="vulners" output="&#xa;  cpe:/a:x""#, 6);
+        assert_eq!(xml_attribute(&element, "output").as_deref(), Some("\n  cpe:/a:x"));
+        assert_eq!(xml_attribute(&element, "missing"), None);
+    }
+
+    #[test]
+    fn truncation_says_so() {
+        assert_eq!(truncate_text("short", 10), "short");
+        let cut = truncate_text("ééééé", 5);
+        assert!(cut.starts_with("éé\n"), "{cut}");
+        assert!(cut.ends_with("[truncated: 4 of 10 bytes kept]"), "{cut}");
+    }
+}
