@@ -1,21 +1,1516 @@
-//! NOTE: placeholder until the parser lands; it detects nothing.
+//! SARIF 2.1.0 logs from any static analysis tool (CodeQL, Semgrep,
+//! Gitleaks, Grype, OWASP Dependency-Check, Flawfinder, SpotBugs, ...).
+//!
+//! # Reads
+//!
+//! SARIF 2.1.0 (OASIS standard, and the `rtm.5` schema of the same
+//! version). Each run in `runs` is read: `tool.driver` and
+//! `tool.extensions` with their rules, `versionControlProvenance`,
+//! `originalUriBaseIds`, `artifacts` and `results`. A log that declares
+//! another `version` is rejected with the version it declares.
+//!
+//! # Field mapping
+//!
+//! One finding per result and location (a result without locations gives
+//! one finding without a file).
+//!
+//! | report | finding |
+//! | --- | --- |
+//! | `tool.driver.name`, lowercased (`Semgrep OSS` -> `semgrep`) | `tool` |
+//! | `ruleId`, else `rule.id`, else the rule at `ruleIndex` | `rule_id` |
+//! | `message.text` (or the rule's `messageStrings` with `arguments`), first paragraph | `title` |
+//! | the whole message, then the rule's full (or short) description and help | `description` |
+//! | see "Severity" below | `severity` |
+//! | secret scanner (Gitleaks, TruffleHog) or a rule tag with `secret` | `kind` Secret |
+//! | a CVE or GHSA id in the rule id or a tag | `kind` Vulnerability, `vulnerability_ids` |
+//! | otherwise | `kind` CodeWeakness |
+//! | rule tags (`external/cwe/cwe-79`, `CWE-79`), rule `relationships` to CWE, result property `cwe` | `cwes` |
+//! | Dependency-Check's `cvssv2_*` and `cvssv3_*` result properties | `cvss` |
+//! | `physicalLocation.artifactLocation.uri` (resolved, see below), `region` | `location` |
+//! | `region.snippet.text` (secrets masked) | `evidence` |
+//! | `fixes[].description.text` | `fix.description` |
+//! | rule `helpUri`, a rule `help` that is an URL, result property `reference` | `references` |
+//! | `suppressions` (any not `rejected`) | `source_status` Suppressed (UnderInvestigation when all are `underReview`) |
+//! | `fingerprints`, else `partialFingerprints` | `tool_fingerprint` |
+//! | `baselineState`, `logicalLocations[0].fullyQualifiedName`, `rank` | `attributes` |
+//!
+//! Severity is the first of these that the result has:
+//!
+//! 1. the result property `security-severity` or `severity`;
+//! 2. the rule property `security-severity`, a score as GitHub defines it
+//!    (9.0 and above Critical, 7.0 High, 4.0 Medium, above 0 Low) or a word;
+//! 3. the highest CVSS score of the finding;
+//! 4. the result `level`, else the rule's `defaultConfiguration.level`,
+//!    else `warning` (the SARIF default): `error` High, `warning` Medium,
+//!    `note` Low, `none` Info.
+//!
+//! DefectDojo maps `note` to Info. ctem keeps it above `none`, because
+//! SARIF defines `note` as a minor problem and `none` as no problem.
+//!
+//! Results whose `kind` says they are no problem (`pass`, `notApplicable`,
+//! `informational`) and results whose `baselineState` is `absent` (seen in
+//! the baseline, gone from this run) are skipped.
+//!
+//! A uri with a `uriBaseId` is resolved through `originalUriBaseIds`, up to
+//! the base that `versionControlProvenance[].mappedTo` names as the
+//! repository root, so the path is relative to the repository. A base with
+//! an absolute uri that is not the repository root is prefixed.
+//!
+//! Secret scanners put the secret in the region snippet, and Gitleaks 7
+//! also in the result property `offender`: that value becomes a
+//! [`ctem_model::MaskedSecret`] and every occurrence of it is masked.
+//!
+//! # Scope target
+//!
+//! `versionControlProvenance[0].repositoryUri` where the run gives it, else
+//! [`ParseContext::default_target`]; one scope per run, as (tool, target),
+//! so a clean run of one tool closes only that tool's findings. The asset
+//! is a [`AssetKind::Repository`] with that identifier.
+//!
+//! # Fingerprint
+//!
+//! Tool, rule id, repository asset, normalized path, and the tool
+//! fingerprint where the result has one, else the start line.
+//! `fingerprints` are complete identities: the method that sorts first is
+//! used, at its highest version (`contextHash/v1`), value only.
+//! `partialFingerprints` are parts of one identity, so all of them are
+//! joined, sorted by key, as `key:value|key:value` (the form DefectDojo
+//! uses); taking one part alone would give every result in a file the same
+//! id where the first part is a hash of the file. Only the first location
+//! of a result carries the tool fingerprint; further locations use their
+//! line.
+//!
+//! # Not read yet
+//!
+//! `codeFlows`, `stacks`, `graphs`, `relatedLocations`, `threadFlows`,
+//! `invocations` (the scan time), `taxonomies` other than CWE relationships,
+//! `webRequest`/`webResponse`, `globalMessageStrings`, and external property
+//! files. Percent-encoded uris are kept as written.
+//!
+//! # Memory
+//!
+//! Runs are read one at a time. SARIF does not fix the order of a run's
+//! properties, and writers that sort keys put `results` before `tool` and
+//! `versionControlProvenance`, which every finding needs. So results stream
+//! only when the run's `tool`, `versionControlProvenance`,
+//! `originalUriBaseIds` and `artifacts` precede them (the schema's order);
+//! otherwise they are held, without code flows and related locations, until
+//! the run object closes. Rules and artifact locations of one run are held.
+//!
+//! # Reference
+//!
+//! <https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html> and
+//! GitHub's `security-severity` convention:
+//! <https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning>
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::io::BufRead;
 
+use ctem_model::{Asset, AssetKey, AssetKind, Finding, FindingKind, MaskedSecret, Severity, SourceStatus};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::util;
 use crate::{Detection, FormatInfo, ParseContext, ParseError, Parser, Sink};
 
+const FORMAT_ID: &str = "sarif";
+const SUPPORTED_VERSION: &str = "2.1.0";
+
+/// The SARIF 2.1.0 parser.
 pub struct Sarif;
 
 impl Parser for Sarif {
     fn info(&self) -> FormatInfo {
-        FormatInfo { id: "sarif", name: "sarif", tool: "sarif", versions: "" }
+        FormatInfo {
+            id: FORMAT_ID,
+            name: "SARIF",
+            tool: "any SARIF producer (CodeQL, Semgrep, Gitleaks, Grype, Dependency-Check...)",
+            versions: "SARIF 2.1.0",
+        }
     }
 
-    fn detect(&self, _head: &[u8]) -> Detection {
+    fn detect(&self, head: &[u8]) -> Detection {
+        let head = util::trim_start(head);
+        if !head.starts_with(b"{") {
+            return Detection::No;
+        }
+        if schema_value(head).is_some_and(|schema| schema.to_ascii_lowercase().contains("sarif")) {
+            return Detection::Certain;
+        }
+        let has_version =
+            util::contains(head, b"\"version\": \"2.1.0\"") || util::contains(head, b"\"version\":\"2.1.0\"");
+        if has_version && util::contains(head, b"\"runs\"") {
+            return Detection::Certain;
+        }
         Detection::No
     }
 
-    fn parse(&self, context: &ParseContext<'_>, _reader: &mut dyn BufRead, _sink: &mut dyn Sink) -> Result<(), ParseError> {
-        Err(ParseError::new(context.path, "sarif", None, "not implemented"))
+    fn parse(
+        &self,
+        context: &ParseContext<'_>,
+        reader: &mut dyn BufRead,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ParseError> {
+        let mut deserializer = serde_json::Deserializer::from_reader(reader);
+        let mut state = LogState {
+            context,
+            sink,
+            assets: BTreeSet::new(),
+        };
+        deserializer
+            .deserialize_map(LogVisitor { state: &mut state })
+            .and_then(|()| deserializer.end())
+            .map_err(|error| ParseError::from_json(context.path, FORMAT_ID, &error))
     }
+}
+
+/// Returns the text of the `$schema` value in the head, if there is one.
+fn schema_value(head: &[u8]) -> Option<String> {
+    let key = b"\"$schema\"";
+    let start = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = &head[start..];
+    let open = rest.iter().position(|&b| b == b'"')? + 1;
+    let close = rest[open..].iter().position(|&b| b == b'"')? + open;
+    Some(String::from_utf8_lossy(&rest[open..close]).into_owned())
+}
+
+/// State of one log's parse: the sink and the assets already sent.
+struct LogState<'a, 'c> {
+    context: &'a ParseContext<'c>,
+    sink: &'a mut dyn Sink,
+    assets: BTreeSet<AssetKey>,
+}
+
+/// Reads the root object: the version, then each run.
+struct LogVisitor<'s, 'a, 'c> {
+    state: &'s mut LogState<'a, 'c>,
+}
+
+impl<'de> Visitor<'de> for LogVisitor<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a SARIF log: an object with \"version\" and \"runs\"")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut version: Option<String> = None;
+        let mut schema: Option<String> = None;
+        let mut seen_runs = false;
+        let mut other_keys = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => {
+                    let value = map.next_value_seed(LooseTextSeed)?.unwrap_or_default();
+                    check_version(&value).map_err(de::Error::custom)?;
+                    version = Some(value);
+                }
+                "$schema" => schema = map.next_value_seed(LooseTextSeed)?,
+                "runs" => {
+                    seen_runs = true;
+                    map.next_value_seed(RunsSeed { state: self.state })?;
+                }
+                _ => {
+                    if other_keys.len() < 5 {
+                        other_keys.push(key);
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+
+        if !seen_runs {
+            return Err(de::Error::custom(format!(
+                "expected a SARIF log with a \"runs\" array, found an object with keys {other_keys:?}; \
+                 is this another tool's report?"
+            )));
+        }
+        let schema_names_version = schema.as_deref().is_some_and(|s| s.contains(SUPPORTED_VERSION));
+        if version.is_none() && !schema_names_version {
+            return Err(de::Error::custom(format!(
+                "the SARIF log declares no \"version\"; expected \"{SUPPORTED_VERSION}\""
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Rejects every SARIF version but 2.1.0.
+fn check_version(version: &str) -> Result<(), String> {
+    if version.trim() == SUPPORTED_VERSION {
+        return Ok(());
+    }
+    Err(format!(
+        "unsupported SARIF version {version:?}: this parser reads SARIF {SUPPORTED_VERSION}; \
+         convert older logs with the SARIF multitool (`sarif transform --sarif-output-version Current`)"
+    ))
+}
+
+/// Reads a scalar as text through [`util::loose_text`].
+struct LooseTextSeed;
+
+impl<'de> DeserializeSeed<'de> for LooseTextSeed {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<String>, D::Error> {
+        util::loose_text(deserializer)
+    }
+}
+
+/// Streams the `runs` array, one run at a time.
+struct RunsSeed<'s, 'a, 'c> {
+    state: &'s mut LogState<'a, 'c>,
+}
+
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an array of runs")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(RunSeed { state: self.state })?.is_some() {}
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The lean shapes of a run's parts. Fields that findings do not use are
+// skipped by serde without being kept.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Tool {
+    driver: ToolComponent,
+    extensions: Vec<ToolComponent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ToolComponent {
+    #[serde(deserialize_with = "util::loose_text")]
+    name: Option<String>,
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Rule {
+    #[serde(deserialize_with = "util::loose_text")]
+    id: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    name: Option<String>,
+    short_description: Option<Message>,
+    full_description: Option<Message>,
+    help: Option<Message>,
+    #[serde(deserialize_with = "util::loose_text")]
+    help_uri: Option<String>,
+    default_configuration: Option<Configuration>,
+    message_strings: BTreeMap<String, Message>,
+    relationships: Vec<RuleRelationship>,
+    properties: Properties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Configuration {
+    #[serde(deserialize_with = "util::loose_text")]
+    level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RuleRelationship {
+    target: Option<DescriptorReference>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct DescriptorReference {
+    #[serde(deserialize_with = "util::loose_text")]
+    id: Option<String>,
+    index: Option<i64>,
+    tool_component: Option<ComponentReference>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ComponentReference {
+    #[serde(deserialize_with = "util::loose_text")]
+    name: Option<String>,
+    index: Option<i64>,
+}
+
+/// A message or multiformat message string.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+struct Message {
+    #[serde(deserialize_with = "util::loose_text")]
+    text: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    markdown: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    id: Option<String>,
+    #[serde(deserialize_with = "text_list")]
+    arguments: Vec<String>,
+}
+
+/// The property bag keys that findings use, on rules and on results.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Properties {
+    #[serde(deserialize_with = "text_list")]
+    tags: Vec<String>,
+    #[serde(rename = "security-severity", deserialize_with = "util::loose_text")]
+    security_severity: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    severity: Option<String>,
+    #[serde(deserialize_with = "text_list")]
+    cwe: Vec<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    reference: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    offender: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    commit: Option<String>,
+    #[serde(rename = "cvssv3_baseScore", deserialize_with = "util::loose_text")]
+    cvss3_score: Option<String>,
+    #[serde(rename = "cvssv3_version", deserialize_with = "util::loose_text")]
+    cvss3_version: Option<String>,
+    #[serde(rename = "cvssv3_attackVector", deserialize_with = "util::loose_text")]
+    cvss3_attack_vector: Option<String>,
+    #[serde(rename = "cvssv3_attackComplexity", deserialize_with = "util::loose_text")]
+    cvss3_attack_complexity: Option<String>,
+    #[serde(rename = "cvssv3_privilegesRequired", deserialize_with = "util::loose_text")]
+    cvss3_privileges_required: Option<String>,
+    #[serde(rename = "cvssv3_userInteraction", deserialize_with = "util::loose_text")]
+    cvss3_user_interaction: Option<String>,
+    #[serde(rename = "cvssv3_scope", deserialize_with = "util::loose_text")]
+    cvss3_scope: Option<String>,
+    #[serde(rename = "cvssv3_confidentialityImpact", deserialize_with = "util::loose_text")]
+    cvss3_confidentiality: Option<String>,
+    #[serde(rename = "cvssv3_integrityImpact", deserialize_with = "util::loose_text")]
+    cvss3_integrity: Option<String>,
+    #[serde(rename = "cvssv3_availabilityImpact", deserialize_with = "util::loose_text")]
+    cvss3_availability: Option<String>,
+    #[serde(rename = "cvssv2_accessVector", deserialize_with = "util::loose_text")]
+    cvss2_access_vector: Option<String>,
+    #[serde(rename = "cvssv2_accessComplexity", deserialize_with = "util::loose_text")]
+    cvss2_access_complexity: Option<String>,
+    // Dependency-Check 6 spells this key with a trailing "r".
+    #[serde(
+        rename = "cvssv2_authenticationr",
+        alias = "cvssv2_authentication",
+        deserialize_with = "util::loose_text"
+    )]
+    cvss2_authentication: Option<String>,
+    #[serde(rename = "cvssv2_confidentialImpact", deserialize_with = "util::loose_text")]
+    cvss2_confidentiality: Option<String>,
+    #[serde(rename = "cvssv2_integrityImpact", deserialize_with = "util::loose_text")]
+    cvss2_integrity: Option<String>,
+    #[serde(rename = "cvssv2_availabilityImpact", deserialize_with = "util::loose_text")]
+    cvss2_availability: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ArtifactLocation {
+    #[serde(deserialize_with = "util::loose_text")]
+    uri: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    uri_base_id: Option<String>,
+    index: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Artifact {
+    location: Option<ArtifactLocation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct VersionControl {
+    #[serde(deserialize_with = "util::loose_text")]
+    repository_uri: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    revision_id: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    branch: Option<String>,
+    mapped_to: Option<ArtifactLocation>,
+}
+
+/// One result, without the parts that findings do not use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SarifResult {
+    #[serde(deserialize_with = "util::loose_text")]
+    rule_id: Option<String>,
+    rule_index: Option<i64>,
+    rule: Option<DescriptorReference>,
+    #[serde(deserialize_with = "util::loose_text")]
+    kind: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    level: Option<String>,
+    message: Message,
+    locations: Vec<ResultLocation>,
+    #[serde(deserialize_with = "text_map")]
+    fingerprints: BTreeMap<String, String>,
+    #[serde(deserialize_with = "text_map")]
+    partial_fingerprints: BTreeMap<String, String>,
+    suppressions: Vec<Suppression>,
+    #[serde(deserialize_with = "util::loose_text")]
+    baseline_state: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    rank: Option<String>,
+    fixes: Vec<SarifFix>,
+    properties: Properties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ResultLocation {
+    physical_location: Option<PhysicalLocation>,
+    logical_locations: Vec<LogicalLocation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: Option<ArtifactLocation>,
+    region: Option<Region>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Region {
+    start_line: Option<i64>,
+    end_line: Option<i64>,
+    start_column: Option<i64>,
+    snippet: Option<Message>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct LogicalLocation {
+    #[serde(deserialize_with = "util::loose_text")]
+    fully_qualified_name: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Suppression {
+    /// `accepted`, `underReview` or `rejected`; SARIF drafts called it `state`.
+    #[serde(alias = "state", deserialize_with = "util::loose_text")]
+    status: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SarifFix {
+    description: Option<Message>,
+}
+
+/// Deserializes a string or an array of scalars into a list of texts;
+/// other shapes give an empty list.
+fn text_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct TextList;
+
+    impl<'de> Visitor<'de> for TextList {
+        type Value = Vec<String>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("a string or an array of strings")
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Vec<String>, E> {
+            Ok(vec![value.to_string()])
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<Vec<String>, E> {
+            Ok(vec![value.to_string()])
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<Vec<String>, E> {
+            Ok(vec![value.to_string()])
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut texts = Vec::new();
+            while let Some(text) = seq.next_element_seed(LooseTextSeed)? {
+                texts.extend(text);
+            }
+            Ok(texts)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_any(TextList)
+}
+
+/// Deserializes an object of scalars (fingerprints) into a sorted map of
+/// texts, dropping values that are not scalars.
+fn text_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    struct TextMap;
+
+    impl<'de> Visitor<'de> for TextMap {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("an object of strings")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut texts = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if let Some(value) = map.next_value_seed(LooseTextSeed)? {
+                    texts.insert(key, value);
+                }
+            }
+            Ok(texts)
+        }
+    }
+
+    deserializer.deserialize_any(TextMap)
+}
+
+// ---------------------------------------------------------------------------
+// Reading a run.
+// ---------------------------------------------------------------------------
+
+/// Run metadata read so far.
+#[derive(Default)]
+struct RunMeta {
+    tool: Option<Tool>,
+    version_control: Option<Vec<VersionControl>>,
+    base_ids: Option<BTreeMap<String, ArtifactLocation>>,
+    artifacts: Option<Vec<Artifact>>,
+}
+
+impl RunMeta {
+    /// Returns true when every run property that a finding needs has been
+    /// read, so results can become findings as they arrive.
+    fn complete(&self) -> bool {
+        self.tool.is_some() && self.version_control.is_some() && self.base_ids.is_some() && self.artifacts.is_some()
+    }
+}
+
+/// Reads one run object.
+struct RunSeed<'s, 'a, 'c> {
+    state: &'s mut LogState<'a, 'c>,
+}
+
+impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a SARIF run object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut meta = RunMeta::default();
+        let mut held: Vec<SarifResult> = Vec::new();
+        let mut run: Option<Run> = None;
+
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "tool" => meta.tool = Some(map.next_value()?),
+                "versionControlProvenance" => meta.version_control = Some(map.next_value()?),
+                "originalUriBaseIds" => meta.base_ids = Some(map.next_value()?),
+                "artifacts" => meta.artifacts = Some(map.next_value()?),
+                "results" => {
+                    if run.is_none() && meta.complete() {
+                        run = Some(Run::start(std::mem::take(&mut meta), self.state));
+                    }
+                    map.next_value_seed(ResultsSeed {
+                        state: self.state,
+                        run: run.as_mut(),
+                        held: &mut held,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+
+        let mut run = match run {
+            Some(run) => run,
+            None => Run::start(meta, self.state),
+        };
+        for result in held {
+            run.emit(self.state, result);
+        }
+        Ok(())
+    }
+}
+
+/// Streams a `results` array: each result becomes findings at once when
+/// the run is known, and is held otherwise.
+struct ResultsSeed<'s, 'a, 'c, 'r> {
+    state: &'s mut LogState<'a, 'c>,
+    run: Option<&'r mut Run>,
+    held: &'r mut Vec<SarifResult>,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an array of results, or null")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut run = self.run;
+        while let Some(result) = seq.next_element::<SarifResult>()? {
+            match run.as_deref_mut() {
+                Some(run) => run.emit(self.state, result),
+                None => self.held.push(result),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A run whose metadata is known: the tool, its rules, the scope and how
+/// to resolve paths.
+struct Run {
+    tool: String,
+    /// True for secret scanners, whose results are all secrets.
+    secret_scanner: bool,
+    rules: RuleTable,
+    target: String,
+    asset: AssetKey,
+    base_ids: BTreeMap<String, ArtifactLocation>,
+    /// Base ids that `versionControlProvenance` maps to the repository root.
+    repository_roots: BTreeSet<String>,
+    artifacts: Vec<Artifact>,
+    /// The lines at which each (rule, path, tool fingerprint) was seen in
+    /// this run, by hash, so that repeats at other lines get a number.
+    occurrences: HashMap<u64, Vec<u32>>,
+}
+
+impl Run {
+    /// Builds the run from its metadata and declares its scope and asset.
+    fn start(meta: RunMeta, state: &mut LogState<'_, '_>) -> Run {
+        let tool_parts = meta.tool.unwrap_or_default();
+        let tool = tool_name(tool_parts.driver.name.as_deref());
+        let secret_scanner = ["gitleaks", "trufflehog"].iter().any(|name| tool.contains(name));
+        let rules = RuleTable::new(tool_parts);
+
+        let version_control = meta.version_control.unwrap_or_default();
+        let repository = version_control.first();
+        let target = repository
+            .and_then(|vc| util::non_empty(vc.repository_uri.as_deref()))
+            .unwrap_or_else(|| state.context.default_target.to_string());
+        let asset = AssetKey::new(AssetKind::Repository, &target);
+        if state.assets.insert(asset.clone()) {
+            let mut repository_asset = Asset::new(AssetKind::Repository, &target, target.clone());
+            if let Some(vc) = repository.filter(|vc| vc.repository_uri.is_some()) {
+                repository_asset.add_identifier("repo_url", target.clone());
+                if let Some(revision) = util::non_empty(vc.revision_id.as_deref()) {
+                    repository_asset.attributes.insert("revision".to_string(), revision);
+                }
+                if let Some(branch) = util::non_empty(vc.branch.as_deref()) {
+                    repository_asset.attributes.insert("branch".to_string(), branch);
+                }
+            }
+            state.sink.asset(repository_asset);
+        }
+        state.sink.target(&tool, &target);
+
+        let repository_roots = version_control
+            .iter()
+            .filter_map(|vc| vc.mapped_to.as_ref()?.uri_base_id.clone())
+            .collect();
+        Run {
+            tool,
+            secret_scanner,
+            rules,
+            target,
+            asset,
+            base_ids: meta.base_ids.unwrap_or_default(),
+            repository_roots,
+            artifacts: meta.artifacts.unwrap_or_default(),
+            occurrences: HashMap::new(),
+        }
+    }
+
+    /// Sends the findings of one result: one per location.
+    fn emit(&mut self, state: &mut LogState<'_, '_>, result: SarifResult) {
+        if !is_current_problem(&result) {
+            return;
+        }
+        let rule = self.rules.find(&result);
+        let base = self.base_finding(&result, rule, result.properties.commit.as_deref());
+
+        let mut findings = Vec::with_capacity(result.locations.len().max(1));
+        if result.locations.is_empty() {
+            findings.push(base.finish(None, true, self));
+        }
+        for (index, location) in result.locations.iter().enumerate() {
+            findings.push(base.finish(Some(location), index == 0, self));
+        }
+        for mut finding in findings {
+            self.number_repeat(&mut finding);
+            state.sink.finding(finding);
+        }
+    }
+
+    /// Appends `#N` to the tool fingerprint of a result whose rule, path and
+    /// tool fingerprint match an earlier result of the run at another line:
+    /// the N-th such line gets `#N`. Flawfinder's `contextHash` hashes the
+    /// code around a line, so two calls with the same context in one file
+    /// share it (CodeQL numbers its line hashes the same way). A repeat at
+    /// the same line is the same finding and keeps the same number.
+    fn number_repeat(&mut self, finding: &mut Finding) {
+        let Some(tool_fingerprint) = finding.tool_fingerprint.as_mut() else {
+            return;
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&finding.rule_id, &finding.location.path, &*tool_fingerprint).hash(&mut hasher);
+        let lines = self.occurrences.entry(hasher.finish()).or_default();
+        let line = finding.location.start_line.unwrap_or(0);
+        let number = match lines.iter().position(|&seen| seen == line) {
+            Some(index) => index + 1,
+            None => {
+                lines.push(line);
+                lines.len()
+            }
+        };
+        if number > 1 {
+            tool_fingerprint.push_str(&format!("#{number}"));
+        }
+    }
+
+    /// Builds everything of a result's findings but the location.
+    fn base_finding(&self, result: &SarifResult, rule: Option<&Rule>, commit: Option<&str>) -> BaseFinding {
+        let message = resolve_message(&result.message, rule);
+        let rule_id = util::non_empty(result.rule_id.as_deref())
+            .or_else(|| result.rule.as_ref().and_then(|r| util::non_empty(r.id.as_deref())))
+            .or_else(|| rule.and_then(|r| util::non_empty(r.id.as_deref())));
+        let title = message
+            .as_deref()
+            .map(first_paragraph)
+            .filter(|t| !t.is_empty())
+            .or_else(|| rule.and_then(rule_title))
+            .or_else(|| rule_id.clone())
+            .unwrap_or_else(|| format!("{} result", self.tool));
+        // A result that names no rule is known by its message, which is
+        // stable where the tool writes one message per rule (Gitleaks 7).
+        let rule_id = rule_id.unwrap_or_else(|| title.clone());
+
+        let tags: Vec<&str> = rule
+            .into_iter()
+            .flat_map(|r| r.properties.tags.iter())
+            .chain(result.properties.tags.iter())
+            .map(String::as_str)
+            .collect();
+        let vulnerability_ids: Vec<String> = std::iter::once(rule_id.as_str())
+            .chain(tags.iter().copied())
+            .flat_map(find_advisory_ids)
+            .collect();
+        let is_secret = self.secret_scanner || tags.iter().any(|t| t.to_ascii_lowercase().contains("secret"));
+        let kind = if is_secret {
+            FindingKind::Secret
+        } else if !vulnerability_ids.is_empty() {
+            FindingKind::Vulnerability
+        } else {
+            FindingKind::CodeWeakness
+        };
+
+        let mut finding = Finding::new(&self.tool, rule_id, kind, title, Severity::Info, self.asset.clone());
+        finding.target = Some(self.target.clone());
+        for id in &vulnerability_ids {
+            util::add_vulnerability_id(&mut finding, id);
+        }
+        add_cwes(&mut finding, rule, result, &tags);
+        add_cvss(&mut finding, &result.properties);
+        finding.severity = severity(result, rule, &finding);
+        finding.description = describe(message.as_deref(), rule);
+        finding.fix.description = fix_text(&result.fixes);
+        finding.references = references(rule, result);
+        finding.source_status = suppression_status(&result.suppressions);
+        finding.tool_fingerprint = tool_fingerprint(result);
+        let attributes = [
+            ("baseline_state", util::non_empty(result.baseline_state.as_deref())),
+            ("rank", util::non_empty(result.rank.as_deref())),
+            ("rule_name", rule.and_then(|r| util::non_empty(r.name.as_deref()))),
+        ];
+        for (name, value) in attributes {
+            if let Some(value) = value {
+                finding.attributes.insert(name.to_string(), value);
+            }
+        }
+
+        let secret = match kind {
+            FindingKind::Secret => util::non_empty(result.properties.offender.as_deref()),
+            _ => None,
+        };
+        let commit = util::non_empty(commit);
+        BaseFinding {
+            finding,
+            secret,
+            commit,
+        }
+    }
+
+    /// Resolves an artifact location to a path, through the artifacts table
+    /// and `originalUriBaseIds`.
+    fn path(&self, location: &ArtifactLocation) -> Option<String> {
+        let from_table = location
+            .index
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.artifacts.get(i))
+            .and_then(|artifact| artifact.location.as_ref());
+        let (uri, base_id) = match util::non_empty(location.uri.as_deref()) {
+            Some(uri) => (uri, location.uri_base_id.clone()),
+            None => {
+                let listed = from_table?;
+                (util::non_empty(listed.uri.as_deref())?, listed.uri_base_id.clone())
+            }
+        };
+        Some(self.resolve(uri, base_id))
+    }
+
+    /// Prefixes a relative uri with its base, and that base with its own,
+    /// until the repository root, an absolute uri or an unknown base.
+    fn resolve(&self, mut uri: String, mut base_id: Option<String>) -> String {
+        // SARIF forbids cycles among bases; the bound keeps a hostile log
+        // that has one from looping.
+        for _ in 0..16 {
+            let Some(id) = base_id.as_deref() else { break };
+            if has_scheme(&uri) || self.repository_roots.contains(id) {
+                break;
+            }
+            let Some(base) = self.base_ids.get(id) else { break };
+            let prefix = base.uri.as_deref().map(str::trim).unwrap_or_default();
+            if !prefix.is_empty() {
+                uri = if prefix.ends_with('/') {
+                    format!("{prefix}{uri}")
+                } else {
+                    format!("{prefix}/{uri}")
+                };
+            }
+            base_id = base.uri_base_id.clone();
+        }
+        uri
+    }
+}
+
+/// A result's finding before its location is set, with the clear secret
+/// that its evidence must not show.
+struct BaseFinding {
+    finding: Finding,
+    /// The secret the result property `offender` names (Gitleaks 7).
+    secret: Option<String>,
+    /// The commit the result property `commit` names (Gitleaks 7).
+    commit: Option<String>,
+}
+
+impl BaseFinding {
+    /// Completes a copy of the finding with one location. Only the first
+    /// location keeps the tool fingerprint, so that the findings of one
+    /// result's locations stay apart.
+    fn finish(&self, location: Option<&ResultLocation>, first: bool, run: &Run) -> Finding {
+        let mut finding = self.finding.clone();
+        if !first {
+            finding.tool_fingerprint = None;
+        }
+        let physical = location.and_then(|l| l.physical_location.as_ref());
+        let region = physical.and_then(|p| p.region.as_ref());
+        finding.location.path = physical
+            .and_then(|p| p.artifact_location.as_ref())
+            .and_then(|a| run.path(a));
+        finding.location.start_line = region.and_then(|r| positive(r.start_line));
+        finding.location.end_line = region.and_then(|r| positive(r.end_line));
+        finding.location.start_column = region.and_then(|r| positive(r.start_column));
+        if let Some(logical) = location.and_then(|l| l.logical_locations.first()) {
+            let name = util::non_empty(logical.fully_qualified_name.as_deref())
+                .or_else(|| util::non_empty(logical.name.as_deref()));
+            if let Some(name) = name {
+                finding.attributes.insert("logical_location".to_string(), name);
+            }
+        }
+        let snippet = region
+            .and_then(|r| r.snippet.as_ref())
+            .and_then(|s| util::non_empty(s.text.as_deref()));
+
+        if finding.kind != FindingKind::Secret {
+            finding.evidence = snippet;
+            return finding;
+        }
+
+        // The same secret in two commits is two findings, as the Gitleaks
+        // parser has them; Gitleaks 7 SARIF names the commit only here.
+        if let (None, Some(commit)) = (&finding.tool_fingerprint, &self.commit) {
+            let path = finding.location.path.clone().unwrap_or_default();
+            let line = finding.location.start_line.map(|l| l.to_string()).unwrap_or_default();
+            finding.tool_fingerprint = Some(format!("{commit}:{path}:{}:{line}", finding.rule_id));
+        }
+
+        // A secret scanner's snippet is the secret itself (Gitleaks 8) or
+        // the line around it (Gitleaks 7, which also names it `offender`).
+        let clear = self.secret.clone().or(snippet.as_ref().map(|s| s.trim().to_string()));
+        if let Some(clear) = clear.filter(|c| !c.is_empty()) {
+            let secret = MaskedSecret::new(&clear);
+            let hide = |text: &str| text.replace(&clear, &secret.masked);
+            finding.evidence = snippet.map(|s| hide(&s));
+            finding.title = hide(&finding.title);
+            finding.description = finding.description.as_deref().map(hide);
+            finding.tool_fingerprint = finding.tool_fingerprint.as_deref().map(hide);
+            for value in finding.attributes.values_mut() {
+                *value = hide(value);
+            }
+            finding.secret = Some(secret);
+        }
+        finding
+    }
+}
+
+/// The rules of a run's driver and extensions, found by id or by index.
+struct RuleTable {
+    driver: Vec<Rule>,
+    extensions: Vec<Vec<Rule>>,
+    /// (extension index or `None` for the driver, rule index) by rule id.
+    by_id: HashMap<String, (Option<usize>, usize)>,
+}
+
+impl RuleTable {
+    fn new(tool: Tool) -> RuleTable {
+        let mut by_id = HashMap::new();
+        for (index, rule) in tool.driver.rules.iter().enumerate() {
+            if let Some(id) = &rule.id {
+                by_id.entry(id.clone()).or_insert((None, index));
+            }
+        }
+        for (extension, component) in tool.extensions.iter().enumerate() {
+            for (index, rule) in component.rules.iter().enumerate() {
+                if let Some(id) = &rule.id {
+                    by_id.entry(id.clone()).or_insert((Some(extension), index));
+                }
+            }
+        }
+        RuleTable {
+            driver: tool.driver.rules,
+            extensions: tool.extensions.into_iter().map(|e| e.rules).collect(),
+            by_id,
+        }
+    }
+
+    /// Finds the rule of a result: by `rule.toolComponent` and index, by
+    /// `ruleIndex` into the driver when that rule has the result's id, by
+    /// id, and by the first segment of a hierarchical id (`C2001/1`).
+    fn find(&self, result: &SarifResult) -> Option<&Rule> {
+        let id = result
+            .rule_id
+            .as_deref()
+            .or_else(|| result.rule.as_ref().and_then(|r| r.id.as_deref()));
+        let index = result.rule_index.or_else(|| result.rule.as_ref().and_then(|r| r.index));
+        let index = index.and_then(|i| usize::try_from(i).ok());
+        let component = result
+            .rule
+            .as_ref()
+            .and_then(|r| r.tool_component.as_ref())
+            .and_then(|c| c.index)
+            .and_then(|i| usize::try_from(i).ok());
+
+        let by_index = match component {
+            Some(extension) => index.and_then(|i| self.extensions.get(extension)?.get(i)),
+            None => index.and_then(|i| self.driver.get(i)),
+        };
+        let id_matches = |rule: &&Rule| id.is_none() || rule.id.as_deref() == id;
+        if let Some(rule) = by_index.filter(id_matches) {
+            return Some(rule);
+        }
+
+        let id = id?;
+        let lookup = |id: &str| {
+            self.by_id.get(id).and_then(|&(extension, index)| match extension {
+                Some(extension) => self.extensions.get(extension)?.get(index),
+                None => self.driver.get(index),
+            })
+        };
+        lookup(id).or_else(|| id.split_once('/').and_then(|(head, _)| lookup(head)))
+    }
+}
+
+/// Returns the tool's name in lower case, with spaces as hyphens; Semgrep's
+/// editions (`Semgrep OSS`, `Semgrep PRO`) are all `semgrep`.
+fn tool_name(driver_name: Option<&str>) -> String {
+    let name = driver_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("sarif")
+        .to_lowercase();
+    if name.starts_with("semgrep") {
+        return "semgrep".to_string();
+    }
+    name.split_whitespace().collect::<Vec<_>>().join("-")
+}
+
+/// Returns false for results that report no problem (`kind` pass,
+/// notApplicable or informational) or that are gone since the baseline.
+fn is_current_problem(result: &SarifResult) -> bool {
+    let kind = result.kind.as_deref().unwrap_or("fail");
+    if matches!(kind, "pass" | "notApplicable" | "informational") {
+        return false;
+    }
+    result.baseline_state.as_deref() != Some("absent")
+}
+
+/// Returns a message's text: its own `text` or `markdown`, or the rule's
+/// message string named by `id` with its `arguments` put in.
+fn resolve_message(message: &Message, rule: Option<&Rule>) -> Option<String> {
+    if let Some(text) =
+        util::non_empty(message.text.as_deref()).or_else(|| util::non_empty(message.markdown.as_deref()))
+    {
+        return Some(text);
+    }
+    let template = rule?.message_strings.get(message.id.as_deref()?)?;
+    let template = template.text.as_deref().or(template.markdown.as_deref())?;
+    Some(format_message(template, &message.arguments))
+}
+
+/// Puts arguments into a SARIF message template: `{0}` is the first
+/// argument, and `{{` and `}}` are literal braces. A placeholder without an
+/// argument is kept as written.
+fn format_message(template: &str, arguments: &[String]) -> String {
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(position) = rest.find(['{', '}']) {
+        text.push_str(&rest[..position]);
+        let tail = &rest[position..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            text.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        let placeholder = tail
+            .strip_prefix('{')
+            .and_then(|t| t.split_once('}'))
+            .and_then(|(digits, after)| Some((digits.parse::<usize>().ok()?, after)));
+        match placeholder.and_then(|(index, after)| Some((arguments.get(index)?, after))) {
+            Some((argument, after)) => {
+                text.push_str(argument);
+                rest = after;
+            }
+            None => {
+                text.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    text.push_str(rest);
+    text
+}
+
+/// Returns the first paragraph of a message, on one line.
+fn first_paragraph(message: &str) -> String {
+    let message = message.replace("\r\n", "\n");
+    let paragraph = message.trim().split("\n\n").next().unwrap_or_default();
+    paragraph.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Returns a title from a rule's descriptions, name or id.
+fn rule_title(rule: &Rule) -> Option<String> {
+    let descriptions = [&rule.short_description, &rule.full_description];
+    descriptions
+        .into_iter()
+        .flatten()
+        .find_map(|m| util::non_empty(m.text.as_deref()))
+        .map(|text| first_paragraph(&text))
+        .or_else(|| util::non_empty(rule.name.as_deref()))
+        .or_else(|| util::non_empty(rule.id.as_deref()))
+}
+
+/// Finds the CVE and GHSA ids in a text such as a Grype rule id
+/// (`CVE-2008-0732-geronimo-j2ee-management_1.1_spec`).
+fn find_advisory_ids(text: &str) -> Vec<String> {
+    let upper = text.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let mut ids = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let rest = &upper[start..];
+        let Some(offset) = rest.find("CVE-").into_iter().chain(rest.find("GHSA-")).min() else {
+            break;
+        };
+        let at = start + offset;
+        let preceded_by_word = at > 0 && bytes[at - 1].is_ascii_alphanumeric();
+        let id = if upper[at..].starts_with("CVE-") {
+            cve_at(&upper[at..])
+        } else {
+            ghsa_at(&text[at..])
+        };
+        match id.filter(|_| !preceded_by_word) {
+            Some(id) => {
+                start = at + id.len();
+                ids.push(id);
+            }
+            None => start = at + 1,
+        }
+    }
+    ids
+}
+
+/// Returns the CVE id at the start of the text, if one is there.
+fn cve_at(text: &str) -> Option<String> {
+    let rest = text.get(4..)?;
+    let year: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let number: String = rest
+        .get(year.len() + 1..)?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let separator = rest.as_bytes().get(year.len()) == Some(&b'-');
+    (year.len() == 4 && separator && number.len() >= 4).then(|| format!("CVE-{year}-{number}"))
+}
+
+/// Returns the GHSA id (`GHSA-xxxx-xxxx-xxxx`) at the start of the text, if
+/// one is there.
+fn ghsa_at(text: &str) -> Option<String> {
+    let candidate = text.get(..19)?;
+    let groups: Vec<&str> = candidate.get(5..)?.split('-').collect();
+    let valid = groups.len() == 3
+        && groups
+            .iter()
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_alphanumeric()));
+    valid.then(|| candidate.to_string())
+}
+
+/// Adds the CWEs of the rule's relationships and tags, and of the result's
+/// `cwe` property and tags.
+fn add_cwes(finding: &mut Finding, rule: Option<&Rule>, result: &SarifResult, tags: &[&str]) {
+    let related = rule
+        .into_iter()
+        .flat_map(|r| r.relationships.iter())
+        .filter_map(|relationship| relationship.target.as_ref())
+        .filter_map(|target| target.id.as_deref());
+    let texts = related
+        .chain(tags.iter().copied())
+        .chain(result.properties.cwe.iter().map(String::as_str));
+    for text in texts {
+        for cwe in find_cwes(text) {
+            util::add_cwe(finding, &cwe);
+        }
+    }
+}
+
+/// Finds every `CWE-<number>` in a text, case-insensitively
+/// (`external/cwe/cwe-079`, `CWE-327: Use of a Broken...`).
+fn find_cwes(text: &str) -> Vec<String> {
+    let lower = text.to_ascii_lowercase();
+    let mut cwes = Vec::new();
+    let mut rest = lower.as_str();
+    while let Some(offset) = rest.find("cwe-") {
+        let digits: String = rest[offset + 4..].chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() {
+            cwes.push(digits);
+        }
+        rest = &rest[offset + 4..];
+    }
+    cwes
+}
+
+/// Adds the CVSS vectors that OWASP Dependency-Check writes as one result
+/// property per metric (`cvssv3_attackVector: NETWORK`, ...).
+fn add_cvss(finding: &mut Finding, properties: &Properties) {
+    let metric = |value: &Option<String>, letters: &[(&str, &str)]| -> Option<String> {
+        let value = value.as_deref()?.trim().to_ascii_uppercase();
+        letters
+            .iter()
+            .find(|(word, _)| *word == value)
+            .map(|(_, letter)| letter.to_string())
+    };
+    let impact3 = [("NONE", "N"), ("LOW", "L"), ("HIGH", "H")];
+    let v3 = [
+        (
+            "AV",
+            metric(
+                &properties.cvss3_attack_vector,
+                &[
+                    ("NETWORK", "N"),
+                    ("ADJACENT_NETWORK", "A"),
+                    ("ADJACENT", "A"),
+                    ("LOCAL", "L"),
+                    ("PHYSICAL", "P"),
+                ],
+            ),
+        ),
+        (
+            "AC",
+            metric(&properties.cvss3_attack_complexity, &[("LOW", "L"), ("HIGH", "H")]),
+        ),
+        ("PR", metric(&properties.cvss3_privileges_required, &impact3)),
+        (
+            "UI",
+            metric(&properties.cvss3_user_interaction, &[("NONE", "N"), ("REQUIRED", "R")]),
+        ),
+        (
+            "S",
+            metric(&properties.cvss3_scope, &[("UNCHANGED", "U"), ("CHANGED", "C")]),
+        ),
+        ("C", metric(&properties.cvss3_confidentiality, &impact3)),
+        ("I", metric(&properties.cvss3_integrity, &impact3)),
+        ("A", metric(&properties.cvss3_availability, &impact3)),
+    ];
+    if v3.iter().all(|(_, value)| value.is_some()) {
+        let version = match properties.cvss3_version.as_deref().map(str::trim) {
+            Some("3.0") => "3.0",
+            _ => "3.1",
+        };
+        let metrics: Vec<String> = v3
+            .iter()
+            .map(|(name, value)| format!("{name}:{}", value.as_deref().unwrap_or_default()))
+            .collect();
+        util::add_cvss(finding, &format!("CVSS:{version}/{}", metrics.join("/")));
+    }
+
+    let impact2 = [("NONE", "N"), ("PARTIAL", "P"), ("COMPLETE", "C")];
+    let v2 = [
+        (
+            "AV",
+            metric(
+                &properties.cvss2_access_vector,
+                &[("NETWORK", "N"), ("ADJACENT_NETWORK", "A"), ("LOCAL", "L")],
+            ),
+        ),
+        (
+            "AC",
+            metric(
+                &properties.cvss2_access_complexity,
+                &[("LOW", "L"), ("MEDIUM", "M"), ("HIGH", "H")],
+            ),
+        ),
+        (
+            "Au",
+            metric(
+                &properties.cvss2_authentication,
+                &[("NONE", "N"), ("SINGLE", "S"), ("MULTIPLE", "M")],
+            ),
+        ),
+        ("C", metric(&properties.cvss2_confidentiality, &impact2)),
+        ("I", metric(&properties.cvss2_integrity, &impact2)),
+        ("A", metric(&properties.cvss2_availability, &impact2)),
+    ];
+    if v2.iter().all(|(_, value)| value.is_some()) {
+        let metrics: Vec<String> = v2
+            .iter()
+            .map(|(name, value)| format!("{name}:{}", value.as_deref().unwrap_or_default()))
+            .collect();
+        util::add_cvss(finding, &metrics.join("/"));
+    }
+}
+
+/// Returns the severity of a result, in the order the module doc gives.
+fn severity(result: &SarifResult, rule: Option<&Rule>, finding: &Finding) -> Severity {
+    let stated = [
+        result.properties.security_severity.as_deref(),
+        result.properties.severity.as_deref(),
+        rule.and_then(|r| r.properties.security_severity.as_deref()),
+    ];
+    if let Some(severity) = stated.into_iter().flatten().find_map(severity_from_text) {
+        return severity;
+    }
+    if let Some(vector) = finding.max_cvss() {
+        return Severity::from_cvss_score(vector.base_score());
+    }
+    if let Some(score) = result
+        .properties
+        .cvss3_score
+        .as_deref()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+    {
+        return Severity::from_cvss_score(score);
+    }
+
+    let level = result
+        .level
+        .as_deref()
+        .or_else(|| rule?.default_configuration.as_ref()?.level.as_deref())
+        .unwrap_or("warning");
+    match level.trim() {
+        "error" => Severity::High,
+        "note" => Severity::Low,
+        "none" => Severity::Info,
+        _ => Severity::Medium,
+    }
+}
+
+/// Reads a severity written as a score (`7.5`) or a word (`HIGH`).
+fn severity_from_text(text: &str) -> Option<Severity> {
+    let text = text.trim();
+    match text.parse::<f64>() {
+        Ok(score) if (0.0..=10.0).contains(&score) => Some(Severity::from_cvss_score(score)),
+        Ok(_) => None,
+        Err(_) => text.parse().ok(),
+    }
+}
+
+/// Returns the full message, followed by the rule's description and help
+/// where they add to it.
+fn describe(message: Option<&str>, rule: Option<&Rule>) -> Option<String> {
+    let mut parts: Vec<String> = message
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    if let Some(rule) = rule {
+        let description = [&rule.full_description, &rule.short_description]
+            .into_iter()
+            .flatten()
+            .find_map(|m| util::non_empty(m.text.as_deref()));
+        let help = rule
+            .help
+            .as_ref()
+            .and_then(|h| util::non_empty(h.text.as_deref()))
+            .filter(|h| !has_scheme(h));
+        for text in [description, help].into_iter().flatten() {
+            if !parts.iter().any(|part| part.contains(&text)) {
+                parts.push(text);
+            }
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
+}
+
+/// Returns the descriptions of the result's proposed fixes.
+fn fix_text(fixes: &[SarifFix]) -> Option<String> {
+    let texts: Vec<String> = fixes
+        .iter()
+        .filter_map(|fix| fix.description.as_ref())
+        .filter_map(|description| util::non_empty(description.text.as_deref()))
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
+/// Returns the rule's help URL, its help text when that is an URL, and the
+/// result's `reference` property.
+fn references(rule: Option<&Rule>, result: &SarifResult) -> Vec<String> {
+    let help_uri = rule.and_then(|r| util::non_empty(r.help_uri.as_deref()));
+    let help_text = rule
+        .and_then(|r| r.help.as_ref())
+        .and_then(|h| util::non_empty(h.text.as_deref()))
+        .filter(|h| has_scheme(h) && !h.contains(char::is_whitespace));
+    let property = util::non_empty(result.properties.reference.as_deref());
+    let mut references: Vec<String> = Vec::new();
+    for reference in [help_uri, help_text, property].into_iter().flatten() {
+        if !references.contains(&reference) {
+            references.push(reference);
+        }
+    }
+    references
+}
+
+/// Maps a result's suppressions to a status: suppressed unless every one is
+/// rejected, under investigation when every remaining one is under review.
+fn suppression_status(suppressions: &[Suppression]) -> Option<SourceStatus> {
+    let standing: Vec<&str> = suppressions
+        .iter()
+        .map(|s| s.status.as_deref().unwrap_or("accepted"))
+        .filter(|status| *status != "rejected")
+        .collect();
+    if standing.is_empty() {
+        None
+    } else if standing.iter().all(|status| *status == "underReview") {
+        Some(SourceStatus::UnderInvestigation)
+    } else {
+        Some(SourceStatus::Suppressed)
+    }
+}
+
+/// Returns the tool's fingerprint of a result (see the module doc).
+fn tool_fingerprint(result: &SarifResult) -> Option<String> {
+    if !result.fingerprints.is_empty() {
+        // Keys are `method/vN`; the first method in sort order, at its
+        // highest version.
+        let method = |key: &str| key.rsplit_once('/').map_or(key, |(method, _)| method).to_string();
+        let version = |key: &str| {
+            key.rsplit_once("/v")
+                .and_then(|(_, v)| v.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        let first_method = method(result.fingerprints.keys().next()?);
+        return result
+            .fingerprints
+            .iter()
+            .filter(|(key, _)| method(key) == first_method)
+            .max_by_key(|(key, _)| version(key))
+            .map(|(_, value)| value.clone());
+    }
+    if !result.partial_fingerprints.is_empty() {
+        let parts: Vec<String> = result
+            .partial_fingerprints
+            .iter()
+            .map(|(key, value)| format!("{key}:{value}"))
+            .collect();
+        return Some(parts.join("|"));
+    }
+    None
+}
+
+/// Returns true for an absolute uri (`file:///src/a.c`, `https://...`).
+fn has_scheme(uri: &str) -> bool {
+    match uri.split_once(':') {
+        Some((scheme, _)) => {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// Returns a line or column number when it is positive and fits.
+fn positive(value: Option<i64>) -> Option<u32> {
+    value.and_then(|v| u32::try_from(v).ok()).filter(|&v| v > 0)
 }
