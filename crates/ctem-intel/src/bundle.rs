@@ -131,9 +131,9 @@ impl Intel {
         Ok(intel)
     }
 
-    /// Adds a KEV catalog. Only one catalog is kept, since each release
-    /// contains every earlier entry: the newer by `dateReleased` wins and
-    /// the other is listed in [`Intel::skipped`].
+    /// Adds a KEV catalog. Only one catalog is kept, because each release
+    /// is a complete snapshot that supersedes the earlier ones. The newer
+    /// by `dateReleased` wins and the other is listed in [`Intel::skipped`].
     pub fn add_kev(&mut self, catalog: KevCatalog) {
         let (kept, dropped) = match self.kev.take() {
             Some(current) if current.released >= catalog.released => (current, catalog),
