@@ -293,7 +293,12 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!("line {line}, column {column}: {message}")
+            let found = text.get(span.clone()).unwrap_or("").trim();
+            if found.is_empty() || found.len() > 80 || message.contains(found) {
+                format!("line {line}, column {column}: {message}")
+            } else {
+                format!("line {line}, column {column}: {message} (found {found})")
+            }
         }
         None => message,
     }

@@ -32,5 +32,6 @@ mod files;
 pub mod inventory;
 pub mod json;
 pub mod report;
+pub mod synthetic;
 
 pub use assess::{AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, Progress, assess};

@@ -4,43 +4,41 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use ctem_model::{Asset, AssetKey, RiskAssessment, Tier};
+use ctem_model::{Asset, AssetKey, Factor, RiskAssessment, Tier};
 use ctem_store::{RunSummary, StoredFinding};
 
 use crate::assess::{FileOutcome, FileStatus};
 
 /// The reasons behind a score in one line, from its largest factors that
-/// raised it: `KEV listed 2021-12-10; EPSS 0.94; internet-exposed: yes`.
+/// raised it: `KEV listed 2021-12-10; EPSS 0.94; internet-exposed`.
+///
+/// A status from the report (suppressed, not affected) comes first, because
+/// it explains a low score better than the factors it cancelled.
 pub fn reasons(risk: &RiskAssessment, max: usize) -> String {
-    let mut parts: Vec<String> = risk
-        .factors
-        .iter()
-        .filter(|factor| factor.contribution > 0.0)
-        .take(max)
-        .map(|factor| format!("{} {}", factor_label(&factor.name), factor.value))
-        .collect();
-    if parts.is_empty() {
-        parts = risk
-            .factors
-            .iter()
-            .take(max)
-            .map(|factor| format!("{} {}", factor_label(&factor.name), factor.value))
-            .collect();
+    let status = risk.factors.iter().filter(|factor| factor.name == "source_status");
+    let raising = risk.factors.iter().filter(|factor| factor.contribution > 0.0);
+    let mut shown: Vec<&Factor> = status.chain(raising).collect();
+    if shown.is_empty() {
+        shown = risk.factors.iter().collect();
     }
-    parts.join("; ")
+    shown.into_iter().take(max).map(describe_factor).collect::<Vec<_>>().join("; ")
 }
 
-/// A short label for a factor name, as people read it in a table.
-fn factor_label(name: &str) -> String {
-    match name {
-        "kev" => "KEV".into(),
-        "epss" => "EPSS".into(),
-        "cvss_exploitability" => "CVSS exploitability".into(),
-        "cvss_impact" => "CVSS impact".into(),
-        "internet_exposure" => "internet-exposed:".into(),
-        "asset_criticality" => "criticality".into(),
-        "source_status" => "status".into(),
-        other => other.replace('_', " "),
+/// A factor as people read it in a table cell.
+fn describe_factor(factor: &Factor) -> String {
+    let value = factor.value.as_str();
+    match factor.name.as_str() {
+        "kev" => format!("KEV {value}"),
+        "epss" => format!("EPSS {value}"),
+        "internet_exposure" => value.to_string(),
+        "asset_criticality" => format!("criticality {value}"),
+        "cvss_exploitability" => format!("CVSS exploitability {value}"),
+        "cvss_impact" => format!("CVSS impact {value}"),
+        "severity" => format!("severity {value}"),
+        // The value reads "secret, severity high"; the severity has its own factor.
+        "finding_kind" => value.split(',').next().unwrap_or(value).replace('_', " "),
+        "source_status" => format!("status {value}"),
+        other => format!("{} {value}", other.replace('_', " ")),
     }
 }
 

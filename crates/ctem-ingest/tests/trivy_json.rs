@@ -141,7 +141,11 @@ fn vulnerability_fields() {
         Severity::High,
         "the Severity field wins over the CVSS score 9.8"
     );
-    assert_eq!(finding.source_status, Some(SourceStatus::Fixed));
+    assert_eq!(
+        finding.source_status,
+        Some(SourceStatus::Affected),
+        "Trivy's fixed means a fix exists for the affected version"
+    );
     assert_eq!(finding.fix.fixed_versions, ["7.88.1-10+deb12u4"]);
     assert_eq!(finding.cwes.len(), 1);
     assert_eq!(cvss_strings(finding).len(), 2);
@@ -517,7 +521,7 @@ fn corpus_conformance() {
             None,
             Some(SourceStatus::NotAffected),
             Some(SourceStatus::Affected),
-            Some(SourceStatus::Fixed),
+            Some(SourceStatus::Affected),
             Some(SourceStatus::UnderInvestigation),
             Some(SourceStatus::WillNotFix),
             Some(SourceStatus::WillNotFix),

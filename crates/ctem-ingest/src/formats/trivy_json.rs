@@ -738,14 +738,13 @@ fn known_severity(word: Option<&str>) -> Option<&str> {
 
 /// Maps Trivy's vulnerability `Status` to a source status.
 ///
-/// NOTE: Trivy's `fixed` means that a fixed version exists while the
-/// installed one is still affected. It maps to `Fixed` as Trivy names it,
-/// so a consumer must not read it as resolved.
+/// Trivy's `fixed` means that the vendor released a fixed version while the
+/// installed one is still affected, so it maps to `Affected`: in the model,
+/// `Fixed` means the weakness is gone, and scoring lowers such findings.
 fn source_status(status: &str) -> Option<SourceStatus> {
     match status.trim().to_ascii_lowercase().as_str() {
-        "affected" => Some(SourceStatus::Affected),
+        "affected" | "fixed" => Some(SourceStatus::Affected),
         "not_affected" => Some(SourceStatus::NotAffected),
-        "fixed" => Some(SourceStatus::Fixed),
         "under_investigation" => Some(SourceStatus::UnderInvestigation),
         "will_not_fix" | "fix_deferred" | "end_of_life" => Some(SourceStatus::WillNotFix),
         _ => None,

@@ -1,0 +1,346 @@
+//! End-to-end tests of `ctem assess` on the example environment: the
+//! ranking, the lifecycle across runs and the failure policy.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ctem_store::{FindingFilter, Store};
+use serde_json::Value;
+
+fn ctem() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
+    command.env_remove("CTEM_DB").env_remove("CTEM_LOG");
+    command
+}
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
+}
+
+/// A copy of the example environment in a temporary folder, so tests can
+/// change its scans.
+fn copy_example(into: &Path) -> PathBuf {
+    let target = into.join("acme");
+    for entry in walkdir(&example_dir()) {
+        let relative = entry.strip_prefix(example_dir()).unwrap();
+        let destination = target.join(relative);
+        std::fs::create_dir_all(destination.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &destination).unwrap();
+    }
+    target
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walkdir(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().expect("ctem runs");
+    if !output.status.success() {
+        eprintln!("stdout:\n{}", String::from_utf8_lossy(&output.stdout));
+        eprintln!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    output
+}
+
+fn assess_json(dir: &Path, db: &Path, extra: &[&str]) -> (Output, Value) {
+    let output = run(ctem()
+        .arg("assess")
+        .arg(dir)
+        .arg("--db")
+        .arg(db)
+        .args(["--format", "json", "--top", "100"])
+        .args(extra));
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output, json)
+}
+
+fn rank_of(top: &Value, rule_id: &str, asset_part: &str) -> usize {
+    top.as_array()
+        .unwrap()
+        .iter()
+        .position(|row| row["rule_id"] == rule_id && row["asset"].as_str().unwrap().contains(asset_part))
+        .unwrap_or_else(|| panic!("{rule_id} on {asset_part} is not in the top list"))
+}
+
+#[test]
+fn example_ranks_kev_on_exposed_crown_jewel_first() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let (output, json) = assess_json(&example_dir(), &db, &[]);
+    assert_eq!(output.status.code(), Some(0));
+
+    let top = &json["top"];
+    let kev_on_jewel = rank_of(top, "CVE-2021-41773", "203.0.113.10");
+    let high_cvss_on_test_host = rank_of(top, "CVE-2022-42889", "10.30.0.15");
+    assert!(
+        kev_on_jewel < high_cvss_on_test_host,
+        "KEV finding ranks {kev_on_jewel}, test host finding ranks {high_cvss_on_test_host}"
+    );
+
+    for row in top.as_array().unwrap() {
+        assert!(!row["reasons"].as_str().unwrap().is_empty(), "no reasons for {}", row["rule_id"]);
+        assert!(!row["factors"].as_array().unwrap().is_empty(), "no factors for {}", row["rule_id"]);
+    }
+    let reasons = top[kev_on_jewel]["reasons"].as_str().unwrap();
+    assert!(reasons.contains("KEV"), "reasons of the KEV finding: {reasons}");
+}
+
+#[test]
+fn example_reads_every_report() {
+    let temp = tempfile::tempdir().unwrap();
+    let (output, json) = assess_json(&example_dir(), &temp.path().join("ctem.db"), &[]);
+    assert_eq!(output.status.code(), Some(0));
+
+    let files = json["files"].as_array().unwrap();
+    let formats: Vec<&str> = files.iter().filter_map(|file| file["format"].as_str()).collect();
+    for format in [
+        "nmap-xml",
+        "nessus-xml",
+        "trivy-json",
+        "grype-json",
+        "cyclonedx-json",
+        "sarif",
+        "gitleaks-json",
+    ] {
+        assert!(formats.contains(&format), "{format} missing from {formats:?}");
+    }
+    for file in files {
+        assert_eq!(file["status"], "parsed", "{file}");
+    }
+}
+
+#[test]
+fn example_table_says_why() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = run(ctem().arg("assess").arg(example_dir()).arg("--db").arg(temp.path().join("ctem.db")));
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("Top 10 risks"), "{stdout}");
+    assert!(stdout.contains("Why"), "{stdout}");
+    assert!(stdout.contains("KEV"), "{stdout}");
+}
+
+#[test]
+fn second_run_has_no_new_findings() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let (_, first) = assess_json(&example_dir(), &db, &[]);
+    assert!(first["run"]["new"].as_u64().unwrap() > 0);
+
+    let (output, second) = assess_json(&example_dir(), &db, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(second["run"]["new"], 0);
+    assert_eq!(second["run"]["fixed"], 0);
+    assert_eq!(second["run"]["still_open"], first["run"]["new"]);
+}
+
+/// The Trivy scan of the shop image, rescanned later without two of its
+/// vulnerabilities.
+fn rescan_without_two(trivy: &Path) -> Vec<String> {
+    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(trivy).unwrap()).unwrap();
+    let java = report["Results"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|result| result["Class"] == "lang-pkgs")
+        .unwrap();
+    let vulnerabilities = java["Vulnerabilities"].as_array_mut().unwrap();
+    let removed: Vec<String> = vulnerabilities
+        .drain(..2)
+        .map(|v| v["VulnerabilityID"].as_str().unwrap().to_string())
+        .collect();
+    report["CreatedAt"] = Value::from("2026-12-01T06:00:00Z");
+    std::fs::write(trivy, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    removed
+}
+
+#[test]
+fn rescan_of_same_target_fixes_exactly_what_it_no_longer_sees() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let db = temp.path().join("ctem.db");
+    let (_, first) = assess_json(&acme, &db, &["--at", "2026-11-30T08:00:00Z"]);
+    assert_eq!(first["run"]["fixed"], 0);
+
+    let removed = rescan_without_two(&acme.join("scans/images/trivy-shop-web.json"));
+    let (output, second) = assess_json(&acme, &db, &["--at", "2026-12-01T08:00:00Z"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(second["run"]["fixed"], 2);
+    assert_eq!(second["run"]["new"], 0);
+
+    let store = Store::open(&db).unwrap();
+    let fixed = store
+        .findings(&FindingFilter {
+            statuses: vec![ctem_model::LifecycleStatus::Fixed],
+            ..FindingFilter::default()
+        })
+        .unwrap();
+    let mut fixed_ids: Vec<&str> = fixed.iter().map(|f| f.finding.rule_id.as_str()).collect();
+    fixed_ids.sort();
+    let mut expected: Vec<&str> = removed.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(fixed_ids, expected);
+    assert!(fixed.iter().all(|f| f.fixed_at.is_some()));
+}
+
+#[test]
+fn scan_left_out_closes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let db = temp.path().join("ctem.db");
+    assess_json(&acme, &db, &["--at", "2026-11-30T08:00:00Z"]);
+
+    std::fs::remove_file(acme.join("scans/images/trivy-shop-web.json")).unwrap();
+    std::fs::remove_file(acme.join("scans/internal/nessus-internal.nessus")).unwrap();
+    let (output, second) = assess_json(&acme, &db, &["--at", "2026-12-01T08:00:00Z"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(second["run"]["fixed"], 0);
+}
+
+#[test]
+fn fixed_finding_reopens_when_seen_again() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let trivy = acme.join("scans/images/trivy-shop-web.json");
+    let original = std::fs::read(&trivy).unwrap();
+    let db = temp.path().join("ctem.db");
+    assess_json(&acme, &db, &["--at", "2026-11-30T08:00:00Z"]);
+    rescan_without_two(&trivy);
+    assess_json(&acme, &db, &["--at", "2026-12-01T08:00:00Z"]);
+
+    std::fs::write(&trivy, original).unwrap();
+    let (_, third) = assess_json(&acme, &db, &["--at", "2026-12-02T08:00:00Z"]);
+    assert_eq!(third["run"]["reopened"], 2);
+    assert_eq!(third["run"]["new"], 0);
+}
+
+#[test]
+fn truncated_file_is_reported_and_others_processed() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let grype = acme.join("scans/images/grype-billing-api.json");
+    let bytes = std::fs::read(&grype).unwrap();
+    std::fs::write(&grype, &bytes[..bytes.len() / 2]).unwrap();
+
+    let (output, json) = assess_json(&acme, &temp.path().join("ctem.db"), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("grype-billing-api.json"), "{stderr}");
+    assert!(stderr.contains("line "), "no position in: {stderr}");
+
+    let failed: Vec<&Value> = json["files"].as_array().unwrap().iter().filter(|f| f["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert!(json["run"]["new"].as_u64().unwrap() > 0, "the other reports were not recorded");
+}
+
+#[test]
+fn strict_run_with_bad_file_writes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let db = temp.path().join("ctem.db");
+    assess_json(&acme, &db, &["--at", "2026-11-30T08:00:00Z"]);
+
+    let nmap = acme.join("scans/dmz/nmap-dmz.xml");
+    let text = std::fs::read_to_string(&nmap).unwrap();
+    std::fs::write(&nmap, text.replace("</ports>", "</port>")).unwrap();
+    std::fs::remove_file(acme.join("scans/images/trivy-shop-web.json")).unwrap();
+
+    let output = run(ctem()
+        .arg("assess")
+        .arg(&acme)
+        .arg("--db")
+        .arg(&db)
+        .args(["--strict", "--at", "2026-12-01T08:00:00Z"]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("nmap-dmz.xml"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.runs().unwrap().len(), 1);
+}
+
+#[test]
+fn named_file_in_unknown_format_fails() {
+    let temp = tempfile::tempdir().unwrap();
+    let notes = temp.path().join("notes.txt");
+    std::fs::write(&notes, "not a report").unwrap();
+    let output = run(ctem().arg("assess").arg(&notes).arg("--db").arg(temp.path().join("ctem.db")));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("notes.txt"), "{stderr}");
+}
+
+#[test]
+fn out_of_order_run_is_rejected() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    assess_json(&example_dir(), &db, &["--at", "2026-11-30T08:00:00Z"]);
+    let (output, _) = assess_json(&example_dir(), &db, &["--at", "2026-11-01T08:00:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn invalid_config_names_the_field() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("ctem.toml");
+    std::fs::write(&config, "[[crown_jewels]]\nname = \"db\"\nmatch = { kind = \"host\" }\ncriticalty = \"high\"\n").unwrap();
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir().join("scans"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(temp.path().join("ctem.db")));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("criticalty"), "{stderr}");
+    assert!(stderr.contains("ctem.toml"), "{stderr}");
+    assert!(!temp.path().join("ctem.db").exists() || Store::open(&temp.path().join("ctem.db")).unwrap().runs().unwrap().is_empty());
+}
+
+#[test]
+fn html_report_is_self_contained() {
+    let temp = tempfile::tempdir().unwrap();
+    let report = temp.path().join("report.html");
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir())
+        .arg("--db")
+        .arg(temp.path().join("ctem.db"))
+        .arg("--report")
+        .arg(&report));
+    assert_eq!(output.status.code(), Some(0));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<svg"), "no chart");
+    assert!(html.contains("id=\"top-risks\""));
+    assert!(html.contains("id=\"by-owner\""));
+    assert!(html.contains("web-team"));
+    assert!(html.contains("CVE-2021-41773"));
+    assert!(!html.contains("<script"), "the report must not load scripts");
+    assert!(!html.contains("src=\"http"), "the report must not load remote resources");
+}
+
+#[test]
+fn secrets_never_reach_the_database_or_output() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let (output, _) = assess_json(&example_dir(), &db, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let clear = "AKIA2E0A8F3B244C9986";
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(clear));
+    for file in std::fs::read_dir(temp.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!bytes.windows(clear.len()).any(|w| w == clear.as_bytes()), "clear secret stored");
+    }
+}
