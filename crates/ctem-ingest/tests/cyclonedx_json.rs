@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ctem_ingest::{Detection, ParseError, ParsedReport, Position, find, parse_bytes};
 use ctem_model::{AssetKind, Cwe, Finding, FindingKind, RelationshipKind, Severity, SourceStatus};
@@ -422,5 +422,63 @@ fn corpus_conformance() {
         );
         let vulnerability_ids: BTreeSet<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
         assert_eq!(vulnerability_ids.len(), vulnerabilities, "{file}: vulnerabilities");
+    }
+}
+
+/// Reads the `cyclonedx_vex` rows of `STRUCTURAL_FACTS.tsv`: each file's
+/// number of vulnerabilities and of analysis states, such as
+/// `vulnerabilities=2; analysis.state={'exploitable': 1, 'not_affected': 1}`.
+fn vex_facts(corpus: &std::path::Path) -> Vec<(String, usize, BTreeMap<String, usize>)> {
+    let table = std::fs::read_to_string(corpus.join("STRUCTURAL_FACTS.tsv")).expect("STRUCTURAL_FACTS.tsv");
+    let mut rows = Vec::new();
+    for line in table.lines() {
+        let columns: Vec<&str> = line.split('\t').collect();
+        if columns.len() < 3 || columns[0] != "cyclonedx_vex" {
+            continue;
+        }
+        let facts = columns[2];
+        let start = facts.find("vulnerabilities=").expect("vulnerabilities") + "vulnerabilities=".len();
+        let count: String = facts[start..].chars().take_while(char::is_ascii_digit).collect();
+        let states_start = facts.find("analysis.state={").expect("states") + "analysis.state={".len();
+        let states_end = states_start + facts[states_start..].find('}').expect("}");
+        let states = facts[states_start..states_end]
+            .split(',')
+            .filter_map(|pair| pair.split_once(':'))
+            .map(|(state, n)| {
+                (
+                    state.trim().trim_matches('\'').to_string(),
+                    n.trim().parse().expect("a count"),
+                )
+            })
+            .collect();
+        rows.push((columns[1].to_string(), count.parse().expect("a count"), states));
+    }
+    rows
+}
+
+/// CycloneDX VEX documents are CycloneDX JSON, so this parser reads them:
+/// each vulnerability gives findings, with its analysis state.
+#[test]
+fn corpus_vex_documents() {
+    common::check_detection("cyclonedx_vex", FORMAT, |_| true);
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let rows = vex_facts(&corpus);
+    assert_eq!(rows.len(), 30);
+    for (file, vulnerabilities, states) in rows {
+        let report = common::parse_file(FORMAT, &corpus.join("cyclonedx_vex").join(&file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut found: BTreeSet<(String, String)> = BTreeSet::new();
+        for finding in &report.findings {
+            let state = finding.attributes.get("analysis_state").cloned().unwrap_or_default();
+            found.insert((finding.rule_id.clone(), state));
+        }
+        assert_eq!(found.len(), vulnerabilities, "{file}: vulnerabilities");
+        let mut counted: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, state) in &found {
+            *counted.entry(state.clone()).or_default() += 1;
+        }
+        assert_eq!(counted, states, "{file}: analysis states");
     }
 }
