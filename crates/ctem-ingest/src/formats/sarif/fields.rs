@@ -1,5 +1,5 @@
-//! How the parts of a SARIF result become a finding's fields: messages,
-//! ids, CWEs, CVSS vectors, severity, references, status and fingerprint.
+//! The mapping of a SARIF result's parts to finding fields: messages, ids,
+//! CWEs, CVSS vectors, severity, references, status and fingerprint.
 
 use ctem_model::{Finding, Severity, SourceStatus};
 
