@@ -37,6 +37,10 @@ use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+/// The largest configuration file ctem reads: far more than thousands of
+/// rules need, and a guard against pointing `--config` at a huge file.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -163,10 +167,18 @@ pub struct TargetMapping {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let read_error = |source| ConfigError::Read {
             path: path.display().to_string(),
             source,
-        })?;
+        };
+        let size = std::fs::metadata(path).map_err(read_error)?.len();
+        if size > MAX_CONFIG_BYTES {
+            return Err(ConfigError::Invalid {
+                path: path.display().to_string(),
+                message: format!("the file has {size} bytes; a configuration may have at most {MAX_CONFIG_BYTES}"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
         Config::parse(&text).map_err(|message| ConfigError::Invalid {
             path: path.display().to_string(),
             message,
@@ -406,5 +418,33 @@ mod tests {
             ..Selector::default()
         };
         assert!(by_cidr.compile().matches(&service));
+    }
+}
+
+#[cfg(test)]
+mod hostile_input_tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_arrays_are_rejected() {
+        let depth = 100_000;
+        let text = format!("x = {}{}", "[".repeat(depth), "]".repeat(depth));
+        let error = Config::parse(&text).unwrap_err();
+        assert!(error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn binary_garbage_is_rejected() {
+        let garbage = "\u{0}\u{1}\u{2}[[[\u{7f}";
+        assert!(Config::parse(garbage).is_err());
+    }
+
+    #[test]
+    fn many_rules_load() {
+        let mut text = String::new();
+        for index in 0..10_000 {
+            text.push_str(&format!("[[assets]]\nmatch = {{ name = \"host-{index}.acme.internal\" }}\ncriticality = \"high\"\n"));
+        }
+        assert_eq!(Config::parse(&text).unwrap().assets.len(), 10_000);
     }
 }
