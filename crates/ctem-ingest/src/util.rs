@@ -164,8 +164,8 @@ pub fn html_paragraphs_to_text(html: &str) -> String {
 /// Resolves an XML reference as quick-xml 0.38 reports it in
 /// `Event::GeneralRef` (the text between `&` and `;`): the five predefined
 /// entities and character references. Any other entity is returned as
-/// written (`&name;`). Parsers never read DTDs, so the entities a DTD
-/// declares (as in the billion laughs attack) are never expanded.
+/// written (`&name;`), so the entities that a DTD declares (as in the
+/// billion laughs attack) are never expanded.
 pub fn xml_reference(name: &str) -> String {
     let predefined = match name {
         "amp" => Some('&'),
@@ -201,7 +201,7 @@ pub fn xml_unescape(text: &str) -> std::borrow::Cow<'_, str> {
     while let Some(start) = rest.find('&') {
         output.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        // A reference name is short; a `;` far away belongs to other text.
+        // A reference name is short, so a `;` far away belongs to other text.
         match after.find(';').filter(|end| *end > 0 && *end <= 32) {
             Some(end) => {
                 output.push_str(&xml_reference(&after[..end]));
@@ -230,8 +230,8 @@ pub fn xml_attribute(element: &quick_xml::events::BytesStart<'_>, name: &str) ->
 }
 
 /// Cuts text longer than `max_bytes` at a character boundary and appends a
-/// line that says how much was kept, so that evidence stays bounded and a
-/// reader knows it was cut.
+/// line with the kept and the total size, so that evidence stays bounded
+/// and a reader knows it was cut.
 pub fn truncate_text(text: &str, max_bytes: usize) -> String {
     if text.len() <= max_bytes {
         return text.to_string();
@@ -273,7 +273,7 @@ mod xml_tests {
     }
 
     #[test]
-    fn truncation_says_so() {
+    fn truncation_is_marked() {
         assert_eq!(truncate_text("short", 10), "short");
         let cut = truncate_text("ééééé", 5);
         assert!(cut.starts_with("éé\n"), "{cut}");
