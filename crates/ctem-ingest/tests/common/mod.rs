@@ -20,7 +20,11 @@ pub fn corpus_dir() -> Option<PathBuf> {
     match std::env::var_os("CTEM_SHARED") {
         Some(dir) => {
             let corpus = PathBuf::from(dir).join("corpus");
-            assert!(corpus.is_dir(), "CTEM_SHARED is set but {} is not a folder", corpus.display());
+            assert!(
+                corpus.is_dir(),
+                "CTEM_SHARED is set but {} is not a folder",
+                corpus.display()
+            );
             Some(corpus)
         }
         None => {
@@ -87,11 +91,7 @@ pub fn parse_file(format_id: &str, path: &Path) -> Result<ParsedReport, ParseErr
 /// marked `ERROR` must be rejected, the others must parse, and the number
 /// of distinct `group_key` values must match the expected count. Returns
 /// the parsed reports by file name for further checks.
-pub fn check_folder(
-    folder: &str,
-    format_id: &str,
-    group_key: fn(&Finding) -> String,
-) -> Vec<(String, ParsedReport)> {
+pub fn check_folder(folder: &str, format_id: &str, group_key: fn(&Finding) -> String) -> Vec<(String, ParsedReport)> {
     check_folder_where(folder, format_id, group_key, |_| true)
 }
 
@@ -140,7 +140,11 @@ pub fn check_folder_where(
             }
         }
     }
-    assert!(failures.is_empty(), "{format_id} conformance failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{format_id} conformance failures:\n{}",
+        failures.join("\n")
+    );
     reports
 }
 
