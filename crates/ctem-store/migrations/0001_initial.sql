@@ -73,31 +73,36 @@ CREATE UNIQUE INDEX relationships_edge
 -- The current state of every finding ever seen. data is the model Finding
 -- and risk the model RiskAssessment, both as JSON; the other columns copy
 -- what queries filter and sort on. target is '' for a finding without one.
--- previous_status is the status before the latest run that saw or closed
--- the finding (NULL until a second run touches it).
+-- History tables refer to a finding by id, an integer, which keeps them
+-- small and their foreign key checks cheap.
 CREATE TABLE findings (
-    fingerprint     TEXT    PRIMARY KEY,
-    tool            TEXT    NOT NULL,
-    target          TEXT    NOT NULL,
-    rule_id         TEXT    NOT NULL,
-    kind            TEXT    NOT NULL,
-    severity        TEXT    NOT NULL,
-    title           TEXT    NOT NULL,
-    asset_key       TEXT    NOT NULL,
-    status          TEXT    NOT NULL,
-    previous_status TEXT,
-    first_seen      TEXT    NOT NULL,
-    last_seen       TEXT    NOT NULL,
-    fixed_at        TEXT,
-    last_run_id     INTEGER NOT NULL REFERENCES runs (id),
-    score           REAL    NOT NULL,
-    tier            TEXT    NOT NULL,
-    data            TEXT    NOT NULL,
-    risk            TEXT    NOT NULL
+    id          INTEGER PRIMARY KEY,
+    fingerprint TEXT    NOT NULL UNIQUE,
+    tool        TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    rule_id     TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    severity    TEXT    NOT NULL,
+    title       TEXT    NOT NULL,
+    asset_key   TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    first_seen  TEXT    NOT NULL,
+    last_seen   TEXT    NOT NULL,
+    fixed_at    TEXT,
+    last_run_id INTEGER NOT NULL,
+    score       REAL    NOT NULL,
+    tier        TEXT    NOT NULL,
+    data        TEXT    NOT NULL,
+    risk        TEXT    NOT NULL
 );
 
-CREATE INDEX findings_scope ON findings (tool, target, status);
-CREATE INDEX findings_status ON findings (status);
+-- Every index costs each recorded finding a B-tree insert, so there are
+-- only these. findings_scope covers the lifecycle's read of a scope (ids
+-- are the rowid) and serves filters by tool, target and status within
+-- them; findings_score serves the listing by score, which is also how
+-- filters by status alone are read; findings_asset serves the findings of
+-- one asset.
+CREATE INDEX findings_scope ON findings (tool, target, status, fingerprint);
 CREATE INDEX findings_score ON findings (score DESC, fingerprint);
 CREATE INDEX findings_asset ON findings (asset_key);
 
@@ -105,22 +110,20 @@ CREATE INDEX findings_asset ON findings (asset_key);
 -- status (first sighting 'new', 'open' on the next sighting, 'fixed',
 -- 'reopened', and 'open' again after a reopening). A run that sees a
 -- finding that is already open writes no event; finding_scores records
--- every run that saw it.
+-- every run that saw it. at is the observation time of the run.
 CREATE TABLE finding_events (
-    fingerprint TEXT    NOT NULL REFERENCES findings (fingerprint),
-    run_id      INTEGER NOT NULL REFERENCES runs (id),
-    status      TEXT    NOT NULL,
-    at          TEXT    NOT NULL,
-    PRIMARY KEY (fingerprint, run_id)
+    finding_id INTEGER NOT NULL REFERENCES findings (id),
+    run_id     INTEGER NOT NULL REFERENCES runs (id),
+    status     TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    PRIMARY KEY (finding_id, run_id)
 ) WITHOUT ROWID;
-
-CREATE INDEX finding_events_run ON finding_events (run_id);
 
 -- The score and tier of every finding in every run that saw it.
 CREATE TABLE finding_scores (
-    run_id      INTEGER NOT NULL REFERENCES runs (id),
-    fingerprint TEXT    NOT NULL REFERENCES findings (fingerprint),
-    score       REAL    NOT NULL,
-    tier        TEXT    NOT NULL,
-    PRIMARY KEY (run_id, fingerprint)
+    run_id     INTEGER NOT NULL REFERENCES runs (id),
+    finding_id INTEGER NOT NULL REFERENCES findings (id),
+    score      REAL    NOT NULL,
+    tier       TEXT    NOT NULL,
+    PRIMARY KEY (run_id, finding_id)
 ) WITHOUT ROWID;

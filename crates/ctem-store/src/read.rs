@@ -59,8 +59,10 @@ impl Store {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT run_id, at, status FROM finding_events WHERE fingerprint = ?1
-                 ORDER BY run_id",
+                "SELECT event.run_id, event.at, event.status
+                 FROM finding_events AS event JOIN findings ON findings.id = event.finding_id
+                 WHERE findings.fingerprint = ?1
+                 ORDER BY event.run_id",
             )
             .map_err(sql_error(path, "preparing the history query"))?;
         let mut rows = select
@@ -281,45 +283,42 @@ impl Store {
 fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
     let mut conditions: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
-    let placeholder = |value: Value, values: &mut Vec<Value>| {
-        values.push(value);
-        format!("?{}", values.len())
-    };
 
     if !filter.statuses.is_empty() {
-        let list: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|status| placeholder(Value::Text(status.as_str().to_string()), &mut values))
-            .collect();
-        conditions.push(format!("status IN ({})", list.join(", ")));
+        let names = filter.statuses.iter().map(|status| status.as_str());
+        conditions.push(format!("status IN ({})", placeholders(&mut values, names)));
     }
     if filter.active_only {
         conditions.push("status <> 'fixed'".to_string());
     }
     if let Some(tool) = &filter.tool {
-        let p = placeholder(Value::Text(tool.clone()), &mut values);
-        conditions.push(format!("tool = {p}"));
+        conditions.push(format!(
+            "tool = {}",
+            placeholder(&mut values, Value::Text(tool.clone()))
+        ));
     }
     if let Some(target) = &filter.target {
-        let p = placeholder(Value::Text(target.clone()), &mut values);
-        conditions.push(format!("target = {p}"));
+        conditions.push(format!(
+            "target = {}",
+            placeholder(&mut values, Value::Text(target.clone()))
+        ));
     }
     if let Some(min_severity) = filter.min_severity {
-        let list: Vec<String> = Severity::ALL
+        let names = Severity::ALL
             .into_iter()
             .filter(|severity| *severity >= min_severity)
-            .map(|severity| placeholder(Value::Text(severity.as_str().to_string()), &mut values))
-            .collect();
-        conditions.push(format!("severity IN ({})", list.join(", ")));
+            .map(Severity::as_str);
+        conditions.push(format!("severity IN ({})", placeholders(&mut values, names)));
     }
     if let Some(tier) = filter.tier {
-        let p = placeholder(Value::Text(tier.as_str().to_string()), &mut values);
-        conditions.push(format!("tier = {p}"));
+        let tier = Value::Text(tier.as_str().to_string());
+        conditions.push(format!("tier = {}", placeholder(&mut values, tier)));
     }
     if let Some(asset) = &filter.asset {
-        let p = placeholder(Value::Text(asset.clone()), &mut values);
-        conditions.push(format!("asset_key = {p}"));
+        conditions.push(format!(
+            "asset_key = {}",
+            placeholder(&mut values, Value::Text(asset.clone()))
+        ));
     }
 
     let mut sql = FINDING_COLUMNS.to_string();
@@ -329,11 +328,24 @@ fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
     }
     sql.push_str(" ORDER BY score DESC, fingerprint");
     if let Some(limit) = filter.limit {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let p = placeholder(Value::Integer(limit), &mut values);
-        sql.push_str(&format!(" LIMIT {p}"));
+        let limit = Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.push_str(&format!(" LIMIT {}", placeholder(&mut values, limit)));
     }
     (sql, values)
+}
+
+/// Adds a parameter and returns its numbered placeholder (`?3`).
+fn placeholder(values: &mut Vec<Value>, value: Value) -> String {
+    values.push(value);
+    format!("?{}", values.len())
+}
+
+/// Adds text parameters and returns their placeholders separated by commas.
+fn placeholders<'a>(values: &mut Vec<Value>, texts: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<String> = texts
+        .map(|text| placeholder(values, Value::Text(text.to_string())))
+        .collect();
+    list.join(", ")
 }
 
 /// Reads a row's columns into a tuple, in order.

@@ -102,6 +102,9 @@ fn check_ctem_database(conn: &Connection, path: &Path) -> Result<(), StoreError>
     Ok(())
 }
 
+/// The bound of SQLite's page cache per connection, in KiB (64 MiB).
+const CACHE_KIB: i64 = 64 * 1024;
+
 /// Sets write-ahead logging and the connection settings.
 fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     // SQLite returns the mode it actually set: `memory` for an in-memory
@@ -123,5 +126,16 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         .map_err(sql_error(path, "setting synchronous"))?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(sql_error(path, "enabling foreign keys"))?;
+
+    // The indexes of 100,000 findings take about 25 MiB (measured on the
+    // benchmark's database). SQLite's default cache of 2 MiB would re-read
+    // their pages from the operating system during a run. The cache grows
+    // to this bound only as pages are used.
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .map_err(sql_error(path, "setting the cache size"))?;
+    // Statement journals and sorts stay in memory rather than temporary
+    // files.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(sql_error(path, "setting temp_store"))?;
     Ok(())
 }

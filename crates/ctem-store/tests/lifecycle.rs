@@ -300,6 +300,109 @@ fn finding_moved_to_another_target_follows_it() {
     let mut test = TestStore::new();
     let finding = vulnerability("shop:1", "CVE-1");
     let fingerprint = finding.fingerprint();
+    // Two sightings under the old name make it open, so the move below is
+    // not also a change of status.
+    for at in [1, 2] {
+        let old = run(
+            day(at),
+            &[scope("trivy", "old-name")],
+            vec![scored(with_target(finding.clone(), "old-name"), 50.0)],
+        );
+        test.store.record_run(&old).unwrap();
+    }
+
+    // The same weakness, now reported under another target name.
+    let moved = run(
+        day(3),
+        &[scope("trivy", "new-name")],
+        vec![scored(with_target(finding, "new-name"), 50.0)],
+    );
+    let summary = test.store.record_run(&moved).unwrap();
+    assert_eq!(counts(&summary), [1, 0, 1, 0, 0]);
+    let in_new = test
+        .store
+        .findings(&FindingFilter {
+            target: Some("new-name".into()),
+            ..FindingFilter::default()
+        })
+        .unwrap();
+    assert_eq!(in_new.len(), 1, "the target column was not updated");
+
+    // A scan of the old target no longer owns it.
+    test.store
+        .record_run(&run(day(4), &[scope("trivy", "old-name")], Vec::new()))
+        .unwrap();
+    assert_eq!(
+        test.store.finding(&fingerprint).unwrap().unwrap().status,
+        LifecycleStatus::Open
+    );
+}
+
+#[test]
+fn unlisted_scope_of_seen_finding_closes_nothing() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2"]))
+        .unwrap();
+
+    // The run saw CVE-1 of shop:1 but does not claim to cover shop:1.
+    let partial = run(
+        day(2),
+        &[scope("trivy", "cart:1")],
+        vec![scored(vulnerability("shop:1", "CVE-1"), 50.0)],
+    );
+    let summary = test.store.record_run(&partial).unwrap();
+
+    assert_eq!(summary.fixed, 0);
+    assert_eq!(status_of(&test, "shop:1", "CVE-1"), LifecycleStatus::Open);
+    assert_eq!(status_of(&test, "shop:1", "CVE-2"), LifecycleStatus::New);
+}
+
+#[test]
+fn moved_finding_survives_scan_of_both_targets() {
+    let mut test = TestStore::new();
+    let finding = vulnerability("shop:1", "CVE-1");
+    let fingerprint = finding.fingerprint();
+    let scopes = [scope("trivy", "old-name"), scope("trivy", "new-name")];
+    for at in [1, 2] {
+        let old = run(
+            day(at),
+            &scopes,
+            vec![scored(with_target(finding.clone(), "old-name"), 50.0)],
+        );
+        test.store.record_run(&old).unwrap();
+    }
+
+    // One run covers both targets and sees the finding under the new one:
+    // the old scope's scan no longer has it, but it is not fixed.
+    let summary = test
+        .store
+        .record_run(&run(
+            day(3),
+            &scopes,
+            vec![scored(with_target(finding, "new-name"), 50.0)],
+        ))
+        .unwrap();
+
+    assert_eq!(counts(&summary), [1, 0, 1, 0, 0]);
+    let stored = test.store.finding(&fingerprint).unwrap().unwrap();
+    assert_eq!(stored.status, LifecycleStatus::Open);
+    assert_eq!(stored.finding.target.as_deref(), Some("new-name"));
+    let in_new = test
+        .store
+        .findings(&FindingFilter {
+            target: Some("new-name".into()),
+            ..FindingFilter::default()
+        })
+        .unwrap();
+    assert_eq!(in_new.len(), 1);
+}
+
+#[test]
+fn fixed_finding_reopens_under_new_target() {
+    let mut test = TestStore::new();
+    let finding = vulnerability("shop:1", "CVE-1");
+    let fingerprint = finding.fingerprint();
     test.store
         .record_run(&run(
             day(1),
@@ -307,24 +410,54 @@ fn finding_moved_to_another_target_follows_it() {
             vec![scored(with_target(finding.clone(), "old-name"), 50.0)],
         ))
         .unwrap();
-
-    // The same weakness, now reported under another target name.
-    let moved = run(
-        day(2),
-        &[scope("trivy", "new-name")],
-        vec![scored(with_target(finding, "new-name"), 50.0)],
-    );
-    let summary = test.store.record_run(&moved).unwrap();
-    assert_eq!(counts(&summary), [1, 0, 1, 0, 0]);
-
-    // A scan of the old target no longer owns it.
     test.store
-        .record_run(&run(day(3), &[scope("trivy", "old-name")], Vec::new()))
+        .record_run(&run(day(2), &[scope("trivy", "old-name")], Vec::new()))
         .unwrap();
-    assert_eq!(
-        test.store.finding(&fingerprint).unwrap().unwrap().status,
-        LifecycleStatus::Open
-    );
+
+    let summary = test
+        .store
+        .record_run(&run(
+            day(3),
+            &[scope("trivy", "new-name")],
+            vec![scored(with_target(finding, "new-name"), 50.0)],
+        ))
+        .unwrap();
+
+    assert_eq!(counts(&summary), [1, 0, 0, 1, 0]);
+    let stored = test.store.finding(&fingerprint).unwrap().unwrap();
+    assert_eq!(stored.status, LifecycleStatus::Reopened);
+    assert_eq!(stored.fixed_at, None);
+}
+
+#[test]
+fn many_scopes_close_only_their_own() {
+    let mut test = TestStore::new();
+    let targets: Vec<String> = (0..12).map(|i| format!("image-{i}")).collect();
+    let all_scopes: Vec<_> = targets.iter().map(|t| scope("trivy", t)).collect();
+    let findings = targets
+        .iter()
+        .flat_map(|target| (0..5).map(move |i| scored(vulnerability(target, &format!("CVE-{i}")), 40.0)))
+        .collect();
+    test.store.record_run(&run(day(1), &all_scopes, findings)).unwrap();
+
+    // Rescan the even images only, each now without CVE-0 and CVE-1.
+    let even: Vec<_> = all_scopes.iter().step_by(2).cloned().collect();
+    let rescan = even
+        .iter()
+        .flat_map(|scope| (2..5).map(|i| scored(vulnerability(&scope.target, &format!("CVE-{i}")), 40.0)))
+        .collect();
+    let summary = test.store.record_run(&run(day(2), &even, rescan)).unwrap();
+
+    assert_eq!(counts(&summary), [18, 0, 18, 0, 12]);
+    for (index, target) in targets.iter().enumerate() {
+        let expected = if index % 2 == 0 {
+            LifecycleStatus::Fixed
+        } else {
+            LifecycleStatus::New
+        };
+        assert_eq!(status_of(&test, target, "CVE-0"), expected, "{target}");
+        assert_eq!(status_of(&test, target, "CVE-1"), expected, "{target}");
+    }
 }
 
 #[test]

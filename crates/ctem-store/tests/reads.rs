@@ -1,0 +1,546 @@
+//! Reading back findings, runs, assets and relationships.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestStore, day, image_scan, run, scope, scored, vulnerability};
+use ctem_model::{
+    Asset, AssetKey, AssetKind, Component, Criticality, CvssVector, Cwe, Factor, Finding, FindingKind, Fix,
+    LifecycleStatus, Location, MaskedSecret, Relationship, RelationshipKind, RiskAssessment, Severity, SourceStatus,
+    Tier,
+};
+use ctem_store::{FindingFilter, ScoredFinding, SourceRecord, StoreError};
+
+/// Three images, mixed severities and scores, one finding fixed:
+///
+/// | target | rule | severity | score | status after day 2 |
+/// | --- | --- | --- | --- | --- |
+/// | shop:1 | CVE-1 | critical | 95 | open |
+/// | shop:1 | CVE-2 | low | 20 | fixed |
+/// | shop:1 | CVE-3 | medium | 55 | new |
+/// | cart:1 | CVE-1 | high | 75 | open |
+/// | cart:1 | CVE-4 | info | 5 | open |
+fn filter_fixture() -> TestStore {
+    let mut test = TestStore::new();
+    let finding = |target: &str, rule: &str, severity: Severity, score: f64| {
+        let mut finding = vulnerability(target, rule);
+        finding.severity = severity;
+        scored(finding, score)
+    };
+    let scopes = [scope("trivy", "shop:1"), scope("trivy", "cart:1")];
+    let day_one = run(
+        day(1),
+        &scopes,
+        vec![
+            finding("shop:1", "CVE-1", Severity::Critical, 95.0),
+            finding("shop:1", "CVE-2", Severity::Low, 20.0),
+            finding("cart:1", "CVE-1", Severity::High, 75.0),
+            finding("cart:1", "CVE-4", Severity::Info, 5.0),
+        ],
+    );
+    test.store.record_run(&day_one).unwrap();
+    let day_two = run(
+        day(2),
+        &scopes,
+        vec![
+            finding("shop:1", "CVE-1", Severity::Critical, 95.0),
+            finding("shop:1", "CVE-3", Severity::Medium, 55.0),
+            finding("cart:1", "CVE-1", Severity::High, 75.0),
+            finding("cart:1", "CVE-4", Severity::Info, 5.0),
+        ],
+    );
+    test.store.record_run(&day_two).unwrap();
+    test
+}
+
+/// The findings a filter returns, as `target/rule`, in the returned order.
+fn names(test: &TestStore, filter: FindingFilter) -> Vec<String> {
+    test.store
+        .findings(&filter)
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}/{}", f.finding.target.as_deref().unwrap_or(""), f.finding.rule_id))
+        .collect()
+}
+
+#[test]
+fn default_filter_returns_all_by_score() {
+    let test = filter_fixture();
+    assert_eq!(
+        names(&test, FindingFilter::default()),
+        [
+            "shop:1/CVE-1",
+            "cart:1/CVE-1",
+            "shop:1/CVE-3",
+            "shop:1/CVE-2",
+            "cart:1/CVE-4"
+        ]
+    );
+}
+
+#[test]
+fn filter_by_status() {
+    let test = filter_fixture();
+    let only = |statuses: Vec<LifecycleStatus>| {
+        names(
+            &test,
+            FindingFilter {
+                statuses,
+                ..FindingFilter::default()
+            },
+        )
+    };
+    assert_eq!(only(vec![LifecycleStatus::Fixed]), ["shop:1/CVE-2"]);
+    assert_eq!(only(vec![LifecycleStatus::New]), ["shop:1/CVE-3"]);
+    assert_eq!(
+        only(vec![LifecycleStatus::New, LifecycleStatus::Fixed]),
+        ["shop:1/CVE-3", "shop:1/CVE-2"]
+    );
+    assert!(only(vec![LifecycleStatus::Reopened]).is_empty());
+}
+
+#[test]
+fn filter_active_only() {
+    let test = filter_fixture();
+    let active = names(
+        &test,
+        FindingFilter {
+            active_only: true,
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(active, ["shop:1/CVE-1", "cart:1/CVE-1", "shop:1/CVE-3", "cart:1/CVE-4"]);
+}
+
+#[test]
+fn filter_by_tool_and_target() {
+    let test = filter_fixture();
+    let cart = names(
+        &test,
+        FindingFilter {
+            target: Some("cart:1".into()),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(cart, ["cart:1/CVE-1", "cart:1/CVE-4"]);
+    let trivy = names(
+        &test,
+        FindingFilter {
+            tool: Some("trivy".into()),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(trivy.len(), 5);
+    let grype = names(
+        &test,
+        FindingFilter {
+            tool: Some("grype".into()),
+            ..FindingFilter::default()
+        },
+    );
+    assert!(grype.is_empty());
+}
+
+#[test]
+fn filter_by_min_severity() {
+    let test = filter_fixture();
+    let at_least = |severity| {
+        names(
+            &test,
+            FindingFilter {
+                min_severity: Some(severity),
+                ..FindingFilter::default()
+            },
+        )
+    };
+    assert_eq!(at_least(Severity::Critical), ["shop:1/CVE-1"]);
+    assert_eq!(at_least(Severity::High), ["shop:1/CVE-1", "cart:1/CVE-1"]);
+    assert_eq!(at_least(Severity::Medium).len(), 3);
+    assert_eq!(at_least(Severity::Info).len(), 5);
+}
+
+#[test]
+fn filter_by_tier_and_asset() {
+    let test = filter_fixture();
+    let p1 = names(
+        &test,
+        FindingFilter {
+            tier: Some(Tier::P1),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(p1, ["shop:1/CVE-1"]);
+    let p4 = names(
+        &test,
+        FindingFilter {
+            tier: Some(Tier::P4),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(p4, ["shop:1/CVE-2", "cart:1/CVE-4"]);
+
+    let asset = AssetKey::new(AssetKind::ContainerImage, "cart:1").to_string();
+    let on_cart = names(
+        &test,
+        FindingFilter {
+            asset: Some(asset),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(on_cart, ["cart:1/CVE-1", "cart:1/CVE-4"]);
+}
+
+#[test]
+fn filter_limit_and_combination() {
+    let test = filter_fixture();
+    let top_two = names(
+        &test,
+        FindingFilter {
+            limit: Some(2),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(top_two, ["shop:1/CVE-1", "cart:1/CVE-1"]);
+    let none = names(
+        &test,
+        FindingFilter {
+            limit: Some(0),
+            ..FindingFilter::default()
+        },
+    );
+    assert!(none.is_empty());
+
+    let combined = names(
+        &test,
+        FindingFilter {
+            active_only: true,
+            target: Some("shop:1".into()),
+            min_severity: Some(Severity::Medium),
+            limit: Some(10),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(combined, ["shop:1/CVE-1", "shop:1/CVE-3"]);
+}
+
+#[test]
+fn equal_scores_order_by_fingerprint() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2", "CVE-3", "CVE-4"]))
+        .unwrap();
+
+    let fingerprints: Vec<String> = test
+        .store
+        .findings(&FindingFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|f| f.fingerprint.to_string())
+        .collect();
+    let mut sorted = fingerprints.clone();
+    sorted.sort();
+    assert_eq!(fingerprints, sorted);
+}
+
+fn rich_finding() -> ScoredFinding {
+    let mut finding = Finding::new(
+        "trivy",
+        "CVE-2021-44228",
+        FindingKind::Vulnerability,
+        "log4j-core: remote code execution",
+        Severity::Critical,
+        AssetKey::new(AssetKind::ContainerImage, "acme/shop:1.0"),
+    );
+    finding.description = Some("JNDI lookups\nwith \"quotes\" and ünïcode".into());
+    finding.add_vulnerability_id("CVE-2021-44228".parse().unwrap());
+    finding.add_vulnerability_id("GHSA-jfh8-c2jp-5v3q".parse().unwrap());
+    finding.add_cwe(Cwe(502));
+    let vector: CvssVector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".parse().unwrap();
+    finding.add_cvss(vector);
+    finding.location = Location {
+        path: Some("app/lib/log4j-core-2.14.1.jar".into()),
+        start_line: Some(1),
+        port: Some(8080),
+        protocol: Some("tcp".into()),
+        ..Location::default()
+    };
+    finding.component = Some(Component {
+        name: "org.apache.logging.log4j:log4j-core".into(),
+        version: Some("2.14.1".into()),
+        purl: Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1".parse().unwrap()),
+        ecosystem: Some("jar".into()),
+    });
+    finding.fix = Fix {
+        fixed_versions: vec!["2.15.0".into()],
+        description: Some("upgrade".into()),
+    };
+    finding.evidence = Some("log4j-core-2.14.1.jar".into());
+    finding.secret = Some(MaskedSecret::new("AKIAIOSFODNN7EXAMPLE"));
+    finding.references = vec!["https://logging.apache.org/log4j/2.x/security.html".into()];
+    finding.source_status = Some(SourceStatus::Affected);
+    finding.tool_fingerprint = Some("abc123".into());
+    finding.target = Some("acme/shop:1.0".into());
+    finding.attributes = BTreeMap::from([("layer".into(), "sha256:00".into())]);
+
+    let risk = RiskAssessment {
+        score: 97.25,
+        tier: Tier::P1,
+        likelihood: 0.975,
+        impact: 1.0,
+        factors: vec![
+            Factor {
+                name: "kev".into(),
+                value: "listed 2021-12-10".into(),
+                contribution: 40.0,
+                source: "CISA KEV 2024-05-01".into(),
+            },
+            Factor {
+                name: "epss".into(),
+                value: "0.97".into(),
+                contribution: -0.125,
+                source: "FIRST EPSS 2024-05-01".into(),
+            },
+        ],
+    };
+    ScoredFinding {
+        fingerprint: finding.fingerprint(),
+        finding,
+        risk,
+    }
+}
+
+#[test]
+fn finding_and_risk_round_trip() {
+    let mut test = TestStore::new();
+    let original = rich_finding();
+    test.store
+        .record_run(&run(day(1), &[scope("trivy", "acme/shop:1.0")], vec![original.clone()]))
+        .unwrap();
+
+    let stored = test.store.finding(&original.fingerprint).unwrap().unwrap();
+
+    assert_eq!(stored.fingerprint, original.fingerprint);
+    assert_eq!(stored.finding, original.finding);
+    assert_eq!(stored.risk, Some(original.risk));
+    assert_eq!(stored.first_seen, day(1));
+}
+
+#[test]
+fn unknown_fingerprint_is_none() {
+    let test = TestStore::new();
+    let missing = vulnerability("shop:1", "CVE-404").fingerprint();
+    assert!(test.store.finding(&missing).unwrap().is_none());
+    assert!(test.store.finding_history(&missing).unwrap().is_empty());
+}
+
+#[test]
+fn runs_newest_first_with_sources_and_scopes() {
+    let mut test = TestStore::new();
+    let mut first = image_scan(day(1), "shop:1", &["CVE-1"]);
+    first.sources = vec![
+        SourceRecord {
+            path: "scans/shop.json".into(),
+            format: "trivy-json".into(),
+            sha256: "ab".repeat(32),
+            finding_count: 1,
+            error: None,
+        },
+        SourceRecord {
+            path: "scans/broken.xml".into(),
+            format: "nessus".into(),
+            sha256: "cd".repeat(32),
+            finding_count: 0,
+            error: Some("truncated XML at line 3".into()),
+        },
+    ];
+    let first_summary = test.store.record_run(&first).unwrap();
+    let second = run(
+        day(2),
+        &[scope("trivy", "shop:1"), scope("semgrep", "repo")],
+        Vec::new(),
+    );
+    let second_summary = test.store.record_run(&second).unwrap();
+
+    let runs = test.store.runs().unwrap();
+
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].summary, second_summary);
+    assert_eq!(runs[1].summary, first_summary);
+    assert_eq!(runs[1].sources, first.sources);
+    assert_eq!(runs[0].scopes, second.scopes);
+    assert!(runs[0].sources.is_empty());
+    assert!(runs[0].recorded_at >= runs[1].recorded_at);
+    assert_eq!(test.store.latest_run().unwrap().unwrap().summary, second_summary);
+}
+
+#[test]
+fn empty_store_has_no_latest_run() {
+    let test = TestStore::new();
+    assert!(test.store.latest_run().unwrap().is_none());
+    assert!(test.store.runs().unwrap().is_empty());
+    assert!(test.store.assets().unwrap().is_empty());
+    assert!(test.store.findings(&FindingFilter::default()).unwrap().is_empty());
+}
+
+#[test]
+fn assets_merge_across_runs() {
+    let mut test = TestStore::new();
+    let mut first = Asset::new(AssetKind::Host, "10.0.0.5", "db-1").with_identifier("ip", "10.0.0.5");
+    first.criticality = Some(Criticality::CrownJewel);
+    first.owner = Some("team-data".into());
+    first.attributes.insert("os".into(), "debian 11".into());
+    let mut day_one = run(day(1), &[], Vec::new());
+    day_one.assets = vec![first];
+    test.store.record_run(&day_one).unwrap();
+
+    let mut second = Asset::new(AssetKind::Host, "10.0.0.5", "db-1").with_identifier("hostname", "db-1.acme.example");
+    second.criticality = Some(Criticality::Medium);
+    second.internet_exposed = Some(true);
+    second.attributes.insert("os".into(), "debian 12".into());
+    // The same host twice in one run is merged first.
+    let mut again = Asset::new(AssetKind::Host, "10.0.0.5", "");
+    again.tags.push("pci".into());
+    let mut day_two = run(day(2), &[], Vec::new());
+    day_two.assets = vec![second, again];
+    test.store.record_run(&day_two).unwrap();
+
+    let assets = test.store.assets().unwrap();
+
+    assert_eq!(assets.len(), 1);
+    let host = &assets[0];
+    assert_eq!(host.key.as_str(), "host:10.0.0.5");
+    assert_eq!(host.name, "db-1");
+    assert_eq!(host.criticality, Some(Criticality::CrownJewel));
+    assert_eq!(host.owner.as_deref(), Some("team-data"));
+    assert_eq!(host.internet_exposed, Some(true));
+    assert_eq!(host.attributes["os"], "debian 12", "the newer run's value wins");
+    assert_eq!(host.tags, ["pci"]);
+    assert_eq!(host.identifier_values("ip").collect::<Vec<_>>(), ["10.0.0.5"]);
+    assert_eq!(
+        host.identifier_values("hostname").collect::<Vec<_>>(),
+        ["db-1.acme.example"]
+    );
+
+    let (first_seen, last_seen): (String, String) = test
+        .raw_connection()
+        .query_row("SELECT first_seen, last_seen FROM assets", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert!(first_seen.starts_with("2024-05-01"), "{first_seen}");
+    assert!(last_seen.starts_with("2024-05-02"), "{last_seen}");
+}
+
+#[test]
+fn relationships_are_deduplicated() {
+    let mut test = TestStore::new();
+    let web = AssetKey::new(AssetKind::Host, "10.0.0.1");
+    let db = AssetKey::new(AssetKind::Host, "10.0.0.5");
+    let reach = |port: Option<u16>| {
+        let mut edge = Relationship::new(web.clone(), RelationshipKind::NetworkReach, db.clone());
+        edge.port = port;
+        edge.protocol = port.map(|_| "tcp".to_string());
+        edge
+    };
+    let hosts = Relationship::new(web.clone(), RelationshipKind::Hosts, db.clone());
+    let mut day_one = run(day(1), &[], Vec::new());
+    day_one.relationships = vec![
+        reach(Some(5432)),
+        reach(Some(5432)),
+        reach(None),
+        reach(None),
+        hosts.clone(),
+    ];
+    test.store.record_run(&day_one).unwrap();
+    let mut day_two = run(day(2), &[], Vec::new());
+    day_two.relationships = vec![reach(Some(5432)), reach(Some(22)), hosts.clone()];
+    test.store.record_run(&day_two).unwrap();
+
+    let relationships = test.store.relationships().unwrap();
+
+    assert_eq!(relationships.len(), 4, "{relationships:#?}");
+    assert!(relationships.contains(&reach(Some(5432))));
+    assert!(relationships.contains(&reach(Some(22))));
+    assert!(relationships.contains(&reach(None)));
+    assert!(relationships.contains(&hosts));
+}
+
+#[test]
+fn corrupt_finding_json_names_table_and_key() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1"]))
+        .unwrap();
+    let fingerprint = vulnerability("shop:1", "CVE-1").fingerprint();
+    test.raw_connection()
+        .execute("UPDATE findings SET data = '{\"tool\": 42}'", [])
+        .unwrap();
+
+    let error = test.store.findings(&FindingFilter::default()).unwrap_err();
+
+    assert!(
+        matches!(&error, StoreError::Corrupt { table: "findings", column: "data", key, .. } if key == fingerprint.as_str()),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("findings.data"), "{message}");
+    assert!(message.contains(fingerprint.as_str()), "{message}");
+    assert!(message.contains("invalid type"), "{message}");
+}
+
+#[test]
+fn corrupt_risk_json_names_column() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1"]))
+        .unwrap();
+    test.raw_connection()
+        .execute("UPDATE findings SET risk = '{\"score\": ' ", [])
+        .unwrap();
+
+    let error = test.store.findings(&FindingFilter::default()).unwrap_err();
+
+    assert!(error.to_string().contains("findings.risk"), "{error}");
+}
+
+#[test]
+fn corrupt_asset_json_fails_reads_and_merges() {
+    let mut test = TestStore::new();
+    let mut day_one = run(day(1), &[], Vec::new());
+    day_one.assets = vec![Asset::new(AssetKind::Host, "10.0.0.5", "db-1")];
+    test.store.record_run(&day_one).unwrap();
+    test.raw_connection()
+        .execute("UPDATE assets SET data = 'not json'", [])
+        .unwrap();
+
+    let read_error = test.store.assets().unwrap_err();
+    assert!(
+        read_error.to_string().contains("assets.data for host:10.0.0.5"),
+        "{read_error}"
+    );
+
+    let mut day_two = day_one.clone();
+    day_two.observed_at = day(2);
+    let write_error = test.store.record_run(&day_two).unwrap_err();
+    assert!(
+        write_error.to_string().contains("assets.data for host:10.0.0.5"),
+        "{write_error}"
+    );
+    assert_eq!(test.store.runs().unwrap().len(), 1);
+}
+
+#[test]
+fn corrupt_status_is_reported() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1"]))
+        .unwrap();
+    test.raw_connection()
+        .execute("UPDATE findings SET status = 'resolved'", [])
+        .unwrap();
+
+    let error = test.store.findings(&FindingFilter::default()).unwrap_err();
+
+    assert!(error.to_string().contains("\"resolved\""), "{error}");
+}
