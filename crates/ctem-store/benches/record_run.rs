@@ -2,6 +2,9 @@
 //! findings: first into a fresh database (every finding new), then a
 //! rescan of the same findings (every finding still open).
 //!
+//! A third case rescans once more, the steady state of daily scans: every
+//! finding is open already, so no status changes.
+//!
 //! The run is generated from a fixed seed: 200 container images of 500
 //! vulnerability findings each, with components, CVSS vectors, references
 //! and a three-factor assessment, close in size to what the Trivy parser
@@ -162,6 +165,8 @@ fn record_run(c: &mut Criterion) {
     let first = generate_run(SEED);
     let mut rescan = first.clone();
     rescan.observed_at = Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).unwrap();
+    let mut steady = first.clone();
+    steady.observed_at = Utc.with_ymd_and_hms(2024, 5, 3, 0, 0, 0).unwrap();
 
     let mut group = c.benchmark_group("record_run");
     group.sample_size(10);
@@ -189,6 +194,22 @@ fn record_run(c: &mut Criterion) {
             },
             |(dir, mut store)| {
                 let summary = store.record_run(black_box(&rescan)).expect("record the rescan");
+                assert_eq!(summary.still_open, FINDINGS as u64);
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.bench_function("steady_100k", |b| {
+        b.iter_batched(
+            || {
+                let (dir, mut store) = fresh_store();
+                store.record_run(&first).expect("record the first run");
+                store.record_run(&rescan).expect("record the rescan");
+                (dir, store)
+            },
+            |(dir, mut store)| {
+                let summary = store.record_run(black_box(&steady)).expect("record the third run");
                 assert_eq!(summary.still_open, FINDINGS as u64);
                 (dir, store)
             },

@@ -23,6 +23,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 use ctem_model::{Asset, AssetKey, LifecycleStatus, Relationship, RiskAssessment};
@@ -38,12 +39,16 @@ impl Store {
     /// Records a run and applies the finding lifecycle, all in one
     /// transaction.
     ///
-    /// A finding seen that the store does not have is `new`; one stored as
-    /// new, open or reopened is `open`; one stored as `fixed` is `reopened`.
-    /// An active stored finding that the run did not see becomes `fixed`
-    /// only when its scope (tool and target) is one of `run.scopes`.
-    /// Assets are merged with what the store has ([`Asset::merge`], the
-    /// run's values first) and relationships are deduplicated.
+    /// A finding seen that the store does not have is `new`. One stored as
+    /// new, open or reopened is `open`, and one stored as `fixed` is
+    /// `reopened`. An active stored finding that the run did not see
+    /// becomes `fixed` only when its scope (tool and target) is one of
+    /// `run.scopes`. Assets are merged with what the store has
+    /// ([`Asset::merge`], the run's values first) and relationships are
+    /// deduplicated.
+    ///
+    /// While the SQL runs on the calling thread, one helper thread
+    /// serializes the findings to JSON.
     ///
     /// # Errors
     ///
@@ -373,8 +378,27 @@ impl ActiveFindings {
     }
 }
 
+/// Findings per batch that the encoder thread sends.
+const ENCODE_BATCH: usize = 512;
+
+/// Batches that the encoder thread may run ahead of the writes.
+const ENCODE_QUEUE: usize = 8;
+
+/// The JSON of one finding and of its assessment.
+struct Encoded {
+    data: String,
+    risk: String,
+}
+
+type EncodedBatch = Result<Vec<Encoded>, StoreError>;
+
 /// Writes every seen finding with its score and its status events, and
 /// returns the counts of the run (all but `fixed`).
+///
+/// A helper thread serializes the findings to JSON, in order, while this
+/// thread runs the SQL. Serialization is about a quarter of the work
+/// (measured with callgrind on the benchmark's findings), and SQLite's
+/// writes cannot use a second core.
 fn upsert_findings(
     tx: &Transaction,
     path: &Path,
@@ -382,6 +406,45 @@ fn upsert_findings(
     at: &str,
     findings: &[&ScoredFinding],
     active: &mut ActiveFindings,
+) -> Result<RunSummary, StoreError> {
+    std::thread::scope(|threads| {
+        let (sender, receiver) = mpsc::sync_channel(ENCODE_QUEUE);
+        threads.spawn(move || encode_batches(findings, &sender));
+        // Returning drops the receiver, which stops the encoder at its next
+        // send if the writes failed early.
+        write_findings(tx, path, run_id, at, findings, active, receiver)
+    })
+}
+
+/// Serializes the findings in batches, in order, until the first error or
+/// until the receiver is gone.
+fn encode_batches(findings: &[&ScoredFinding], sender: &mpsc::SyncSender<EncodedBatch>) {
+    for chunk in findings.chunks(ENCODE_BATCH) {
+        let batch: EncodedBatch = chunk
+            .iter()
+            .map(|scored| {
+                let fingerprint = scored.fingerprint.as_str();
+                Ok(Encoded {
+                    data: to_json(&scored.finding, fingerprint)?,
+                    risk: to_json(&scored.risk, fingerprint)?,
+                })
+            })
+            .collect();
+        let failed = batch.is_err();
+        if sender.send(batch).is_err() || failed {
+            return;
+        }
+    }
+}
+
+fn write_findings(
+    tx: &Transaction,
+    path: &Path,
+    run_id: i64,
+    at: &str,
+    findings: &[&ScoredFinding],
+    active: &mut ActiveFindings,
+    encoded: mpsc::Receiver<EncodedBatch>,
 ) -> Result<RunSummary, StoreError> {
     let mut insert = tx
         .prepare_cached(
@@ -395,11 +458,12 @@ fn upsert_findings(
     let mut lookup = tx
         .prepare_cached("SELECT id, status FROM findings WHERE fingerprint = ?1")
         .map_err(sql_error(path, "preparing the finding lookup"))?;
-    // tool, rule_id and asset_key are inputs of the fingerprint, so they
-    // never change for a stored finding and no update sets them. The
-    // common case of a rescan, same status and same scope, leaves the
-    // status and target out too, which spares SQLite rewriting the entries
-    // of findings_scope.
+    // rule_id and asset_key are inputs of the fingerprint as they are, so
+    // they never change for a stored finding and no update sets them. The
+    // tool is lowercased for the fingerprint, so a change of its case is a
+    // change of scope. The common case of a rescan, same status and same
+    // scope, leaves status, tool and target out, which spares SQLite
+    // rewriting the entries of findings_scope.
     let mut refresh = tx
         .prepare_cached(
             "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5,
@@ -411,7 +475,7 @@ fn upsert_findings(
         .prepare_cached(
             "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5,
                                  last_run_id = ?6, score = ?7, tier = ?8, data = ?9, risk = ?10,
-                                 target = ?11, status = ?12, fixed_at = NULL
+                                 tool = ?11, target = ?12, status = ?13, fixed_at = NULL
              WHERE id = ?1",
         )
         .map_err(sql_error(path, "preparing the finding update"))?;
@@ -431,7 +495,15 @@ fn upsert_findings(
         reopened: 0,
         fixed: 0,
     };
+    let mut batch = Vec::new().into_iter();
     for scored in findings {
+        let Encoded { data, risk } = match batch.next() {
+            Some(encoded) => encoded,
+            None => {
+                batch = encoded.recv().map_err(|_| encoder_stopped())??.into_iter();
+                batch.next().ok_or_else(encoder_stopped)?
+            }
+        };
         let fingerprint = scored.fingerprint.as_str();
         let finding = &scored.finding;
         let target = finding.target.as_deref().unwrap_or("");
@@ -439,8 +511,6 @@ fn upsert_findings(
         let severity = finding.severity.as_str();
         let score = scored.risk.score;
         let tier = scored.risk.tier.as_str();
-        let data = to_json(finding, fingerprint)?;
-        let risk = to_json(&scored.risk, fingerprint)?;
 
         // An active finding comes from the bulk load. Any other is
         // inserted. If the fingerprint is stored already, the finding is
@@ -518,6 +588,7 @@ fn upsert_findings(
                 } else {
                     let mut values = columns.to_vec();
                     let status_name = status.as_str();
+                    values.push(&finding.tool);
                     values.push(&target);
                     values.push(&status_name);
                     change
@@ -591,6 +662,14 @@ fn to_json<T: serde::Serialize>(value: &T, fingerprint: &str) -> Result<String, 
     serde_json::to_string(value).map_err(|error| StoreError::InvalidRun {
         reason: format!("finding {fingerprint} cannot be serialized: {error}"),
     })
+}
+
+/// Builds the error for an encoder thread that sent fewer findings than it
+/// was given, which only a panic in serialization can cause.
+fn encoder_stopped() -> StoreError {
+    StoreError::InvalidRun {
+        reason: "serializing the findings to JSON stopped before the last finding".to_string(),
+    }
 }
 
 fn corrupt_status(fingerprint: &str, text: &str) -> StoreError {

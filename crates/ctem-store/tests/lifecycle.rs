@@ -461,6 +461,37 @@ fn many_scopes_close_only_their_own() {
 }
 
 #[test]
+fn tool_spelled_differently_moves_scope() {
+    let mut test = TestStore::new();
+    let finding = vulnerability("shop:1", "CVE-1");
+    let fingerprint = finding.fingerprint();
+    for at in [1, 2] {
+        test.store
+            .record_run(&image_scan(day(at), "shop:1", &["CVE-1"]))
+            .unwrap();
+    }
+
+    // The fingerprint lowercases the tool, so this is the same finding.
+    let mut shouting = finding;
+    shouting.tool = "Trivy".into();
+    assert_eq!(shouting.fingerprint(), fingerprint);
+    let summary = test
+        .store
+        .record_run(&run(day(3), &[scope("Trivy", "shop:1")], vec![scored(shouting, 50.0)]))
+        .unwrap();
+
+    assert_eq!(counts(&summary), [1, 0, 1, 0, 0]);
+    let by_new_tool = test
+        .store
+        .findings(&FindingFilter {
+            tool: Some("Trivy".into()),
+            ..FindingFilter::default()
+        })
+        .unwrap();
+    assert_eq!(by_new_tool.len(), 1, "the tool column was not updated");
+}
+
+#[test]
 fn history_records_each_transition() {
     let mut test = TestStore::new();
     let scans: [(u32, &[&str]); 6] = [
