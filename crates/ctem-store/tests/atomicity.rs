@@ -1,4 +1,5 @@
-//! A run is written whole or not at all, whatever fails and whoever reads.
+//! A run is written whole or not at all, whatever fails and whichever
+//! connection reads.
 
 mod common;
 
@@ -9,8 +10,9 @@ use common::{TestStore, day, dump, image_scan, run, scope, scored, vulnerability
 use ctem_model::{Asset, AssetKind, Relationship, RelationshipKind};
 use ctem_store::{SourceRecord, StoreError};
 
-/// A second run over shop:1 that writes every kind of row: a source, an
-/// asset, a relationship, a new finding, an open one and two fixed ones.
+/// Builds a second run over shop:1 that writes every kind of row: a
+/// source, an asset, a relationship, a new finding, an open one and two
+/// fixed ones.
 fn busy_second_run() -> ctem_store::RunInput {
     let mut input = image_scan(day(2), "shop:1", &["CVE-1", "CVE-4"]);
     input.sources.push(SourceRecord {
@@ -113,7 +115,7 @@ fn reader_snapshot_ignores_later_run() {
     };
     assert_eq!(count_findings(&reader), 1);
 
-    // WAL lets the writer commit while the reader holds its snapshot.
+    // WAL lets the writer commit while the reader keeps its snapshot.
     test.store
         .record_run(&image_scan(day(2), "shop:1", &["CVE-1", "CVE-2", "CVE-3"]))
         .unwrap();
@@ -124,7 +126,7 @@ fn reader_snapshot_ignores_later_run() {
 }
 
 #[test]
-fn concurrent_reader_sees_run_whole_or_not_at_all() {
+fn concurrent_reader_sees_whole_runs() {
     let mut test = TestStore::new();
     let path = test.path();
     let rules: Vec<String> = (0..20_000).map(|i| format!("CVE-2024-{i:05}")).collect();

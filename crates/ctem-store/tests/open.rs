@@ -167,3 +167,34 @@ fn two_stores_on_one_file() {
     assert_eq!(reader.runs().unwrap().len(), 1);
     assert_eq!(reader.findings(&Default::default()).unwrap().len(), 2);
 }
+
+#[test]
+fn truncated_database_reports_its_path() {
+    let mut test = TestStore::new();
+    let rules: Vec<String> = (0..2_000).map(|i| format!("CVE-2024-{i:05}")).collect();
+    let rule_refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &rule_refs))
+        .unwrap();
+    let TestStore { dir, store } = test;
+    drop(store); // Closing the last connection checkpoints the WAL into the file.
+    let path = dir.path().join("ctem.db");
+    let length = std::fs::metadata(&path).unwrap().len();
+    let wal = dir.path().join("ctem.db-wal");
+    assert!(!wal.exists(), "the WAL was not checkpointed on close");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(length / 2).unwrap();
+    drop(file);
+
+    // Depending on which pages survive, opening or reading fails first.
+    let error = match Store::open(&path) {
+        Err(error) => error,
+        Ok(store) => store
+            .findings(&Default::default())
+            .expect_err("reading a truncated database succeeded"),
+    };
+
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("malformed"), "{message}");
+}

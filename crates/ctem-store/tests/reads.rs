@@ -544,3 +544,50 @@ fn corrupt_status_is_reported() {
 
     assert!(error.to_string().contains("\"resolved\""), "{error}");
 }
+
+#[test]
+fn hostile_text_is_stored_as_data() {
+    let mut test = TestStore::new();
+    let hostile = "x'; DROP TABLE findings; --";
+    let mut finding = vulnerability(hostile, "CVE-1");
+    finding.tool = "trivy\u{0}\"".into();
+    finding.title = "\u{202e}reversed \u{1F600} and \\ backslash".into();
+    let input = run(
+        day(1),
+        &[scope(&finding.tool, hostile)],
+        vec![scored(finding.clone(), 50.0)],
+    );
+    test.store.record_run(&input).unwrap();
+
+    let found = test
+        .store
+        .findings(&FindingFilter {
+            tool: Some(finding.tool.clone()),
+            target: Some(hostile.into()),
+            ..FindingFilter::default()
+        })
+        .unwrap();
+
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].finding, finding);
+    assert_eq!(test.store.runs().unwrap()[0].scopes, input.scopes);
+}
+
+#[test]
+fn large_evidence_round_trips() {
+    let mut test = TestStore::new();
+    let mut finding = vulnerability("shop:1", "CVE-1");
+    finding.evidence = Some("A".repeat(4 * 1024 * 1024));
+    finding.references = (0..1_000).map(|i| format!("https://example.test/{i}")).collect();
+    test.store
+        .record_run(&run(
+            day(1),
+            &[scope("trivy", "shop:1")],
+            vec![scored(finding.clone(), 50.0)],
+        ))
+        .unwrap();
+
+    let stored = test.store.finding(&finding.fingerprint()).unwrap().unwrap();
+
+    assert_eq!(stored.finding, finding);
+}

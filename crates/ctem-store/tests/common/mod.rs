@@ -28,7 +28,7 @@ impl TestStore {
         self.dir.path().join("ctem.db")
     }
 
-    /// A second, plain SQLite connection to the same file.
+    /// Opens a second, plain SQLite connection to the same file.
     pub fn raw_connection(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.path()).expect("open a raw connection")
     }
@@ -39,7 +39,7 @@ pub fn day(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 5, day, 0, 0, 0).unwrap()
 }
 
-/// A Trivy vulnerability finding of `rule` on the image `target`.
+/// Builds a Trivy vulnerability finding of `rule` on the image `target`.
 pub fn vulnerability(target: &str, rule: &str) -> Finding {
     let mut finding = Finding::new(
         "trivy",
@@ -53,7 +53,7 @@ pub fn vulnerability(target: &str, rule: &str) -> Finding {
     finding
 }
 
-/// An assessment with one factor, its tier derived from the score.
+/// Builds an assessment with one factor, its tier derived from the score.
 pub fn risk(score: f64) -> RiskAssessment {
     let tier = match score {
         s if s >= 80.0 => Tier::P1,
@@ -90,7 +90,7 @@ pub fn scope(tool: &str, target: &str) -> Scope {
     }
 }
 
-/// A run observed at `at` that covers `scopes` and saw `findings`.
+/// Builds a run observed at `at` that covers `scopes` and saw `findings`.
 pub fn run(at: DateTime<Utc>, scopes: &[Scope], findings: Vec<ScoredFinding>) -> RunInput {
     RunInput {
         observed_at: at,
@@ -102,7 +102,8 @@ pub fn run(at: DateTime<Utc>, scopes: &[Scope], findings: Vec<ScoredFinding>) ->
     }
 }
 
-/// A Trivy scan of `target` at `at` that saw the rules `rules`, scored 50.
+/// Builds a Trivy scan of `target` at `at` that saw the rules `rules`,
+/// each scored 50.
 pub fn image_scan(at: DateTime<Utc>, target: &str, rules: &[&str]) -> RunInput {
     let findings = rules
         .iter()
@@ -111,7 +112,8 @@ pub fn image_scan(at: DateTime<Utc>, target: &str, rules: &[&str]) -> RunInput {
     run(at, &[scope("trivy", target)], findings)
 }
 
-/// Every row of every table, as text, so two states of a database compare.
+/// Dumps every row of every table as text, so that two states of a
+/// database compare.
 pub fn dump(conn: &rusqlite::Connection) -> Vec<String> {
     let mut tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
