@@ -63,6 +63,7 @@
 
 mod codec;
 mod error;
+mod lifecycle;
 mod migrations;
 mod read;
 mod record;
