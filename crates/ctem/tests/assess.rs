@@ -64,12 +64,16 @@ fn assess_json(dir: &Path, db: &Path, extra: &[&str]) -> (Output, Value) {
     (output, json)
 }
 
-fn rank_of(top: &Value, rule_id: &str, asset_part: &str) -> usize {
+/// The rank of the finding with this vulnerability id on this asset.
+fn rank_of(top: &Value, vulnerability_id: &str, asset_part: &str) -> usize {
     top.as_array()
         .unwrap()
         .iter()
-        .position(|row| row["rule_id"] == rule_id && row["asset"].as_str().unwrap().contains(asset_part))
-        .unwrap_or_else(|| panic!("{rule_id} on {asset_part} is not in the top list"))
+        .position(|row| {
+            let has_id = row["vulnerability_ids"].as_array().unwrap().iter().any(|id| id == vulnerability_id);
+            has_id && row["asset"].as_str().unwrap().contains(asset_part)
+        })
+        .unwrap_or_else(|| panic!("{vulnerability_id} on {asset_part} is not in the top list"))
 }
 
 #[test]
