@@ -61,6 +61,7 @@
 //! model types as serde writes them, so a model change that breaks their
 //! deserialization needs a migration.
 
+mod checkpoint;
 mod codec;
 mod error;
 mod lifecycle;

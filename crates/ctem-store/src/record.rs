@@ -65,6 +65,7 @@ impl Store {
         update_run_counts(&tx, path, &summary)?;
 
         tx.commit().map_err(sql_error(path, "committing the run"))?;
+        self.start_checkpoint();
         tracing::info!(
             run_id,
             observed_at = %at,

@@ -16,10 +16,16 @@ use crate::migrations;
 /// several, may open the same file: readers see each recorded run whole or
 /// not at all, and writers wait for each other up to the busy timeout
 /// (5 s).
+///
+/// [`Store::record_run`] returns once the run is committed to the
+/// write-ahead log, which readers see at once. A helper thread then copies
+/// it into the database file; dropping the store waits for that copy.
 #[derive(Debug)]
 pub struct Store {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
+    /// The checkpoint started after the latest run, while it may still run.
+    pub(crate) checkpoint: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Store {
@@ -52,6 +58,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            checkpoint: None,
         })
     }
 
@@ -133,6 +140,10 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     // to this bound only as pages are used.
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(sql_error(path, "setting the cache size"))?;
+    // record_run starts each checkpoint itself, on a helper thread (see
+    // the checkpoint module).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(sql_error(path, "turning off automatic checkpoints"))?;
     // Statement journals and sorts stay in memory rather than temporary
     // files.
     conn.pragma_update(None, "temp_store", "MEMORY")

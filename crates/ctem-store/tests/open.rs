@@ -198,3 +198,22 @@ fn truncated_database_reports_its_path() {
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("malformed"), "{message}");
 }
+
+#[test]
+fn checkpoint_copies_run_into_file() {
+    let mut test = TestStore::new();
+    let empty_size = std::fs::metadata(test.path()).unwrap().len();
+    let rules: Vec<String> = (0..2_000).map(|i| format!("CVE-2024-{i:05}")).collect();
+    let rule_refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &rule_refs))
+        .unwrap();
+    test.store.wait_for_checkpoint();
+
+    let size = std::fs::metadata(test.path()).unwrap().len();
+    assert!(
+        size > empty_size + 1_000_000,
+        "the database file grew from {empty_size} to only {size} bytes"
+    );
+}
