@@ -52,10 +52,15 @@ impl Progress for NoProgress {
 /// What became of one input file.
 #[derive(Debug, Clone)]
 pub enum FileStatus {
-    Parsed { format: &'static str, findings: usize },
+    Parsed {
+        format: &'static str,
+        findings: usize,
+    },
     Failed(ParseError),
     /// Found in a folder but in no format ctem reads.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -100,7 +105,11 @@ pub enum AssessError {
 }
 
 /// Runs one assessment and records it in the store in one transaction.
-pub fn assess(request: &AssessRequest, store: &mut Store, progress: &dyn Progress) -> Result<AssessOutcome, AssessError> {
+pub fn assess(
+    request: &AssessRequest,
+    store: &mut Store,
+    progress: &dyn Progress,
+) -> Result<AssessOutcome, AssessError> {
     let base = config_dir(request);
     let intel = load_intel(request, &base)?;
 
@@ -177,7 +186,12 @@ pub fn assess(request: &AssessRequest, store: &mut Store, progress: &dyn Progres
         findings: ranked,
     };
     let summary = store.record_run(&run)?;
-    tracing::info!(run_id = summary.run_id, new = summary.new, fixed = summary.fixed, "run recorded");
+    tracing::info!(
+        run_id = summary.run_id,
+        new = summary.new,
+        fixed = summary.fixed,
+        "run recorded"
+    );
 
     Ok(AssessOutcome {
         summary,
@@ -209,7 +223,12 @@ fn load_intel(request: &AssessRequest, base: &Path) -> Result<Intel, AssessError
         let loaded = Intel::load_files(kev.as_deref(), &epss).map_err(|e| AssessError::Intel(e.to_string()))?;
         intel.merge(loaded);
     }
-    let dirs = settings.dir.as_ref().map(|dir| base.join(dir)).into_iter().chain(request.intel_dir.clone());
+    let dirs = settings
+        .dir
+        .as_ref()
+        .map(|dir| base.join(dir))
+        .into_iter()
+        .chain(request.intel_dir.clone());
     for dir in dirs {
         let loaded = Intel::load_dir(&dir).map_err(|e| AssessError::Intel(e.to_string()))?;
         intel.merge(loaded);
@@ -228,7 +247,11 @@ fn excluded_paths(request: &AssessRequest, base: &Path) -> BTreeSet<PathBuf> {
         .chain(settings.kev.iter().map(|path| base.join(path)))
         .chain(settings.epss.iter().map(|path| base.join(path)));
     let mut excluded: BTreeSet<PathBuf> = named.filter_map(|path| path.canonicalize().ok()).collect();
-    let dirs = settings.dir.iter().map(|dir| base.join(dir)).chain(request.intel_dir.clone());
+    let dirs = settings
+        .dir
+        .iter()
+        .map(|dir| base.join(dir))
+        .chain(request.intel_dir.clone());
     for dir in dirs {
         for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
             if entry.file_type().is_file()
@@ -255,7 +278,9 @@ enum Parsed {
 fn parse_all(inputs: &[InputFile], request: &AssessRequest, base: &Path, progress: &dyn Progress) -> Vec<Parsed> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Parsed>>> = Mutex::new((0..inputs.len()).map(|_| None).collect());
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(inputs.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(inputs.len());
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -285,7 +310,14 @@ fn parse_one(input: &InputFile, request: &AssessRequest, base: &Path) -> Parsed 
     let display = input.path.display().to_string();
     let head = match read_head(&input.path) {
         Ok(head) => head,
-        Err(error) => return Parsed::Failed(ParseError::new(&display, "unknown", None, format!("cannot read: {error}"))),
+        Err(error) => {
+            return Parsed::Failed(ParseError::new(
+                &display,
+                "unknown",
+                None,
+                format!("cannot read: {error}"),
+            ));
+        }
     };
     let Some(parser) = detect(&head) else {
         let reason = "not in a format ctem reads (run `ctem formats` for the list)".to_string();
@@ -377,6 +409,11 @@ fn score(findings: Vec<Finding>, inventory: &Inventory, intel: &Intel) -> Vec<Sc
         }
     }
     let mut ranked: Vec<ScoredFinding> = by_fingerprint.into_values().collect();
-    ranked.sort_by(|a, b| b.risk.score.total_cmp(&a.risk.score).then_with(|| a.fingerprint.cmp(&b.fingerprint)));
+    ranked.sort_by(|a, b| {
+        b.risk
+            .score
+            .total_cmp(&a.risk.score)
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+    });
     ranked
 }

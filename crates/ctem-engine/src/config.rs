@@ -198,8 +198,18 @@ impl Config {
             .crown_jewels
             .iter()
             .map(|c| (format!("crown_jewels \"{}\"", c.name), &c.selector))
-            .chain(self.assets.iter().enumerate().map(|(i, r)| (format!("assets[{i}]"), &r.selector)))
-            .chain(self.owners.iter().enumerate().map(|(i, r)| (format!("owners[{i}]"), &r.selector)));
+            .chain(
+                self.assets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("assets[{i}]"), &r.selector)),
+            )
+            .chain(
+                self.owners
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("owners[{i}]"), &r.selector)),
+            );
         for (place, selector) in selectors {
             selector.validate().map_err(|message| format!("{place}: {message}"))?;
         }
@@ -354,8 +364,9 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named() {
-        let error = Config::parse("[[crown_jewels]]\nname = \"db\"\nmatch = { kind = \"host\" }\ncriticalty = \"high\"\n")
-            .unwrap_err();
+        let error =
+            Config::parse("[[crown_jewels]]\nname = \"db\"\nmatch = { kind = \"host\" }\ncriticalty = \"high\"\n")
+                .unwrap_err();
         assert!(error.contains("criticalty"), "{error}");
         assert!(error.contains("line 4"), "{error}");
     }
@@ -379,7 +390,10 @@ mod tests {
             ("[[assets]]\nmatch = { kind = \"spaceship\" }\n", "spaceship"),
             ("[[assets]]\nmatch = { cidr = [\"10.0.0.0/99\"] }\n", "10.0.0.0/99"),
             ("[[assets]]\nmatch = { name = \"[\" }\n", "invalid glob"),
-            ("[[assets]]\nmatch = { kind = \"host\" }\ncriticality = \"extreme\"\n", "extreme"),
+            (
+                "[[assets]]\nmatch = { kind = \"host\" }\ncriticality = \"extreme\"\n",
+                "extreme",
+            ),
             ("[[targets]]\npath = \"a\"\ntarget = \" \"\n", "targets[0].target"),
         ];
         for (text, expected) in cases {
@@ -443,7 +457,9 @@ mod hostile_input_tests {
     fn many_rules_load() {
         let mut text = String::new();
         for index in 0..10_000 {
-            text.push_str(&format!("[[assets]]\nmatch = {{ name = \"host-{index}.acme.internal\" }}\ncriticality = \"high\"\n"));
+            text.push_str(&format!(
+                "[[assets]]\nmatch = {{ name = \"host-{index}.acme.internal\" }}\ncriticality = \"high\"\n"
+            ));
         }
         assert_eq!(Config::parse(&text).unwrap().assets.len(), 10_000);
     }

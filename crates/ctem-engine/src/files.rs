@@ -38,7 +38,10 @@ pub fn collect_files(paths: &[PathBuf], exclude: &BTreeSet<PathBuf>) -> Result<V
             if !entry.file_type().is_file() {
                 continue;
             }
-            let canonical = entry.path().canonicalize().unwrap_or_else(|_| entry.path().to_path_buf());
+            let canonical = entry
+                .path()
+                .canonicalize()
+                .unwrap_or_else(|_| entry.path().to_path_buf());
             if exclude.contains(&canonical) {
                 continue;
             }
@@ -74,7 +77,11 @@ pub fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Parses one file, returning its records and the SHA-256 of its bytes.
-pub fn parse_file(parser: &dyn Parser, path: &Path, default_target: &str) -> Result<(ParsedReport, String), ParseError> {
+pub fn parse_file(
+    parser: &dyn Parser,
+    path: &Path,
+    default_target: &str,
+) -> Result<(ParsedReport, String), ParseError> {
     let display = path.display().to_string();
     let format = parser.info().id;
     let file = std::fs::File::open(path)
@@ -98,7 +105,9 @@ pub fn parse_file(parser: &dyn Parser, path: &Path, default_target: &str) -> Res
     // did not need) so the digest covers the whole file.
     let mut hashing = reader;
     loop {
-        let buffered = hashing.fill_buf().map_err(|error| ParseError::new(&display, format, None, format!("read failed: {error}")))?;
+        let buffered = hashing
+            .fill_buf()
+            .map_err(|error| ParseError::new(&display, format, None, format!("read failed: {error}")))?;
         if buffered.is_empty() {
             break;
         }

@@ -54,8 +54,16 @@ impl Inventory {
         });
         self.relationships.dedup();
 
-        let rules: Vec<_> = config.assets.iter().map(|rule| (rule, rule.selector.compile())).collect();
-        let jewels: Vec<_> = config.crown_jewels.iter().map(|jewel| (jewel, jewel.selector.compile())).collect();
+        let rules: Vec<_> = config
+            .assets
+            .iter()
+            .map(|rule| (rule, rule.selector.compile()))
+            .collect();
+        let jewels: Vec<_> = config
+            .crown_jewels
+            .iter()
+            .map(|jewel| (jewel, jewel.selector.compile()))
+            .collect();
         let owners: Vec<(&str, CompiledSelector)> = config
             .owners
             .iter()
@@ -106,7 +114,7 @@ impl Inventory {
     /// One level only: a chain of inheritance would need a graph walk that
     /// the attack graph will provide.
     fn inherit_from_parents(&mut self) {
-        let mut inherited: HashMap<AssetKey, (Option<Criticality>, Option<bool>, Option<String>)> = HashMap::new();
+        let mut inherited: HashMap<AssetKey, Inherited> = HashMap::new();
         for relationship in &self.relationships {
             if !matches!(relationship.kind, RelationshipKind::Hosts | RelationshipKind::Contains) {
                 continue;
@@ -133,6 +141,10 @@ impl Inventory {
         }
     }
 }
+
+/// What a child asset takes from its parents: criticality, internet
+/// exposure and owner.
+type Inherited = (Option<Criticality>, Option<bool>, Option<String>);
 
 #[cfg(test)]
 mod tests {
@@ -191,7 +203,11 @@ mod tests {
         let mut inventory = Inventory::default();
         let host = Asset::new(AssetKind::Host, "203.0.113.10", "www");
         let service = Asset::new(AssetKind::Service, "203.0.113.10:443/tcp", "https");
-        inventory.add_relationship(Relationship::new(host.key.clone(), RelationshipKind::Hosts, service.key.clone()));
+        inventory.add_relationship(Relationship::new(
+            host.key.clone(),
+            RelationshipKind::Hosts,
+            service.key.clone(),
+        ));
         inventory.add_asset(host);
         inventory.add_asset(service);
         inventory.apply_config(&config(

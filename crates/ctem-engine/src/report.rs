@@ -21,7 +21,12 @@ pub fn reasons(risk: &RiskAssessment, max: usize) -> String {
     if shown.is_empty() {
         shown = risk.factors.iter().collect();
     }
-    shown.into_iter().take(max).map(describe_factor).collect::<Vec<_>>().join("; ")
+    shown
+        .into_iter()
+        .take(max)
+        .map(describe_factor)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A factor as people read it in a table cell.
@@ -155,7 +160,10 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
             let asset = input.assets.get(&finding.finding.asset);
             TopRow {
                 tier: tier_of(finding).to_string(),
-                score: finding.risk.as_ref().map_or("-".into(), |risk| format!("{:.1}", risk.score)),
+                score: finding
+                    .risk
+                    .as_ref()
+                    .map_or("-".into(), |risk| format!("{:.1}", risk.score)),
                 title: finding.finding.title.clone(),
                 tool: finding.finding.tool.clone(),
                 rule_id: finding.finding.rule_id.clone(),
@@ -187,7 +195,10 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         generated_at: input.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         version: env!("CARGO_PKG_VERSION"),
         run_id: input.summary.run_id,
-        observed_at: input.summary.observed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        observed_at: input
+            .summary
+            .observed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         active_count: input.active.len(),
         new_count: input.summary.new,
         still_open_count: input.summary.still_open,
@@ -202,7 +213,9 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         files,
         intel: input.intel_sources.clone(),
     };
-    template.render().expect("the template writes to a String, which cannot fail")
+    template
+        .render()
+        .expect("the template writes to a String, which cannot fail")
 }
 
 fn tier_index(tier: Tier) -> usize {

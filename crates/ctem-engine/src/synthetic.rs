@@ -52,7 +52,11 @@ pub fn trivy_report(image: &str, findings: usize, seed: u64) -> String {
         let cve_number = 10_000 + index;
         let severity = SEVERITIES[random.below(SEVERITIES.len() as u64) as usize];
         let vector = VECTORS[random.below(VECTORS.len() as u64) as usize];
-        let fixed = if random.below(3) == 0 { String::new() } else { format!("1.{}.{}", package % 17, index % 9 + 1) };
+        let fixed = if random.below(3) == 0 {
+            String::new()
+        } else {
+            format!("1.{}.{}", package % 17, index % 9 + 1)
+        };
         write!(
             out,
             r#"{{"VulnerabilityID":"CVE-{cve_year}-{cve_number}","PkgID":"libsynth{package}@1.{minor}.0","PkgName":"libsynth{package}","PkgIdentifier":{{"PURL":"pkg:deb/debian/libsynth{package}@1.{minor}.0?arch=amd64&distro=debian-12.7"}},"InstalledVersion":"1.{minor}.0","FixedVersion":"{fixed}","Status":"{status}","SeveritySource":"nvd","PrimaryURL":"https://avd.aquasec.com/nvd/cve-{cve_year}-{cve_number}","Title":"libsynth{package}: memory corruption in parser {index}","Description":"A crafted input can corrupt memory in libsynth{package} before 1.{minor}.1, which may let an attacker run code or crash the process.","Severity":"{severity}","CweIDs":["CWE-787"],"CVSS":{{"nvd":{{"V3Vector":"{vector}","V3Score":7.5}}}},"References":["https://nvd.nist.gov/vuln/detail/CVE-{cve_year}-{cve_number}"],"PublishedDate":"2024-03-01T10:15:00Z"}}"#,

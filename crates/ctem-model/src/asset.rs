@@ -90,9 +90,7 @@ impl AssetKey {
     pub fn new(kind: AssetKind, identifier: &str) -> AssetKey {
         let identifier = identifier.trim();
         let identifier = match kind {
-            AssetKind::Host | AssetKind::Domain | AssetKind::Service => {
-                identifier.to_ascii_lowercase()
-            }
+            AssetKind::Host | AssetKind::Domain | AssetKind::Service => identifier.to_ascii_lowercase(),
             _ => identifier.to_string(),
         };
         AssetKey(format!("{}:{identifier}", kind.as_str()))

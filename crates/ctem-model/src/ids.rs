@@ -8,7 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// An identifier that failed validation, with the standard it breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    #[error("invalid CVE id {value:?}: expected CVE-YYYY-NNNN with a year of four digits and at least four digits after it")]
+    #[error(
+        "invalid CVE id {value:?}: expected CVE-YYYY-NNNN with a year of four digits and at least four digits after it"
+    )]
     Cve { value: String },
     #[error("invalid vulnerability id {value:?}: expected a non-empty id without whitespace")]
     Vulnerability { value: String },
@@ -38,9 +40,7 @@ impl FromStr for CveId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let upper = s.trim().to_ascii_uppercase();
-        let invalid = || IdError::Cve {
-            value: s.to_string(),
-        };
+        let invalid = || IdError::Cve { value: s.to_string() };
         let rest = upper.strip_prefix("CVE-").ok_or_else(invalid)?;
         let (year, number) = rest.split_once('-').ok_or_else(invalid)?;
         let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
@@ -91,9 +91,7 @@ impl FromStr for VulnerabilityId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let trimmed = s.trim();
         if trimmed.is_empty() || trimmed.chars().any(char::is_whitespace) {
-            return Err(IdError::Vulnerability {
-                value: s.to_string(),
-            });
+            return Err(IdError::Vulnerability { value: s.to_string() });
         }
         let upper = trimmed.to_ascii_uppercase();
         if upper.starts_with("CVE-") {
@@ -130,9 +128,10 @@ impl FromStr for Cwe {
             .strip_prefix("CWE-")
             .or_else(|| upper.strip_prefix("CWE:"))
             .unwrap_or(&upper);
-        digits.parse().map(Cwe).map_err(|_| IdError::Cwe {
-            value: s.to_string(),
-        })
+        digits
+            .parse()
+            .map(Cwe)
+            .map_err(|_| IdError::Cwe { value: s.to_string() })
     }
 }
 
@@ -236,7 +235,13 @@ mod tests {
 
     #[test]
     fn cve_rejects_malformed() {
-        for bad in ["CVE-21-44228", "CVE-2021-442", "CVE-2021-44228x", "2021-44228", "CVE-2021"] {
+        for bad in [
+            "CVE-21-44228",
+            "CVE-2021-442",
+            "CVE-2021-44228x",
+            "2021-44228",
+            "CVE-2021",
+        ] {
             assert!(bad.parse::<CveId>().is_err(), "{bad} should be rejected");
         }
     }

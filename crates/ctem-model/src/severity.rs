@@ -78,12 +78,9 @@ impl FromStr for Severity {
             "high" | "error" | "important" => Severity::High,
             "medium" | "moderate" | "warning" | "med" => Severity::Medium,
             "low" => Severity::Low,
-            "info" | "informational" | "information" | "note" | "none" | "negligible"
-            | "unknown" => Severity::Info,
+            "info" | "informational" | "information" | "note" | "none" | "negligible" | "unknown" => Severity::Info,
             _ => {
-                return Err(SeverityError {
-                    value: s.to_string(),
-                });
+                return Err(SeverityError { value: s.to_string() });
             }
         };
         Ok(severity)

@@ -71,7 +71,11 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         active_only: true,
         ..FindingFilter::default()
     })?;
-    let assets: BTreeMap<AssetKey, Asset> = store.assets()?.into_iter().map(|asset| (asset.key.clone(), asset)).collect();
+    let assets: BTreeMap<AssetKey, Asset> = store
+        .assets()?
+        .into_iter()
+        .map(|asset| (asset.key.clone(), asset))
+        .collect();
 
     let rendered = match args.format {
         OutputFormat::Table => assess_table(&outcome, &active, &assets, args.top),
@@ -86,7 +90,12 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
             files: &outcome.files,
             active: &active,
             assets: &assets,
-            intel_sources: outcome.intel.sources().iter().map(|source| source.to_string()).collect(),
+            intel_sources: outcome
+                .intel
+                .sources()
+                .iter()
+                .map(|source| source.to_string())
+                .collect(),
             top: args.top,
         });
         std::fs::write(path, html).with_context(|| format!("cannot write the report to {}", path.display()))?;
@@ -109,7 +118,11 @@ fn find_config(args: &AssessArgs) -> Result<Option<PathBuf>> {
     if here.is_file() {
         return Ok(Some(here));
     }
-    let in_first_folder = args.paths.iter().find(|path| path.is_dir()).map(|dir| dir.join("ctem.toml"));
+    let in_first_folder = args
+        .paths
+        .iter()
+        .find(|path| path.is_dir())
+        .map(|dir| dir.join("ctem.toml"));
     Ok(in_first_folder.filter(|path| path.is_file()))
 }
 
@@ -177,7 +190,9 @@ fn assess_table(
 
 fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>, with_rank: bool) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     if let Ok((width, _)) = terminal_width() {
         table.set_width(width);
     } else {
@@ -196,7 +211,10 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
         let mut row = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
-            format!("{}\n{} {}", stored.finding.title, stored.finding.tool, stored.finding.rule_id),
+            format!(
+                "{}\n{} {}",
+                stored.finding.title, stored.finding.tool, stored.finding.rule_id
+            ),
             asset,
             stored.status.to_string(),
             risk.map(|r| reasons(r, 4)).unwrap_or_default(),
@@ -282,12 +300,19 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
         },
         None => {
             let head = std::fs::read(&args.file)
-                .map(|bytes| bytes.into_iter().take(ctem_ingest::DETECTION_HEAD_BYTES).collect::<Vec<u8>>())
+                .map(|bytes| {
+                    bytes
+                        .into_iter()
+                        .take(ctem_ingest::DETECTION_HEAD_BYTES)
+                        .collect::<Vec<u8>>()
+                })
                 .with_context(|| format!("cannot read {display}"))?;
             match detect(&head) {
                 Some(parser) => parser,
                 None => {
-                    eprintln!("error: {display}: not in a format ctem reads; run `ctem formats`, or name the format with --as");
+                    eprintln!(
+                        "error: {display}: not in a format ctem reads; run `ctem formats`, or name the format with --as"
+                    );
                     return Ok(EXIT_FILE_FAILED);
                 }
             }
@@ -296,7 +321,10 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
 
     let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {display}"))?;
     let mut reader = std::io::BufReader::new(file);
-    let target = args.target.clone().unwrap_or_else(|| default_target(parser.info().id, &display));
+    let target = args
+        .target
+        .clone()
+        .unwrap_or_else(|| default_target(parser.info().id, &display));
     let mut sink = ctem_ingest::CollectingSink::default();
     let context = ParseContext {
         path: &display,
@@ -328,7 +356,9 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
         }
         OutputFormat::Table => {
             let mut table = Table::new();
-            table.load_preset(UTF8_BORDERS_ONLY).set_header(["Severity", "Finding", "Asset", "Location"]);
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_header(["Severity", "Finding", "Asset", "Location"]);
             for finding in &report.findings {
                 let location = &finding.location;
                 let place = location
@@ -374,7 +404,9 @@ fn formats_command(args: FormatsArgs) -> Result<u8> {
         }
         OutputFormat::Table => {
             let mut table = Table::new();
-            table.load_preset(UTF8_BORDERS_ONLY).set_header(["Id", "Format", "Tool", "Versions"]);
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_header(["Id", "Format", "Tool", "Versions"]);
             for parser in registry() {
                 let info = parser.info();
                 table.add_row([info.id, info.name, info.tool, info.versions]);
@@ -388,7 +420,10 @@ fn formats_command(args: FormatsArgs) -> Result<u8> {
 
 fn findings_command(args: FindingsArgs) -> Result<u8> {
     if !args.db.db.exists() {
-        eprintln!("error: {}: database not found; run `ctem assess` first or pass --db", args.db.db.display());
+        eprintln!(
+            "error: {}: database not found; run `ctem assess` first or pass --db",
+            args.db.db.display()
+        );
         return Ok(EXIT_USAGE);
     }
     let statuses = args
@@ -401,7 +436,12 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
         .as_deref()
         .map(|text| text.parse::<Severity>())
         .transpose()?;
-    let tier = args.tier.as_deref().map(|text| text.parse::<Tier>()).transpose().map_err(anyhow::Error::msg)?;
+    let tier = args
+        .tier
+        .as_deref()
+        .map(|text| text.parse::<Tier>())
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
 
     let store = open_store(&args.db.db)?;
     let filter = FindingFilter {
@@ -422,9 +462,16 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
             serde_json::to_string_pretty(&rows)? + "\n"
         }
         OutputFormat::Table => {
-            let assets: BTreeMap<AssetKey, Asset> =
-                store.assets()?.into_iter().map(|asset| (asset.key.clone(), asset)).collect();
-            format!("{}\n{} findings\n", findings_table(&findings, &assets, false), findings.len())
+            let assets: BTreeMap<AssetKey, Asset> = store
+                .assets()?
+                .into_iter()
+                .map(|asset| (asset.key.clone(), asset))
+                .collect();
+            format!(
+                "{}\n{} findings\n",
+                findings_table(&findings, &assets, false),
+                findings.len()
+            )
         }
     };
     write_output(None, &rendered)?;

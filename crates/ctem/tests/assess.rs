@@ -70,7 +70,11 @@ fn rank_of(top: &Value, vulnerability_id: &str, asset_part: &str) -> usize {
         .unwrap()
         .iter()
         .position(|row| {
-            let has_id = row["vulnerability_ids"].as_array().unwrap().iter().any(|id| id == vulnerability_id);
+            let has_id = row["vulnerability_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|id| id == vulnerability_id);
             has_id && row["asset"].as_str().unwrap().contains(asset_part)
         })
         .unwrap_or_else(|| panic!("{vulnerability_id} on {asset_part} is not in the top list"))
@@ -92,8 +96,16 @@ fn example_ranks_kev_on_exposed_crown_jewel_first() {
     );
 
     for row in top.as_array().unwrap() {
-        assert!(!row["reasons"].as_str().unwrap().is_empty(), "no reasons for {}", row["rule_id"]);
-        assert!(!row["factors"].as_array().unwrap().is_empty(), "no factors for {}", row["rule_id"]);
+        assert!(
+            !row["reasons"].as_str().unwrap().is_empty(),
+            "no reasons for {}",
+            row["rule_id"]
+        );
+        assert!(
+            !row["factors"].as_array().unwrap().is_empty(),
+            "no factors for {}",
+            row["rule_id"]
+        );
     }
     let reasons = top[kev_on_jewel]["reasons"].as_str().unwrap();
     assert!(reasons.contains("KEV"), "reasons of the KEV finding: {reasons}");
@@ -126,7 +138,11 @@ fn example_reads_every_report() {
 #[test]
 fn example_table_says_why() {
     let temp = tempfile::tempdir().unwrap();
-    let output = run(ctem().arg("assess").arg(example_dir()).arg("--db").arg(temp.path().join("ctem.db")));
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir())
+        .arg("--db")
+        .arg(temp.path().join("ctem.db")));
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("Top 10 risks"), "{stdout}");
@@ -242,9 +258,17 @@ fn truncated_file_is_reported_and_others_processed() {
     assert!(stderr.contains("grype-billing-api.json"), "{stderr}");
     assert!(stderr.contains("line "), "no position in: {stderr}");
 
-    let failed: Vec<&Value> = json["files"].as_array().unwrap().iter().filter(|f| f["status"] == "failed").collect();
+    let failed: Vec<&Value> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "failed")
+        .collect();
     assert_eq!(failed.len(), 1);
-    assert!(json["run"]["new"].as_u64().unwrap() > 0, "the other reports were not recorded");
+    assert!(
+        json["run"]["new"].as_u64().unwrap() > 0,
+        "the other reports were not recorded"
+    );
 }
 
 #[test]
@@ -259,12 +283,13 @@ fn strict_run_with_bad_file_writes_nothing() {
     std::fs::write(&nmap, text.replace("</ports>", "</port>")).unwrap();
     std::fs::remove_file(acme.join("scans/images/trivy-shop-web.json")).unwrap();
 
-    let output = run(ctem()
-        .arg("assess")
-        .arg(&acme)
-        .arg("--db")
-        .arg(&db)
-        .args(["--strict", "--at", "2026-12-01T08:00:00Z"]));
+    let output =
+        run(ctem()
+            .arg("assess")
+            .arg(&acme)
+            .arg("--db")
+            .arg(&db)
+            .args(["--strict", "--at", "2026-12-01T08:00:00Z"]));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("nmap-dmz.xml"), "{stderr}");
@@ -279,7 +304,11 @@ fn named_file_in_unknown_format_fails() {
     let temp = tempfile::tempdir().unwrap();
     let notes = temp.path().join("notes.txt");
     std::fs::write(&notes, "not a report").unwrap();
-    let output = run(ctem().arg("assess").arg(&notes).arg("--db").arg(temp.path().join("ctem.db")));
+    let output = run(ctem()
+        .arg("assess")
+        .arg(&notes)
+        .arg("--db")
+        .arg(temp.path().join("ctem.db")));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("notes.txt"), "{stderr}");
@@ -298,7 +327,11 @@ fn out_of_order_run_is_rejected() {
 fn invalid_config_names_the_field() {
     let temp = tempfile::tempdir().unwrap();
     let config = temp.path().join("ctem.toml");
-    std::fs::write(&config, "[[crown_jewels]]\nname = \"db\"\nmatch = { kind = \"host\" }\ncriticalty = \"high\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[[crown_jewels]]\nname = \"db\"\nmatch = { kind = \"host\" }\ncriticalty = \"high\"\n",
+    )
+    .unwrap();
     let output = run(ctem()
         .arg("assess")
         .arg(example_dir().join("scans"))
@@ -310,7 +343,14 @@ fn invalid_config_names_the_field() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("criticalty"), "{stderr}");
     assert!(stderr.contains("ctem.toml"), "{stderr}");
-    assert!(!temp.path().join("ctem.db").exists() || Store::open(&temp.path().join("ctem.db")).unwrap().runs().unwrap().is_empty());
+    assert!(
+        !temp.path().join("ctem.db").exists()
+            || Store::open(&temp.path().join("ctem.db"))
+                .unwrap()
+                .runs()
+                .unwrap()
+                .is_empty()
+    );
 }
 
 #[test]
@@ -332,7 +372,10 @@ fn html_report_is_self_contained() {
     assert!(html.contains("web-team"));
     assert!(html.contains("CVE-2021-41773"));
     assert!(!html.contains("<script"), "the report must not load scripts");
-    assert!(!html.contains("src=\"http"), "the report must not load remote resources");
+    assert!(
+        !html.contains("src=\"http"),
+        "the report must not load remote resources"
+    );
 }
 
 #[test]
@@ -345,6 +388,9 @@ fn secrets_never_reach_the_database_or_output() {
     assert!(!String::from_utf8_lossy(&output.stdout).contains(clear));
     for file in std::fs::read_dir(temp.path()).unwrap() {
         let bytes = std::fs::read(file.unwrap().path()).unwrap();
-        assert!(!bytes.windows(clear.len()).any(|w| w == clear.as_bytes()), "clear secret stored");
+        assert!(
+            !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
+            "clear secret stored"
+        );
     }
 }

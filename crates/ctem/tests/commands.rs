@@ -15,7 +15,9 @@ fn ctem() -> Command {
 }
 
 fn example(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/acme")
+        .join(path)
 }
 
 fn output_json(output: &Output) -> Value {
@@ -41,7 +43,16 @@ fn parse_prints_documented_fields() {
     let findings = json["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 5);
     for finding in findings {
-        for field in ["tool", "rule_id", "vulnerability_ids", "severity", "title", "asset", "location", "fingerprint"] {
+        for field in [
+            "tool",
+            "rule_id",
+            "vulnerability_ids",
+            "severity",
+            "title",
+            "asset",
+            "location",
+            "fingerprint",
+        ] {
             assert!(finding.get(field).is_some(), "{field} missing in {finding}");
         }
         assert!(finding["fingerprint"].as_str().unwrap().starts_with("v1:"));
@@ -60,7 +71,11 @@ fn parse_as_names_the_format() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(output_json(&output)["format"], "nmap-xml");
 
-    let unknown = ctem().args(["parse", "--as", "nope"]).arg(example("ctem.toml")).output().unwrap();
+    let unknown = ctem()
+        .args(["parse", "--as", "nope"])
+        .arg(example("ctem.toml"))
+        .output()
+        .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("ctem formats"));
 }
@@ -82,7 +97,12 @@ fn formats_lists_every_parser() {
     let output = ctem().args(["formats", "--format", "json"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let json = output_json(&output);
-    let ids: Vec<&str> = json.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     for id in [
         "sarif",
         "cyclonedx-json",
@@ -101,14 +121,34 @@ fn formats_lists_every_parser() {
 fn findings_lists_stored_fields_and_filters() {
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("ctem.db");
-    let assess = ctem().arg("assess").arg(example("")).arg("--db").arg(&db).output().unwrap();
+    let assess = ctem()
+        .arg("assess")
+        .arg(example(""))
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
     assert_eq!(assess.status.code(), Some(0));
 
-    let all = ctem().args(["findings", "--format", "json", "--db"]).arg(&db).output().unwrap();
+    let all = ctem()
+        .args(["findings", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
     let all = output_json(&all);
     let rows = all.as_array().unwrap();
     assert!(!rows.is_empty());
-    for field in ["tool", "rule_id", "fingerprint", "status", "first_seen", "last_seen", "score", "tier", "factors"] {
+    for field in [
+        "tool",
+        "rule_id",
+        "fingerprint",
+        "status",
+        "first_seen",
+        "last_seen",
+        "score",
+        "tier",
+        "factors",
+    ] {
         assert!(rows[0].get(field).is_some(), "{field} missing in {}", rows[0]);
     }
     let scores: Vec<f64> = rows.iter().map(|r| r["score"].as_f64().unwrap()).collect();
@@ -123,14 +163,23 @@ fn findings_lists_stored_fields_and_filters() {
     assert!(!nessus.as_array().unwrap().is_empty());
     assert!(nessus.as_array().unwrap().iter().all(|r| r["tool"] == "nessus"));
 
-    let via_env = ctem().args(["findings", "--format", "json", "--limit", "3"]).env("CTEM_DB", &db).output().unwrap();
+    let via_env = ctem()
+        .args(["findings", "--format", "json", "--limit", "3"])
+        .env("CTEM_DB", &db)
+        .output()
+        .unwrap();
     assert_eq!(output_json(&via_env).as_array().unwrap().len(), 3);
 }
 
 #[test]
 fn findings_without_database_is_a_usage_error() {
     let temp = tempfile::tempdir().unwrap();
-    let output = ctem().arg("findings").arg("--db").arg(temp.path().join("missing.db")).output().unwrap();
+    let output = ctem()
+        .arg("findings")
+        .arg("--db")
+        .arg(temp.path().join("missing.db"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(!temp.path().join("missing.db").exists());
 }
@@ -164,7 +213,12 @@ fn killed_run_leaves_database_as_it_was() {
             .arg(&big)
             .arg("--db")
             .arg(&db)
-            .args(["--format", "json", "--at", &format!("2026-12-0{}T08:00:00Z", attempt + 1)])
+            .args([
+                "--format",
+                "json",
+                "--at",
+                &format!("2026-12-0{}T08:00:00Z", attempt + 1),
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -196,7 +250,16 @@ fn assess_over_shared_corpus() {
     };
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("ctem.db");
-    let folders = ["sarif", "trivy", "grype", "cyclonedx", "nmap", "nessus", "zap_json", "gitleaks"];
+    let folders = [
+        "sarif",
+        "trivy",
+        "grype",
+        "cyclonedx",
+        "nmap",
+        "nessus",
+        "zap_json",
+        "gitleaks",
+    ];
     let output = ctem()
         .arg("assess")
         .args(folders.iter().map(|folder| shared.join("corpus").join(folder)))
@@ -208,9 +271,19 @@ fn assess_over_shared_corpus() {
         .output()
         .unwrap();
     let json = output_json(&output);
-    let failed: Vec<&Value> = json["files"].as_array().unwrap().iter().filter(|f| f["status"] == "failed").collect();
+    let failed: Vec<&Value> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "failed")
+        .collect();
     assert!(failed.is_empty(), "files failed: {failed:?}");
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(json["run"]["new"].as_u64().unwrap() > 1000);
 
     // Log4Shell is in the corpus and in the KEV catalog: its factors say so.
@@ -218,7 +291,12 @@ fn assess_over_shared_corpus() {
     let findings = store.findings(&Default::default()).unwrap();
     let log4shell = findings
         .iter()
-        .find(|f| f.finding.vulnerability_ids.iter().any(|id| id.as_str() == "CVE-2021-44228"))
+        .find(|f| {
+            f.finding
+                .vulnerability_ids
+                .iter()
+                .any(|id| id.as_str() == "CVE-2021-44228")
+        })
         .expect("a Log4Shell finding in the corpus");
     let factors = &log4shell.risk.as_ref().unwrap().factors;
     assert!(factors.iter().any(|f| f.name == "kev"), "{factors:?}");
