@@ -63,11 +63,7 @@ pub fn default_target(format_id: &str, path: &str) -> String {
 
 /// Parses a whole report from a reader into memory, with the
 /// [`default_target`] of the file.
-pub fn parse_reader(
-    parser: &dyn Parser,
-    path: &str,
-    reader: &mut dyn BufRead,
-) -> Result<ParsedReport, ParseError> {
+pub fn parse_reader(parser: &dyn Parser, path: &str, reader: &mut dyn BufRead) -> Result<ParsedReport, ParseError> {
     let mut sink = CollectingSink::default();
     let default_target = default_target(parser.info().id, path);
     let context = ParseContext {

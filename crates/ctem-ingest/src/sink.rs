@@ -54,6 +54,8 @@ impl Sink for CollectingSink {
     }
 
     fn target(&mut self, tool: &str, target: &str) {
-        self.report.targets.insert((tool.to_ascii_lowercase(), target.to_string()));
+        self.report
+            .targets
+            .insert((tool.to_ascii_lowercase(), target.to_string()));
     }
 }
