@@ -196,3 +196,26 @@ fn second_writer_waits_then_reports_busy() {
     blocker.execute_batch("ROLLBACK").unwrap();
     assert!(test.store.runs().unwrap().is_empty());
 }
+
+#[test]
+fn concurrent_writers_both_commit() {
+    let test = TestStore::new();
+    let path = test.path();
+    let scans = [
+        image_scan(day(1), "shop:1", &["CVE-1", "CVE-2"]),
+        image_scan(day(1), "cart:1", &["CVE-3"]),
+    ];
+
+    std::thread::scope(|threads| {
+        for scan in &scans {
+            let path = &path;
+            threads.spawn(move || {
+                let mut store = ctem_store::Store::open(path).unwrap();
+                store.record_run(scan).unwrap();
+            });
+        }
+    });
+
+    assert_eq!(test.store.runs().unwrap().len(), 2);
+    assert_eq!(test.store.findings(&Default::default()).unwrap().len(), 3);
+}

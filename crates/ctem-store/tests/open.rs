@@ -217,3 +217,14 @@ fn checkpoint_copies_run_into_file() {
         "the database file grew from {empty_size} to only {size} bytes"
     );
 }
+
+#[test]
+fn in_memory_database_is_rejected() {
+    let error = Store::open(std::path::Path::new(":memory:")).unwrap_err();
+
+    assert!(
+        matches!(&error, StoreError::JournalMode { mode, .. } if mode == "memory"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("write-ahead logging"), "{error}");
+}
