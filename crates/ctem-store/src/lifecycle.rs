@@ -47,6 +47,8 @@ pub(crate) struct ActiveFindings {
 }
 
 impl ActiveFindings {
+    /// Loads the active findings of the scopes of `findings` and of the
+    /// `covered` scopes.
     pub(crate) fn load(
         tx: &Transaction,
         path: &Path,
