@@ -7,6 +7,8 @@ pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub mod pip_audit_json;
 pub mod sarif;
+pub(crate) mod sca_shared;
 pub mod trivy_json;
 pub mod zap_json;
