@@ -55,6 +55,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
     &formats::pip_audit_json::PipAuditJson,
+    &formats::npm_audit_json::NpmAuditJson,
 ];
 
 /// Every parser, in a fixed order.

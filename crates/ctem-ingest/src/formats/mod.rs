@@ -7,6 +7,7 @@ pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub mod npm_audit_json;
 pub mod pip_audit_json;
 pub mod sarif;
 pub(crate) mod sca_shared;
