@@ -56,6 +56,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks_json::GitleaksJson,
     &formats::pip_audit_json::PipAuditJson,
     &formats::npm_audit_json::NpmAuditJson,
+    &formats::osv_scanner_json::OsvScannerJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -8,6 +8,7 @@ pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod npm_audit_json;
+pub mod osv_scanner_json;
 pub mod pip_audit_json;
 pub mod sarif;
 pub(crate) mod sca_shared;
