@@ -238,16 +238,17 @@ fn large_report_parses() {
     assert_eq!(purl(&report.findings[7]), Some("pkg:golang/example.com/mod7@1.0.0"));
 }
 
-/// One finding per vulnerability record, the way DefectDojo counts them,
-/// to compare with the raw records of a file.
+/// Returns the finding's fingerprint as its group. In the files checked by
+/// count, each package has one record per group, so this counts records.
 fn group_key(finding: &Finding) -> String {
     finding.fingerprint().to_string()
 }
 
-/// `many_findings.json` has 66 vulnerability records in 37 alias groups.
-/// DefectDojo gives one finding per record, so a vulnerability known as a
-/// GHSA and a PYSEC id is two findings there; ctem gives one finding per
-/// group, so the file is checked by its groups and records below instead.
+/// Selects the files whose records are not aliased. `many_findings.json`
+/// has 66 vulnerability records in 37 alias groups. DefectDojo gives one
+/// finding per record, so a vulnerability known as a GHSA and a PYSEC id is
+/// two findings there. ctem gives one finding per group, so that file is
+/// checked by its groups and records below instead.
 fn not_aliased(file: &str) -> bool {
     file != "many_findings.json"
 }
