@@ -57,6 +57,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::pip_audit_json::PipAuditJson,
     &formats::npm_audit_json::NpmAuditJson,
     &formats::osv_scanner_json::OsvScannerJson,
+    &formats::spdx_json::SpdxJson,
+    &formats::spdx_tag_value::SpdxTagValue,
 ];
 
 /// Every parser, in a fixed order.

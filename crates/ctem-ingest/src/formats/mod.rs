@@ -12,5 +12,8 @@ pub mod osv_scanner_json;
 pub mod pip_audit_json;
 pub mod sarif;
 pub(crate) mod sca_shared;
+pub mod spdx_json;
+pub(crate) mod spdx_shared;
+pub mod spdx_tag_value;
 pub mod trivy_json;
 pub mod zap_json;
