@@ -48,6 +48,7 @@ pub trait Parser: Sync + Send {
 static PARSERS: &[&dyn Parser] = &[
     &formats::sarif::Sarif,
     &formats::cyclonedx_json::CycloneDxJson,
+    &formats::cyclonedx_xml::CycloneDxXml,
     &formats::trivy_json::TrivyJson,
     &formats::grype_json::GrypeJson,
     &formats::nmap_xml::NmapXml,

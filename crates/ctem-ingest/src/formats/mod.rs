@@ -3,6 +3,7 @@
 //! read yet, and where the format is specified.
 
 pub mod cyclonedx_json;
+pub mod cyclonedx_xml;
 pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;

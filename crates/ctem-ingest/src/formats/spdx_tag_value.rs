@@ -75,7 +75,7 @@ impl Parser for SpdxTagValue {
         let head = util::trim_start(head);
         let first_tag = head
             .split(|b| *b == b'\n')
-            .map(|line| util::trim_start(line))
+            .map(util::trim_start)
             .find(|line| !line.is_empty() && !line.starts_with(b"#"));
         match first_tag {
             Some(line) if line.starts_with(b"SPDXVersion:") => Detection::Certain,
