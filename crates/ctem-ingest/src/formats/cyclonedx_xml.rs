@@ -67,7 +67,7 @@
 //!
 //! Components and vulnerabilities stream. The parser keeps a map from
 //! `bom-ref` to each component's name, version and purl, which `affects`
-//! needs, and holds vulnerabilities that come before the components until
+//! needs, and keeps vulnerabilities that come before the components until
 //! the components are read. Text of one element is kept up to 256 KiB, and
 //! elements nest at most 256 deep.
 //!
@@ -335,7 +335,8 @@ struct State<'a, 'c> {
     sent: BTreeSet<AssetKey>,
     components_done: bool,
     vulnerability: Option<Vulnerability>,
-    held: Vec<Vulnerability>,
+    /// Vulnerabilities read before the components, emitted once they are read.
+    pending: Vec<Vulnerability>,
 }
 
 impl<'a, 'c> State<'a, 'c> {
@@ -354,7 +355,7 @@ impl<'a, 'c> State<'a, 'c> {
             sent: BTreeSet::new(),
             components_done: false,
             vulnerability: None,
-            held: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -549,7 +550,7 @@ impl<'a, 'c> State<'a, 'c> {
         }
         if name == "components" && depth == 2 {
             self.components_done = true;
-            for vulnerability in std::mem::take(&mut self.held) {
+            for vulnerability in std::mem::take(&mut self.pending) {
                 self.emit(vulnerability);
             }
             return;
@@ -590,7 +591,7 @@ impl<'a, 'c> State<'a, 'c> {
             (["ratings", "rating"], field) | (["ratings", "rating", "score"], field) => {
                 if let Some(rating) = &mut vulnerability.rating {
                     match field {
-                        // `score` holds the number in 1.4+, and `score/base` in the extension.
+                        // The number is in `score` in 1.4+, and in `score/base` in the extension.
                         "score" | "base" if value.is_some() => rating.score = value,
                         "severity" => rating.severity = value,
                         "method" => rating.method = value,
@@ -731,13 +732,13 @@ impl<'a, 'c> State<'a, 'c> {
         if self.components_done || vulnerability.owner.is_some() || vulnerability.affects.is_empty() {
             self.emit(vulnerability);
         } else {
-            self.held.push(vulnerability);
+            self.pending.push(vulnerability);
         }
     }
 
     fn finish(&mut self) {
         self.ensure_subject();
-        for vulnerability in std::mem::take(&mut self.held) {
+        for vulnerability in std::mem::take(&mut self.pending) {
             self.emit(vulnerability);
         }
     }
