@@ -228,7 +228,11 @@ fn vulnerability_extension() {
     assert_eq!(jackson.severity, Severity::Critical);
     assert_eq!(jackson.cwes, [Cwe(184), Cwe(502)]);
     assert_eq!(vectors(jackson), ["CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"]);
-    assert_eq!(jackson.fix.description.as_deref(), Some("Upgrade"));
+    assert_eq!(
+        jackson.fix.description.as_deref(),
+        Some("Upgrade\nPin jackson-databind to 2.9.10.8 or later"),
+        "every recommendation is kept"
+    );
     assert_eq!(scopes(&report), [("grype", "acme/reports:1.4.0")]);
 }
 

@@ -575,8 +575,12 @@ impl<'a, 'c> State<'a, 'c> {
             ([], "id") => vulnerability.id = value,
             ([], "description") => vulnerability.description = value,
             ([], "detail") => vulnerability.detail = value,
+            // The extension allows several recommendations: they are kept in order.
             ([], "recommendation") | (["recommendations"], "recommendation") => {
-                vulnerability.recommendation = value.or(vulnerability.recommendation.take());
+                vulnerability.recommendation = match (vulnerability.recommendation.take(), value) {
+                    (Some(first), Some(next)) => Some(format!("{first}\n{next}")),
+                    (first, next) => next.or(first),
+                };
             }
             (["source"], "name") => vulnerability.source_name = value,
             (["source"], "url")
