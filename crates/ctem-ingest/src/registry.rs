@@ -53,12 +53,18 @@ pub trait Parser: Sync + Send {
 static PARSERS: &[&dyn Parser] = &[
     &formats::sarif::Sarif,
     &formats::cyclonedx_json::CycloneDxJson,
+    &formats::cyclonedx_xml::CycloneDxXml,
     &formats::trivy_json::TrivyJson,
     &formats::grype_json::GrypeJson,
     &formats::nmap_xml::NmapXml,
     &formats::nessus_xml::NessusXml,
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
+    &formats::pip_audit_json::PipAuditJson,
+    &formats::npm_audit_json::NpmAuditJson,
+    &formats::osv_scanner_json::OsvScannerJson,
+    &formats::spdx_json::SpdxJson,
+    &formats::spdx_tag_value::SpdxTagValue,
 ];
 
 /// Every parser, in a fixed order.

@@ -3,10 +3,18 @@
 //! read yet, and where the format is specified.
 
 pub mod cyclonedx_json;
+pub mod cyclonedx_xml;
 pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub mod npm_audit_json;
+pub mod osv_scanner_json;
+pub mod pip_audit_json;
 pub mod sarif;
+pub(crate) mod sca_shared;
+pub mod spdx_json;
+pub(crate) mod spdx_shared;
+pub mod spdx_tag_value;
 pub mod trivy_json;
 pub mod zap_json;
