@@ -10,3 +10,5 @@ pub mod nmap_xml;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
+pub mod anchore_engine_json;
+pub(crate) mod sca_shared;
