@@ -55,6 +55,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
     &formats::anchore_engine_json::AnchoreEngineJson,
+    &formats::clair_json::ClairJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -11,4 +11,5 @@ pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
 pub mod anchore_engine_json;
+pub mod clair_json;
 pub(crate) mod sca_shared;
