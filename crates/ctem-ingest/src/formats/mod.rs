@@ -12,4 +12,5 @@ pub mod trivy_json;
 pub mod zap_json;
 pub mod anchore_engine_json;
 pub mod clair_json;
+pub mod snyk_json;
 pub(crate) mod sca_shared;
