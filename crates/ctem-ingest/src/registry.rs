@@ -57,6 +57,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::anchore_engine_json::AnchoreEngineJson,
     &formats::clair_json::ClairJson,
     &formats::snyk_json::SnykJson,
+    &formats::trivy_operator_json::TrivyOperatorJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -13,4 +13,5 @@ pub mod zap_json;
 pub mod anchore_engine_json;
 pub mod clair_json;
 pub mod snyk_json;
+pub mod trivy_operator_json;
 pub(crate) mod sca_shared;

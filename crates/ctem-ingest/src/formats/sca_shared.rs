@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 
-use ctem_model::{Asset, AssetKey, AssetKind, Component, Relationship, RelationshipKind, Severity};
+use ctem_model::{Asset, AssetKey, AssetKind, Component, MaskedSecret, Relationship, RelationshipKind, Severity};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
@@ -195,6 +195,28 @@ impl AssetSet {
     }
 }
 
+/// Masks the secret in a scanner's match text.
+///
+/// Trivy replaces the secret with asterisks before it writes the match, so
+/// a match with a run of asterisks is kept as it is and no secret is
+/// returned (the clear value is not in the report to hash). Otherwise the
+/// value after the last `=` or `:` (or the whole match when there is none)
+/// is taken as the clear secret, and every occurrence of it is replaced by
+/// its masked form.
+pub(crate) fn mask_match(matched: &str) -> (String, Option<MaskedSecret>) {
+    if matched.contains("***") {
+        return (matched.to_string(), None);
+    }
+    let value = matched
+        .rfind(['=', ':'])
+        .map(|index| matched[index + 1..].trim().trim_matches(['"', '\'', '`']).trim())
+        .filter(|value| !value.is_empty())
+        .unwrap_or(matched);
+    let secret = MaskedSecret::new(value);
+    let evidence = matched.replace(value, &secret.masked);
+    (evidence, Some(secret))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +251,16 @@ mod tests {
             prefixed_vector("CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:H/A:N", Some("3.1")),
             "CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:H/A:N"
         );
+    }
+
+    #[test]
+    fn clear_match_is_masked() {
+        let (evidence, secret) = mask_match("token = ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345");
+        let secret = secret.expect("a secret");
+        assert!(!evidence.contains("aBcDeF"), "{evidence}");
+        assert!(evidence.contains(&secret.masked));
+        let (evidence, secret) = mask_match("KEY=\"********\"");
+        assert_eq!(evidence, "KEY=\"********\"");
+        assert!(secret.is_none());
     }
 }
