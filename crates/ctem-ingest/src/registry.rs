@@ -56,6 +56,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks_json::GitleaksJson,
     &formats::anchore_engine_json::AnchoreEngineJson,
     &formats::clair_json::ClairJson,
+    &formats::dependency_check_xml::DependencyCheckXml,
     &formats::snyk_json::SnykJson,
     &formats::trivy_operator_json::TrivyOperatorJson,
 ];

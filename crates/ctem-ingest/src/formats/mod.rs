@@ -12,6 +12,7 @@ pub mod trivy_json;
 pub mod zap_json;
 pub mod anchore_engine_json;
 pub mod clair_json;
+pub mod dependency_check_xml;
 pub mod snyk_json;
 pub mod trivy_operator_json;
 pub(crate) mod sca_shared;
