@@ -3,7 +3,7 @@
 
 mod common;
 
-use ctem_ingest::{Detection, ParseError, ParsedReport, Position, find, parse_bytes};
+use ctem_ingest::{Detection, ParseError, ParsedReport, Position, detect, find, parse_bytes};
 use ctem_model::{AssetKind, Finding, RelationshipKind, Severity, SourceStatus};
 use serde_json::json;
 
@@ -529,4 +529,33 @@ fn corpus_conformance() {
 #[test]
 fn corpus_detection() {
     common::check_detection("dependency_check", FORMAT, |_| true);
+}
+
+/// Checks that detection picks this format for every corpus file of its
+/// folders and for no file of the other folders.
+#[test]
+fn corpus_detection_is_exclusive() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let ours = ["dependency_check"];
+    let mut failures = Vec::new();
+    for folder in std::fs::read_dir(&corpus).expect("the corpus folder") {
+        let folder = folder.expect("a corpus entry").path();
+        if !folder.is_dir() {
+            continue;
+        }
+        let expected = folder
+            .file_name()
+            .is_some_and(|name| ours.iter().any(|ours| name == *ours));
+        for file in std::fs::read_dir(&folder).expect("a corpus folder") {
+            let path = file.expect("a corpus file").path();
+            let bytes = std::fs::read(&path).expect("a readable file");
+            let detected = detect(&bytes).map(|parser| parser.info().id);
+            if (detected == Some(FORMAT)) != expected {
+                failures.push(format!("{}: detected as {detected:?}", path.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "detection failures:\n{}", failures.join("\n"));
 }
