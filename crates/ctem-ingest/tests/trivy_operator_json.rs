@@ -316,6 +316,16 @@ fn other_kinds_are_rejected() {
     .unwrap_err();
     assert!(error.message.contains("apiVersion \"apps/v1\""), "{}", error.message);
 
+    let bytes = br#"{"apiVersion": "aquasecurity.github.io/v2", "kind": "VulnerabilityReport", "report": {}}"#;
+    let error = parse("future.json", bytes).unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("this parser reads aquasecurity.github.io/v1alpha1"),
+        "{}",
+        error.message
+    );
+
     let bytes = br#"[{"apiVersion": "aquasecurity.github.io/v1alpha1", "kind": "ScanJob", "report": {}}]"#;
     let error = parse("job.json", bytes).unwrap_err();
     assert!(error.message.contains("is a ScanJob"), "{}", error.message);

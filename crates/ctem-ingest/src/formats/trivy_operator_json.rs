@@ -110,6 +110,10 @@ const TOOL: &str = "trivy-operator";
 /// The API group of the Trivy Operator's custom resources.
 const API_GROUP: &str = "aquasecurity.github.io";
 
+/// The only version of the custom resources that the operator has
+/// published, and so the only one this parser reads.
+const API_VERSION: &str = "aquasecurity.github.io/v1alpha1";
+
 /// The Trivy Operator JSON parser.
 pub struct TrivyOperatorJson;
 
@@ -424,10 +428,10 @@ impl Emitter<'_> {
         let kind = util::non_empty(resource.kind.as_deref())
             .ok_or_else(|| format!("resource {number} has no kind: expected a Trivy Operator report"))?;
         if let Some(api_version) = resource.api_version.as_deref()
-            && !api_version.starts_with(API_GROUP)
+            && api_version != API_VERSION
         {
             return Err(format!(
-                "resource {number} ({kind}) has apiVersion {api_version:?}: expected {API_GROUP}/v1alpha1"
+                "resource {number} ({kind}) has apiVersion {api_version:?}: this parser reads {API_VERSION}"
             ));
         }
         let family = Family::of(&kind).ok_or_else(|| {
