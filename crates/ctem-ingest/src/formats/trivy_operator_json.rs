@@ -62,12 +62,13 @@
 //!
 //! # Scope target
 //!
-//! The workload and the report family, `namespace/Kind/name#vulnerabilities`
-//! (or `#config-audit`, `#exposed-secrets`, `#rbac-assessment`,
-//! `#infra-assessment`, `#sbom`): the operator writes one report of each
-//! family per workload (per container for vulnerabilities and secrets),
-//! and an export of one family must not close the findings of another. A
-//! compliance report covers `ClusterComplianceReport/<name>`.
+//! The workload and the report family, such as
+//! `namespace/Kind/name#vulnerabilities` (the other families end in
+//! `#config-audit`, `#exposed-secrets`, `#rbac-assessment`,
+//! `#infra-assessment` and `#sbom`). The operator writes one report of
+//! each family per workload (per container for vulnerabilities and
+//! secrets), and an export of one family must not close the findings of
+//! another. A compliance report covers `ClusterComplianceReport/<name>`.
 //!
 //! # Fingerprint
 //!
