@@ -65,6 +65,11 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::osv_scanner_json::OsvScannerJson,
     &formats::spdx_json::SpdxJson,
     &formats::spdx_tag_value::SpdxTagValue,
+    &formats::anchore_engine_json::AnchoreEngineJson,
+    &formats::clair_json::ClairJson,
+    &formats::dependency_check_xml::DependencyCheckXml,
+    &formats::snyk_json::SnykJson,
+    &formats::trivy_operator_json::TrivyOperatorJson,
 ];
 
 /// Every parser, in a fixed order.
