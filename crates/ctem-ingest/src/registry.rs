@@ -54,6 +54,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nessus_xml::NessusXml,
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
+    &formats::checkov_json::CheckovJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -2,9 +2,11 @@
 //! reads, how fields map, what the fingerprint is made of, what it does not
 //! read yet, and where the format is specified.
 
+pub mod checkov_json;
 pub mod cyclonedx_json;
 pub mod gitleaks_json;
 pub mod grype_json;
+pub(crate) mod iac_shared;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod sarif;
