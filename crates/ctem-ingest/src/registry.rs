@@ -55,6 +55,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
     &formats::checkov_json::CheckovJson,
+    &formats::tfsec_json::TfsecJson,
 ];
 
 /// Every parser, in a fixed order.

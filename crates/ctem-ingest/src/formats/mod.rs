@@ -10,5 +10,6 @@ pub(crate) mod iac_shared;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod sarif;
+pub mod tfsec_json;
 pub mod trivy_json;
 pub mod zap_json;
