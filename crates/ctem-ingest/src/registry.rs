@@ -56,6 +56,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks_json::GitleaksJson,
     &formats::checkov_json::CheckovJson,
     &formats::tfsec_json::TfsecJson,
+    &formats::kics_json::KicsJson,
 ];
 
 /// Every parser, in a fixed order.

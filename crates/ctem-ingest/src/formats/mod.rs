@@ -7,6 +7,7 @@ pub mod cyclonedx_json;
 pub mod gitleaks_json;
 pub mod grype_json;
 pub(crate) mod iac_shared;
+pub mod kics_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod sarif;
