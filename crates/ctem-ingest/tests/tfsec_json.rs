@@ -245,6 +245,12 @@ fn wrong_field_type_is_rejected() {
 }
 
 #[test]
+fn array_record_is_rejected() {
+    let error = parse("array.json", br#"{"results": [["AVD-AWS-0086"]]}"#).unwrap_err();
+    assert!(error.message.contains("expected an object"), "{}", error.message);
+}
+
+#[test]
 fn trailing_data_is_rejected() {
     let error = parse("two.json", br#"{"results": null} {}"#).unwrap_err();
     assert!(error.message.contains("trailing"), "{}", error.message);

@@ -141,10 +141,35 @@ where
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(element) = seq.next_element::<T>()? {
+        while let Some(Object(element)) = seq.next_element::<Object<T>>()? {
             (self.callback)(element).map_err(de::Error::custom)?;
         }
         Ok(())
+    }
+}
+
+/// A value that must be a JSON object. Serde's derived structs also accept
+/// an array of their fields in order, so without this wrapper `[[]]` would
+/// read as a record with every field missing rather than be rejected.
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Object<T>, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("an object")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
     }
 }
 
@@ -182,28 +207,47 @@ mod tests {
         assert_eq!(paragraphs([None, Some(String::new())]), None);
     }
 
+    #[derive(Debug, Deserialize)]
+    struct Record {
+        name: Option<String>,
+    }
+
     #[test]
     fn each_element_streams_and_accepts_null() {
         let mut seen = Vec::new();
-        let mut deserializer = serde_json::Deserializer::from_str("[1, 2, 3]");
-        EachElement::new("numbers", |n: u32| {
-            seen.push(n);
+        let mut deserializer = serde_json::Deserializer::from_str(r#"[{"name": "a"}, {"name": "b"}, {}]"#);
+        EachElement::new("records", |record: Record| {
+            seen.push(record.name);
             Ok(())
         })
         .deserialize(&mut deserializer)
         .unwrap();
-        assert_eq!(seen, [1, 2, 3]);
+        assert_eq!(seen, [Some("a".to_string()), Some("b".to_string()), None]);
 
         let mut deserializer = serde_json::Deserializer::from_str("null");
-        EachElement::new("numbers", |_: u32| Err("not called".to_string()))
+        EachElement::new("records", |_: Record| Err("not called".to_string()))
             .deserialize(&mut deserializer)
             .unwrap();
     }
 
     #[test]
+    fn each_element_rejects_array_records() {
+        let mut deserializer = serde_json::Deserializer::from_str(r#"[{"name": "a"}, ["b"]]"#);
+        let mut count = 0;
+        let error = EachElement::new("records", |_: Record| {
+            count += 1;
+            Ok(())
+        })
+        .deserialize(&mut deserializer)
+        .unwrap_err();
+        assert!(error.to_string().contains("expected an object"), "{error}");
+        assert_eq!(count, 1);
+    }
+
+    #[test]
     fn each_element_reports_callback_error() {
-        let mut deserializer = serde_json::Deserializer::from_str("[1]");
-        let error = EachElement::new("numbers", |_: u32| Err("bad element".to_string()))
+        let mut deserializer = serde_json::Deserializer::from_str("[{}]");
+        let error = EachElement::new("records", |_: Record| Err("bad element".to_string()))
             .deserialize(&mut deserializer)
             .unwrap_err();
         assert!(error.to_string().contains("bad element"), "{error}");
