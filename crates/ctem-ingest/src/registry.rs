@@ -57,6 +57,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::checkov_json::CheckovJson,
     &formats::tfsec_json::TfsecJson,
     &formats::kics_json::KicsJson,
+    &formats::kube_bench_json::KubeBenchJson,
 ];
 
 /// Every parser, in a fixed order.

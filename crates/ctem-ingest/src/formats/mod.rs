@@ -8,6 +8,7 @@ pub mod gitleaks_json;
 pub mod grype_json;
 pub(crate) mod iac_shared;
 pub mod kics_json;
+pub mod kube_bench_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod sarif;
