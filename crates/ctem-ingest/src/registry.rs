@@ -58,6 +58,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::tfsec_json::TfsecJson,
     &formats::kics_json::KicsJson,
     &formats::kube_bench_json::KubeBenchJson,
+    &formats::kubescape_json::KubescapeJson,
 ];
 
 /// Every parser, in a fixed order.

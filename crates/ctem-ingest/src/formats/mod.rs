@@ -9,6 +9,7 @@ pub mod grype_json;
 pub(crate) mod iac_shared;
 pub mod kics_json;
 pub mod kube_bench_json;
+pub mod kubescape_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod sarif;
