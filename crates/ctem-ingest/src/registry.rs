@@ -70,6 +70,11 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::dependency_check_xml::DependencyCheckXml,
     &formats::snyk_json::SnykJson,
     &formats::trivy_operator_json::TrivyOperatorJson,
+    &formats::checkov_json::CheckovJson,
+    &formats::tfsec_json::TfsecJson,
+    &formats::kics_json::KicsJson,
+    &formats::kube_bench_json::KubeBenchJson,
+    &formats::kubescape_json::KubescapeJson,
 ];
 
 /// Every parser, in a fixed order.

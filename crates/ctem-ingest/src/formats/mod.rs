@@ -2,10 +2,15 @@
 //! reads, how fields map, what the fingerprint is made of, what it does not
 //! read yet, and where the format is specified.
 
+pub mod checkov_json;
 pub mod cyclonedx_json;
 pub mod cyclonedx_xml;
 pub mod gitleaks_json;
 pub mod grype_json;
+pub(crate) mod iac_shared;
+pub mod kics_json;
+pub mod kube_bench_json;
+pub mod kubescape_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod npm_audit_json;
@@ -16,6 +21,7 @@ pub(crate) mod sca_shared;
 pub mod spdx_json;
 pub(crate) mod spdx_shared;
 pub mod spdx_tag_value;
+pub mod tfsec_json;
 pub mod trivy_json;
 pub mod zap_json;
 pub mod anchore_engine_json;
