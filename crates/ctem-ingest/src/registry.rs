@@ -54,6 +54,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nessus_xml::NessusXml,
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
+    &formats::openvas_xml::OpenVasXml,
+    &formats::openvas_csv::OpenVasCsv,
 ];
 
 /// Every parser, in a fixed order.

@@ -5,8 +5,11 @@
 pub mod cyclonedx_json;
 pub mod gitleaks_json;
 pub mod grype_json;
+pub(crate) mod host_scan_shared;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub mod openvas_csv;
+pub mod openvas_xml;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
