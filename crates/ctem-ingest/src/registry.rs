@@ -56,6 +56,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks_json::GitleaksJson,
     &formats::openvas_xml::OpenVasXml,
     &formats::openvas_csv::OpenVasCsv,
+    &formats::nessus_csv::NessusCsv,
 ];
 
 /// Every parser, in a fixed order.

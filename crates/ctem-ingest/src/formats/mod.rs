@@ -6,6 +6,7 @@ pub mod cyclonedx_json;
 pub mod gitleaks_json;
 pub mod grype_json;
 pub(crate) mod host_scan_shared;
+pub mod nessus_csv;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod openvas_csv;
