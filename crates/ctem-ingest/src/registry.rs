@@ -57,6 +57,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::openvas_xml::OpenVasXml,
     &formats::openvas_csv::OpenVasCsv,
     &formats::nessus_csv::NessusCsv,
+    &formats::qualys_xml::QualysXml,
+    &formats::qualys_csv::QualysCsv,
 ];
 
 /// Every parser, in a fixed order.

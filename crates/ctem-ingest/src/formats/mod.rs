@@ -11,6 +11,8 @@ pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod openvas_csv;
 pub mod openvas_xml;
+pub mod qualys_csv;
+pub mod qualys_xml;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;

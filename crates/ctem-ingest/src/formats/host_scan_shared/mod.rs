@@ -1,12 +1,14 @@
-//! Helpers shared by the parsers of host vulnerability scanners (Nessus
-//! CSV, OpenVAS XML and CSV, Qualys XML and CSV): [`table`] reads CSV rows
-//! by column name with bounded records, [`xml_walk`] walks an XML document
-//! with the path of open elements, and [`hosts`] sends host and service
-//! assets once. This module holds the text, severity and CVSS helpers that
-//! they all use.
+//! Helpers shared by the parsers of host vulnerability scanners: Nessus
+//! CSV, OpenVAS XML and CSV, Qualys XML and CSV.
+//!
+//! [`table`] reads CSV rows by column name with bounded records,
+//! [`xml_walk`] walks an XML document with the path of open elements, and
+//! [`hosts`] sends host and service assets once. This module contains the
+//! text, severity and CVSS helpers that they all use.
 
 pub(crate) mod hosts;
 pub(crate) mod openvas;
+pub(crate) mod qualys;
 pub(crate) mod table;
 pub(crate) mod xml_walk;
 
@@ -46,16 +48,17 @@ impl BoundedText {
         self.text.push_str(&text[..end]);
     }
 
-    /// The text without surrounding whitespace, or `None` when nothing is left.
+    /// Returns the text without surrounding whitespace, or `None` when
+    /// nothing is left.
     pub fn non_empty(&self) -> Option<String> {
         util::non_empty(Some(&self.text))
     }
 }
 
 /// Cuts text to `max_bytes` at a character boundary and appends a line with
-/// the kept and the total size, where `total_bytes` is the size of the text
-/// as the report had it (which may exceed `text.len()` when reading kept
-/// only a part).
+/// the kept and the total size. `total_bytes` is the size of the text as
+/// the report had it, which exceeds `text.len()` when reading kept only a
+/// part.
 pub(crate) fn cut(text: &str, max_bytes: usize, total_bytes: usize) -> String {
     if text.len() <= max_bytes && total_bytes <= text.len() {
         return text.to_string();
@@ -71,7 +74,7 @@ pub(crate) fn cut(text: &str, max_bytes: usize, total_bytes: usize) -> String {
     )
 }
 
-/// A scanner's output as evidence: trimmed, cut to [`EVIDENCE_BYTES`], or
+/// Turns a scanner's output into evidence: trimmed, cut to [`EVIDENCE_BYTES`], or
 /// `None` when empty. `total_bytes` is the size the report had, when
 /// reading kept only a part of it.
 pub(crate) fn evidence(text: &str, total_bytes: usize) -> Option<String> {
@@ -97,7 +100,7 @@ pub(crate) fn long_text(text: &str) -> Option<String> {
     Some(cut(trimmed, FIELD_BYTES, trimmed.len()))
 }
 
-/// Whether report text is a placeholder for no value (`N/A`, `-`, `null`).
+/// Returns whether report text is a placeholder for no value (`N/A`, `-`, `null`).
 pub(crate) fn is_placeholder(text: &str) -> bool {
     matches!(
         text.trim().to_ascii_lowercase().as_str(),
@@ -149,7 +152,7 @@ fn starts_list_item(line: &str) -> bool {
     digits > 0 && line[digits..].starts_with(". ")
 }
 
-/// The severity of a word that host scanners write: the model's words (see
+/// Parses a severity word that host scanners write: the model's words (see
 /// `Severity`'s `FromStr`), and OpenVAS's `Log` and `Debug`, which mark
 /// results that report facts rather than weaknesses, as `Info`.
 pub(crate) fn severity_word(text: &str) -> Option<Severity> {
@@ -160,7 +163,7 @@ pub(crate) fn severity_word(text: &str) -> Option<Severity> {
     word.parse().ok()
 }
 
-/// The severity of a Nessus severity number: 0 `Info`, 1 `Low`, 2 `Medium`,
+/// Maps a Nessus severity number to a severity: 0 `Info`, 1 `Low`, 2 `Medium`,
 /// 3 `High`, 4 `Critical`.
 pub(crate) fn nessus_severity_number(text: &str) -> Option<Severity> {
     match text.trim() {
@@ -173,10 +176,10 @@ pub(crate) fn nessus_severity_number(text: &str) -> Option<Severity> {
     }
 }
 
-/// The severity of a Qualys severity level. Qualys rates QIDs from 1
-/// (minimal) to 5 (urgent); ctem maps 1 to `Info`, 2 `Low`, 3 `Medium`, 4
-/// `High` and 5 `Critical`, the five levels in order, because level 1 QIDs
-/// are mostly information gathered about the host.
+/// Maps a Qualys severity level to a severity. Qualys rates QIDs from 1
+/// (minimal) to 5 (urgent). ctem maps 1 to `Info`, 2 `Low`, 3 `Medium`, 4
+/// `High` and 5 `Critical`, the five levels in order, because level 1
+/// QIDs are mostly information gathered about the host.
 pub(crate) fn qualys_severity(text: &str) -> Option<Severity> {
     match text.trim() {
         "1" => Some(Severity::Info),
@@ -188,7 +191,7 @@ pub(crate) fn qualys_severity(text: &str) -> Option<Severity> {
     }
 }
 
-/// A CVSS score from report text, when it is a number from 0 to 10.
+/// Parses a CVSS score from report text, when it is a number from 0 to 10.
 pub(crate) fn cvss_score(text: &str) -> Option<f64> {
     text.trim()
         .parse::<f64>()
@@ -244,7 +247,9 @@ pub(crate) fn add_cvss_v3(finding: &mut Finding, text: &str, version: &str) {
 /// Turns the HTML that Qualys writes in its knowledge base texts (`<P>`,
 /// `<BR>`, `<A HREF>`, lists) into plain text, and returns the link targets
 /// as well. Only known tag names are removed, so text such as `key size <
-/// 2048` stays as written. Entities are decoded last.
+/// 2048` stays as written. A line break right after a tag belongs to the
+/// tag's own break (Qualys writes `<BR>` and a new line). Entities are
+/// decoded last.
 pub(crate) fn html_to_text(html: &str) -> (String, Vec<String>) {
     let mut text = String::with_capacity(html.len());
     let mut links = Vec::new();
@@ -252,20 +257,40 @@ pub(crate) fn html_to_text(html: &str) -> (String, Vec<String>) {
     while let Some(start) = rest.find('<') {
         text.push_str(&rest[..start]);
         let candidate = &rest[start..];
-        match html_tag(candidate) {
-            Some(tag) => {
-                text.push_str(tag.replacement);
-                if let Some(link) = tag.link {
-                    if !links.contains(&link) {
-                        links.push(link);
-                    }
+        let Some(tag) = html_tag(candidate) else {
+            text.push('<');
+            rest = &candidate[1..];
+            continue;
+        };
+        match tag.action {
+            TagAction::Break => text.push('\n'),
+            TagAction::Paragraph => {
+                start_line(&mut text);
+                if !text.is_empty() && !text.ends_with("\n\n") {
+                    text.push('\n');
                 }
-                rest = &candidate[tag.length..];
             }
-            None => {
-                text.push('<');
-                rest = &candidate[1..];
+            TagAction::ListItem => {
+                start_line(&mut text);
+                text.push_str("- ");
             }
+            TagAction::Line => start_line(&mut text),
+            TagAction::Indent => {
+                start_line(&mut text);
+                text.push_str("  ");
+            }
+            TagAction::Tab => text.push('\t'),
+            TagAction::Remove => {}
+        }
+        if let Some(link) = tag.link.filter(|link| !links.contains(link)) {
+            links.push(link);
+        }
+        rest = &candidate[tag.length..];
+        if tag.action != TagAction::Remove {
+            rest = rest
+                .strip_prefix("\r\n")
+                .or_else(|| rest.strip_prefix('\n'))
+                .unwrap_or(rest);
         }
     }
     text.push_str(rest);
@@ -274,11 +299,38 @@ pub(crate) fn html_to_text(html: &str) -> (String, Vec<String>) {
     (tidy_lines(&decoded), links)
 }
 
+/// Ends the current line, unless the text is empty or already at the start
+/// of a line.
+fn start_line(text: &mut String) {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+}
+
+/// The effect of an HTML tag on the plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagAction {
+    /// A line break (`<BR>`).
+    Break,
+    /// A blank line (`<P>`, `</P>`).
+    Paragraph,
+    /// A new line starting with `- ` (`<LI>`).
+    ListItem,
+    /// A new line (lists, tables, `<PRE>`, `<DT>`).
+    Line,
+    /// A new indented line (`<DD>`).
+    Indent,
+    /// A tab between table cells.
+    Tab,
+    /// Nothing: the tag only formats (`<A>`, `<B>`, closing tags of lists).
+    Remove,
+}
+
 /// One HTML tag at the start of a text.
 struct HtmlTag {
     /// The tag's length in bytes, `<` to `>`.
     length: usize,
-    replacement: &'static str,
+    action: TagAction,
     link: Option<String>,
 }
 
@@ -286,7 +338,12 @@ struct HtmlTag {
 fn html_tag(text: &str) -> Option<HtmlTag> {
     // A tag longer than this is no tag: Qualys links are shorter.
     const MAX_TAG_BYTES: usize = 4096;
-    let window = &text[..text.len().min(MAX_TAG_BYTES)];
+    let mut window_end = text.len().min(MAX_TAG_BYTES);
+    while !text.is_char_boundary(window_end) {
+        window_end -= 1;
+    }
+    let window = &text[..window_end];
+
     let end = window.find('>')?;
     let inside = &window[1..end];
     let closing = inside.starts_with('/');
@@ -296,28 +353,29 @@ fn html_tag(text: &str) -> Option<HtmlTag> {
     if name_length == 0 || !matches!(after_name, None | Some(' ' | '\t' | '\n' | '\r' | '/')) {
         return None;
     }
+
     let name = body[..name_length].to_ascii_lowercase();
-    let replacement = match (name.as_str(), closing) {
-        ("br", _) => "\n",
-        ("p", _) => "\n\n",
-        ("li", false) => "\n- ",
-        ("li" | "ul" | "ol", _) if !closing => "",
-        ("li", true) => "",
-        ("ul" | "ol" | "pre" | "dl" | "dt" | "tr" | "table" | "div", _) => "\n",
-        ("dd", false) => "\n  ",
-        ("td" | "th", false) => "\t",
-        ("a" | "b" | "i" | "u" | "em" | "strong" | "font" | "span" | "tt" | "code" | "dd" | "td" | "th", _) => "",
+    let action = match (name.as_str(), closing) {
+        ("br", _) => TagAction::Break,
+        ("p", _) => TagAction::Paragraph,
+        ("li", false) => TagAction::ListItem,
+        ("ul" | "ol" | "pre" | "dl" | "dt" | "tr" | "table" | "div", _) => TagAction::Line,
+        ("dd", false) => TagAction::Indent,
+        ("td" | "th", false) => TagAction::Tab,
+        ("li" | "dd" | "td" | "th", true) => TagAction::Remove,
+        ("a" | "b" | "i" | "u" | "em" | "strong" | "font" | "span" | "tt" | "code", _) => TagAction::Remove,
         _ => return None,
     };
+
     let link = (name == "a" && !closing).then(|| href(body)).flatten();
     Some(HtmlTag {
         length: end + 1,
-        replacement,
+        action,
         link,
     })
 }
 
-/// The `HREF` value of an `<A>` tag body, quoted or not.
+/// Returns the `HREF` value of an `<A>` tag body, quoted or not.
 fn href(body: &str) -> Option<String> {
     let lower = body.to_ascii_lowercase();
     let start = lower.find("href")? + 4;
@@ -434,6 +492,12 @@ mod tests {
             "Refer to libxml2.\n\nKey size < 2048 and version < 2.4\nnext\n- one\n- two"
         );
         assert_eq!(links, ["http://xmlsoft.org/downloads.html"]);
+    }
+
+    #[test]
+    fn breaks_swallow_their_new_line() {
+        let (text, _) = html_to_text("secure:<BR>\n- one<P>\nSee it.\nKB list:<BR>\n<UL><LI>KB1</LI><LI>KB2</LI></UL>");
+        assert_eq!(text, "secure:\n- one\n\nSee it.\nKB list:\n- KB1\n- KB2");
     }
 
     #[test]

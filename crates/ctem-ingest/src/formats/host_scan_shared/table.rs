@@ -32,11 +32,6 @@ impl Row {
         self.fields.iter().all(|field| field.trim().is_empty())
     }
 
-    /// The number of cells.
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
     /// The cells, as written.
     pub fn cells(&self) -> impl Iterator<Item = &str> {
         self.fields.iter()
@@ -319,7 +314,7 @@ mod tests {
         let mut all = Vec::new();
         while let Some(row) = rows.next_row()? {
             if all.is_empty() {
-                rows.set_width(row.len());
+                rows.set_width(row.cells().count());
             }
             all.push(row);
         }
