@@ -4,7 +4,7 @@
 //! # Reads
 //!
 //! CSV exports of scan results, one row per plugin, host, port and CVE:
-//! Nessus (`Plugin ID`, `CVE`, `CVSS v2.0 Base Score`, `Risk`, `Host`,
+//! Nessus 10 (`Plugin ID`, `CVE`, `CVSS v2.0 Base Score`, `Risk`, `Host`,
 //! `Protocol`, `Port`, `Name`, `Synopsis`, `Description`, `Solution`, `See
 //! Also`, `Plugin Output`, and optional columns up to the VPR and EPSS
 //! scores), Tenable.io (the same plus `IP Address`, `FQDN`, `NetBios`,
@@ -131,7 +131,7 @@ impl Parser for NessusCsv {
             id: FORMAT_ID,
             name: "Nessus / Tenable CSV",
             tool: "Nessus, Tenable.io, Tenable.sc",
-            versions: "Nessus 8 to 10 CSV exports, Tenable.io and Tenable.sc vulnerability CSV exports",
+            versions: "Nessus 10 CSV exports, Tenable.io and Tenable.sc vulnerability CSV exports",
         }
     }
 

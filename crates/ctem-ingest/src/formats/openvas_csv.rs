@@ -2,8 +2,8 @@
 //!
 //! # Reads
 //!
-//! The "CSV Results" report format of GVM 9 to 22.x, with one row per
-//! result. Its columns are `IP`, `Hostname`, `Port`, `Port Protocol`,
+//! The "CSV Results" report format of GVM (tested with GVM 20.08 and 22.x
+//! exports), with one row per result. Its columns are `IP`, `Hostname`, `Port`, `Port Protocol`,
 //! `CVSS`, `Severity`, `QoD`, `Solution Type`, `NVT Name`, `Summary`,
 //! `Specific Result`, `NVT OID`, `CVEs`, `Task ID`, `Task Name`,
 //! `Timestamp`, `Result ID`, `Impact`, `Solution`, `Affected Software/OS`,
@@ -76,7 +76,7 @@ impl Parser for OpenVasCsv {
             id: FORMAT_ID,
             name: "OpenVAS / Greenbone CSV",
             tool: "OpenVAS, Greenbone Vulnerability Management (GVM)",
-            versions: "GVM 9 to 22.x \"CSV Results\" exports",
+            versions: "GVM \"CSV Results\" exports (tested with GVM 20.08 and 22.x)",
         }
     }
 

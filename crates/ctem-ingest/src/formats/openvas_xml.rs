@@ -2,10 +2,10 @@
 //!
 //! # Reads
 //!
-//! The XML report format of the Greenbone Management Protocol (GMP 7 to
-//! 22.x, and OMP 6 to 9 of OpenVAS 8 and 9): a `<report>` root (the
-//! export) around an inner `<report>`, or a `<get_reports_response>` around
-//! them. Each `<results>` > `<result>` gives a `<host>` (the address, with
+//! The XML report format of the Greenbone Management Protocol (tested with
+//! GMP 9.0 and 22.4 reports) and of its predecessor OMP (OpenVAS 8 and 9):
+//! a `<report>` root (the export) around an inner `<report>`, or a
+//! `<get_reports_response>` around them. Each `<results>` > `<result>` gives a `<host>` (the address, with
 //! a `<hostname>`), a `<port>` (`443/tcp`, `general/tcp`), an `<nvt oid>`
 //! (`<name>`, `<family>`, `<cvss_base>`, `<severities>`, `<tags>`,
 //! `<solution type>`, `<refs>` with `<ref type id>`, `<epss>`), a
@@ -96,7 +96,7 @@ impl Parser for OpenVasXml {
             id: FORMAT_ID,
             name: "OpenVAS / Greenbone XML",
             tool: "OpenVAS, Greenbone Vulnerability Management (GVM)",
-            versions: "GMP 7 to 22.x and OMP 6 to 9 XML reports",
+            versions: "GMP XML reports (tested with GMP 9.0 and 22.4) and OMP 7 XML reports",
         }
     }
 
@@ -502,7 +502,7 @@ impl<'t> Tags<'t> {
         Tags { pairs }
     }
 
-    /// The trimmed value of a tag, or `None` when missing or empty.
+    /// Returns the trimmed value of a tag, or `None` when missing or empty.
     fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()

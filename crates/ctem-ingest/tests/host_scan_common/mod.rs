@@ -39,7 +39,7 @@ pub fn normalized(report: &ParsedReport) -> serde_json::Value {
     })
 }
 
-/// The report's scopes as `tool target`.
+/// Lists the report's scopes as `tool target`.
 pub fn scopes(report: &ParsedReport) -> Vec<String> {
     report
         .targets
@@ -48,22 +48,22 @@ pub fn scopes(report: &ParsedReport) -> Vec<String> {
         .collect()
 }
 
-/// The findings of one rule.
+/// Returns the findings of one rule.
 pub fn by_rule<'r>(report: &'r ParsedReport, rule_id: &str) -> Vec<&'r Finding> {
     report.findings.iter().filter(|f| f.rule_id == rule_id).collect()
 }
 
-/// A finding's vulnerability ids as text.
+/// Returns a finding's vulnerability ids as text.
 pub fn ids(finding: &Finding) -> Vec<&str> {
     finding.vulnerability_ids.iter().map(|id| id.as_str()).collect()
 }
 
-/// A finding's CVSS vectors as text.
+/// Returns a finding's CVSS vectors as text.
 pub fn vectors(finding: &Finding) -> Vec<String> {
     finding.cvss.iter().map(ToString::to_string).collect()
 }
 
-/// An attribute of a finding.
+/// Returns an attribute of a finding.
 pub fn attribute<'f>(finding: &'f Finding, name: &str) -> Option<&'f str> {
     finding.attributes.get(name).map(String::as_str)
 }
@@ -125,7 +125,7 @@ pub fn check_detected_exactly(format_id: &str, folders: &[&str], select: fn(&str
     assert!(failures.is_empty(), "detection failures:\n{}", failures.join("\n"));
 }
 
-/// An XML document with a billion laughs DOCTYPE before `body`, whose text
+/// Builds an XML document with a billion laughs DOCTYPE before `body`, whose text
 /// uses the entity `&lol9;`.
 pub fn billion_laughs(root: &str, body: &str) -> String {
     let mut document = format!("<?xml version=\"1.0\"?>\n<!DOCTYPE {root} [\n  <!ENTITY lol \"lol\">\n");

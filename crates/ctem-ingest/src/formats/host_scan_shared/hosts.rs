@@ -7,7 +7,7 @@ use ctem_model::{Asset, AssetKey, AssetKind, Relationship, RelationshipKind};
 
 use crate::{Sink, util};
 
-/// What a report says about one scanned host.
+/// The facts that a report gives about one scanned host.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct HostFacts {
     /// The address the scanner reached, usually an IP address.
@@ -32,7 +32,7 @@ impl HostFacts {
     }
 }
 
-/// Where a host's findings go: its asset and its scope target.
+/// The destination of a host's findings: its asset and its scope target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HostScope {
     pub key: AssetKey,
@@ -106,8 +106,8 @@ impl HostAssets {
 }
 
 /// Builds a host asset with every identifier the facts give. A name with a
-/// dot is a fully qualified domain name (`fqdn`), one without is a
-/// `hostname`; both are lowercased, as DNS names compare without case.
+/// dot is a fully qualified domain name (`fqdn`), and one without is a
+/// `hostname`. Both are lowercased, because DNS names compare without case.
 fn host_asset(address: &str, facts: &HostFacts) -> Asset {
     let display_name = facts
         .name

@@ -32,7 +32,7 @@ impl Row {
         self.fields.iter().all(|field| field.trim().is_empty())
     }
 
-    /// The cells, as written.
+    /// Returns the cells, as written.
     pub fn cells(&self) -> impl Iterator<Item = &str> {
         self.fields.iter()
     }
@@ -70,12 +70,12 @@ impl Columns {
         names.iter().any(|name| self.has(name))
     }
 
-    /// The number of columns.
+    /// Returns the number of columns.
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
-    /// The trimmed value of the first of `names` that the row has a
+    /// Returns the trimmed value of the first of `names` that the row has a
     /// non-empty cell for.
     pub fn value<'r>(&self, row: &'r Row, names: &[&str]) -> Option<&'r str> {
         names.iter().find_map(|name| {
@@ -85,7 +85,7 @@ impl Columns {
         })
     }
 
-    /// The first column names, for error messages: at most twelve, each cut
+    /// Lists the first column names, for error messages: at most twelve, each cut
     /// to 40 characters.
     pub fn describe(&self) -> String {
         let shown: Vec<String> = self
@@ -167,7 +167,7 @@ impl<'r> CsvRows<'r> {
         Ok(Some(Row { fields, line }))
     }
 
-    /// An error at the start of a line.
+    /// Builds an error at the start of a line.
     pub fn error(&self, line: u64, message: impl Into<String>) -> ParseError {
         ParseError::new(
             self.path,
@@ -217,7 +217,7 @@ impl<'r> CsvRows<'r> {
     }
 }
 
-/// The first `limit` records at the start of a file, with cells trimmed
+/// Reads the first `limit` records at the start of a file, with cells trimmed
 /// and lowercased, for detection by column names. Reading stops at the
 /// first record that is not UTF-8 text; the last record may be cut short.
 pub(crate) fn head_records(head: &[u8], limit: usize) -> Vec<Vec<String>> {
@@ -239,7 +239,7 @@ pub(crate) fn head_records(head: &[u8], limit: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The delimiter of a CSV file from its first line: a semicolon when the
+/// Chooses the delimiter of a CSV file from its first line: a semicolon when the
 /// line has more semicolons than commas (exports made with a European
 /// locale), else a comma.
 fn sniff_delimiter(head: &[u8]) -> u8 {
