@@ -75,6 +75,11 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::kics_json::KicsJson,
     &formats::kube_bench_json::KubeBenchJson,
     &formats::kubescape_json::KubescapeJson,
+    &formats::openvas_xml::OpenVasXml,
+    &formats::openvas_csv::OpenVasCsv,
+    &formats::nessus_csv::NessusCsv,
+    &formats::qualys_xml::QualysXml,
+    &formats::qualys_csv::QualysCsv,
 ];
 
 /// Every parser, in a fixed order.
