@@ -54,6 +54,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nessus_xml::NessusXml,
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
+    &formats::prowler_v2_json::ProwlerV2Json,
 ];
 
 /// Every parser, in a fixed order.
