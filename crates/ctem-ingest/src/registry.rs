@@ -55,6 +55,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
     &formats::prowler_v2_json::ProwlerV2Json,
+    &formats::prowler_v2_csv::ProwlerV2Csv,
 ];
 
 /// Every parser, in a fixed order.
