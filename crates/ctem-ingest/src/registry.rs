@@ -56,6 +56,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks_json::GitleaksJson,
     &formats::prowler_v2_json::ProwlerV2Json,
     &formats::prowler_v2_csv::ProwlerV2Csv,
+    &formats::prowler_v3_json::ProwlerV3Json,
 ];
 
 /// Every parser, in a fixed order.

@@ -10,6 +10,7 @@ pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod prowler_v2_csv;
 pub mod prowler_v2_json;
+pub mod prowler_v3_json;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
