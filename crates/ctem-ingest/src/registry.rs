@@ -57,6 +57,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::prowler_v2_json::ProwlerV2Json,
     &formats::prowler_v2_csv::ProwlerV2Csv,
     &formats::prowler_v3_json::ProwlerV3Json,
+    &formats::prowler_v4_csv::ProwlerV4Csv,
 ];
 
 /// Every parser, in a fixed order.

@@ -11,6 +11,7 @@ pub mod nmap_xml;
 pub mod prowler_v2_csv;
 pub mod prowler_v2_json;
 pub mod prowler_v3_json;
+pub mod prowler_v4_csv;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
