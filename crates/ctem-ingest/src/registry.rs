@@ -58,6 +58,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::prowler_v2_csv::ProwlerV2Csv,
     &formats::prowler_v3_json::ProwlerV3Json,
     &formats::prowler_v4_csv::ProwlerV4Csv,
+    &formats::prowler_ocsf_json::ProwlerOcsfJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -8,6 +8,7 @@ pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub mod prowler_ocsf_json;
 pub mod prowler_v2_csv;
 pub mod prowler_v2_json;
 pub mod prowler_v3_json;
