@@ -59,6 +59,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::prowler_v3_json::ProwlerV3Json,
     &formats::prowler_v4_csv::ProwlerV4Csv,
     &formats::prowler_ocsf_json::ProwlerOcsfJson,
+    &formats::scoutsuite_js::ScoutSuiteJs,
 ];
 
 /// Every parser, in a fixed order.

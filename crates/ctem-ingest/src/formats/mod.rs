@@ -14,5 +14,6 @@ pub mod prowler_v2_json;
 pub mod prowler_v3_json;
 pub mod prowler_v4_csv;
 pub mod sarif;
+pub mod scoutsuite_js;
 pub mod trivy_json;
 pub mod zap_json;
