@@ -80,6 +80,12 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nessus_csv::NessusCsv,
     &formats::qualys_xml::QualysXml,
     &formats::qualys_csv::QualysCsv,
+    &formats::prowler_v2_json::ProwlerV2Json,
+    &formats::prowler_v2_csv::ProwlerV2Csv,
+    &formats::prowler_v3_json::ProwlerV3Json,
+    &formats::prowler_v4_csv::ProwlerV4Csv,
+    &formats::prowler_ocsf_json::ProwlerOcsfJson,
+    &formats::scoutsuite_js::ScoutSuiteJs,
 ];
 
 /// Every parser, in a fixed order.
