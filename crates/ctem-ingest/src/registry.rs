@@ -42,7 +42,12 @@ pub trait Parser: Sync + Send {
 
     /// Reads one report and hands its records to the sink. On error the
     /// caller discards whatever the sink received.
-    fn parse(&self, context: &ParseContext<'_>, reader: &mut dyn BufRead, sink: &mut dyn Sink) -> Result<(), ParseError>;
+    fn parse(
+        &self,
+        context: &ParseContext<'_>,
+        reader: &mut dyn BufRead,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ParseError>;
 }
 
 static PARSERS: &[&dyn Parser] = &[
@@ -54,6 +59,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nessus_xml::NessusXml,
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
+    &formats::semgrep_json::SemgrepJson,
+    &formats::semgrep_pro_json::SemgrepProJson,
 ];
 
 /// Every parser, in a fixed order.
@@ -100,7 +107,8 @@ mod tests {
         for parser in registry() {
             let id = parser.info().id;
             assert!(
-                id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{id} should be lowercase words joined by hyphens"
             );
         }
@@ -112,7 +120,12 @@ mod tests {
         for parser in registry() {
             let folder = root.join(parser.info().id);
             let count = std::fs::read_dir(&folder).map(|entries| entries.count()).unwrap_or(0);
-            assert!(count >= 3, "{} needs fixtures (empty, one, many) in {}", parser.info().id, folder.display());
+            assert!(
+                count >= 3,
+                "{} needs fixtures (empty, one, many) in {}",
+                parser.info().id,
+                folder.display()
+            );
         }
     }
 

@@ -5,8 +5,14 @@
 pub mod cyclonedx_json;
 pub mod gitleaks_json;
 pub mod grype_json;
+pub(crate) mod json_stream;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub(crate) mod repository_scope;
 pub mod sarif;
+pub(crate) mod secrets_shared;
+pub mod semgrep_json;
+pub mod semgrep_pro_json;
+pub(crate) mod semgrep_shared;
 pub mod trivy_json;
 pub mod zap_json;
