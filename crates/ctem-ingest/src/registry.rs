@@ -61,6 +61,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks_json::GitleaksJson,
     &formats::semgrep_json::SemgrepJson,
     &formats::semgrep_pro_json::SemgrepProJson,
+    &formats::bandit_json::BanditJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -293,6 +293,23 @@ fn object_without_results_is_wrong_format() {
 }
 
 #[test]
+fn bandit_report_is_wrong_format() {
+    let error = parse(
+        "bandit.json",
+        br#"{"results": [{"test_id": "B101", "issue_text": "x"}], "errors": []}"#,
+    )
+    .unwrap_err();
+    assert!(error.message.contains("no Semgrep result"), "{}", error.message);
+    assert!(error.position.is_some(), "{error}");
+}
+
+#[test]
+fn vuln_without_rule_is_rejected() {
+    let error = parse("odd.json", br#"{"vulns": [{"advisory": {}}]}"#).unwrap_err();
+    assert!(error.message.contains("no Semgrep Supply Chain"), "{}", error.message);
+}
+
+#[test]
 fn platform_export_names_its_parser() {
     let error = parse("pro.json", br#"{"findings": []}"#).unwrap_err();
     assert!(error.message.contains("semgrep-pro-json"), "{}", error.message);

@@ -2,6 +2,7 @@
 //! reads, how fields map, what the fingerprint is made of, what it does not
 //! read yet, and where the format is specified.
 
+pub mod bandit_json;
 pub mod cyclonedx_json;
 pub mod gitleaks_json;
 pub mod grype_json;

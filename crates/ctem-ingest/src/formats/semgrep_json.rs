@@ -189,10 +189,7 @@ impl<'de> RootFields<'de> for Report<'_, '_> {
                 map.next_value_seed(EachElement::new(
                     "an array of Semgrep results",
                     "a Semgrep result object",
-                    |result| {
-                        self.emit_result(result);
-                        Ok(())
-                    },
+                    |result| self.emit_result(result),
                 ))
             }
             "vulns" => {
@@ -200,10 +197,7 @@ impl<'de> RootFields<'de> for Report<'_, '_> {
                 map.next_value_seed(EachElement::new(
                     "an array of Semgrep Supply Chain vulnerabilities",
                     "a Semgrep Supply Chain vulnerability object",
-                    |vuln| {
-                        self.emit_vuln(vuln);
-                        Ok(())
-                    },
+                    |vuln| self.emit_vuln(vuln),
                 ))
             }
             _ => {
@@ -495,12 +489,16 @@ impl Report<'_, '_> {
         (key, target)
     }
 
-    fn emit_result(&mut self, result: CliResult) {
+    /// Turns one CLI result into a finding and sends it. A result without
+    /// `check_id` is no Semgrep result, and stops the parse.
+    fn emit_result(&mut self, result: CliResult) -> Result<(), String> {
+        let Some(rule_id) = util::non_empty(result.check_id.as_deref()) else {
+            return Err("a result without check_id is no Semgrep result; is this another tool's report?".to_string());
+        };
         let (asset, target) = self.repository(None);
         let extra = result.extra;
         let metadata = extra.metadata;
 
-        let rule_id = util::non_empty(result.check_id.as_deref()).unwrap_or_else(|| "unknown-rule".to_string());
         let message = util::non_empty(extra.message.as_deref());
         let title = message
             .as_deref()
@@ -601,18 +599,27 @@ impl Report<'_, '_> {
 
         finding.target = Some(target);
         self.sink.finding(finding);
+        Ok(())
     }
 
-    fn emit_vuln(&mut self, vuln: Vuln) {
-        let (asset, target) = self.repository(vuln.repository_name.as_deref());
+    /// Turns one vulnerability of the Supply Chain export into a finding
+    /// and sends it. A vulnerability with neither a rule id nor a title
+    /// stops the parse.
+    fn emit_vuln(&mut self, vuln: Vuln) -> Result<(), String> {
         let advisory = vuln.advisory;
         let references = advisory.references;
-
         let title = util::non_empty(vuln.title.as_deref()).or_else(|| util::non_empty(advisory.title.as_deref()));
-        let rule_id = util::non_empty(advisory.rule_id.as_deref())
-            .or_else(|| title.as_deref().map(secrets_shared::slug))
-            .unwrap_or_else(|| "unknown-rule".to_string());
+        let rule_id =
+            util::non_empty(advisory.rule_id.as_deref()).or_else(|| title.as_deref().map(secrets_shared::slug));
+        let Some(rule_id) = rule_id.filter(|id| !id.is_empty()) else {
+            return Err(
+                "a vulnerability without advisory.ruleId and title is no Semgrep Supply Chain \
+                        vulnerability; is this another tool's report?"
+                    .to_string(),
+            );
+        };
         let title = title.unwrap_or_else(|| rule_id.clone());
+        let (asset, target) = self.repository(vuln.repository_name.as_deref());
         let severity = advisory
             .severity
             .as_deref()
@@ -683,6 +690,7 @@ impl Report<'_, '_> {
 
         finding.target = Some(target);
         self.sink.finding(finding);
+        Ok(())
     }
 }
 
