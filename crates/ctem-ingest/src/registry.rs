@@ -62,6 +62,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::semgrep_json::SemgrepJson,
     &formats::semgrep_pro_json::SemgrepProJson,
     &formats::bandit_json::BanditJson,
+    &formats::eslint_json::EslintJson,
 ];
 
 /// Every parser, in a fixed order.
