@@ -63,6 +63,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::semgrep_pro_json::SemgrepProJson,
     &formats::bandit_json::BanditJson,
     &formats::eslint_json::EslintJson,
+    &formats::gosec_json::GosecJson,
 ];
 
 /// Every parser, in a fixed order.

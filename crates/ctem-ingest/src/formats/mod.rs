@@ -6,6 +6,7 @@ pub mod bandit_json;
 pub mod cyclonedx_json;
 pub mod eslint_json;
 pub mod gitleaks_json;
+pub mod gosec_json;
 pub mod grype_json;
 pub(crate) mod json_stream;
 pub mod nessus_xml;
