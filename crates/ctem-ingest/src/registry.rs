@@ -64,6 +64,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::bandit_json::BanditJson,
     &formats::eslint_json::EslintJson,
     &formats::gosec_json::GosecJson,
+    &formats::trufflehog_json::TrufflehogJson,
 ];
 
 /// Every parser, in a fixed order.

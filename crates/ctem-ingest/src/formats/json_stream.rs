@@ -342,8 +342,11 @@ pub(crate) fn text_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ve
     deserializer.deserialize_any(TextList)
 }
 
-/// One element of a [`text_list`]: its text, or nothing for other values.
-struct Loose(Option<String>);
+/// A value read as [`crate::util::loose_text`] reads it, for maps and lists
+/// whose values tools write as strings, numbers or booleans (TruffleHog's
+/// `ExtraData`).
+#[derive(Debug, Default)]
+pub(crate) struct Loose(pub(crate) Option<String>);
 
 impl<'de> Deserialize<'de> for Loose {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Loose, D::Error> {

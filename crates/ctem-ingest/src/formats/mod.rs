@@ -18,4 +18,5 @@ pub mod semgrep_json;
 pub mod semgrep_pro_json;
 pub(crate) mod semgrep_shared;
 pub mod trivy_json;
+pub mod trufflehog_json;
 pub mod zap_json;

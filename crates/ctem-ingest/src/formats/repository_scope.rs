@@ -16,7 +16,7 @@ use crate::Sink;
 /// The repositories and components one report has sent so far.
 #[derive(Debug, Default)]
 pub(crate) struct RepositoryScopes {
-    declared: BTreeSet<String>,
+    declared: BTreeSet<AssetKey>,
     components: BTreeSet<AssetKey>,
     /// (repository, component) pairs whose relationship was sent.
     contained: BTreeSet<(AssetKey, AssetKey)>,
@@ -26,10 +26,17 @@ impl RepositoryScopes {
     /// Returns the key of the repository asset named `target`, sending the
     /// asset and declaring the scope the first time the report names it.
     pub(crate) fn declare(&mut self, sink: &mut dyn Sink, tool: &str, target: &str) -> AssetKey {
-        let key = AssetKey::new(AssetKind::Repository, target);
-        if self.declared.insert(target.to_string()) {
-            let mut asset = Asset::new(AssetKind::Repository, target, target.to_string());
-            if target.contains("://") {
+        self.declare_asset(sink, tool, AssetKind::Repository, target)
+    }
+
+    /// Returns the key of the asset of `kind` named `target` (a repository,
+    /// or the container image that a secret scanner scanned), sending the
+    /// asset and declaring the scope the first time the report names it.
+    pub(crate) fn declare_asset(&mut self, sink: &mut dyn Sink, tool: &str, kind: AssetKind, target: &str) -> AssetKey {
+        let key = AssetKey::new(kind, target);
+        if self.declared.insert(key.clone()) {
+            let mut asset = Asset::new(kind, target, target.to_string());
+            if kind == AssetKind::Repository && target.contains("://") {
                 asset.add_identifier("repo_url", target.to_string());
             }
             sink.asset(asset);

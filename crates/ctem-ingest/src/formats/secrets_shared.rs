@@ -43,6 +43,12 @@ impl Masker {
         secret
     }
 
+    /// Returns whether `text` is a piece of a clear value, such as the
+    /// start of a private key.
+    pub(crate) fn is_part_of_secret(&self, text: &str) -> bool {
+        !text.is_empty() && self.secrets.iter().any(|(clear, _)| clear.contains(text))
+    }
+
     /// Returns `text` with every clear value replaced by its masked form.
     pub(crate) fn mask(&self, text: &str) -> String {
         let mut masked = text.to_string();
