@@ -65,6 +65,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::eslint_json::EslintJson,
     &formats::gosec_json::GosecJson,
     &formats::trufflehog_json::TrufflehogJson,
+    &formats::trufflehog3_json::Trufflehog3Json,
 ];
 
 /// Every parser, in a fixed order.

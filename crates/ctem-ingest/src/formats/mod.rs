@@ -18,5 +18,6 @@ pub mod semgrep_json;
 pub mod semgrep_pro_json;
 pub(crate) mod semgrep_shared;
 pub mod trivy_json;
+pub mod trufflehog3_json;
 pub mod trufflehog_json;
 pub mod zap_json;
