@@ -32,7 +32,7 @@ impl Masker {
             return;
         }
         self.secrets.push((clear.to_string(), masked.to_string()));
-        self.secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.secrets.sort_by_key(|(clear, _)| std::cmp::Reverse(clear.len()));
     }
 
     /// Adds a clear value masked as [`MaskedSecret`] masks it, and returns
@@ -86,7 +86,7 @@ pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     }
 
     let bytes = text.as_bytes();
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return None;
     }
     let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
