@@ -9,6 +9,10 @@
 //! `details`, `file`, `code`, `line` (a number as text, or a range such as
 //! `36-39`), `column`, `nosec`, `suppressions` and `autofix`.
 //!
+//! The report declares no format version (`GosecVersion` is the tool's
+//! release), so the parser checks the shape instead: a root object with
+//! `Issues`, whose elements have a `rule_id` or `details`.
+//!
 //! # Field mapping
 //!
 //! | report | finding |

@@ -20,6 +20,11 @@
 //! The findings export of the Semgrep AppSec Platform (`{"findings":
 //! [...]}`) is the `semgrep-pro-json` format.
 //!
+//! Neither shape declares a format version (`version` is Semgrep's own
+//! release), so the parser checks the shape instead: a root object with
+//! `results` or `vulns`, whose elements have a `check_id`, or an advisory
+//! rule id or title.
+//!
 //! # Field mapping
 //!
 //! CLI results:

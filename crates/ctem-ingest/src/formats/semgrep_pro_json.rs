@@ -85,6 +85,9 @@ const TOOL: &str = "semgrep";
 
 const EXPECTING: &str = "a Semgrep AppSec Platform findings export: an object with a findings array";
 
+/// The largest file that detection reads as a possible empty export.
+const EMPTY_EXPORT_MAX_BYTES: usize = 256;
+
 /// The Semgrep AppSec Platform findings export parser.
 pub struct SemgrepProJson;
 
@@ -110,7 +113,11 @@ impl Parser for SemgrepProJson {
         {
             return Detection::Certain;
         }
-        // An export without findings has nothing but the empty array.
+        // An export without findings has nothing but the empty array, so
+        // only a short file can be one.
+        if trimmed.len() > EMPTY_EXPORT_MAX_BYTES {
+            return Detection::No;
+        }
         match serde_json::from_slice::<serde_json::Value>(trimmed) {
             Ok(serde_json::Value::Object(root))
                 if root.len() == 1
