@@ -86,6 +86,13 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::prowler_v4_csv::ProwlerV4Csv,
     &formats::prowler_ocsf_json::ProwlerOcsfJson,
     &formats::scoutsuite_js::ScoutSuiteJs,
+    &formats::semgrep_json::SemgrepJson,
+    &formats::semgrep_pro_json::SemgrepProJson,
+    &formats::bandit_json::BanditJson,
+    &formats::eslint_json::EslintJson,
+    &formats::gosec_json::GosecJson,
+    &formats::trufflehog_json::TrufflehogJson,
+    &formats::trufflehog3_json::Trufflehog3Json,
 ];
 
 /// Every parser, in a fixed order.
