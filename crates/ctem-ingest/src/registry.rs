@@ -54,6 +54,9 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nessus_xml::NessusXml,
     &formats::zap_json::ZapJson,
     &formats::gitleaks_json::GitleaksJson,
+    &formats::zap_xml::ZapXml,
+    &formats::burp_xml::BurpXml,
+    &formats::burp_api_json::BurpApiJson,
 ];
 
 /// Every parser, in a fixed order.

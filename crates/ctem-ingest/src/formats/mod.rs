@@ -2,7 +2,12 @@
 //! reads, how fields map, what the fingerprint is made of, what it does not
 //! read yet, and where the format is specified.
 
+pub mod burp_api_json;
+pub(crate) mod burp_shared;
+pub mod burp_xml;
 pub mod cyclonedx_json;
+pub(crate) mod dast_shared;
+pub(crate) mod dast_xml;
 pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;
@@ -10,3 +15,4 @@ pub mod nmap_xml;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
+pub mod zap_xml;
