@@ -57,6 +57,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::zap_xml::ZapXml,
     &formats::burp_xml::BurpXml,
     &formats::burp_api_json::BurpApiJson,
+    &formats::nuclei_jsonl::NucleiJsonl,
 ];
 
 /// Every parser, in a fixed order.

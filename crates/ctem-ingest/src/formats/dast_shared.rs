@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Read};
 use std::net::IpAddr;
 use std::rc::Rc;
 
-use ctem_model::{Asset, AssetKind};
+use ctem_model::{Asset, AssetKind, MaskedSecret};
 
 /// The maximum size in bytes of the evidence a DAST finding keeps.
 pub(crate) const EVIDENCE_BYTES: usize = 4096;
@@ -60,6 +60,21 @@ impl Origin {
         }
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let (host, port) = split_host_port(authority)?;
+        Some(Origin {
+            scheme: scheme.to_ascii_lowercase(),
+            host,
+            port,
+        })
+    }
+
+    /// Reads `host`, `host:port` or a URL, with `scheme` where the text
+    /// names none.
+    pub fn parse_with_scheme(text: &str, scheme: &str) -> Option<Origin> {
+        if text.contains("://") {
+            return Origin::parse(text);
+        }
+        let authority = text.trim().split(['/', '?', '#']).next().unwrap_or_default();
         let (host, port) = split_host_port(authority)?;
         Some(Origin {
             scheme: scheme.to_ascii_lowercase(),
@@ -261,6 +276,20 @@ pub(crate) fn mask_cookie_pairs(text: &str) -> String {
             _ => output.push_str(token),
         }
         output.push_str(separator);
+    }
+    output
+}
+
+/// Replaces every occurrence of each clear secret in a text with its
+/// masked form ([`MaskedSecret::masked`]). Secrets shorter than three
+/// characters are skipped, because replacing them would garble ordinary
+/// words while hiding nothing.
+pub(crate) fn mask_values(text: &str, secrets: &[String]) -> String {
+    let mut output = text.to_string();
+    for secret in secrets.iter().filter(|s| s.chars().count() >= 3) {
+        if output.contains(secret.as_str()) {
+            output = output.replace(secret.as_str(), &MaskedSecret::new(secret).masked);
+        }
     }
     output
 }
@@ -626,6 +655,9 @@ mod tests {
 
     #[test]
     fn origin_reads_host_and_port() {
+        let origin = Origin::parse_with_scheme("db.example.test:3306", "tcp").unwrap();
+        assert_eq!(origin.host, "db.example.test");
+        assert_eq!(origin.port, Some(3306));
         let v6 = Origin::parse("http://[2001:db8::1]:8080/").unwrap();
         assert_eq!(v6.host, "2001:db8::1");
         assert_eq!(v6.to_url(), "http://[2001:db8::1]:8080");
@@ -664,6 +696,14 @@ mod tests {
             "security=********; path=/ PHPSESSID=********; expires=Tue, 13 Jan 2026 13:47:44 GMT; Max-Age=86400"
         );
         assert_eq!(mask_cookie_pairs("theme"), "theme");
+    }
+
+    #[test]
+    fn values_are_masked() {
+        let text = mask_values("login admin / cisco worked", &["cisco".to_string(), "x".to_string()]);
+        assert_eq!(text, "login admin / ******** worked");
+        let token = mask_values("key=AKIAZZZZEXAMPLE7KEY1;", &["AKIAZZZZEXAMPLE7KEY1".to_string()]);
+        assert_eq!(token, "key=AKIA********;");
     }
 
     #[test]

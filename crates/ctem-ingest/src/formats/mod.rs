@@ -12,6 +12,7 @@ pub mod gitleaks_json;
 pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
+pub mod nuclei_jsonl;
 pub mod sarif;
 pub mod trivy_json;
 pub mod zap_json;
