@@ -58,6 +58,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::burp_xml::BurpXml,
     &formats::burp_api_json::BurpApiJson,
     &formats::nuclei_jsonl::NucleiJsonl,
+    &formats::nikto_xml::NiktoXml,
+    &formats::nikto_json::NiktoJson,
 ];
 
 /// Every parser, in a fixed order.
