@@ -80,7 +80,20 @@ pub(crate) fn walk(
     reader: &mut dyn BufRead,
     handler: &mut dyn XmlHandler,
 ) -> Result<(), ParseError> {
-    let limit = RecordLimit::new(MAX_RECORD_BYTES);
+    walk_limited(context, format_id, expected, reader, handler, MAX_RECORD_BYTES)
+}
+
+/// Reads a whole XML document as [`walk`] does, with one event bounded to
+/// `max_event_bytes`.
+fn walk_limited(
+    context: &ParseContext<'_>,
+    format_id: &str,
+    expected: &str,
+    reader: &mut dyn BufRead,
+    handler: &mut dyn XmlHandler,
+    max_event_bytes: u64,
+) -> Result<(), ParseError> {
+    let limit = RecordLimit::new(max_event_bytes);
     let mut reader = Reader::from_reader(LimitedReader::new(reader, limit.clone()));
     let mut buffer = Vec::new();
     let mut depth: usize = 0;
@@ -176,4 +189,68 @@ pub(crate) fn walk(
 pub(crate) fn major_version(version: Option<&str>) -> Option<u32> {
     let version = version.map(str::trim).filter(|v| !v.is_empty())?;
     version.split('.').next().and_then(|part| part.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handler that captures all text.
+    #[derive(Default)]
+    struct TextHandler {
+        text: String,
+    }
+
+    impl XmlHandler for TextHandler {
+        fn root(&mut self, _: &BytesStart<'_>) -> Result<(), String> {
+            Ok(())
+        }
+
+        fn start(&mut self, _: &BytesStart<'_>, _: usize) -> Result<(), String> {
+            Ok(())
+        }
+
+        fn end(&mut self, _: &[u8], _: usize) {}
+
+        fn capturing(&self) -> bool {
+            true
+        }
+
+        fn text(&mut self, text: &str) {
+            self.text.push_str(text);
+        }
+    }
+
+    fn read(document: &str, max_event_bytes: u64) -> Result<String, ParseError> {
+        let context = ParseContext {
+            path: "test.xml",
+            default_target: "test",
+        };
+        let mut handler = TextHandler::default();
+        let mut reader = document.as_bytes();
+        walk_limited(
+            &context,
+            "test-xml",
+            "a test document",
+            &mut reader,
+            &mut handler,
+            max_event_bytes,
+        )?;
+        Ok(handler.text)
+    }
+
+    #[test]
+    fn long_event_is_rejected() {
+        let document = format!("<a><b>{}</b></a>", "x".repeat(3 * 1024 * 1024));
+        let error = read(&document, 1024 * 1024).unwrap_err();
+        assert!(error.message.contains("longer than 1 MiB"), "{}", error.message);
+        assert_eq!(error.position, Some(Position::Byte(6)));
+        assert_eq!(read(&document, 4 * 1024 * 1024).unwrap().len(), 3 * 1024 * 1024);
+    }
+
+    #[test]
+    fn references_resolve_without_dtd() {
+        let text = read("<!DOCTYPE a [<!ENTITY e \"boom\">]><a>&amp;&#x41;&e;</a>", 1024).unwrap();
+        assert_eq!(text, "&A&e;");
+    }
 }
