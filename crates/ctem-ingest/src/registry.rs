@@ -93,6 +93,12 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::gosec_json::GosecJson,
     &formats::trufflehog_json::TrufflehogJson,
     &formats::trufflehog3_json::Trufflehog3Json,
+    &formats::zap_xml::ZapXml,
+    &formats::burp_xml::BurpXml,
+    &formats::burp_api_json::BurpApiJson,
+    &formats::nuclei_jsonl::NucleiJsonl,
+    &formats::nikto_xml::NiktoXml,
+    &formats::nikto_json::NiktoJson,
 ];
 
 /// Every parser, in a fixed order.
