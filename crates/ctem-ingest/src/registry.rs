@@ -65,6 +65,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::osv_scanner_json::OsvScannerJson,
     &formats::spdx_json::SpdxJson,
     &formats::spdx_tag_value::SpdxTagValue,
+    &formats::openvex_json::OpenVexJson,
+    &formats::csaf_vex_json::CsafVexJson,
 ];
 
 /// Every parser, in a fixed order.

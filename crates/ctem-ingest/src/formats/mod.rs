@@ -2,6 +2,7 @@
 //! reads, how fields map, what the fingerprint is made of, what it does not
 //! read yet, and where the format is specified.
 
+pub mod csaf_vex_json;
 pub mod cyclonedx_json;
 pub mod cyclonedx_xml;
 pub mod gitleaks_json;
@@ -9,6 +10,7 @@ pub mod grype_json;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod npm_audit_json;
+pub mod openvex_json;
 pub mod osv_scanner_json;
 pub mod pip_audit_json;
 pub mod sarif;
@@ -17,4 +19,5 @@ pub mod spdx_json;
 pub(crate) mod spdx_shared;
 pub mod spdx_tag_value;
 pub mod trivy_json;
+pub(crate) mod vex_shared;
 pub mod zap_json;
