@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use ctem_model::{Cpe, ProductId, Purl, VexStatus};
+use ctem_model::{Cpe, ProductId, Purl, VexProduct, VexSource, VexStatement, VexStatus, VulnerabilityId};
 
 /// Returns the OpenVEX justification closest to a CycloneDX
 /// `analysis.justification`, or `None` for a word CycloneDX does not define.
@@ -71,6 +71,208 @@ pub(crate) fn purl_with_version(purl: &Purl, version: &str) -> Option<Purl> {
     let mut parsed = packageurl::PackageUrl::from_str(purl.as_str()).ok()?;
     parsed.with_version(version.trim().to_string()).ok()?;
     parsed.to_string().parse().ok()
+}
+
+/// The component that a CycloneDX document describes (`metadata.component`),
+/// which the `affects` of a VEX document often name by its `bom-ref`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CycloneDxSubject {
+    pub bom_ref: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    pub purl: Option<Purl>,
+}
+
+/// One `affects[].versions[]` entry: an exact version or a `vers:` range.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AffectedVersion {
+    pub version: Option<String>,
+    pub range: Option<String>,
+}
+
+/// Returns the products that a CycloneDX `affects[].ref` names when it is no
+/// component of the document: the subject (by its `bom-ref`), the purl of a
+/// BOM-link (`urn:cdx:serial/version#purl`) or a bare purl, or else the ref
+/// itself as a reference. Each listed version gives one product; without
+/// versions the product is the one the ref names.
+pub(crate) fn cyclonedx_products(
+    reference: &str,
+    subject: Option<&CycloneDxSubject>,
+    versions: &[AffectedVersion],
+) -> Vec<VexProduct> {
+    let reference = reference.trim();
+    let subject = subject.filter(|s| s.bom_ref.as_deref().map(str::trim) == Some(reference));
+    let base = match subject {
+        Some(subject) => match &subject.purl {
+            Some(purl) => ProductId::Purl { purl: purl.clone() },
+            None => ProductId::Name {
+                name: subject.name.clone(),
+                version: subject.version.clone(),
+            },
+        },
+        None => {
+            let fragment = reference
+                .strip_prefix("urn:cdx:")
+                .and_then(|link| link.split_once('#'))
+                .map_or(reference, |(_, fragment)| fragment);
+            match product_id(fragment) {
+                Some(id @ ProductId::Purl { .. }) => id,
+                _ => ProductId::Reference {
+                    reference: reference.to_string(),
+                },
+            }
+        }
+    };
+    if versions.is_empty() {
+        return vec![VexProduct::new(base)];
+    }
+
+    let mut products: Vec<VexProduct> = Vec::new();
+    for entry in versions {
+        let product = match (
+            entry.version.as_deref().map(str::trim),
+            entry.range.as_deref().map(str::trim),
+        ) {
+            (Some(version), _) if !version.is_empty() => VexProduct::new(with_version(&base, version)),
+            (_, Some(range)) if !range.is_empty() => {
+                let mut product = VexProduct::new(without_version(&base));
+                product.version_range = Some(range.to_string());
+                product
+            }
+            _ => continue,
+        };
+        if !products.contains(&product) {
+            products.push(product);
+        }
+    }
+    if products.is_empty() {
+        products.push(VexProduct::new(base));
+    }
+    products
+}
+
+/// Returns the identifier pinned to a version. A reference stays as it is,
+/// because it names one thing already.
+fn with_version(id: &ProductId, version: &str) -> ProductId {
+    match id {
+        ProductId::Purl { purl } => purl_with_version(purl, version)
+            .map(|purl| ProductId::Purl { purl })
+            .unwrap_or_else(|| id.clone()),
+        ProductId::Name { name, .. } => ProductId::Name {
+            name: name.clone(),
+            version: Some(version.to_string()),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Returns the identifier without its version, for a product named by a
+/// version range.
+fn without_version(id: &ProductId) -> ProductId {
+    match id {
+        ProductId::Purl { purl } => {
+            let unversioned = packageurl::PackageUrl::from_str(purl.as_str())
+                .ok()
+                .and_then(|mut parsed| {
+                    parsed.without_version();
+                    parsed.to_string().parse().ok()
+                });
+            unversioned
+                .map(|purl| ProductId::Purl { purl })
+                .unwrap_or_else(|| id.clone())
+        }
+        ProductId::Name { name, .. } => ProductId::Name {
+            name: name.clone(),
+            version: None,
+        },
+        other => other.clone(),
+    }
+}
+
+/// What a CycloneDX vulnerability states besides its products.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CycloneDxAnalysis<'a> {
+    pub id: &'a str,
+    pub aliases: Vec<&'a str>,
+    pub state: &'a str,
+    pub justification: Option<&'a str>,
+    pub responses: Vec<&'a str>,
+    pub detail: Option<&'a str>,
+    pub recommendation: Option<&'a str>,
+    /// `analysis.lastUpdated`, `analysis.firstIssued`, the vulnerability's
+    /// `updated`, then the document's `metadata.timestamp`: the first valid one wins.
+    pub timestamps: Vec<&'a str>,
+}
+
+/// Builds the statement of a CycloneDX vulnerability with an analysis, or
+/// `None` where its id or state is no VEX (a state CycloneDX does not
+/// define, an id with whitespace) or it names no product.
+///
+/// The analysis `detail` is the impact statement of NotAffected, the action
+/// statement of Affected (unless a `recommendation` is there) and a status
+/// note otherwise. The responses, and a justification that was mapped to
+/// another word, are kept in the status notes.
+pub(crate) fn cyclonedx_statement(
+    analysis: &CycloneDxAnalysis<'_>,
+    products: Vec<VexProduct>,
+    source: VexSource,
+) -> Option<VexStatement> {
+    let (status, state_justification) = cyclonedx_status(analysis.state)?;
+    let id: VulnerabilityId = analysis.id.parse().ok()?;
+    let mut statement = VexStatement::new(id, status, products, source).ok()?;
+    for alias in &analysis.aliases {
+        if let Ok(alias) = alias.parse() {
+            statement = statement.with_alias(alias);
+        }
+    }
+
+    let mut notes: Vec<String> = Vec::new();
+    let written = analysis.justification.map(str::trim).filter(|j| !j.is_empty());
+    let justification = state_justification.or_else(|| written.map(|j| cyclonedx_justification(j).unwrap_or(j)));
+    if let Some(justification) = justification {
+        statement = statement.with_justification(justification);
+    }
+    if let Some(written) = written
+        && justification != Some(written)
+    {
+        notes.push(format!("CycloneDX justification: {written}"));
+    }
+
+    let detail = analysis.detail.map(str::trim).filter(|d| !d.is_empty());
+    let recommendation = analysis.recommendation.map(str::trim).filter(|r| !r.is_empty());
+    match (status, detail) {
+        (VexStatus::NotAffected, Some(detail)) => statement = statement.with_impact_statement(detail),
+        (VexStatus::Affected, Some(detail)) if recommendation.is_none() => {
+            statement = statement.with_action_statement(detail)
+        }
+        (_, Some(detail)) => notes.insert(0, detail.to_string()),
+        (_, None) => {}
+    }
+    if let Some(recommendation) = recommendation {
+        statement = statement.with_action_statement(recommendation);
+    }
+    let responses: Vec<&str> = analysis
+        .responses
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if !responses.is_empty() {
+        notes.push(format!("Responses: {}", responses.join(", ")));
+    }
+    if !notes.is_empty() {
+        statement = statement.with_status_notes(&notes.join("\n"));
+    }
+
+    let timestamp = analysis
+        .timestamps
+        .iter()
+        .map(|t| t.trim())
+        .find(|t| ctem_model::is_rfc3339(t));
+    if let Some(timestamp) = timestamp {
+        statement = statement.with_timestamp(timestamp).ok()?;
+    }
+    Some(statement)
 }
 
 #[cfg(test)]
