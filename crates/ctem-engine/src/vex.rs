@@ -20,9 +20,9 @@
 //! - a product named by a version range matches nothing yet.
 //!
 //! When several statements match a finding, the one with the latest
-//! timestamp wins (a statement without one loses to any dated one); on a
-//! tie, the one whose matching product names a version wins, then the one
-//! read last. The winner sets the finding's `source_status` and the
+//! timestamp wins, and a statement without one loses to any dated one. On
+//! a tie, the one whose matching product names a version wins, then the
+//! one read last. The winner sets the finding's `source_status` and the
 //! attributes `vex_status`, `vex_justification`, `vex_impact_statement`,
 //! `vex_action_statement` and `vex_source` (the document's path and id).
 
@@ -35,7 +35,7 @@ use ctem_model::{
 
 use crate::inventory::Inventory;
 
-/// What applying the VEX statements of a run did.
+/// The counts of one run's VEX statements and of the findings they changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct VexSummary {
     /// The statements that the run's reports gave.
@@ -106,7 +106,7 @@ pub fn apply(statements: &[VexStatement], findings: &mut [Finding], inventory: &
 #[derive(Debug, Clone, Copy)]
 pub struct FindingContext<'a> {
     pub component: Option<&'a Component>,
-    /// The finding's asset, as the inventory knows it.
+    /// The finding's asset, as the inventory records it.
     pub asset: Option<&'a Asset>,
     /// The assets that the finding's asset contains.
     pub contained: &'a [&'a Asset],
