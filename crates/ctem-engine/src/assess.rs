@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use ctem_ingest::{ParseError, ParsedReport, Parser, default_target, detect};
 use ctem_intel::Intel;
-use ctem_model::{Asset, AssetKey, Finding, Fingerprint};
+use ctem_model::{Asset, AssetKey, Finding, Fingerprint, VexStatement};
 use ctem_store::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
 use globset::Glob;
 
 use crate::config::Config;
 use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
+use crate::vex::{self, VexSummary};
 
 /// What to assess and how.
 #[derive(Debug, Clone)]
@@ -79,6 +80,8 @@ pub struct AssessOutcome {
     /// The run's assets after the configuration was applied.
     pub assets: BTreeMap<AssetKey, Asset>,
     pub intel: Intel,
+    /// What the run's VEX statements changed.
+    pub vex: VexSummary,
 }
 
 impl AssessOutcome {
@@ -174,7 +177,18 @@ pub fn assess(
         });
     }
 
-    let (inventory, findings, scopes) = resolve(reports, &request.config);
+    let (inventory, mut findings, scopes, statements) = resolve(reports, &request.config);
+    // VEX statements apply to the findings of every report of the run, so
+    // they wait until all are read, and come before scoring because a
+    // not affected or fixed finding scores 0.
+    let vex = vex::apply(&statements, &mut findings, &inventory);
+    if vex.statements > 0 {
+        tracing::info!(
+            statements = vex.statements,
+            findings = vex.findings,
+            "VEX statements applied"
+        );
+    }
     let ranked = score(findings, &inventory, &intel);
 
     let run = RunInput {
@@ -199,6 +213,7 @@ pub fn assess(
         ranked: run.findings,
         assets: inventory.assets,
         intel,
+        vex,
     })
 }
 
@@ -354,12 +369,16 @@ fn scope_target(input: &InputFile, request: &AssessRequest, base: &Path, parser:
     default_target(parser.info().id, &input.path.display().to_string())
 }
 
-/// Merges the reports into one inventory, the run's findings and the scopes
-/// the run covered.
-fn resolve(reports: Vec<ParsedReport>, config: &Config) -> (Inventory, Vec<Finding>, BTreeSet<Scope>) {
+/// Merges the reports into one inventory, the run's findings, the scopes
+/// the run covered and the VEX statements of the run.
+fn resolve(
+    reports: Vec<ParsedReport>,
+    config: &Config,
+) -> (Inventory, Vec<Finding>, BTreeSet<Scope>, Vec<VexStatement>) {
     let mut inventory = Inventory::default();
     let mut findings = Vec::new();
     let mut scopes = BTreeSet::new();
+    let mut statements = Vec::new();
 
     for report in reports {
         for asset in report.assets {
@@ -381,10 +400,11 @@ fn resolve(reports: Vec<ParsedReport>, config: &Config) -> (Inventory, Vec<Findi
             }
             findings.push(finding);
         }
+        statements.extend(report.vex);
     }
 
     inventory.apply_config(config);
-    (inventory, findings, scopes)
+    (inventory, findings, scopes, statements)
 }
 
 /// Scores every finding and sorts them, highest score first. Findings with

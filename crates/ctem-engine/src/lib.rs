@@ -4,9 +4,10 @@
 //! [configuration](config), finds and parses report files (through
 //! `ctem-ingest`), resolves one [inventory](inventory) of assets, applies
 //! the configuration's criticality, exposure and owner rules, enriches and
-//! scores every finding (`ctem-intel`, `ctem-risk`) and records the run in
-//! the store (`ctem-store`) in one transaction. The [report] module renders
-//! the results.
+//! scores every finding (`ctem-intel`, `ctem-risk`) after the run's
+//! [VEX statements](vex) have set the status of the findings they match,
+//! and records the run in the store (`ctem-store`) in one transaction. The
+//! [report] module renders the results.
 //!
 //! ```no_run
 //! use ctem_engine::{AssessRequest, NoProgress, assess, config::Config};
@@ -33,5 +34,6 @@ pub mod inventory;
 pub mod json;
 pub mod report;
 pub mod synthetic;
+pub mod vex;
 
 pub use assess::{AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, Progress, assess};

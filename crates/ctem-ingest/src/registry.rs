@@ -99,6 +99,8 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nuclei_jsonl::NucleiJsonl,
     &formats::nikto_xml::NiktoXml,
     &formats::nikto_json::NiktoJson,
+    &formats::openvex_json::OpenVexJson,
+    &formats::csaf_vex_json::CsafVexJson,
 ];
 
 /// Every parser, in a fixed order.

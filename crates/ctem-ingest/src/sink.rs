@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use ctem_model::{Asset, Finding, Relationship};
+use ctem_model::{Asset, Finding, Relationship, VexStatement};
 
 /// The consumer of a parser's records.
 ///
@@ -16,6 +16,13 @@ pub trait Sink {
     fn finding(&mut self, finding: Finding);
     /// Declares a scope (tool and target) that the report covered.
     fn target(&mut self, tool: &str, target: &str);
+    /// Receives a VEX statement, which changes the status of the findings
+    /// it matches once every report of a run has been read. VEX documents
+    /// declare no scope. The default drops the statement, for sinks that
+    /// only want findings.
+    fn vex(&mut self, statement: VexStatement) {
+        let _ = statement;
+    }
 }
 
 /// Everything one report held.
@@ -26,6 +33,8 @@ pub struct ParsedReport {
     pub findings: Vec<Finding>,
     /// Scopes the report declared, as (tool, target), sorted.
     pub targets: BTreeSet<(String, String)>,
+    /// VEX statements, in the order the report gave them.
+    pub vex: Vec<VexStatement>,
 }
 
 /// A sink that keeps every record in memory.
@@ -57,5 +66,9 @@ impl Sink for CollectingSink {
         self.report
             .targets
             .insert((tool.to_ascii_lowercase(), target.to_string()));
+    }
+
+    fn vex(&mut self, statement: VexStatement) {
+        self.report.vex.push(statement);
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ctem_ingest::{Detection, ParseError, ParsedReport, Position, find, parse_bytes};
-use ctem_model::{AssetKind, Cwe, Finding, FindingKind, RelationshipKind, Severity, SourceStatus};
+use ctem_model::{AssetKind, Cwe, Finding, FindingKind, RelationshipKind, Severity, SourceStatus, VexStatus};
 use serde_json::json;
 
 const FORMAT: &str = "cyclonedx-json";
@@ -456,8 +456,118 @@ fn vex_facts(corpus: &std::path::Path) -> Vec<(String, usize, BTreeMap<String, u
     rows
 }
 
+#[test]
+fn vex_document_gives_statements() {
+    let report = parse_fixture("vex.json");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(report.targets.is_empty(), "a VEX document covers no scope");
+    assert!(report.assets.is_empty(), "a VEX document describes no asset of a scan");
+    assert_eq!(report.vex.len(), 5);
+    insta::assert_json_snapshot!("vex", json!({"vex": report.vex}));
+}
+
+#[test]
+fn vex_statement_fields_map() {
+    let report = parse_fixture("vex.json");
+    let [log4shell, text4shell, openssl, xz, triage] = &report.vex[..] else {
+        panic!("five statements")
+    };
+
+    let ids: Vec<&str> = log4shell.vulnerability_ids().map(|id| id.as_str()).collect();
+    assert_eq!(ids, ["CVE-2021-44228", "GHSA-jfh8-c2jp-5v3q"]);
+    assert_eq!(
+        log4shell.products()[0].id.to_string(),
+        "storefront 4.2",
+        "the subject by its bom-ref"
+    );
+    assert_eq!(log4shell.justification(), Some("vulnerable_code_not_in_execute_path"));
+    assert_eq!(
+        log4shell.status_notes(),
+        Some("CycloneDX justification: code_not_reachable\nResponses: will_not_fix")
+    );
+    assert!(log4shell.impact_statement().unwrap().contains("lookup pattern"));
+    assert_eq!(
+        log4shell.timestamp(),
+        Some("2026-03-01T10:00:00Z"),
+        "analysis.lastUpdated"
+    );
+    assert_eq!(
+        log4shell.source().document_id.as_deref(),
+        Some("urn:uuid:7d0f5c0e-4b8e-4d55-9b8e-0a6f3c2d1e10")
+    );
+    assert_eq!(log4shell.source().author.as_deref(), Some("Acme Product Security"));
+
+    assert_eq!(text4shell.status(), VexStatus::Affected);
+    assert_eq!(text4shell.action_statement(), Some("Upgrade commons-text to 1.10.0."));
+    assert_eq!(
+        text4shell.status_notes(),
+        Some("Text interpolation reaches user input.")
+    );
+    assert_eq!(
+        text4shell.products()[0].id.to_string(),
+        "pkg:maven/org.apache.commons/commons-text@1.9"
+    );
+    assert_eq!(
+        text4shell.timestamp(),
+        Some("2026-03-02T09:00:00Z"),
+        "metadata.timestamp"
+    );
+
+    assert_eq!(openssl.status(), VexStatus::NotAffected);
+    assert_eq!(openssl.justification(), Some("false_positive"));
+
+    assert_eq!(xz.status(), VexStatus::Fixed);
+    let versions: Vec<(String, Option<&str>)> = xz
+        .products()
+        .iter()
+        .map(|p| (p.id.to_string(), p.version_range.as_deref()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("storefront 4.1".to_string(), None),
+            ("storefront".to_string(), Some("vers:generic/>=3.0|<4.0"))
+        ]
+    );
+
+    assert_eq!(triage.status(), VexStatus::UnderInvestigation);
+    assert!(matches!(
+        triage.products()[0].id,
+        ctem_model::ProductId::Reference { .. }
+    ));
+}
+
+#[test]
+fn mixed_document_keeps_findings() {
+    let report = parse_fixture("vex_mixed.json");
+    assert_eq!(report.findings.len(), 1, "the ref to a component of the document");
+    assert_eq!(report.findings[0].source_status, Some(SourceStatus::NotAffected));
+    assert_eq!(report.vex.len(), 1, "the BOM-link");
+    assert_eq!(
+        report.vex[0].products()[0].id.to_string(),
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+    );
+    assert_eq!(scopes(&report), [("trivy", "registry.acme.example/storefront")]);
+    assert_eq!(
+        report.assets[0].kind,
+        AssetKind::ContainerImage,
+        "the subject comes first"
+    );
+}
+
+/// Returns the CycloneDX analysis state that a VEX status comes from.
+fn analysis_state(status: VexStatus) -> &'static str {
+    match status {
+        VexStatus::NotAffected => "not_affected",
+        VexStatus::Affected => "exploitable",
+        VexStatus::Fixed => "resolved",
+        VexStatus::UnderInvestigation => "in_triage",
+    }
+}
+
 /// CycloneDX VEX documents are CycloneDX JSON, so this parser reads them:
-/// each vulnerability gives findings, with its analysis state.
+/// each analysed vulnerability about products outside the document is a
+/// VEX statement, and the others give findings with their analysis state.
 #[test]
 fn corpus_vex_documents() {
     common::check_detection("cyclonedx_vex", FORMAT, |_| true);
@@ -474,11 +584,65 @@ fn corpus_vex_documents() {
             let state = finding.attributes.get("analysis_state").cloned().unwrap_or_default();
             found.insert((finding.rule_id.clone(), state));
         }
+        for statement in &report.vex {
+            let state = analysis_state(statement.status()).to_string();
+            found.insert((statement.vulnerability().to_string(), state));
+        }
         assert_eq!(found.len(), vulnerabilities, "{file}: vulnerabilities");
         let mut counted: BTreeMap<String, usize> = BTreeMap::new();
         for (_, state) in &found {
             *counted.entry(state.clone()).or_default() += 1;
         }
         assert_eq!(counted, states, "{file}: analysis states");
+        if report.findings.is_empty() && !report.vex.is_empty() {
+            assert!(report.targets.is_empty(), "{file}: a VEX document covers no scope");
+        }
     }
+
+    // Spot checks: the subject named by its bom-ref, a BOM-link to a purl,
+    // BOM-links to components of other BOMs, and version ranges.
+    let parse = |file: &str| common::parse_file(FORMAT, &corpus.join("cyclonedx_vex").join(file)).unwrap();
+    let case1 = parse("bom-examples__CISA-Use-Cases__Case-1__vex-not_affected.json");
+    let statement = &case1.vex[0];
+    assert_eq!(statement.status(), VexStatus::NotAffected);
+    assert_eq!(statement.justification(), Some("vulnerable_code_not_present"));
+    assert_eq!(statement.products()[0].id.to_string(), "ABC 4.2");
+    assert!(
+        statement
+            .impact_statement()
+            .unwrap()
+            .contains("removed before shipping")
+    );
+    assert_eq!(statement.timestamp(), Some("2022-03-03T00:00:00Z"));
+    assert!(case1.findings.is_empty() && case1.targets.is_empty() && case1.assets.is_empty());
+
+    let trivy = parse("trivy_cyclonedx-vex.json");
+    let products: Vec<String> = trivy.vex.iter().map(|s| s.products()[0].id.to_string()).collect();
+    assert_eq!(
+        products,
+        [
+            "pkg:maven/org.springframework.boot/spring-boot@2.6.0",
+            "pkg:deb/ubuntu/libstdc%2B%2B6@12.3.0-1ubuntu1~22.04?arch=amd64&distro=ubuntu-22.04"
+        ]
+    );
+    assert_eq!(
+        trivy.vex[0].justification(),
+        Some("vulnerable_code_not_in_execute_path"),
+        "code_not_reachable"
+    );
+
+    let links = parse("bom-examples__Use-Cases__Case-6__vex.json");
+    assert_eq!(links.vex[0].products().len(), 3);
+    assert!(
+        links.vex[0]
+            .products()
+            .iter()
+            .all(|p| matches!(p.id, ctem_model::ProductId::Reference { .. }))
+    );
+
+    let ranges = parse("bom-examples__Use-Cases__Case-4__vex.json");
+    assert_eq!(
+        ranges.vex[0].products()[0].version_range.as_deref(),
+        Some("vers:semver/>=2.2.0|<=2.4.0")
+    );
 }

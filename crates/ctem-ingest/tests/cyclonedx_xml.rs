@@ -467,3 +467,33 @@ fn corpus_conformance() {
 fn corpus_detection_everywhere() {
     sca_common::check_detection_everywhere(FORMAT, |folder, file| folder == "cyclonedx" && is_xml(file));
 }
+
+/// A CycloneDX VEX document gives the same statements in XML as in JSON,
+/// and like it declares no scope.
+#[test]
+fn vex_document_matches_json() {
+    let report = parse_fixture("vex.xml");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(report.targets.is_empty(), "a VEX document covers no scope");
+    assert!(report.assets.is_empty());
+
+    let json_path = format!("{}/tests/fixtures/cyclonedx-json/vex.json", env!("CARGO_MANIFEST_DIR"));
+    let json_bytes = std::fs::read(&json_path).unwrap();
+    let json_report = parse_bytes(find("cyclonedx-json").unwrap(), "vex.json", &json_bytes).unwrap();
+    assert_eq!(report.vex.len(), json_report.vex.len());
+    for (xml, json) in report.vex.iter().zip(&json_report.vex) {
+        let mut xml = serde_json::to_value(xml).unwrap();
+        let mut json = serde_json::to_value(json).unwrap();
+        // Only the source differs: the format and the path.
+        xml["source"].take();
+        json["source"].take();
+        assert_eq!(xml, json);
+    }
+    let source = report.vex[0].source();
+    assert_eq!(source.format, FORMAT);
+    assert_eq!(
+        source.document_id.as_deref(),
+        Some("urn:uuid:7d0f5c0e-4b8e-4d55-9b8e-0a6f3c2d1e10")
+    );
+    assert_eq!(source.author.as_deref(), Some("Acme Product Security"));
+}

@@ -4,7 +4,9 @@
 //! (what can be attacked or must be protected), [`Relationship`]s between
 //! them, [`Finding`]s (one weakness on one asset at one location) and the
 //! validated identifiers they carry ([`CveId`], [`VulnerabilityId`], [`Purl`],
-//! [`CvssVector`], [`Severity`]). It performs no I/O.
+//! [`CvssVector`], [`Severity`]). It also owns the [`VexStatement`]s that
+//! suppliers publish about vulnerabilities in their products. It performs
+//! no I/O.
 //!
 //! Identifiers validate when they are built, so code past a parser never
 //! handles a raw CVE id or CVSS string:
@@ -32,6 +34,7 @@ mod ids;
 mod risk;
 mod secret;
 mod severity;
+mod vex;
 
 pub use asset::{Asset, AssetKey, AssetKind, Criticality, Relationship, RelationshipKind};
 pub use cvss_vector::{CvssError, CvssVector, CvssVersion};
@@ -41,3 +44,4 @@ pub use ids::{CveId, Cwe, IdError, Purl, VulnerabilityId};
 pub use risk::{Factor, LifecycleStatus, RiskAssessment, Tier};
 pub use secret::MaskedSecret;
 pub use severity::{Severity, SeverityError};
+pub use vex::{Cpe, ProductId, VexError, VexProduct, VexSource, VexStatement, VexStatus, is_rfc3339};

@@ -45,12 +45,33 @@
 //! `resolved_with_pedigree` Fixed, `exploitable` Affected, `in_triage`
 //! UnderInvestigation, `false_positive` FalsePositive.
 //!
+//! ## VEX
+//!
+//! A vulnerability with an `analysis.state` whose `affects[].ref` names no
+//! component of the document is a VEX statement about another product:
+//! the subject (`metadata.component` by its `bom-ref`), a BOM-link to a
+//! component of another BOM (`urn:cdx:serial/version#ref`, a purl where
+//! the fragment is one), or a bare purl. Those refs give one
+//! [`ctem_model::VexStatement`] (sent with [`Sink::vex`]) instead of
+//! findings; refs to components of the document still give findings. Each
+//! `affects[].versions[]` entry is one product (a `range` is kept as the
+//! product's `version_range`). The statement maps the state as above
+//! (`false_positive` is NotAffected with the justification
+//! `false_positive`), maps `analysis.justification` to the OpenVEX words,
+//! takes `analysis.detail` as the impact statement (NotAffected), the
+//! action statement (Affected, unless there is a `recommendation`) or a
+//! status note, and is dated by `analysis.lastUpdated`, `firstIssued`, the
+//! vulnerability's `updated` or `metadata.timestamp`. Its source is the
+//! file, `serialNumber` and the supplier, manufacturer or first author.
+//!
 //! # Scope target
 //!
 //! The subject's `group/name` (or `name`), without its version, so that a
 //! newer SBOM of the same application covers the same scope; without a
 //! `metadata.component`, [`ParseContext::default_target`]. One scope, with
-//! the tool above.
+//! the tool above. A VEX document (VEX statements only: no findings and no
+//! components) declares no scope and sends no subject asset, because it is
+//! no scan and must close no finding.
 //!
 //! # Fingerprint
 //!
@@ -66,7 +87,8 @@
 //! # Memory
 //!
 //! Components and vulnerabilities stream: each component is sent as an
-//! asset when it is read. The parser keeps a map from `bom-ref` to each
+//! asset when it is read. The subject's asset and scope wait for the first
+//! component or finding (or the end of the document). The parser keeps a map from `bom-ref` to each
 //! component's name, version, purl and asset key, which `affects` needs,
 //! so memory grows with the number of components (not with their
 //! licenses, hashes or properties). `components` that come before
@@ -84,11 +106,12 @@ use std::io::BufRead;
 
 use ctem_model::{
     Asset, AssetKey, AssetKind, Component, Finding, FindingKind, Purl, Relationship, RelationshipKind, Severity,
-    SourceStatus,
+    SourceStatus, VexProduct, VexSource,
 };
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::formats::vex_shared::{self, AffectedVersion as VexVersion, CycloneDxAnalysis, CycloneDxSubject};
 use crate::util;
 use crate::{Detection, FormatInfo, ParseContext, ParseError, Parser, Sink};
 
@@ -132,6 +155,11 @@ impl Parser for CycloneDxJson {
             subject: None,
             components: HashMap::new(),
             assets: BTreeSet::new(),
+            document: VexDocument::default(),
+            pending_subject: None,
+            components_seen: false,
+            findings_sent: 0,
+            statements_sent: 0,
         };
         deserializer
             .deserialize_map(BomVisitor { state: &mut state })
@@ -164,6 +192,23 @@ struct BomState<'a, 'c> {
     components: HashMap<String, KnownComponent>,
     /// Keys of the component assets already sent.
     assets: BTreeSet<AssetKey>,
+    /// What VEX statements take from the document.
+    document: VexDocument,
+    /// The subject's asset, until it is sent with the scope (see
+    /// [`BomState::declare_subject`]).
+    pending_subject: Option<Asset>,
+    components_seen: bool,
+    findings_sent: usize,
+    statements_sent: usize,
+}
+
+/// The parts of a document that its VEX statements take.
+#[derive(Debug, Default)]
+struct VexDocument {
+    serial_number: Option<String>,
+    author: Option<String>,
+    timestamp: Option<String>,
+    subject: Option<CycloneDxSubject>,
 }
 
 /// Reads the root object, checking the format and version first.
@@ -200,6 +245,9 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, '_> {
                 "metadata" => {
                     let metadata: Metadata = map.next_value()?;
                     self.state.start(Some(metadata));
+                }
+                "serialNumber" => {
+                    self.state.document.serial_number = util::non_empty(map.next_value_seed(LooseTextSeed)?.as_deref());
                 }
                 "components" => {
                     map.next_value_seed(ComponentsSeed {
@@ -240,6 +288,13 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, '_> {
         }
         for vulnerability in held_vulnerabilities {
             self.state.emit_vulnerability(vulnerability);
+        }
+
+        // A VEX document (statements only, no components of its own) is no
+        // scan, so it declares no scope and no subject asset.
+        let vex_only = self.state.statements_sent > 0 && self.state.findings_sent == 0 && !self.state.components_seen;
+        if !vex_only {
+            self.state.declare_subject();
         }
         Ok(())
     }
@@ -356,6 +411,13 @@ impl<'de> Visitor<'de> for VulnerabilitiesSeed<'_, '_, '_, '_> {
 struct Metadata {
     tools: Option<Tools>,
     component: Option<BomComponent>,
+    #[serde(deserialize_with = "util::loose_text")]
+    timestamp: Option<String>,
+    supplier: Option<Organization>,
+    /// `manufacture` until 1.5, `manufacturer` from 1.6.
+    manufacture: Option<Organization>,
+    manufacturer: Option<Organization>,
+    authors: Vec<Organization>,
 }
 
 /// `metadata.tools`: an array of tools (1.2 to 1.4) or an object of
@@ -429,6 +491,8 @@ struct Vulnerability {
     advisories: Vec<Advisory>,
     analysis: Option<Analysis>,
     affects: Vec<Affect>,
+    #[serde(deserialize_with = "util::loose_text")]
+    updated: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -478,6 +542,10 @@ struct Analysis {
     response: Vec<serde_json::Value>,
     #[serde(deserialize_with = "util::loose_text")]
     detail: Option<String>,
+    #[serde(rename = "firstIssued", deserialize_with = "util::loose_text")]
+    first_issued: Option<String>,
+    #[serde(rename = "lastUpdated", deserialize_with = "util::loose_text")]
+    last_updated: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -493,6 +561,8 @@ struct Affect {
 struct AffectedVersion {
     #[serde(deserialize_with = "util::loose_text")]
     version: Option<String>,
+    #[serde(deserialize_with = "util::loose_text")]
+    range: Option<String>,
     #[serde(deserialize_with = "util::loose_text")]
     status: Option<String>,
 }
@@ -523,9 +593,37 @@ impl BomState<'_, '_> {
             }
         };
         let key = AssetKey::new(kind, &target);
-        self.sink.asset(asset);
-        self.sink.target(&tool, &target);
+        self.document.timestamp = util::non_empty(metadata.timestamp.as_deref());
+        self.document.author = [&metadata.supplier, &metadata.manufacturer, &metadata.manufacture]
+            .into_iter()
+            .flatten()
+            .chain(metadata.authors.iter())
+            .find_map(|organization| util::non_empty(organization.name.as_deref()));
+        self.document.subject = subject_component.as_ref().map(|component| CycloneDxSubject {
+            bom_ref: util::non_empty(component.bom_ref.as_deref()),
+            name: util::non_empty(component.name.as_deref()).unwrap_or_default(),
+            version: util::non_empty(component.version.as_deref()),
+            purl: component.purl.as_deref().and_then(|p| p.parse::<Purl>().ok()),
+        });
+        self.pending_subject = Some(asset);
         self.subject = Some(Subject { tool, target, key });
+    }
+
+    /// Sends the subject's asset and declares its scope, once: before the
+    /// first component or finding, or when the document ends, unless the
+    /// document turned out to hold VEX statements only.
+    fn declare_subject(&mut self) {
+        let (Some(asset), Some(subject)) = (self.pending_subject.take(), &self.subject) else {
+            return;
+        };
+        self.sink.asset(asset);
+        self.sink.target(&subject.tool, &subject.target);
+    }
+
+    fn send_finding(&mut self, finding: Finding) {
+        self.declare_subject();
+        self.findings_sent += 1;
+        self.sink.finding(finding);
     }
 
     /// Records a component (and those it nests), sends its asset and its
@@ -542,6 +640,8 @@ impl BomState<'_, '_> {
             (None, None) => name.clone(),
         };
         let key = AssetKey::new(AssetKind::Component, &identifier);
+        self.declare_subject();
+        self.components_seen = true;
 
         if self.assets.insert(key.clone()) {
             let mut asset = Asset::new(AssetKind::Component, &identifier, name.clone());
@@ -579,7 +679,10 @@ impl BomState<'_, '_> {
         }
     }
 
-    /// Sends one finding per affected component of the vulnerability.
+    /// Sends one finding per affected component of the vulnerability. An
+    /// analysed vulnerability whose `affects` name no component of the
+    /// document (the subject, a BOM-link, a purl) is a VEX statement about
+    /// those products instead.
     fn emit_vulnerability(&mut self, vulnerability: Vulnerability) {
         let Some(subject) = &self.subject else {
             return;
@@ -588,8 +691,14 @@ impl BomState<'_, '_> {
             return;
         };
         let template = vulnerability_finding(&id, &vulnerability, subject);
+        let analysed = vulnerability
+            .analysis
+            .as_ref()
+            .and_then(|a| a.state.as_deref())
+            .is_some_and(|state| vex_shared::cyclonedx_status(state).is_some());
 
         let mut emitted = 0;
+        let mut products: Vec<VexProduct> = Vec::new();
         for affect in &vulnerability.affects {
             let Some(reference) = util::non_empty(affect.reference.as_deref()) else {
                 continue;
@@ -608,17 +717,76 @@ impl BomState<'_, '_> {
                         purl: known.purl.clone(),
                     });
                 }
+                None if analysed => {
+                    let versions: Vec<VexVersion> = affect
+                        .versions
+                        .iter()
+                        .map(|v| VexVersion {
+                            version: v.version.clone(),
+                            range: v.range.clone(),
+                        })
+                        .collect();
+                    products.extend(vex_shared::cyclonedx_products(
+                        &reference,
+                        self.document.subject.as_ref(),
+                        &versions,
+                    ));
+                    continue;
+                }
                 None => {
                     finding.attributes.insert("affects_ref".to_string(), reference);
                 }
             }
             finding.fix.fixed_versions = unaffected_versions(affect);
-            self.sink.finding(finding);
+            self.send_finding(finding);
             emitted += 1;
         }
-        if emitted == 0 {
-            self.sink.finding(template);
+
+        if !products.is_empty()
+            && let Some(statement) = self.vex_statement(&id, &vulnerability, products)
+        {
+            self.sink.vex(statement);
+            self.statements_sent += 1;
+            return;
         }
+        if emitted == 0 {
+            self.send_finding(template);
+        }
+    }
+
+    /// Builds the VEX statement of an analysed vulnerability about products
+    /// outside the document.
+    fn vex_statement(
+        &self,
+        id: &str,
+        vulnerability: &Vulnerability,
+        products: Vec<VexProduct>,
+    ) -> Option<ctem_model::VexStatement> {
+        let analysis = vulnerability.analysis.as_ref()?;
+        let timestamps = [
+            analysis.last_updated.as_deref(),
+            analysis.first_issued.as_deref(),
+            vulnerability.updated.as_deref(),
+            self.document.timestamp.as_deref(),
+        ];
+        let input = CycloneDxAnalysis {
+            id,
+            aliases: vulnerability
+                .references
+                .iter()
+                .filter_map(|r| r.id.as_deref())
+                .collect(),
+            state: analysis.state.as_deref().unwrap_or_default(),
+            justification: analysis.justification.as_deref(),
+            responses: analysis.response.iter().filter_map(|r| r.as_str()).collect(),
+            detail: analysis.detail.as_deref(),
+            recommendation: vulnerability.recommendation.as_deref(),
+            timestamps: timestamps.into_iter().flatten().collect(),
+        };
+        let mut source = VexSource::new(FORMAT_ID, self.context.path);
+        source.document_id = self.document.serial_number.clone();
+        source.author = self.document.author.clone();
+        vex_shared::cyclonedx_statement(&input, products, source)
     }
 }
 

@@ -46,11 +46,20 @@
 //! | `analysis/state` | `source_status` |
 //! | `analysis/justification`, `analysis/responses/response`, `analysis/detail`, the source name | `attributes` |
 //!
+//! - VEX: an analysed vulnerability whose `affects/target/ref` names no
+//!   component of the document (the subject by its `bom-ref`, a BOM-link,
+//!   a purl) gives one `VexStatement` about those products instead of
+//!   findings, built as the JSON parser does. Its source is the file, the
+//!   `serialNumber` attribute of `<bom>` and the supplier, manufacturer or
+//!   first author of `metadata`.
+//!
 //! # Scope target
 //!
 //! The subject's `group/name` (or `name`), without its version; without a
 //! `metadata/component` (CycloneDX 1.0 and 1.1 have no metadata),
-//! [`ParseContext::default_target`].
+//! [`ParseContext::default_target`]. A VEX document (VEX statements only:
+//! no findings and no components) declares no scope and sends no subject
+//! asset, because it is no scan and must close no finding.
 //!
 //! # Fingerprint
 //!
@@ -81,11 +90,12 @@ use std::io::BufRead;
 
 use ctem_model::{
     Asset, AssetKey, AssetKind, Component, Finding, FindingKind, Purl, Relationship, RelationshipKind, Severity,
-    SourceStatus,
+    SourceStatus, VexProduct, VexSource, VexStatement,
 };
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::formats::vex_shared::{self, AffectedVersion as VexVersion, CycloneDxAnalysis, CycloneDxSubject};
 use crate::{Detection, FormatInfo, ParseContext, ParseError, Parser, Position, Sink, util};
 
 const FORMAT_ID: &str = "cyclonedx-xml";
@@ -287,8 +297,15 @@ struct Rating {
 #[derive(Debug, Default)]
 struct Affect {
     reference: Option<String>,
-    /// (version, status) pairs.
-    versions: Vec<(Option<String>, Option<String>)>,
+    versions: Vec<VersionEntry>,
+}
+
+/// One `affects/target/versions/version` entry.
+#[derive(Debug, Default)]
+struct VersionEntry {
+    version: Option<String>,
+    range: Option<String>,
+    status: Option<String>,
 }
 
 /// A vulnerability being read, in either form.
@@ -312,9 +329,23 @@ struct Vulnerability {
     justification: Option<String>,
     responses: Vec<String>,
     analysis_detail: Option<String>,
+    first_issued: Option<String>,
+    last_updated: Option<String>,
+    updated: Option<String>,
     affects: Vec<Affect>,
     affect: Option<Affect>,
-    version: (Option<String>, Option<String>),
+    version: VersionEntry,
+}
+
+/// The parts of a document that its VEX statements take.
+#[derive(Debug, Default)]
+struct VexDocument {
+    serial_number: Option<String>,
+    timestamp: Option<String>,
+    /// Names of the supplier, the manufacturer and the first author, in
+    /// the order they are preferred.
+    authors: [Option<String>; 3],
+    subject: Option<CycloneDxSubject>,
 }
 
 /// The reader's place in the document and what it keeps.
@@ -337,6 +368,13 @@ struct State<'a, 'c> {
     vulnerability: Option<Vulnerability>,
     /// Vulnerabilities read before the components, emitted once they are read.
     pending: Vec<Vulnerability>,
+    document: VexDocument,
+    /// The subject's asset, until it is sent with the scope (see
+    /// [`State::declare_subject`]).
+    pending_subject: Option<Asset>,
+    components_seen: bool,
+    findings_sent: usize,
+    statements_sent: usize,
 }
 
 impl<'a, 'c> State<'a, 'c> {
@@ -356,6 +394,11 @@ impl<'a, 'c> State<'a, 'c> {
             components_done: false,
             vulnerability: None,
             pending: Vec::new(),
+            document: VexDocument::default(),
+            pending_subject: None,
+            components_seen: false,
+            findings_sent: 0,
+            statements_sent: 0,
         }
     }
 
@@ -399,6 +442,7 @@ impl<'a, 'c> State<'a, 'c> {
 
         let depth = self.stack.len();
         match name.as_str() {
+            "bom" if depth == 0 => self.document.serial_number = attribute("serialNumber"),
             "tool" if self.at(&["bom", "metadata", "tools"]) => {
                 self.tool = Some(ToolEntry {
                     depth: depth + 1,
@@ -500,7 +544,7 @@ impl<'a, 'c> State<'a, 'c> {
             }
             ([ratings], "rating") if ratings == "ratings" => vulnerability.rating = Some(Rating::default()),
             ([affects], "target") if affects == "affects" => vulnerability.affect = Some(Affect::default()),
-            ([_, _, versions], "version") if versions == "versions" => vulnerability.version = (None, None),
+            ([_, _, versions], "version") if versions == "versions" => vulnerability.version = VersionEntry::default(),
             _ => {}
         }
     }
@@ -547,6 +591,19 @@ impl<'a, 'c> State<'a, 'c> {
         if name == "metadata" && depth == 2 {
             self.ensure_subject();
             return;
+        }
+        if self.stack.len() >= 2 && self.stack[..2] == ["bom", "metadata"] {
+            let path: Vec<&str> = self.stack[2..].iter().map(String::as_str).collect();
+            let value = util::non_empty(Some(text));
+            match (path.as_slice(), name.as_str()) {
+                ([], "timestamp") => self.document.timestamp = value,
+                (["supplier"], "name") => self.document.authors[0] = value,
+                (["manufacturer" | "manufacture"], "name") => self.document.authors[1] = value,
+                (["authors", "author"], "name") if self.document.authors[2].is_none() => {
+                    self.document.authors[2] = value
+                }
+                _ => {}
+            }
         }
         if name == "components" && depth == 2 {
             self.components_done = true;
@@ -612,6 +669,9 @@ impl<'a, 'c> State<'a, 'c> {
             (["analysis"], "state") => vulnerability.state = value,
             (["analysis"], "justification") => vulnerability.justification = value,
             (["analysis"], "detail") => vulnerability.analysis_detail = value,
+            (["analysis"], "firstIssued") => vulnerability.first_issued = value,
+            (["analysis"], "lastUpdated") => vulnerability.last_updated = value,
+            ([], "updated") => vulnerability.updated = value,
             (["analysis", "responses"], "response") => vulnerability.responses.extend(value),
             (["affects", "target"], "ref") => {
                 if let Some(affect) = &mut vulnerability.affect {
@@ -619,8 +679,9 @@ impl<'a, 'c> State<'a, 'c> {
                 }
             }
             (["affects", "target", "versions", "version"], field) => match field {
-                "version" | "range" => vulnerability.version.0 = value,
-                "status" => vulnerability.version.1 = value,
+                "version" => vulnerability.version.version = value,
+                "range" => vulnerability.version.range = value,
+                "status" => vulnerability.version.status = value,
                 _ => {}
             },
             (["affects", "target", "versions"], "version") => {
@@ -659,9 +720,31 @@ impl<'a, 'c> State<'a, 'c> {
             }
         };
         let key = asset.key.clone();
-        self.sink.asset(asset);
-        self.sink.target(&tool, &target);
+        self.document.subject = fields.as_ref().map(|fields| CycloneDxSubject {
+            bom_ref: fields.bom_ref.clone(),
+            name: fields.name.clone().unwrap_or_default(),
+            version: fields.version.clone(),
+            purl: fields.purl.as_deref().and_then(|p| p.parse::<Purl>().ok()),
+        });
+        self.pending_subject = Some(asset);
         self.subject = Some(Subject { tool, target, key });
+    }
+
+    /// Sends the subject's asset and declares its scope, once: before the
+    /// first component or finding, or when the document ends, unless the
+    /// document turned out to hold VEX statements only.
+    fn declare_subject(&mut self) {
+        let (Some(asset), Some(subject)) = (self.pending_subject.take(), &self.subject) else {
+            return;
+        };
+        self.sink.asset(asset);
+        self.sink.target(&subject.tool, &subject.target);
+    }
+
+    fn send_finding(&mut self, finding: Finding) {
+        self.declare_subject();
+        self.findings_sent += 1;
+        self.sink.finding(finding);
     }
 
     /// Sends the asset of the innermost component being read and its
@@ -697,6 +780,8 @@ impl<'a, 'c> State<'a, 'c> {
         let key = AssetKey::new(AssetKind::Component, &identifier);
         frame.sent = Some(Some((component.clone(), key.clone())));
         let fields = frame.fields.clone();
+        self.declare_subject();
+        self.components_seen = true;
 
         if self.sent.insert(key.clone()) {
             let mut asset = Asset::new(AssetKind::Component, &identifier, name);
@@ -745,9 +830,19 @@ impl<'a, 'c> State<'a, 'c> {
         for vulnerability in std::mem::take(&mut self.pending) {
             self.emit(vulnerability);
         }
+
+        // A VEX document (statements only, no components of its own) is no
+        // scan, so it declares no scope and no subject asset.
+        let vex_only = self.statements_sent > 0 && self.findings_sent == 0 && !self.components_seen;
+        if !vex_only {
+            self.declare_subject();
+        }
     }
 
-    /// Sends one finding per affected component of the vulnerability.
+    /// Sends one finding per affected component of the vulnerability. An
+    /// analysed vulnerability whose targets name no component of the
+    /// document (the subject, a BOM-link, a purl) is a VEX statement about
+    /// those products instead.
     fn emit(&mut self, vulnerability: Vulnerability) {
         self.ensure_subject();
         let Some(subject) = &self.subject else {
@@ -761,11 +856,16 @@ impl<'a, 'c> State<'a, 'c> {
         if let Some(owner) = &vulnerability.owner {
             let mut finding = template;
             set_component(&mut finding, &id, owner);
-            self.sink.finding(finding);
+            self.send_finding(finding);
             return;
         }
 
+        let analysed = vulnerability
+            .state
+            .as_deref()
+            .is_some_and(|state| vex_shared::cyclonedx_status(state).is_some());
         let mut emitted = 0;
+        let mut products: Vec<VexProduct> = Vec::new();
         for affect in &vulnerability.affects {
             let Some(reference) = affect.reference.clone() else {
                 continue;
@@ -773,17 +873,71 @@ impl<'a, 'c> State<'a, 'c> {
             let mut finding = template.clone();
             match self.known.get(&reference) {
                 Some(component) => set_component(&mut finding, &id, component),
+                None if analysed => {
+                    let versions: Vec<VexVersion> = affect
+                        .versions
+                        .iter()
+                        .map(|entry| VexVersion {
+                            version: entry.version.clone(),
+                            range: entry.range.clone(),
+                        })
+                        .collect();
+                    products.extend(vex_shared::cyclonedx_products(
+                        &reference,
+                        self.document.subject.as_ref(),
+                        &versions,
+                    ));
+                    continue;
+                }
                 None => {
                     finding.attributes.insert("affects_ref".to_string(), reference);
                 }
             }
             finding.fix.fixed_versions = unaffected_versions(affect);
-            self.sink.finding(finding);
+            self.send_finding(finding);
             emitted += 1;
         }
-        if emitted == 0 {
-            self.sink.finding(template);
+
+        if !products.is_empty()
+            && let Some(statement) = self.vex_statement(&id, &vulnerability, products)
+        {
+            self.sink.vex(statement);
+            self.statements_sent += 1;
+            return;
         }
+        if emitted == 0 {
+            self.send_finding(template);
+        }
+    }
+
+    /// Builds the VEX statement of an analysed vulnerability about products
+    /// outside the document.
+    fn vex_statement(
+        &self,
+        id: &str,
+        vulnerability: &Vulnerability,
+        products: Vec<VexProduct>,
+    ) -> Option<VexStatement> {
+        let timestamps = [
+            vulnerability.last_updated.as_deref(),
+            vulnerability.first_issued.as_deref(),
+            vulnerability.updated.as_deref(),
+            self.document.timestamp.as_deref(),
+        ];
+        let input = CycloneDxAnalysis {
+            id,
+            aliases: vulnerability.reference_ids.iter().map(String::as_str).collect(),
+            state: vulnerability.state.as_deref().unwrap_or_default(),
+            justification: vulnerability.justification.as_deref(),
+            responses: vulnerability.responses.iter().map(String::as_str).collect(),
+            detail: vulnerability.analysis_detail.as_deref(),
+            recommendation: vulnerability.recommendation.as_deref(),
+            timestamps: timestamps.into_iter().flatten().collect(),
+        };
+        let mut source = VexSource::new(FORMAT_ID, self.context.path);
+        source.document_id = self.document.serial_number.clone();
+        source.author = self.document.authors.iter().flatten().next().cloned();
+        vex_shared::cyclonedx_statement(&input, products, source)
     }
 }
 
@@ -964,11 +1118,12 @@ fn source_status(state: &str) -> Option<SourceStatus> {
 /// fixed versions where a tool lists them.
 fn unaffected_versions(affect: &Affect) -> Vec<String> {
     let mut unique: Vec<String> = Vec::new();
-    for (version, status) in &affect.versions {
-        if status.as_deref() != Some("unaffected") {
+    for entry in &affect.versions {
+        if entry.status.as_deref() != Some("unaffected") {
             continue;
         }
-        if let Some(version) = version
+        // A range is listed as written, as a version would be.
+        if let Some(version) = entry.version.as_ref().or(entry.range.as_ref())
             && !unique.contains(version)
         {
             unique.push(version.clone());
