@@ -770,7 +770,10 @@ fn finding(
             finding.attributes.insert(name.to_string(), score.to_string());
         }
     }
-    finding.severity = util::severity_or_cvss(report_shared::severity_word(vulnerability.severity.as_deref()), &finding);
+    finding.severity = util::severity_or_cvss(
+        report_shared::severity_word(vulnerability.severity.as_deref()),
+        &finding,
+    );
     if finding.cvss.is_empty() && report_shared::severity_word(vulnerability.severity.as_deref()).is_none() {
         let best = scores
             .iter()
