@@ -65,6 +65,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::osv_scanner_json::OsvScannerJson,
     &formats::spdx_json::SpdxJson,
     &formats::spdx_tag_value::SpdxTagValue,
+    &formats::aws_cli_json::AwsCliJson,
 ];
 
 /// Every parser, in a fixed order.

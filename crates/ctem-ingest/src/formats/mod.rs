@@ -2,10 +2,12 @@
 //! reads, how fields map, what the fingerprint is made of, what it does not
 //! read yet, and where the format is specified.
 
+pub mod aws_cli_json;
 pub mod cyclonedx_json;
 pub mod cyclonedx_xml;
 pub mod gitleaks_json;
 pub mod grype_json;
+pub(crate) mod inventory_shared;
 pub mod nessus_xml;
 pub mod nmap_xml;
 pub mod npm_audit_json;
