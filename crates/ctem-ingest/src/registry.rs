@@ -66,6 +66,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::spdx_json::SpdxJson,
     &formats::spdx_tag_value::SpdxTagValue,
     &formats::aws_cli_json::AwsCliJson,
+    &formats::kubernetes_yaml::KubernetesYaml,
 ];
 
 /// Every parser, in a fixed order.

@@ -273,7 +273,7 @@ impl Parser for AwsCliJson {
         reader: &mut dyn BufRead,
         sink: &mut dyn Sink,
     ) -> Result<(), ParseError> {
-        let first = first_byte(reader).map_err(|error| read_error(context, &error))?;
+        let first = inventory_shared::first_byte(reader).map_err(|error| read_error(context, &error))?;
         let mut export = Export {
             records: Records::new(TOOL, sink),
             joins: iam::Joins::default(),
@@ -320,35 +320,6 @@ impl Parser for AwsCliJson {
         }
         export.records.finish();
         Ok(())
-    }
-}
-
-/// Skips whitespace and a byte order mark, and returns the first other
-/// byte without consuming it.
-fn first_byte(reader: &mut dyn BufRead) -> std::io::Result<Option<u8>> {
-    let mut bom_checked = false;
-    loop {
-        let buffer = reader.fill_buf()?;
-        if buffer.is_empty() {
-            return Ok(None);
-        }
-        if !bom_checked && buffer.starts_with(b"\xef\xbb\xbf") {
-            reader.consume(3);
-            bom_checked = true;
-            continue;
-        }
-        bom_checked = true;
-        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(index) => {
-                let byte = buffer[index];
-                reader.consume(index);
-                return Ok(Some(byte));
-            }
-            None => {
-                let length = buffer.len();
-                reader.consume(length);
-            }
-        }
     }
 }
 

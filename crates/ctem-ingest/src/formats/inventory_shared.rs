@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
+use std::io::BufRead;
 use std::marker::PhantomData;
 
 use ctem_model::{Asset, AssetKey, Finding, Fingerprint, Relationship, RelationshipKind};
@@ -93,6 +94,35 @@ impl<'de> Visitor<'de> for KeyCollector<'_> {
             map.next_value::<IgnoredAny>()?;
         }
         Ok(())
+    }
+}
+
+/// Skips whitespace and a byte order mark, and returns the first other
+/// byte without consuming it.
+pub(crate) fn first_byte(reader: &mut dyn BufRead) -> std::io::Result<Option<u8>> {
+    let mut bom_checked = false;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        if !bom_checked && buffer.starts_with(b"\xef\xbb\xbf") {
+            reader.consume(3);
+            bom_checked = true;
+            continue;
+        }
+        bom_checked = true;
+        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(index) => {
+                let byte = buffer[index];
+                reader.consume(index);
+                return Ok(Some(byte));
+            }
+            None => {
+                let length = buffer.len();
+                reader.consume(length);
+            }
+        }
     }
 }
 

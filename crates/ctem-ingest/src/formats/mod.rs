@@ -7,6 +7,7 @@ pub mod cyclonedx_json;
 pub mod cyclonedx_xml;
 pub mod gitleaks_json;
 pub mod grype_json;
+pub mod kubernetes_yaml;
 pub(crate) mod inventory_shared;
 pub mod nessus_xml;
 pub mod nmap_xml;
