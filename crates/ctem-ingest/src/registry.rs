@@ -67,6 +67,7 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::spdx_tag_value::SpdxTagValue,
     &formats::aws_cli_json::AwsCliJson,
     &formats::kubernetes_yaml::KubernetesYaml,
+    &formats::ctem_json::CtemJson,
 ];
 
 /// Every parser, in a fixed order.

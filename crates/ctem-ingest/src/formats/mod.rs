@@ -3,6 +3,7 @@
 //! read yet, and where the format is specified.
 
 pub mod aws_cli_json;
+pub mod ctem_json;
 pub mod cyclonedx_json;
 pub mod cyclonedx_xml;
 pub mod gitleaks_json;
