@@ -101,6 +101,9 @@ static PARSERS: &[&dyn Parser] = &[
     &formats::nikto_json::NiktoJson,
     &formats::openvex_json::OpenVexJson,
     &formats::csaf_vex_json::CsafVexJson,
+    &formats::aws_cli_json::AwsCliJson,
+    &formats::kubernetes_yaml::KubernetesYaml,
+    &formats::ctem_json::CtemJson,
 ];
 
 /// Every parser, in a fixed order.

@@ -3,6 +3,7 @@
 //! read yet, and where the format is specified.
 
 pub mod anchore_engine_json;
+pub mod aws_cli_json;
 pub mod bandit_json;
 pub mod burp_api_json;
 pub(crate) mod burp_shared;
@@ -11,6 +12,7 @@ pub mod checkov_json;
 pub mod clair_json;
 pub(crate) mod cloud_posture;
 pub mod csaf_vex_json;
+pub mod ctem_json;
 pub mod cyclonedx_json;
 pub mod cyclonedx_xml;
 pub(crate) mod dast_shared;
@@ -22,9 +24,11 @@ pub mod gosec_json;
 pub mod grype_json;
 pub(crate) mod host_scan_shared;
 pub(crate) mod iac_shared;
+pub(crate) mod inventory_shared;
 pub(crate) mod json_stream;
 pub mod kics_json;
 pub mod kube_bench_json;
+pub mod kubernetes_yaml;
 pub mod kubescape_json;
 pub mod nessus_csv;
 pub mod nessus_xml;
