@@ -35,6 +35,21 @@ impl Store {
         Ok(findings)
     }
 
+    /// Counts the findings that match `filter`, ignoring its limit, without
+    /// reading them.
+    pub fn count_findings(&self, filter: &FindingFilter) -> Result<u64, StoreError> {
+        let (clause, values) = finding_conditions(filter);
+        let path = self.path.as_path();
+        let mut select = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM findings{clause}"))
+            .map_err(sql_error(path, "preparing the finding count"))?;
+        let count: i64 = select
+            .query_row(params_from_iter(values.iter()), |row| row.get(0))
+            .map_err(sql_error(path, "counting findings"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// Returns one finding by its fingerprint, if the store has it.
     pub fn finding(&self, fingerprint: &Fingerprint) -> Result<Option<StoredFinding>, StoreError> {
         let path = self.path.as_path();
@@ -279,8 +294,9 @@ impl Store {
     }
 }
 
-/// Builds the SQL and the parameters of a finding query.
-fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
+/// Builds the WHERE clause (empty when nothing filters) and the parameters
+/// of a finding filter.
+fn finding_conditions(filter: &FindingFilter) -> (String, Vec<Value>) {
     let mut conditions: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
 
@@ -321,12 +337,18 @@ fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
         ));
     }
 
-    let mut sql = FINDING_COLUMNS.to_string();
+    let mut clause = String::new();
     if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
+        clause.push_str(" WHERE ");
+        clause.push_str(&conditions.join(" AND "));
     }
-    sql.push_str(" ORDER BY score DESC, fingerprint");
+    (clause, values)
+}
+
+/// Builds the SQL and the parameters of a finding query.
+fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
+    let (clause, mut values) = finding_conditions(filter);
+    let mut sql = format!("{FINDING_COLUMNS}{clause} ORDER BY score DESC, fingerprint");
     if let Some(limit) = filter.limit {
         let limit = Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX));
         sql.push_str(&format!(" LIMIT {}", placeholder(&mut values, limit)));

@@ -225,6 +225,29 @@ fn filter_limit_and_combination() {
 }
 
 #[test]
+fn count_ignores_limit_and_applies_filter() {
+    let test = filter_fixture();
+    let count = |filter: FindingFilter| test.store.count_findings(&filter).unwrap();
+    assert_eq!(count(FindingFilter::default()), 5);
+    assert_eq!(
+        count(FindingFilter {
+            active_only: true,
+            limit: Some(1),
+            ..FindingFilter::default()
+        }),
+        4
+    );
+    assert_eq!(
+        count(FindingFilter {
+            target: Some("shop:1".into()),
+            min_severity: Some(Severity::Medium),
+            ..FindingFilter::default()
+        }),
+        2
+    );
+}
+
+#[test]
 fn equal_scores_order_by_fingerprint() {
     let mut test = TestStore::new();
     test.store

@@ -67,9 +67,16 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         eprintln!("error: {error}");
     }
 
-    let active = store.findings(&FindingFilter {
+    // The printed list needs only the top findings; the HTML report counts
+    // every open finding by tier and owner, so only it reads them all.
+    let active_filter = FindingFilter {
         active_only: true,
         ..FindingFilter::default()
+    };
+    let open_count = store.count_findings(&active_filter)?;
+    let top = store.findings(&FindingFilter {
+        limit: Some(args.top),
+        ..active_filter.clone()
     })?;
     let assets: BTreeMap<AssetKey, Asset> = store
         .assets()?
@@ -78,12 +85,13 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         .collect();
 
     let rendered = match args.format {
-        OutputFormat::Table => assess_table(&outcome, &active, &assets, args.top),
-        OutputFormat::Json => assess_json(&outcome, &active, &assets, args.top)?,
+        OutputFormat::Table => assess_table(&outcome, &top, open_count, &assets),
+        OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets)?,
     };
     write_output(args.output.as_deref(), &rendered)?;
 
     if let Some(path) = &args.report {
+        let active = store.findings(&active_filter)?;
         let html = render_html(&ReportInput {
             generated_at: Utc::now(),
             summary: &outcome.summary,
@@ -150,9 +158,9 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
 
 fn assess_table(
     outcome: &AssessOutcome,
-    active: &[StoredFinding],
+    top: &[StoredFinding],
+    open_count: u64,
     assets: &BTreeMap<AssetKey, Asset>,
-    top: usize,
 ) -> String {
     let summary = &outcome.summary;
     let parsed = outcome
@@ -176,14 +184,17 @@ fn assess_table(
         summary.still_open,
         summary.reopened,
         summary.fixed,
-        active.len(),
+        open_count,
     );
-    if active.is_empty() {
+    if open_count == 0 {
         text.push_str("No open findings.\n");
         return text;
     }
-    text.push_str(&format!("Top {} risks:\n", top.min(active.len())));
-    text.push_str(&findings_table(&active[..top.min(active.len())], assets, true).to_string());
+    if top.is_empty() {
+        return text;
+    }
+    text.push_str(&format!("Top {} risks:\n", top.len()));
+    text.push_str(&findings_table(top, assets, true).to_string());
     text.push('\n');
     text
 }
@@ -240,9 +251,9 @@ fn terminal_width() -> Result<(u16, u16), ()> {
 
 fn assess_json(
     outcome: &AssessOutcome,
-    active: &[StoredFinding],
+    top: &[StoredFinding],
+    open_count: u64,
     assets: &BTreeMap<AssetKey, Asset>,
-    top: usize,
 ) -> Result<String> {
     let summary = &outcome.summary;
     let files: Vec<_> = outcome
@@ -262,9 +273,8 @@ fn assess_json(
             FileStatus::Skipped { reason } => json!({"path": file.path, "status": "skipped", "reason": reason}),
         })
         .collect();
-    let top_findings: Vec<_> = active
+    let top_findings: Vec<_> = top
         .iter()
-        .take(top)
         .map(|stored| {
             let mut value = serde_json::to_value(StoredFindingJson::new(stored)).expect("findings serialize");
             if let Some(asset) = assets.get(&stored.finding.asset) {
@@ -284,7 +294,7 @@ fn assess_json(
             "reopened": summary.reopened,
             "fixed": summary.fixed,
         },
-        "open_findings": active.len(),
+        "open_findings": open_count,
         "files": files,
         "top": top_findings,
     });
