@@ -623,3 +623,61 @@ fn check_corpus_facts(reports: &[(String, ParsedReport)]) {
         "XML injection with user data from `filename in parser_helper.py:167` is used for parsing XML at `parser_helper.py:23`."
     );
 }
+
+/// SnykCode writes the CWE on the rule (`properties.cwe`) and repeats
+/// `fingerprints["0"]` for two results at one line, so each of its 39
+/// results must keep its own identity.
+#[test]
+fn snyk_code_conformance() {
+    let reports = common::check_folder("snyk_code_sarif", FORMAT, group_key);
+    common::check_detection("snyk_code_sarif", FORMAT, |_| true);
+    if reports.is_empty() {
+        return;
+    }
+    let report = corpus_report(&reports, "snykcode_issue_9270.json");
+    assert_eq!(report.findings.len(), 39);
+
+    // DefectDojo's Snyk Code parser titles a finding `<rule>_<path>`; ctem
+    // keeps the SARIF message as the title and the rule as the rule id.
+    let first = &report.findings[0];
+    assert_eq!(first.tool, "snykcode");
+    assert_eq!(first.rule_id, "javascript/XSS");
+    assert_eq!(first.cwes, [Cwe(79)]);
+    assert_eq!(first.severity, Severity::Medium, "level warning");
+    assert_eq!(
+        first.location.path.as_deref(),
+        Some("frontend/src/app/score-board/score-board.component.ts")
+    );
+    assert_eq!(first.location.start_line, Some(216));
+    assert!(report.findings.iter().all(|f| !f.cwes.is_empty()));
+}
+
+#[test]
+fn rule_property_cwe_is_read() {
+    let text = br#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "SnykCode", "rules": [
+        {"id": "javascript/XSS", "properties": {"cwe": ["CWE-79", "CWE-80"]}}]}},
+        "results": [{"ruleId": "javascript/XSS", "ruleIndex": 0, "message": {"text": "XSS"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.ts"}, "region": {"startLine": 4}}}]}]}]}"#;
+    let report = parse("cwe.sarif", text).unwrap();
+    assert_eq!(report.findings[0].cwes, [Cwe(79), Cwe(80)]);
+}
+
+#[test]
+fn repeat_at_other_column_is_numbered() {
+    let text = br#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "SnykCode"}}, "results": [
+        {"ruleId": "R", "message": {"text": "password"}, "fingerprints": {"0": "shared", "1": "first.b"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.ts"}, "region": {"startLine": 85, "startColumn": 77}}}]},
+        {"ruleId": "R", "message": {"text": "passwordRepeat"}, "fingerprints": {"0": "shared", "1": "second.b"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.ts"}, "region": {"startLine": 85, "startColumn": 111}}}]},
+        {"ruleId": "R", "message": {"text": "password"}, "fingerprints": {"0": "shared", "1": "first.b"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.ts"}, "region": {"startLine": 85, "startColumn": 77}}}]}]}]}"#;
+    let report = parse("columns.sarif", text).unwrap();
+    assert_eq!(report.findings[0].tool_fingerprint.as_deref(), Some("shared"));
+    assert_eq!(report.findings[1].tool_fingerprint.as_deref(), Some("shared#2"));
+    assert_ne!(report.findings[0].fingerprint(), report.findings[1].fingerprint());
+    assert_eq!(
+        report.findings[2].fingerprint(),
+        report.findings[0].fingerprint(),
+        "a repeat at line 85, column 77"
+    );
+}

@@ -24,7 +24,7 @@
 //! | secret scanner (Gitleaks, TruffleHog) or a rule tag with `secret` | `kind` Secret |
 //! | a CVE or GHSA id in the rule id or a tag | `kind` Vulnerability, `vulnerability_ids` |
 //! | otherwise | `kind` CodeWeakness |
-//! | rule tags (`external/cwe/cwe-79`, `CWE-79`), rule `relationships` to CWE, result property `cwe` | `cwes` |
+//! | rule tags (`external/cwe/cwe-79`, `CWE-79`), rule `relationships` to CWE, rule and result property `cwe` | `cwes` |
 //! | Dependency-Check's `cvssv2_*` and `cvssv3_*` result properties | `cvss` |
 //! | `physicalLocation.artifactLocation.uri` (resolved, see below), `region` | `location` |
 //! | `region.snippet.text` (secrets masked) | `evidence` |
@@ -78,7 +78,12 @@
 //! uses); taking one part alone would give every result in a file the same
 //! id where the first part is a hash of the file. Only the first location
 //! of a result carries the tool fingerprint; further locations use their
-//! line.
+//! line. Tools repeat fingerprints for distinct results (Flawfinder's
+//! `contextHash` for two calls with the same context, SnykCode's
+//! `fingerprints["0"]` for two results at one line and different columns),
+//! so a tool fingerprint that the run has already given the same rule and
+//! path at another position (line and column) gets `#2`, `#3`, ... in the
+//! order the results come.
 //!
 //! # Not read yet
 //!
@@ -410,9 +415,10 @@ struct Run {
     /// Base ids that `versionControlProvenance` maps to the repository root.
     repository_roots: BTreeSet<String>,
     artifacts: Vec<Artifact>,
-    /// The lines at which each (rule, path, tool fingerprint) was seen in
-    /// this run, by hash, so that repeats at other lines get a number.
-    occurrences: HashMap<u64, Vec<u32>>,
+    /// The positions (line, column; 0 when absent) at which each (rule,
+    /// path, tool fingerprint) was seen in this run, by hash, so that
+    /// repeats at other positions get a number.
+    occurrences: HashMap<u64, Vec<(u32, u32)>>,
 }
 
 impl Run {
@@ -483,24 +489,29 @@ impl Run {
     }
 
     /// Appends `#N` to the tool fingerprint of a result whose rule, path and
-    /// tool fingerprint match an earlier result of the run at another line:
-    /// the N-th such line gets `#N`. Flawfinder's `contextHash` hashes the
-    /// code around a line, so two calls with the same context in one file
-    /// share it (CodeQL numbers its line hashes the same way). A repeat at
-    /// the same line is the same finding and keeps the same number.
+    /// tool fingerprint match an earlier result of the run at another
+    /// position (line and column): the N-th such position gets `#N`.
+    /// Flawfinder's `contextHash` hashes the code around a line, so two
+    /// calls with the same context in one file share it (CodeQL numbers its
+    /// line hashes the same way). SnykCode gives two results on one line,
+    /// at different columns, the same `fingerprints["0"]`. A repeat at the
+    /// same position is the same finding and keeps the same number.
     fn number_repeat(&mut self, finding: &mut Finding) {
         let Some(tool_fingerprint) = finding.tool_fingerprint.as_mut() else {
             return;
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (&finding.rule_id, &finding.location.path, &*tool_fingerprint).hash(&mut hasher);
-        let lines = self.occurrences.entry(hasher.finish()).or_default();
-        let line = finding.location.start_line.unwrap_or(0);
-        let number = match lines.iter().position(|&seen| seen == line) {
+        let positions = self.occurrences.entry(hasher.finish()).or_default();
+        let position = (
+            finding.location.start_line.unwrap_or(0),
+            finding.location.start_column.unwrap_or(0),
+        );
+        let number = match positions.iter().position(|&seen| seen == position) {
             Some(index) => index + 1,
             None => {
-                lines.push(line);
-                lines.len()
+                positions.push(position);
+                positions.len()
             }
         };
         if number > 1 {

@@ -150,16 +150,22 @@ pub(super) fn ghsa_at(text: &str) -> Option<String> {
     valid.then(|| candidate.to_string())
 }
 
-/// Adds the CWEs of the rule's relationships and tags, and of the result's
-/// `cwe` property and tags.
+/// Adds the CWEs of the rule's relationships, tags and `cwe` property
+/// (SnykCode writes `["CWE-79"]` there), and of the result's `cwe`
+/// property and tags.
 pub(super) fn add_cwes(finding: &mut Finding, rule: Option<&Rule>, result: &SarifResult, tags: &[&str]) {
     let related = rule
         .into_iter()
         .flat_map(|r| r.relationships.iter())
         .filter_map(|relationship| relationship.target.as_ref())
         .filter_map(|target| target.id.as_deref());
+    let rule_property = rule
+        .into_iter()
+        .flat_map(|r| r.properties.cwe.iter())
+        .map(String::as_str);
     let texts = related
         .chain(tags.iter().copied())
+        .chain(rule_property)
         .chain(result.properties.cwe.iter().map(String::as_str));
     for text in texts {
         for cwe in find_cwes(text) {
