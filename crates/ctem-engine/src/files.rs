@@ -29,7 +29,10 @@ pub fn collect_files(paths: &[PathBuf], exclude: &BTreeSet<PathBuf>) -> Result<V
             });
             continue;
         }
+        // Links are followed, because "latest.json -> a dated report" is a
+        // common layout; walkdir reports a link loop as an error.
         let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));

@@ -134,10 +134,17 @@ fn find_config(args: &AssessArgs) -> Result<Option<PathBuf>> {
     Ok(in_first_folder.filter(|path| path.is_file()))
 }
 
+/// Parses `--at`. A time more than a day ahead of the clock is rejected:
+/// runs must be recorded in order, so one run stamped in the future (a
+/// typo of the year) would make the database refuse every later run.
 fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
+    let time = DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
-        .with_context(|| format!("invalid --at {text:?}: expected RFC 3339, such as 2026-11-30T08:00:00Z"))
+        .with_context(|| format!("invalid --at {text:?}: expected RFC 3339, such as 2026-11-30T08:00:00Z"))?;
+    if time > Utc::now() + chrono::Duration::days(1) {
+        bail!("invalid --at {text:?}: the time is in the future; --at is when the scans were made");
+    }
+    Ok(time)
 }
 
 fn open_store(path: &Path) -> Result<Store> {
@@ -219,7 +226,7 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
         let asset = assets
             .get(&stored.finding.asset)
             .map_or_else(|| stored.finding.asset.to_string(), describe_asset);
-        let mut row = vec![
+        let mut row: Vec<String> = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
             format!(
@@ -233,9 +240,28 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
         if with_rank {
             row.insert(0, (index + 1).to_string());
         }
-        table.add_row(row);
+        table.add_row(row.iter().map(|cell| table_cell(cell)));
     }
     table
+}
+
+/// The longest text a table cell shows; longer report text is cut, because
+/// the table layout slows down sharply on very long words.
+const MAX_CELL_CHARS: usize = 300;
+
+/// Report text made safe for a terminal table: control characters (which
+/// could carry escape sequences from an untrusted report) become spaces,
+/// and text past [`MAX_CELL_CHARS`] is cut with an ellipsis.
+fn table_cell(text: &str) -> String {
+    let mut cell: String = text
+        .chars()
+        .take(MAX_CELL_CHARS)
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect();
+    if text.chars().nth(MAX_CELL_CHARS).is_some() {
+        cell.push('…');
+    }
+    cell
 }
 
 fn terminal_width() -> Result<(u16, u16), ()> {
@@ -261,16 +287,16 @@ fn assess_json(
         .iter()
         .map(|file| match &file.status {
             FileStatus::Parsed { format, findings } => {
-                json!({"path": file.path, "status": "parsed", "format": format, "findings": findings})
+                json!({"path": file.path.display().to_string(), "status": "parsed", "format": format, "findings": findings})
             }
             FileStatus::Failed(error) => json!({
-                "path": file.path,
+                "path": file.path.display().to_string(),
                 "status": "failed",
                 "format": error.format,
                 "position": error.position.map(|p| p.to_string()),
                 "error": error.message,
             }),
-            FileStatus::Skipped { reason } => json!({"path": file.path, "status": "skipped", "reason": reason}),
+            FileStatus::Skipped { reason } => json!({"path": file.path.display().to_string(), "status": "skipped", "reason": reason}),
         })
         .collect();
     let top_findings: Vec<_> = top
@@ -526,5 +552,22 @@ impl Progress for TerminalProgress {
             bar.inc(1);
             bar.set_message(path.display().to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cell_removes_control_characters() {
+        assert_eq!(table_cell("red\u{1b}[31m text"), "red [31m text");
+    }
+
+    #[test]
+    fn table_cell_cuts_long_text() {
+        let cell = table_cell(&"a".repeat(10_000));
+        assert_eq!(cell.chars().count(), MAX_CELL_CHARS + 1);
+        assert!(cell.ends_with('…'));
     }
 }

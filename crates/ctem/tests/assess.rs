@@ -394,3 +394,28 @@ fn secrets_never_reach_the_database_or_output() {
         );
     }
 }
+
+#[test]
+fn future_observation_time_is_rejected() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let (output, _) = assess_json(&example_dir(), &db, &["--at", "2062-11-20T08:00:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("future"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_report_is_read() {
+    let temp = tempfile::tempdir().unwrap();
+    let linked = temp.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(
+        example_dir().join("scans/images/grype-billing-api.json"),
+        linked.join("latest.json"),
+    )
+    .unwrap();
+    let (output, json) = assess_json(&linked, &temp.path().join("ctem.db"), &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(json["files"][0]["format"], "grype-json");
+}
