@@ -301,3 +301,38 @@ fn assess_over_shared_corpus() {
     let factors = &log4shell.risk.as_ref().unwrap().factors;
     assert!(factors.iter().any(|f| f.name == "kev"), "{factors:?}");
 }
+
+/// `ctem formats` prints the registry that `docs/formats.md` is checked
+/// against (see the ctem-ingest test `formats_doc`), in registry order.
+#[test]
+fn formats_prints_registry() {
+    let output = ctem().args(["formats", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let printed: Vec<[String; 4]> = output_json(&output)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|format| {
+            ["id", "name", "tool", "versions"].map(|key| format[key].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    let registered: Vec<[String; 4]> = ctem_ingest::registry()
+        .iter()
+        .map(|parser| {
+            let info = parser.info();
+            [info.id, info.name, info.tool, info.versions].map(str::to_string)
+        })
+        .collect();
+    assert_eq!(printed, registered);
+
+    let table = ctem().arg("formats").output().unwrap();
+    assert_eq!(table.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&table.stdout);
+    for parser in ctem_ingest::registry() {
+        let id = parser.info().id;
+        assert!(
+            text.lines().any(|line| line.split_whitespace().any(|word| word == id)),
+            "{id} missing from the table"
+        );
+    }
+}
