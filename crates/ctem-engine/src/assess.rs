@@ -356,7 +356,11 @@ fn scope_target(input: &InputFile, request: &AssessRequest, base: &Path, parser:
     if let Some(target) = &request.target {
         return target.clone();
     }
-    let relative = input.path.strip_prefix(base).unwrap_or(&input.path);
+    // Both sides are canonicalized, so that a mapping applies however the
+    // configuration and the reports were named (relative or absolute).
+    let path = input.path.canonicalize().unwrap_or_else(|_| input.path.clone());
+    let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    let relative = path.strip_prefix(&base).unwrap_or(&input.path);
     for mapping in &request.config.targets {
         let Ok(glob) = Glob::new(&mapping.path) else {
             continue;

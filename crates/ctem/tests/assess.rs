@@ -419,3 +419,26 @@ fn symlinked_report_is_read() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(json["files"][0]["format"], "grype-json");
 }
+
+#[test]
+fn target_mapping_ignores_how_paths_are_written() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let (_, first) = assess_json(&example_dir(), &db, &["--at", "2026-11-30T08:00:00Z"]);
+    assert!(first["run"]["new"].as_u64().unwrap() > 0);
+
+    let config = example_dir().join("ctem.toml").canonicalize().unwrap();
+    let relative = Path::new("../../examples/acme");
+    let output = run(ctem()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("assess")
+        .arg(relative)
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .args(["--format", "json", "--at", "2026-12-01T08:00:00Z"]));
+    assert_eq!(output.status.code(), Some(0));
+    let second: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(second["run"]["new"], 0, "the same reports got other scope targets");
+}
