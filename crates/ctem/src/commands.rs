@@ -387,6 +387,7 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
                 "assets": report.assets,
                 "relationships": report.relationships,
                 "findings": findings,
+                "vex": report.vex,
             });
             serde_json::to_string_pretty(&document)? + "\n"
         }
@@ -415,10 +416,11 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
                 ]);
             }
             format!(
-                "{display}: {} ({} findings, {} assets)\n{table}\n",
+                "{display}: {} ({} findings, {} assets, {} VEX statements)\n{table}\n",
                 parser.info().id,
                 report.findings.len(),
-                report.assets.len()
+                report.assets.len(),
+                report.vex.len()
             )
         }
     };

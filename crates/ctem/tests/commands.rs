@@ -336,3 +336,84 @@ fn formats_prints_registry() {
         );
     }
 }
+
+#[test]
+fn parse_prints_vex_statements() {
+    let temp = tempfile::tempdir().unwrap();
+    let document = temp.path().join("storefront.openvex.json");
+    std::fs::write(
+        &document,
+        r#"{
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://vex.shop.example/docs/storefront-7",
+  "author": "Shop Product Security",
+  "timestamp": "2026-03-02T09:00:00Z",
+  "version": 1,
+  "statements": [
+    {
+      "vulnerability": {"name": "CVE-2021-44228"},
+      "products": [{"@id": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}],
+      "status": "not_affected",
+      "justification": "vulnerable_code_not_in_execute_path",
+      "impact_statement": "No JNDI lookup pattern reaches the logger."
+    },
+    {
+      "vulnerability": {"name": "CVE-2022-22965"},
+      "products": [{"@id": "pkg:maven/org.springframework/spring-beans@5.3.17"}],
+      "status": "affected",
+      "action_statement": "Upgrade spring-beans to 5.3.18."
+    }
+  ]
+}"#,
+    )
+    .unwrap();
+
+    let output = ctem()
+        .args(["parse", "--format", "json"])
+        .arg(&document)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = output_json(&output);
+    assert_eq!(json["format"], "openvex-json");
+    let vex = json["vex"].as_array().expect("a vex array");
+    assert_eq!(vex.len(), 2);
+
+    let first = &vex[0];
+    assert_eq!(first["vulnerability"], "CVE-2021-44228");
+    assert_eq!(first["status"], "not_affected");
+    assert_eq!(first["justification"], "vulnerable_code_not_in_execute_path");
+    assert_eq!(first["impact_statement"], "No JNDI lookup pattern reaches the logger.");
+    assert_eq!(
+        first["products"][0]["id"]["purl"],
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+    );
+    assert_eq!(first["source"]["format"], "openvex-json");
+    assert_eq!(
+        first["source"]["document_id"],
+        "https://vex.shop.example/docs/storefront-7"
+    );
+    assert_eq!(vex[1]["status"], "affected");
+    assert_eq!(vex[1]["action_statement"], "Upgrade spring-beans to 5.3.18.");
+
+    let table = ctem()
+        .args(["parse", "--format", "table"])
+        .arg(&document)
+        .output()
+        .unwrap();
+    assert_eq!(table.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("2 VEX statements"), "{text}");
+
+    let scanner = ctem()
+        .args(["parse", "--format", "json"])
+        .arg(example("scans/images/trivy-shop-web.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output_json(&scanner)["vex"], serde_json::json!([]));
+}
