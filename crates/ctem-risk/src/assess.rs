@@ -50,7 +50,7 @@ pub fn assess(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> RiskAs
             name: "source_status".to_string(),
             value: status.to_string(),
             contribution: -outcome.score,
-            source: format!("{} report", finding.tool),
+            source: status_source(finding),
         });
     }
     factors.sort_by(|a, b| {
@@ -254,6 +254,15 @@ fn cvss_candidates(vector: &CvssVector, tool: &str) -> [Candidate; 2] {
             to_baseline: |inputs| inputs.technical = 0.0,
         },
     ]
+}
+
+/// Names who set the finding's status: the VEX document whose statement
+/// the engine applied (the `vex_source` attribute), else the tool's report.
+fn status_source(finding: &Finding) -> String {
+    match finding.attributes.get("vex_source") {
+        Some(document) => format!("VEX {document}"),
+        None => format!("{} report", finding.tool),
+    }
 }
 
 fn kind_candidates(finding: &Finding) -> [Candidate; 2] {

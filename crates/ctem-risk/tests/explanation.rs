@@ -302,3 +302,28 @@ fn open_statuses_keep_score() {
         assert_eq!(risk, plain, "{status:?}");
     }
 }
+
+#[test]
+fn vex_status_names_document() {
+    let mut finding = with_status(
+        vulnerability("CVE-2021-44228", Some(CVSS_10), Severity::Critical),
+        SourceStatus::NotAffected,
+    );
+    let document = "vex/storefront.openvex.json (https://vex.shop.example/docs/storefront-7)";
+    finding
+        .attributes
+        .insert("vex_source".to_string(), document.to_string());
+    let risk = assess(&finding, None, &intel(true, &[]));
+
+    let reason = factor(&risk, "source_status");
+    assert_eq!(reason.value, "not affected");
+    assert_eq!(reason.source, format!("VEX {document}"));
+    assert_eq!(risk.tier, Tier::P4);
+    let from_vex: Vec<&str> = risk
+        .factors
+        .iter()
+        .filter(|f| f.source.starts_with("VEX"))
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(from_vex, ["source_status"], "only the status came from VEX");
+}
