@@ -17,7 +17,7 @@ use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
 use crate::vex::{self, VexSummary};
 
-/// What to assess and how.
+/// The inputs and options of one assessment.
 #[derive(Debug, Clone)]
 pub struct AssessRequest {
     /// Report files and folders (searched recursively).
@@ -94,7 +94,7 @@ impl AssessOutcome {
     }
 }
 
-/// Why a run stopped before anything was written.
+/// A reason a run stopped before anything was written.
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
     #[error("{0}")]

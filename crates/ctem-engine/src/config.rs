@@ -58,7 +58,7 @@ pub struct Config {
     #[serde(default)]
     pub intel: IntelConfig,
     /// The assets an attacker must not reach. Each matching asset gets the
-    /// criticality `crown_jewel`, whatever other rules say.
+    /// criticality `crown_jewel`, whatever other rules set.
     #[serde(default)]
     pub crown_jewels: Vec<CrownJewel>,
     /// Rules that set criticality, exposure, owner, environment and tags on
@@ -66,7 +66,7 @@ pub struct Config {
     /// that an earlier one set.
     #[serde(default)]
     pub assets: Vec<AssetRule>,
-    /// Who owns matching assets. The first matching rule wins.
+    /// Owner rules for matching assets. The first matching rule wins.
     #[serde(default)]
     pub owners: Vec<OwnerRule>,
     /// Scope targets for reports that name none, by report path. The first

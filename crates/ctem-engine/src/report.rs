@@ -47,7 +47,7 @@ fn describe_factor(factor: &Factor) -> String {
     }
 }
 
-/// What the HTML report shows.
+/// The data the HTML report renders.
 pub struct ReportInput<'a> {
     pub generated_at: DateTime<Utc>,
     pub summary: &'a RunSummary,

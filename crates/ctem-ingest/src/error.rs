@@ -1,6 +1,6 @@
 use std::fmt;
 
-/// Where in a file a problem is.
+/// A place in a file where a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Position {
     /// A line and column, both counted from 1 (JSON, CSV, text formats).
@@ -51,7 +51,7 @@ impl ParseError {
             serde_json::error::Category::Io => format!("read failed: {error}"),
             _ => format!("invalid {format} report: {error}"),
         };
-        // serde_json appends " at line L column C"; the position already says it.
+        // serde_json appends " at line L column C"; the position already gives it.
         let message = match message.rfind(" at line ") {
             Some(index) if position.is_some() => {
                 let mut trimmed = message[..index].to_string();
