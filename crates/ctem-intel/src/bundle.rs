@@ -11,26 +11,8 @@ use serde::Serialize;
 use crate::epss::{EpssRecord, EpssScores};
 use crate::error::IntelError;
 use crate::kev::{KevCatalog, KevEntry};
+use crate::provenance::SourceKind;
 use crate::sniff::{Detected, detect};
-
-/// The kind of an intelligence source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// A CISA KEV catalog.
-    Kev,
-    /// A FIRST EPSS scores file.
-    Epss,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Kev => "kev",
-            SourceKind::Epss => "epss",
-        }
-    }
-}
 
 /// One loaded source, as a report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,11 +31,12 @@ impl fmt::Display for Source {
     /// Formats the source for a report, such as `CISA KEV 2025.08.25 of
     /// 2025-08-25, 1404 entries (feeds/kev.json)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (publisher, unit) = match self.kind {
-            SourceKind::Kev => ("CISA KEV", "entries"),
-            SourceKind::Epss => ("FIRST EPSS", "scores"),
+        let unit = match self.kind {
+            SourceKind::Kev => "entries",
+            SourceKind::Epss => "scores",
+            _ => "records",
         };
-        f.write_str(publisher)?;
+        f.write_str(self.kind.publisher())?;
         if let Some(version) = &self.version {
             write!(f, " {version}")?;
         }

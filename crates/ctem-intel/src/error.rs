@@ -111,6 +111,24 @@ pub enum IntelError {
     )]
     TooManyLines { path: String, limit: u64 },
 
+    /// A file that is not of the format its loader reads.
+    #[error("{path}: not {expected}: {reason}")]
+    NotFormat {
+        path: String,
+        /// The format, with an article: `a CVE JSON 5 record`.
+        expected: &'static str,
+        reason: String,
+    },
+
+    /// A record of a file with a value that ctem cannot use. The location
+    /// is a line (`line 12`) or a JSON path (`containers.adp[0].metrics[2]`).
+    #[error("{path}: {location}: {reason}")]
+    Invalid {
+        path: String,
+        location: String,
+        reason: String,
+    },
+
     /// A line that is not UTF-8 text.
     #[error("{path}: line {line} is not valid UTF-8; EPSS files are ASCII text")]
     NotUtf8 { path: String, line: u64 },

@@ -58,9 +58,11 @@ mod bundle;
 mod epss;
 mod error;
 mod kev;
+mod provenance;
 mod sniff;
 
-pub use bundle::{Intel, Skipped, Source, SourceKind};
+pub use bundle::{Intel, Skipped, Source};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
+pub use provenance::{Fact, Provenance, SourceKind};
