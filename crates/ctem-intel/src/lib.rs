@@ -55,14 +55,26 @@
 //! ```
 
 mod bundle;
+mod cve5;
+mod cve_store;
 mod epss;
 mod error;
+mod json;
 mod kev;
+mod nvd;
 mod provenance;
 mod sniff;
+mod vuln;
 
 pub use bundle::{Intel, Skipped, Source};
+pub use cve_store::{Cve5Store, CveStore, DirLoad, FailedFile, Insertion, NvdStore, StoredRecord};
+pub use cve5::{
+    AffectedProduct, AffectedVersion, CVE5_MAX_BYTES, Cve5Record, CveState, Exploitation, KevReference,
+    SsvcDecisionPoints, TechnicalImpact, TimelineEvent, VersionStatus,
+};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
+pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};
 pub use provenance::{Fact, Provenance, SourceKind};
+pub use vuln::{CvssMetric, MetricType, Reference};
