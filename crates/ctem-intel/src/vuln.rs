@@ -80,6 +80,9 @@ pub(crate) fn read_cvss(
     expected: CvssVersion,
     warnings: &mut Vec<String>,
 ) -> Result<CvssMetric, IntelError> {
+    // NOTE: cvss 3.0.0 accepts a v3.x vector that lacks base metrics
+    // (`CVSS:3.1/AV:N`) and scores it 0.0, while it rejects such v2 and v4
+    // vectors. The score check below turns a stated score into a warning then.
     let vector_node = node.required("vectorString")?;
     let text = vector_node.as_str()?;
     let vector: CvssVector = text
