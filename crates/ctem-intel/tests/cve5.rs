@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Read;
 
 use chrono::NaiveDate;
-use common::{capture_logs, fixture};
+use common::{assert_invalid, capture_logs, fixture, fixture_json, fixture_json_with};
 use ctem_intel::{
     CVE5_MAX_BYTES, Cve5Record, Cve5Store, CveState, Exploitation, Insertion, IntelError, SourceKind, TechnicalImpact,
     VersionStatus,
@@ -27,11 +27,6 @@ fn load(name: &str) -> Cve5Record {
     Cve5Record::load(fixture(&format!("cve5/{name}"))).expect("the fixture loads")
 }
 
-fn fixture_json(name: &str) -> Value {
-    let text = fs::read_to_string(fixture(&format!("cve5/{name}"))).expect("read fixture");
-    serde_json::from_str(&text).expect("the fixture is JSON")
-}
-
 /// Reads `document` as a record named `variant.json`.
 fn read_value(document: &Value) -> Result<Cve5Record, IntelError> {
     let bytes = serde_json::to_vec(document).expect("serialize");
@@ -40,11 +35,7 @@ fn read_value(document: &Value) -> Result<Cve5Record, IntelError> {
 
 /// Reads the ADP fixture with the value at the JSON pointer `pointer` replaced.
 fn adp_record_with(pointer: &str, replacement: Value) -> Result<Cve5Record, IntelError> {
-    let mut document = fixture_json("CVE-2023-20002.json");
-    *document
-        .pointer_mut(pointer)
-        .unwrap_or_else(|| panic!("{pointer} exists in the fixture")) = replacement;
-    read_value(&document)
+    read_value(&fixture_json_with("cve5/CVE-2023-20002.json", pointer, replacement))
 }
 
 /// Lists the CVSS facts of a record as (author, vector, computed score).
@@ -488,17 +479,7 @@ fn invalid_values_name_json_path() {
     for &(pointer, replacement, location, reason) in INVALID_CASES {
         let replacement: Value = serde_json::from_str(replacement).expect("replacement is JSON");
         let error = adp_record_with(pointer, replacement).expect_err(pointer);
-        let IntelError::Invalid {
-            path,
-            location: found_location,
-            reason: found_reason,
-        } = &error
-        else {
-            panic!("{pointer}: expected an Invalid error, got {error}");
-        };
-        assert_eq!(path, "variant.json", "{pointer}");
-        assert_eq!(found_location, location, "{pointer}");
-        assert!(found_reason.contains(reason), "{pointer}: {found_reason}");
+        assert_invalid(&error, pointer, location, reason);
         assert!(error.to_string().starts_with("variant.json: "), "{error}");
     }
 }
@@ -506,7 +487,7 @@ fn invalid_values_name_json_path() {
 #[test]
 fn other_formats_are_named() {
     let cases = [
-        (fixture_json("cve4.json"), "CVE JSON 4"),
+        (fixture_json("cve5/cve4.json"), "CVE JSON 4"),
         (json!([]), "not a JSON object"),
         (json!("CVE-2024-0001"), "not a JSON object"),
         (
@@ -538,7 +519,7 @@ fn other_formats_are_named() {
 
 #[test]
 fn missing_metadata_is_invalid() {
-    let mut document = fixture_json("CVE-2023-20002.json");
+    let mut document = fixture_json("cve5/CVE-2023-20002.json");
     document.as_object_mut().unwrap().remove("cveMetadata");
     let error = read_value(&document).unwrap_err();
     assert_eq!(
@@ -636,7 +617,7 @@ fn missing_file_is_io_error() {
 
 /// Writes the ADP fixture with `dateUpdated` set to `updated` under `dir/sub`.
 fn write_version(dir: &std::path::Path, sub: &str, updated: &str, title: &str) {
-    let mut document = fixture_json("CVE-2023-20002.json");
+    let mut document = fixture_json("cve5/CVE-2023-20002.json");
     document["cveMetadata"]["dateUpdated"] = json!(updated);
     document["containers"]["cna"]["title"] = json!(title);
     let folder = dir.join(sub);

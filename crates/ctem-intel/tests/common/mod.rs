@@ -28,6 +28,37 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// Reads a JSON fixture under `tests/fixtures`.
+pub fn fixture_json(relative: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture(relative)).expect("read fixture");
+    serde_json::from_str(&text).expect("the fixture is JSON")
+}
+
+/// Returns the JSON fixture `relative` with the value at the JSON pointer `pointer` replaced.
+pub fn fixture_json_with(relative: &str, pointer: &str, replacement: serde_json::Value) -> serde_json::Value {
+    let mut document = fixture_json(relative);
+    *document
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("{pointer} exists in {relative}")) = replacement;
+    document
+}
+
+/// Checks that `error` is an `IntelError::Invalid` of the file
+/// `variant.json` at `location` whose reason contains `reason`.
+pub fn assert_invalid(error: &ctem_intel::IntelError, case: &str, location: &str, reason: &str) {
+    let ctem_intel::IntelError::Invalid {
+        path,
+        location: found_location,
+        reason: found_reason,
+    } = error
+    else {
+        panic!("{case}: expected an Invalid error, got {error}");
+    };
+    assert_eq!(path, "variant.json", "{case}");
+    assert_eq!(found_location, location, "{case}");
+    assert!(found_reason.contains(reason), "{case}: {found_reason}");
+}
+
 /// Compresses bytes into one gzip member.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
