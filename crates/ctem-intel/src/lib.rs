@@ -60,9 +60,14 @@ mod error;
 mod kev;
 mod provenance;
 mod sniff;
+mod ssvc;
 
 pub use bundle::{Intel, Skipped, Source};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use provenance::{Fact, Provenance, SourceKind};
+pub use ssvc::{
+    BuiltinTable, DecisionPoint, DecisionTable, Inputs, Outcome, OutcomeRange, PointValue, SSVC_MAX_BYTES,
+    SSVC_MAX_COMBINATIONS, SsvcError,
+};
