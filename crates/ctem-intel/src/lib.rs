@@ -54,6 +54,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attack;
 mod bundle;
 mod epss;
 mod error;
@@ -62,6 +63,10 @@ mod provenance;
 mod sniff;
 mod ssvc;
 
+pub use attack::{
+    ATTACK_BUNDLE_MAX_BYTES, AttackCatalog, AttackTechnique, CTID_MAX_BYTES, CatalogTechnique, CtidMappings,
+    InvalidTechniqueId, MappingType, Tactic, TechniqueId,
+};
 pub use bundle::{Intel, Skipped, Source};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
