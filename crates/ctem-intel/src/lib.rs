@@ -54,6 +54,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attack;
 mod bundle;
 mod cve5;
 mod cve_store;
@@ -65,7 +66,12 @@ mod nvd;
 mod provenance;
 mod sniff;
 mod vuln;
+mod ssvc;
 
+pub use attack::{
+    ATTACK_BUNDLE_MAX_BYTES, AttackCatalog, AttackTechnique, CTID_MAX_BYTES, CatalogTechnique, CtidMappings,
+    InvalidTechniqueId, MappingType, Tactic, TechniqueId,
+};
 pub use bundle::{Intel, Skipped, Source};
 pub use cve_store::{Cve5Store, CveStore, DirLoad, FailedFile, Insertion, NvdStore, StoredRecord};
 pub use cve5::{
@@ -78,3 +84,7 @@ pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};
 pub use provenance::{Fact, Provenance, SourceKind};
 pub use vuln::{CvssMetric, MetricType, Reference};
+pub use ssvc::{
+    BuiltinTable, DecisionPoint, DecisionTable, Inputs, Outcome, OutcomeRange, PointValue, SSVC_MAX_BYTES,
+    SSVC_MAX_COMBINATIONS, SsvcError,
+};
