@@ -108,6 +108,7 @@
 //! GitHub's `security-severity` convention:
 //! <https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning>
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -163,7 +164,7 @@ impl Parser for Sarif {
         reader: &mut dyn BufRead,
         sink: &mut dyn Sink,
     ) -> Result<(), ParseError> {
-        let mut deserializer = serde_json::Deserializer::from_reader(reader);
+        let mut deserializer = util::json_deserializer(reader);
         let mut state = LogState {
             context,
             sink,
@@ -415,10 +416,13 @@ struct Run {
     /// Base ids that `versionControlProvenance` maps to the repository root.
     repository_roots: BTreeSet<String>,
     artifacts: Vec<Artifact>,
-    /// The positions (line, column; 0 when absent) at which each (rule,
-    /// path, tool fingerprint) was seen in this run, by hash, so that
-    /// repeats at other positions get a number.
-    occurrences: HashMap<u64, Vec<(u32, u32)>>,
+    /// The first position (line, column; 0 when absent) at which each
+    /// (rule, path, tool fingerprint) was seen in this run, by hash, so that
+    /// repeats at other positions get a number. One small entry per result
+    /// keeps the memory of a run of millions of results in tens of MB.
+    first_positions: HashMap<u64, (u32, u32)>,
+    /// The later positions of the keys that repeat, in the order seen.
+    later_positions: HashMap<u64, Vec<(u32, u32)>>,
 }
 
 impl Run {
@@ -463,7 +467,8 @@ impl Run {
             base_ids: meta.base_ids.unwrap_or_default(),
             repository_roots,
             artifacts: meta.artifacts.unwrap_or_default(),
-            occurrences: HashMap::new(),
+            first_positions: HashMap::new(),
+            later_positions: HashMap::new(),
         }
     }
 
@@ -475,12 +480,25 @@ impl Run {
         let rule = self.rules.find(&result);
         let base = self.base_finding(&result, rule, result.properties.commit.as_deref());
 
-        let mut findings = Vec::with_capacity(result.locations.len().max(1));
-        if result.locations.is_empty() {
-            findings.push(base.finish(None, true, self));
-        }
-        for (index, location) in result.locations.iter().enumerate() {
-            findings.push(base.finish(Some(location), index == 0, self));
+        let locations: Vec<Option<&ResultLocation>> = if result.locations.is_empty() {
+            vec![None]
+        } else {
+            result.locations.iter().map(Some).collect()
+        };
+        let BaseFinding {
+            finding: template,
+            secret,
+            commit,
+        } = base;
+        let extras = ResultExtras { secret, commit };
+        let mut findings = Vec::with_capacity(locations.len());
+        if let Some((last, earlier)) = locations.split_last() {
+            for (index, location) in earlier.iter().enumerate() {
+                findings.push(extras.finish(template.clone(), *location, index == 0, self));
+            }
+            // The last location takes the finding itself: most results
+            // have one location, and a clone per result showed in profiles.
+            findings.push(extras.finish(template, *last, earlier.is_empty(), self));
         }
         for mut finding in findings {
             self.number_repeat(&mut finding);
@@ -502,16 +520,26 @@ impl Run {
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (&finding.rule_id, &finding.location.path, &*tool_fingerprint).hash(&mut hasher);
-        let positions = self.occurrences.entry(hasher.finish()).or_default();
+        let key = hasher.finish();
         let position = (
             finding.location.start_line.unwrap_or(0),
             finding.location.start_column.unwrap_or(0),
         );
-        let number = match positions.iter().position(|&seen| seen == position) {
-            Some(index) => index + 1,
-            None => {
-                positions.push(position);
-                positions.len()
+        let number = match self.first_positions.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(position);
+                1
+            }
+            Entry::Occupied(first) if *first.get() == position => 1,
+            Entry::Occupied(_) => {
+                let later = self.later_positions.entry(key).or_default();
+                match later.iter().position(|&seen| seen == position) {
+                    Some(index) => index + 2,
+                    None => {
+                        later.push(position);
+                        later.len() + 1
+                    }
+                }
             }
         };
         if number > 1 {
@@ -644,12 +672,19 @@ struct BaseFinding {
     commit: Option<String>,
 }
 
-impl BaseFinding {
-    /// Completes a copy of the finding with one location. Only the first
+/// What a result gives its findings besides the finding itself.
+struct ResultExtras {
+    /// The secret the result property `offender` names (Gitleaks 7).
+    secret: Option<String>,
+    /// The commit the result property `commit` names (Gitleaks 7).
+    commit: Option<String>,
+}
+
+impl ResultExtras {
+    /// Completes the finding with one location. Only the first
     /// location keeps the tool fingerprint, so that the findings of one
     /// result's locations stay apart.
-    fn finish(&self, location: Option<&ResultLocation>, first: bool, run: &Run) -> Finding {
-        let mut finding = self.finding.clone();
+    fn finish(&self, mut finding: Finding, location: Option<&ResultLocation>, first: bool, run: &Run) -> Finding {
         if !first {
             finding.tool_fingerprint = None;
         }

@@ -78,6 +78,18 @@ pub(super) fn format_message(template: &str, arguments: &[String]) -> String {
 
 /// Returns the first paragraph of a message, on one line.
 pub(super) fn first_paragraph(message: &str) -> String {
+    let trimmed = message.trim();
+    // Most messages are one line with single spaces, which is already
+    // their first paragraph on one line.
+    let mut previous_space = false;
+    let plain = trimmed.chars().all(|c| {
+        let double_space = c == ' ' && previous_space;
+        previous_space = c == ' ';
+        !double_space && (c == ' ' || !c.is_whitespace())
+    });
+    if plain {
+        return trimmed.to_string();
+    }
     let message = message.replace("\r\n", "\n");
     let paragraph = message.trim().split("\n\n").next().unwrap_or_default();
     paragraph.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -98,6 +110,9 @@ pub(super) fn rule_title(rule: &Rule) -> Option<String> {
 /// Finds the CVE and GHSA ids in a text such as a Grype rule id
 /// (`CVE-2008-0732-geronimo-j2ee-management_1.1_spec`).
 pub(super) fn find_advisory_ids(text: &str) -> Vec<String> {
+    if !contains_ignore_ascii_case(text, "cve-") && !contains_ignore_ascii_case(text, "ghsa-") {
+        return Vec::new();
+    }
     let upper = text.to_ascii_uppercase();
     let bytes = upper.as_bytes();
     let mut ids = Vec::new();
@@ -123,6 +138,15 @@ pub(super) fn find_advisory_ids(text: &str) -> Vec<String> {
         }
     }
     ids
+}
+
+/// Returns whether `text` contains `needle` (lowercase ASCII) in any case,
+/// without the allocation of lowercasing the text: rule ids and tags are
+/// searched for every result, and most contain no advisory id or CWE.
+fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Returns the CVE id at the start of the text, if one is there.
@@ -177,6 +201,9 @@ pub(super) fn add_cwes(finding: &mut Finding, rule: Option<&Rule>, result: &Sari
 /// Finds every `CWE-<number>` in a text, case-insensitively
 /// (`external/cwe/cwe-079`, `CWE-327: Use of a Broken...`).
 pub(super) fn find_cwes(text: &str) -> Vec<String> {
+    if !contains_ignore_ascii_case(text, "cwe-") {
+        return Vec::new();
+    }
     let lower = text.to_ascii_lowercase();
     let mut cwes = Vec::new();
     let mut rest = lower.as_str();
