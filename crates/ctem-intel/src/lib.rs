@@ -65,8 +65,8 @@ mod kev;
 mod nvd;
 mod provenance;
 mod sniff;
-mod vuln;
 mod ssvc;
+mod vuln;
 
 pub use attack::{
     ATTACK_BUNDLE_MAX_BYTES, AttackCatalog, AttackTechnique, CTID_MAX_BYTES, CatalogTechnique, CtidMappings,
@@ -83,8 +83,8 @@ pub use error::IntelError;
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};
 pub use provenance::{Fact, Provenance, SourceKind};
-pub use vuln::{CvssMetric, MetricType, Reference};
 pub use ssvc::{
     BuiltinTable, DecisionPoint, DecisionTable, Inputs, Outcome, OutcomeRange, PointValue, SSVC_MAX_BYTES,
     SSVC_MAX_COMBINATIONS, SsvcError,
 };
+pub use vuln::{CvssMetric, MetricType, Reference};
