@@ -16,8 +16,13 @@
 //! field and the value, because intelligence that is silently dropped
 //! would make an exploited vulnerability look harmless. Inputs are bounded
 //! (file size, line length, line count), so a hostile file cannot exhaust
-//! memory. This crate reads local files only; downloading the feeds is
-//! left to the caller.
+//! memory.
+//!
+//! The feeds themselves live in a local cache ([`IntelCache`], module
+//! `cache`): [`Syncer`] downloads them from their publishers (or from the
+//! URLs a configuration names), [`import`] copies files for offline use,
+//! and every file is validated ([`Validators`]) before it replaces the
+//! previous one.
 //!
 //! ```
 //! use ctem_intel::{EpssScores, Intel, KevCatalog};
@@ -55,14 +60,22 @@
 //! ```
 
 mod bundle;
+pub mod cache;
 mod epss;
 mod error;
+mod import;
 mod kev;
 mod provenance;
 mod sniff;
+pub mod sync;
+mod validate;
 
 pub use bundle::{Intel, Skipped, Source};
+pub use cache::{CacheError, IntelCache, SourceState, SourceStatus};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
+pub use import::{ImportReport, Imported, import};
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use provenance::{Fact, Provenance, SourceKind};
+pub use sync::{Feed, Outcome, SourceReport, SyncError, SyncOptions, Syncer};
+pub use validate::{FeedInfo, Validator, Validators, detect_kind};
