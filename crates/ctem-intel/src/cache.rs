@@ -20,7 +20,7 @@
 //! <root>/kev/state.json            what the cached file is (see SourceState)
 //! <root>/kev/known_exploited_vulnerabilities.json
 //! <root>/epss/epss_scores-current.csv.gz
-//! <root>/cve5/2024/32xxx/CVE-2024-32466.json   a tree, for imported CVE records
+//! <root>/cve5/tree/2024/32xxx/CVE-2024-32466.json   imported CVE records, as a tree
 //! <root>/nvd/pages/20261201T120000Z-000000.json  NVD API pages, oldest first
 //! <root>/<kind>/last-error.json    the last failure, removed by the next success
 //! ```
@@ -457,8 +457,8 @@ impl IntelCache {
     }
 }
 
-/// What [`FeedInfo`] a validator found, kept for callers that build a
-/// state themselves (trees, NVD pages).
+/// The state of a source kept as a folder of files (imported trees, NVD
+/// pages), which has no single checksum, ETag or `Last-Modified`.
 pub fn state_for_tree(kind: SourceKind, folder: &str, incoming: Incoming, size: u64, info: FeedInfo) -> SourceState {
     let now = Utc::now();
     SourceState {

@@ -54,6 +54,7 @@
 //! when every page of the update arrived and validated; a first sync
 //! replaces the folder, later ones add pages named after the time of the
 //! update, so that reading them in name order applies changes in order.
+//! Pages without records are not stored.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, VecDeque};
@@ -732,6 +733,11 @@ impl Syncer {
         let staging_guard = RemoveOnDrop(staging.clone());
 
         let stamp = until.format("%Y%m%dT%H%M%SZ").to_string();
+        let pages_dir = dir.join(NVD_PAGES);
+        let first_number = match cursor {
+            Some(_) => fs::read_dir(&pages_dir).map_or(0, |entries| entries.count()),
+            None => 0,
+        };
         let mut pages = Vec::new();
         let mut records = 0u64;
         for window in windows {
@@ -752,12 +758,16 @@ impl Syncer {
                     .validate(SourceKind::Nvd, url.as_str(), staged.path())
                     .map_err(CacheError::from)?;
 
-                let name = format!("{stamp}-{:06}.json", pages.len());
-                staged.file().sync_all().map_err(|e| io_error(staged.path(), e))?;
-                let target = staging.join(&name);
-                fs::rename(staged.path(), &target).map_err(|e| io_error(&target, e))?;
-                pages.push(name);
-                records += page.returned;
+                if page.returned > 0 {
+                    // Numbered after the pages already stored, so that two
+                    // updates within one second keep distinct, ordered names.
+                    let name = format!("{stamp}-{:06}.json", first_number + pages.len());
+                    staged.file().sync_all().map_err(|e| io_error(staged.path(), e))?;
+                    let target = staging.join(&name);
+                    fs::rename(staged.path(), &target).map_err(|e| io_error(&target, e))?;
+                    pages.push(name);
+                    records += page.returned;
+                }
 
                 start_index += page.returned;
                 if page.returned == 0 || start_index >= page.total {
@@ -766,7 +776,6 @@ impl Syncer {
             }
         }
 
-        let pages_dir = dir.join(NVD_PAGES);
         let full = cursor.is_none();
         if full {
             let old = dir.join(format!(".old-{}", std::process::id()));
