@@ -7,8 +7,10 @@
 //! cached file of their kind; when one import holds several files of such a
 //! kind, the last in path order is the one kept. CVE records and Nuclei
 //! templates are many small files: they are copied into the `tree/` folder
-//! of their kind, keeping their path below the imported folder (a single
-//! file lands at the top of the tree), and files already in the tree stay.
+//! of their kind, and files already in the tree stay. A CVE record named
+//! by its id lands where `cvelistV5` keeps it (`2024/32xxx/`); other files
+//! keep their path below the imported folder (a single file lands at the
+//! top of the tree).
 //! Folders are searched recursively in path order; symbolic links to
 //! folders and names starting with a dot are not followed.
 
@@ -17,6 +19,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
+use ctem_model::CveId;
 use serde::Serialize;
 
 use crate::bundle::Skipped;
@@ -150,7 +153,7 @@ fn import_file(
 
     if is_tree(kind) {
         let info = validators.validate(kind, &display, staged.path())?;
-        let relative = Path::new(TREE).join(relative);
+        let relative = Path::new(TREE).join(tree_path(kind, relative));
         let relative_text = relative.to_string_lossy().into_owned();
         cache.install(lock, kind, staged, &relative_text)?;
         return Ok(Imported {
@@ -179,6 +182,30 @@ fn import_file(
         cached: cache.source_dir(kind).join(&state.file),
         records: state.records,
     })
+}
+
+/// Where a file of a tree kind goes below `tree/`: a CVE record named by
+/// its id goes where the CVE Program's `cvelistV5` repository keeps it
+/// (`2024/32xxx/CVE-2024-32466.json`), whatever folder it came from; any
+/// other file keeps its path below the imported folder.
+fn tree_path(kind: SourceKind, relative: &Path) -> PathBuf {
+    let name = relative
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = name.strip_suffix(".json").and_then(|stem| stem.parse::<CveId>().ok());
+    match id {
+        Some(id) if kind == SourceKind::Cve5 => {
+            let text = id.to_string();
+            let mut parts = text.splitn(3, '-').skip(1);
+            let (year, number) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let thousands = number.parse::<u64>().map_or(0, |n| n / 1000);
+            PathBuf::from(year)
+                .join(format!("{thousands}xxx"))
+                .join(format!("{text}.json"))
+        }
+        _ => relative.to_path_buf(),
+    }
 }
 
 /// Lists the files under `dir` with their path relative to `root`, in path order.
@@ -235,4 +262,29 @@ fn tree_size(dir: &Path) -> (u64, u64) {
         }
     }
     (size, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cve_records_take_the_cvelist_layout() {
+        let cases = [
+            ("any/where/CVE-2024-32466.json", "2024/32xxx/CVE-2024-32466.json"),
+            ("CVE-2021-44228.json", "2021/44xxx/CVE-2021-44228.json"),
+            ("CVE-2025-0001.json", "2025/0xxx/CVE-2025-0001.json"),
+            ("CVE-2024-1234567.json", "2024/1234xxx/CVE-2024-1234567.json"),
+            ("records/other.json", "records/other.json"),
+        ];
+        for (relative, expected) in cases {
+            assert_eq!(
+                tree_path(SourceKind::Cve5, Path::new(relative)),
+                PathBuf::from(expected),
+                "{relative}"
+            );
+        }
+        let template = Path::new("http/cves/2021/CVE-2021-44228.yaml");
+        assert_eq!(tree_path(SourceKind::NucleiTemplates, template), template);
+    }
 }
