@@ -106,7 +106,7 @@ pub struct IntelConfig {
 }
 
 impl IntelConfig {
-    /// Whether the configuration names intelligence files or a folder, in
+    /// Tells whether the configuration names intelligence files or a folder, in
     /// which case `ctem assess` does not read the cache.
     pub fn names_files(&self) -> bool {
         self.kev.is_some() || !self.epss.is_empty() || self.dir.is_some()

@@ -33,11 +33,12 @@
 //! ([`IntelCache::stage`]), validated with the source's [`Validators`]
 //! entry, flushed to disk (`fsync`), then renamed over the old file, and
 //! the folder is flushed too. `state.json` is replaced the same way after
-//! the file. A failed download or a file that does not validate is deleted
-//! and leaves the previous file and `state.json` as they were; only
+//! the file. A failed download or a file that does not validate is
+//! deleted, so the previous file and `state.json` stay as they were. Only
 //! `last-error.json` records the failure. If the machine stops between the
-//! two renames, the new file sits beside the old `state.json`; the next
-//! update sees the stale checksum and replaces both.
+//! two renames, the new file sits beside the old `state.json`. The next
+//! update sends the old ETag, so the server sends the file again, and the
+//! update replaces both.
 //!
 //! A lock file ([`IntelCache::lock`], an advisory `flock` on `<root>/.lock`
 //! that holds the holder's process id) keeps two updates or imports from
@@ -111,7 +112,7 @@ pub enum CacheError {
     },
 }
 
-/// How a cached file arrived.
+/// The way a cached file arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
@@ -135,8 +136,8 @@ pub struct SourceState {
     pub etag: Option<String>,
     /// The `Last-Modified` of the response, for `If-Modified-Since`.
     pub last_modified: Option<String>,
-    /// When the content was last confirmed current: downloaded, answered
-    /// `304 Not Modified`, or imported.
+    /// When the content was last confirmed current: downloaded, confirmed
+    /// by a `304 Not Modified`, or imported.
     pub fetched_at: DateTime<Utc>,
     /// When the file was written to the cache.
     pub changed_at: DateTime<Utc>,
@@ -163,7 +164,7 @@ pub struct LastError {
     pub message: String,
 }
 
-/// What the cache holds for one source, as `ctem intel status` shows it.
+/// The contents of the cache for one source, as `ctem intel status` shows them.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceStatus {
     pub kind: SourceKind,
@@ -194,12 +195,12 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Where the temporary file lies.
+    /// Returns the path of the temporary file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The open file, for writing.
+    /// Returns the open file, for writing.
     pub fn file(&mut self) -> &mut File {
         self.file
             .as_mut()
@@ -216,7 +217,7 @@ impl Drop for Staged {
     }
 }
 
-/// Where a file to install came from, for its `state.json`.
+/// The origin of a file to install, for its `state.json`.
 #[derive(Debug, Clone)]
 pub struct Incoming {
     pub origin: Origin,
@@ -261,18 +262,18 @@ impl IntelCache {
         Some(base.join("ctem").join("intel"))
     }
 
-    /// The cache folder.
+    /// Returns the cache folder.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The folder of one source.
+    /// Returns the folder of one source.
     pub fn source_dir(&self, kind: SourceKind) -> PathBuf {
         self.root.join(kind.as_str())
     }
 
     /// Takes the cache lock, creating the cache folder if needed. Fails at
-    /// once, naming the holder, when another process holds it.
+    /// once, naming the holder, when another process has it.
     pub fn lock(&self) -> Result<CacheLock, CacheError> {
         create_dir(&self.root)?;
         let path = self.root.join(LOCK_FILE);
@@ -424,7 +425,7 @@ impl IntelCache {
         read_json(&self.source_dir(kind).join(ERROR_FILE))
     }
 
-    /// The cached file (or folder) of a source, when its state names one that exists.
+    /// Returns the cached file (or folder) of a source, when its state names one that exists.
     pub fn file(&self, kind: SourceKind) -> Result<Option<PathBuf>, CacheError> {
         let Some(state) = self.state(kind)? else {
             return Ok(None);
@@ -433,7 +434,7 @@ impl IntelCache {
         Ok(path.exists().then_some(path))
     }
 
-    /// What the cache holds for every kind, in [`SourceKind::ALL`] order.
+    /// Reads the status of every kind, in [`SourceKind::ALL`] order.
     pub fn status(&self) -> Result<Vec<SourceStatus>, CacheError> {
         SourceKind::ALL
             .iter()
@@ -449,7 +450,7 @@ impl IntelCache {
     }
 
     /// Loads the cached KEV catalog and EPSS scores for scoring. A cache
-    /// that holds neither gives an empty [`Intel`].
+    /// with neither gives an empty [`Intel`].
     pub fn load_intel(&self) -> Result<Intel, CacheError> {
         let kev = self.file(SourceKind::Kev)?;
         let epss: Vec<PathBuf> = self.file(SourceKind::Epss)?.into_iter().collect();
@@ -457,7 +458,7 @@ impl IntelCache {
     }
 }
 
-/// The state of a source kept as a folder of files (imported trees, NVD
+/// Builds the state of a source kept as a folder of files (imported trees, NVD
 /// pages), which has no single checksum, ETag or `Last-Modified`.
 pub fn state_for_tree(kind: SourceKind, folder: &str, incoming: Incoming, size: u64, info: FeedInfo) -> SourceState {
     let now = Utc::now();

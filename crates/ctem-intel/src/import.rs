@@ -4,7 +4,7 @@
 //! Each file's kind is detected from its name and first KiB
 //! ([`detect_kind`]), then it is validated like a download and copied
 //! atomically. Feeds that are one file (KEV, EPSS, ATT&CK, ...) replace the
-//! cached file of their kind; when one import holds several files of such a
+//! cached file of their kind. When one import has several files of such a
 //! kind, the last in path order is the one kept. CVE records and Nuclei
 //! templates are many small files: they are copied into the `tree/` folder
 //! of their kind, and files already in the tree stay. A CVE record named
@@ -27,7 +27,7 @@ use crate::cache::{CacheError, CacheLock, Incoming, IntelCache, Origin, state_fo
 use crate::provenance::SourceKind;
 use crate::validate::{FeedInfo, Validators, detect_kind};
 
-/// The folder that holds the files of tree kinds inside their source folder.
+/// The folder of the files of tree kinds inside their source folder.
 pub const TREE: &str = "tree";
 
 /// A file that was copied into the cache.
@@ -35,12 +35,12 @@ pub const TREE: &str = "tree";
 pub struct Imported {
     pub path: String,
     pub kind: SourceKind,
-    /// Where it lies in the cache.
+    /// The path of the copy in the cache.
     pub cached: PathBuf,
     pub records: Option<u64>,
 }
 
-/// What one import did.
+/// The result of one import.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
     pub imported: Vec<Imported>,
@@ -50,7 +50,7 @@ pub struct ImportReport {
     pub skipped: Vec<Skipped>,
 }
 
-/// Whether a kind is kept as a tree of many files.
+/// Tells whether a kind is kept as a tree of many files.
 fn is_tree(kind: SourceKind) -> bool {
     matches!(kind, SourceKind::Cve5 | SourceKind::NucleiTemplates)
 }
@@ -184,9 +184,9 @@ fn import_file(
     })
 }
 
-/// Where a file of a tree kind goes below `tree/`: a CVE record named by
-/// its id goes where the CVE Program's `cvelistV5` repository keeps it
-/// (`2024/32xxx/CVE-2024-32466.json`), whatever folder it came from; any
+/// Places a file of a tree kind below `tree/`. A CVE record named by its id
+/// goes where the CVE Program's `cvelistV5` repository keeps it
+/// (`2024/32xxx/CVE-2024-32466.json`), whatever folder it came from. Any
 /// other file keeps its path below the imported folder.
 fn tree_path(kind: SourceKind, relative: &Path) -> PathBuf {
     let name = relative

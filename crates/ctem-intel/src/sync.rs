@@ -19,9 +19,9 @@
 //!
 //! # Requests
 //!
-//! - Conditional: when the cache holds a file from the same URL, the request
+//! - Conditional: when the cache contains a file from the same URL, the request
 //!   carries `If-None-Match` (its ETag) and `If-Modified-Since` (its
-//!   `Last-Modified`); a `304 Not Modified` keeps the file and only moves
+//!   `Last-Modified`). A `304 Not Modified` keeps the file and only moves
 //!   `fetched_at` in `state.json`.
 //! - Retries: connection failures, timeouts, `429` and `5xx` are retried
 //!   with exponential backoff (doubling from [`SyncOptions::backoff`], at
@@ -78,7 +78,7 @@ use crate::error::shorten;
 use crate::provenance::SourceKind;
 use crate::validate::{FeedInfo, Validators};
 
-/// The environment variable that holds an NVD API key.
+/// The environment variable that contains an NVD API key.
 pub const NVD_API_KEY_ENV: &str = "NVD_API_KEY";
 /// The longest `lastModStartDate`..`lastModEndDate` window the NVD API accepts.
 pub const NVD_MAX_WINDOW_DAYS: i64 = 120;
@@ -130,7 +130,7 @@ pub struct Feed {
     pub sha256_url: Option<String>,
 }
 
-/// The default URL of a kind, if it has one.
+/// Returns the default URL of a kind, if it has one.
 pub fn default_url(kind: SourceKind) -> Option<&'static str> {
     match kind {
         SourceKind::Kev => Some("https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"),
@@ -150,7 +150,7 @@ pub fn default_url(kind: SourceKind) -> Option<&'static str> {
     }
 }
 
-/// The default size limit of a kind: several times the size of the feed in 2025.
+/// Returns the default size limit of a kind: several times the size of the feed in 2025.
 pub fn default_max_bytes(kind: SourceKind) -> u64 {
     const MIB: u64 = 1024 * 1024;
     match kind {
@@ -162,7 +162,7 @@ pub fn default_max_bytes(kind: SourceKind) -> u64 {
     }
 }
 
-/// Whether a kind is fetched when the configuration says nothing about it.
+/// Tells whether a kind is fetched when the configuration does not mention it.
 fn enabled_by_default(kind: SourceKind) -> bool {
     default_url(kind).is_some() && kind != SourceKind::Nvd
 }
@@ -227,7 +227,7 @@ fn check_url(text: &str) -> Result<Url, String> {
     }
 }
 
-/// The last segment of the URL's path when it is a plain file name, else the kind.
+/// Picks the file name: the last segment of the URL's path when it is a plain file name, else the kind.
 fn file_name(kind: SourceKind, url: &Url) -> String {
     if kind == SourceKind::Nvd {
         return NVD_PAGES.to_string();
@@ -258,7 +258,7 @@ pub struct SyncOptions {
     pub attempts: u32,
     /// The wait before the first retry.
     pub backoff: Duration,
-    /// The longest wait between two attempts that backoff reaches.
+    /// The maximum wait between two attempts that backoff reaches.
     pub max_backoff: Duration,
     /// The longest `Retry-After` that is waited for.
     pub max_retry_after: Duration,
@@ -289,7 +289,7 @@ impl Default for SyncOptions {
 }
 
 impl SyncOptions {
-    /// The defaults, changed by `[intel.download]` and with the NVD key of
+    /// Builds the defaults, changed by `[intel.download]` and with the NVD key of
     /// [`NVD_API_KEY_ENV`], which raises the NVD rate to 50 requests.
     pub fn from_settings(settings: &DownloadSettings) -> Result<SyncOptions, String> {
         let mut options = SyncOptions::default();
@@ -351,17 +351,17 @@ pub enum SyncError {
     Cache(#[from] CacheError),
 }
 
-/// What an update did to one source.
+/// The result of an update of one source.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A new file is in the cache.
     Updated(SourceState),
-    /// The server answered `304 Not Modified`; the cached file stays.
+    /// The server replied `304 Not Modified`, so the cached file stays.
     NotModified(SourceState),
 }
 
 impl Outcome {
-    /// The source's state after the update.
+    /// Returns the source's state after the update.
     pub fn state(&self) -> &SourceState {
         match self {
             Outcome::Updated(state) | Outcome::NotModified(state) => state,
@@ -387,7 +387,7 @@ pub struct Syncer {
     nvd_requests: Mutex<VecDeque<Instant>>,
 }
 
-/// What one HTTP request gave.
+/// The result of one HTTP request.
 enum Fetched {
     NotModified,
     Body {
@@ -396,7 +396,7 @@ enum Fetched {
     },
 }
 
-/// Why an attempt failed, and whether another may succeed.
+/// The failure of one attempt, and whether another may succeed.
 enum Failure {
     Retry { error: SyncError, after: Option<Duration> },
     Fatal(SyncError),
@@ -444,7 +444,7 @@ impl Syncer {
         self
     }
 
-    /// The cache this syncer writes to.
+    /// Returns the cache this syncer writes to.
     pub fn cache(&self) -> &IntelCache {
         &self.cache
     }
@@ -480,7 +480,7 @@ impl Syncer {
         Ok(reports)
     }
 
-    /// Updates one feed. On error the cache holds what it held before.
+    /// Updates one feed. On error the cache is left as it was.
     pub fn update(&self, lock: &CacheLock, feed: &Feed) -> Result<Outcome, SyncError> {
         if feed.kind == SourceKind::Nvd {
             return self.update_nvd(lock, feed);
@@ -681,7 +681,7 @@ impl Syncer {
         Ok(Fetched::Body { etag, last_modified })
     }
 
-    /// The wait before retry number `attempt` (1 for the first retry):
+    /// Computes the wait before retry number `attempt` (1 for the first retry):
     /// doubling backoff, capped, minus a random part of up to half.
     fn backoff(&self, attempt: u32) -> Duration {
         let doubled = self.options.backoff.saturating_mul(1u32 << (attempt - 1).min(20));
@@ -819,7 +819,7 @@ impl Syncer {
     }
 }
 
-/// The `lastModStartDate`..`lastModEndDate` windows from `start` to `end`,
+/// Splits into `lastModStartDate`..`lastModEndDate` windows the time from `start` to `end`,
 /// none longer than [`NVD_MAX_WINDOW_DAYS`].
 pub fn nvd_windows(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> {
     let step = chrono::Duration::days(NVD_MAX_WINDOW_DAYS);
@@ -960,7 +960,7 @@ fn parse_retry_after(text: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((date - now).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// A reqwest error as one line: what failed and the innermost cause.
+/// Describes a reqwest error in one line: what failed and the innermost cause.
 fn describe(error: &reqwest::Error) -> String {
     let what = if error.is_timeout() {
         "timed out"

@@ -30,8 +30,8 @@ use crate::kev::KevCatalog;
 use crate::provenance::SourceKind;
 use crate::sniff::{Detected, SNIFF_BYTES, detect};
 
-/// What a valid feed file states about itself, for `state.json` and
-/// `ctem intel status`.
+/// The facts that a valid feed file states about itself, for `state.json`
+/// and `ctem intel status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FeedInfo {
     /// Records in the file: KEV entries, EPSS scores, STIX objects, CSV rows.
@@ -97,7 +97,7 @@ impl Validators {
     }
 }
 
-/// The largest file that the form checks read: above any feed ctem knows
+/// The largest file that the form checks read: above any feed that ctem reads
 /// (the ATT&CK enterprise bundle is about 50 MB, a full NVD page about 30 MB).
 pub const FORM_CHECK_MAX_BYTES: u64 = 1024 * 1024 * 1024;
 
@@ -120,10 +120,10 @@ fn validate_epss(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
     })
 }
 
-/// Checks that the file is one JSON document and counts its records: the
-/// elements of a top-level array, else of the largest array among the
-/// top-level members (`objects` of a STIX bundle, `vulnerabilities` of an
-/// NVD page), else the top-level members (Metasploit's module map).
+/// Checks that the file is one JSON document and counts its records. These
+/// are the elements of a top-level array, else those of the largest array
+/// among the top-level members (`objects` of a STIX bundle, `vulnerabilities`
+/// of an NVD page), else the top-level members (Metasploit's module map).
 pub(crate) fn validate_json(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
     let text = limited_text(path, file)?;
     let mut deserializer = serde_json::Deserializer::from_reader(text);
@@ -378,7 +378,7 @@ pub fn detect_kind(path: &Path) -> Result<Result<SourceKind, String>, IntelError
     }))
 }
 
-/// The first KiB of a file (after gzip), as lossy text.
+/// Reads the first KiB of a file (after gzip) as lossy text.
 fn head_text(path: &Path) -> Result<String, IntelError> {
     let display = path.display().to_string();
     let text = open_text(&display, open(&display, path)?)?;

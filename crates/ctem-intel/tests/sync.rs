@@ -64,7 +64,7 @@ fn epss_gz() -> Vec<u8> {
     gzip(&fs::read(fixture("epss/official.csv")).unwrap())
 }
 
-/// The cached file and state.json of a source, to compare before and after a failure.
+/// Reads the cached file and state.json of a source, to compare before and after a failure.
 fn snapshot(root: &Path, kind: SourceKind) -> (Vec<u8>, String) {
     let cache = IntelCache::new(root);
     let file = cache.file(kind).unwrap().expect("a cached file");
@@ -108,7 +108,7 @@ fn kev_download_records_state() {
 }
 
 #[test]
-fn etag_gives_a_conditional_request_and_304_keeps_the_file() {
+fn etag_revalidation_keeps_file() {
     let server = Server::start();
     server.route("/kev.json", |request| match request.headers.get("if-none-match") {
         Some(tag) if tag == "\"v1\"" => Reply::status(304, &[("ETag", "\"v1\"")]),
@@ -184,7 +184,7 @@ fn server_error_is_retried() {
 }
 
 #[test]
-fn persistent_server_error_fails_after_every_attempt_and_keeps_the_file() {
+fn persistent_server_error_keeps_file() {
     let server = Server::start();
     server.script("/kev.json", vec![Reply::ok(kev_bytes()), Reply::status(502, &[])]);
     let dir = tempfile::tempdir().unwrap();
@@ -301,7 +301,7 @@ fn oversized_body_is_refused() {
 }
 
 #[test]
-fn invalid_feed_keeps_the_previous_file_and_records_the_error() {
+fn invalid_feed_keeps_file() {
     let server = Server::start();
     let bad = fs::read(fixture("kev/bad_cve.json")).unwrap();
     server.script("/kev.json", vec![Reply::ok(kev_bytes()), Reply::ok(bad)]);
@@ -414,7 +414,7 @@ fn json_sources_are_validated_by_form() {
     assert_eq!(snapshot(dir.path(), SourceKind::Attack).0, attack);
 }
 
-/// An NVD CVE API 2.0 page of `count` records starting at `start` out of `total`.
+/// Builds an NVD CVE API 2.0 page of `count` records starting at `start` out of `total`.
 fn nvd_page(start: u64, count: u64, total: u64) -> Vec<u8> {
     let records: Vec<String> = (start..start + count)
         .map(|n| {
@@ -432,7 +432,7 @@ fn nvd_page(start: u64, count: u64, total: u64) -> Vec<u8> {
 }
 
 #[test]
-fn nvd_pages_through_results_then_asks_for_changes_since() {
+fn nvd_pages_then_windows() {
     let server = Server::start();
     server.route("/rest/json/cves/2.0", |request| {
         if request.param("lastModStartDate").is_some() {
@@ -531,7 +531,7 @@ fn nvd_keeps_to_the_rate_limit() {
 }
 
 #[test]
-fn import_copies_feeds_and_trees_and_skips_the_rest() {
+fn import_feeds_and_trees() {
     let source = tempfile::tempdir().unwrap();
     fs::copy(fixture("kev/catalog.json"), source.path().join("kev.json")).unwrap();
     fs::write(source.path().join("epss.csv.gz"), epss_gz()).unwrap();

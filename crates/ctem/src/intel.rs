@@ -260,7 +260,7 @@ fn records(count: u64) -> String {
     }
 }
 
-/// How long ago `then` was, in the largest whole unit: `40 s`, `3 min`, `5 h`, `2 d`.
+/// Formats how long ago `then` was, in the largest whole unit: `40 s`, `3 min`, `5 h`, `2 d`.
 fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     let seconds = (now - then).num_seconds().max(0);
     match seconds {

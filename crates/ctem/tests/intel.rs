@@ -72,7 +72,7 @@ fn source<'a>(status: &'a Value, kind: &str) -> &'a Value {
 }
 
 #[test]
-fn import_fills_the_default_cache_and_status_shows_it() {
+fn import_then_status() {
     let home = tempfile::tempdir().unwrap();
     let feeds = home.path().join("feeds");
     fs::create_dir(&feeds).unwrap();
@@ -91,7 +91,8 @@ fn import_fills_the_default_cache_and_status_shows_it() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("kev.json as kev, 3 records"), "{text}");
     assert!(text.contains("as cve5"), "{text}");
-    assert!(text.contains("skipped") && text.contains("notes.txt"), "{text}");
+    assert!(text.contains("skipped"), "{text}");
+    assert!(text.contains("notes.txt"), "{text}");
     let cache = home.path().join(".cache/ctem/intel");
     assert!(cache.join("kev/kev.json").is_file());
     assert!(cache.join("cve5/tree/2024/32xxx/CVE-2024-32466.json").is_file());
@@ -113,7 +114,7 @@ fn import_fills_the_default_cache_and_status_shows_it() {
 }
 
 #[test]
-fn import_of_an_invalid_feed_fails_and_keeps_the_cached_file() {
+fn invalid_import_keeps_cached_file() {
     let home = tempfile::tempdir().unwrap();
     let cache = home.path().join("cache");
     let good = import_into(home.path(), &cache, &intel_fixture("kev/catalog.json"));
@@ -123,7 +124,8 @@ fn import_of_an_invalid_feed_fails_and_keeps_the_cached_file() {
 
     let text = stdout(&bad);
     assert_eq!(bad.status.code(), Some(1), "{text}");
-    assert!(text.contains("failed") && text.contains("cveID"), "{text}");
+    assert!(text.contains("failed"), "{text}");
+    assert!(text.contains("cveID"), "{text}");
     let status = status_json(home.path(), &["--intel-cache", cache.to_str().unwrap()]);
     let kev = source(&status, "kev");
     assert_eq!(kev["records"], 3);
@@ -134,7 +136,7 @@ fn import_of_an_invalid_feed_fails_and_keeps_the_cached_file() {
     );
 }
 
-/// Serves one fixture per default source, with an ETag, answering 304 to it.
+/// Serves one fixture per default source with an ETag, and `304 Not Modified` to a request that sends it back.
 fn serve_feeds(server: &Server) {
     let feeds = [
         ("/kev.json", fs::read(intel_fixture("kev/catalog.json")).unwrap()),
@@ -168,8 +170,8 @@ fn serve_feeds(server: &Server) {
     }
 }
 
-/// A ctem.toml that points every default source at the server; `kev_path`
-/// replaces the KEV path.
+/// Writes a ctem.toml that points every default source at the server, with
+/// `kev_path` as the KEV path.
 fn write_config(home: &Path, server: &Server, kev_path: &str) -> PathBuf {
     let sources = [
         ("kev", kev_path),
@@ -190,7 +192,7 @@ fn write_config(home: &Path, server: &Server, kev_path: &str) -> PathBuf {
 }
 
 #[test]
-fn update_fetches_every_source_then_finds_them_not_modified() {
+fn update_then_not_modified() {
     let home = tempfile::tempdir().unwrap();
     let server = Server::start();
     serve_feeds(&server);
@@ -218,7 +220,7 @@ fn update_fetches_every_source_then_finds_them_not_modified() {
 }
 
 #[test]
-fn update_with_a_failed_source_exits_1_and_updates_the_others() {
+fn failed_source_exits_1() {
     let home = tempfile::tempdir().unwrap();
     let server = Server::start();
     serve_feeds(&server);
@@ -228,7 +230,8 @@ fn update_with_a_failed_source_exits_1_and_updates_the_others() {
 
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("kev: failed") && text.contains("404"), "{text}");
+    assert!(text.contains("kev: failed"), "{text}");
+    assert!(text.contains("404"), "{text}");
     assert!(text.contains("epss: updated"), "{text}");
     let status = status_json(home.path(), &[]);
     assert!(
@@ -258,14 +261,15 @@ fn update_of_one_source() {
 
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
-    assert!(text.contains("epss: updated") && !text.contains("kev"), "{text}");
+    assert!(text.contains("epss: updated"), "{text}");
+    assert!(!text.contains("kev"), "{text}");
     assert!(server.requests("/kev.json").is_empty());
     assert_eq!(disabled.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&disabled.stderr).contains("not enabled"));
 }
 
 #[test]
-fn unknown_source_in_the_configuration_is_an_error() {
+fn unknown_source_is_an_error() {
     let home = tempfile::tempdir().unwrap();
     fs::write(home.path().join("ctem.toml"), "[intel.sources.kevv]\nenabled = true\n").unwrap();
 
@@ -273,10 +277,8 @@ fn unknown_source_in_the_configuration_is_an_error() {
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("intel.sources.kevv") && stderr.contains("ctid-mappings"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("intel.sources.kevv"), "{stderr}");
+    assert!(stderr.contains("ctid-mappings"), "{stderr}");
 }
 
 /// The rank reasons of a finding in `ctem assess --format json` output.
@@ -298,7 +300,7 @@ fn reasons_of(output: &Output, vulnerability_id: &str) -> String {
 }
 
 #[test]
-fn assess_reads_the_cache_when_no_intel_is_named() {
+fn assess_reads_the_cache() {
     let home = tempfile::tempdir().unwrap();
     let cache = home.path().join("cache");
     let import = import_into(home.path(), &cache, &example("intel"));

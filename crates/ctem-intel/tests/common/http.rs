@@ -1,6 +1,6 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for download tests. Each path has
-//! a handler that chooses the reply, byte for byte: a normal response, a
-//! stalled one, or a connection closed early. Every request is recorded.
+//! a handler that chooses the reply, byte for byte: a normal response, one
+//! without `Content-Length`, or one that stalls. Every request is recorded.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
@@ -23,7 +23,7 @@ pub struct Request {
 }
 
 impl Request {
-    /// The value of a query parameter.
+    /// Returns the value of a query parameter, as sent (not percent-decoded).
     pub fn param(&self, name: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {
             let (key, value) = pair.split_once('=')?;
@@ -62,7 +62,7 @@ impl Reply {
         }
     }
 
-    /// A bodiless response with a status and headers.
+    /// Builds a response with a status, headers and no body.
     pub fn status(status: u16, headers: &[(&str, &str)]) -> Reply {
         Reply::Full {
             status,
