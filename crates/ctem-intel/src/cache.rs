@@ -303,7 +303,26 @@ impl IntelCache {
         file.set_len(0).map_err(|e| io_error(&path, e))?;
         write!(file, "{}", std::process::id()).map_err(|e| io_error(&path, e))?;
         file.sync_all().map_err(|e| io_error(&path, e))?;
+        self.remove_leftovers();
         Ok(CacheLock { _file: file })
+    }
+
+    /// Removes the temporary files and folders (`.partial-*`, `.staging-*`,
+    /// `.old-*`) that a process stopped in the middle of an update left in
+    /// the source folders. Only the lock holder calls it, so none is in use.
+    fn remove_leftovers(&self) {
+        for kind in SourceKind::ALL {
+            let Ok(entries) = fs::read_dir(self.source_dir(kind)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if [".partial-", ".staging-", ".old-"].iter().any(|p| name.starts_with(p)) {
+                    tracing::debug!(path = %entry.path().display(), "removing a leftover of an interrupted update");
+                    let _ = remove_any(&entry.path());
+                }
+            }
+        }
     }
 
     /// Creates a temporary file in the folder of `kind`, so that the final
@@ -610,6 +629,22 @@ mod tests {
         let path = staged.path().to_path_buf();
         drop(staged);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn lock_removes_leftovers_of_an_interrupted_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = IntelCache::new(dir.path());
+        let kev = cache.source_dir(SourceKind::Kev);
+        fs::create_dir_all(kev.join(".staging-99")).unwrap();
+        fs::write(kev.join(".partial-99-0"), b"half a download").unwrap();
+        fs::write(kev.join("kev.json"), b"{}").unwrap();
+
+        drop(cache.lock().unwrap());
+
+        assert!(!kev.join(".staging-99").exists());
+        assert!(!kev.join(".partial-99-0").exists());
+        assert!(kev.join("kev.json").exists());
     }
 
     #[test]

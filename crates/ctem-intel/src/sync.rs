@@ -506,7 +506,7 @@ impl Syncer {
         }
 
         let expected_sha256 = match &feed.sha256_url {
-            Some(url) => Some(self.fetch_checksum(url)?),
+            Some(url) => Some(self.fetch_checksum(feed.kind, url)?),
             None => None,
         };
 
@@ -541,18 +541,11 @@ impl Syncer {
     }
 
     /// Fetches the publisher's checksum file and returns its first 64-digit hex word.
-    fn fetch_checksum(&self, url: &str) -> Result<String, SyncError> {
+    fn fetch_checksum(&self, kind: SourceKind, url: &str) -> Result<String, SyncError> {
         let dir = self.cache.root().to_path_buf();
         create_dir(&dir)?;
         let mut staged = stage_in(&dir)?;
-        self.fetch(
-            SourceKind::Kev,
-            url,
-            &HeaderMap::new(),
-            CHECKSUM_MAX_BYTES,
-            &mut staged,
-            false,
-        )?;
+        self.fetch(kind, url, &HeaderMap::new(), CHECKSUM_MAX_BYTES, &mut staged, false)?;
         let mut text = String::new();
         File::open(staged.path())
             .and_then(|mut file| file.read_to_string(&mut text))

@@ -416,6 +416,136 @@ mod tests {
         assert!(count(r#"{"a": 1} trailing"#).is_err());
     }
 
+    fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_read_to_its_end_for_every_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = gzip(br#"{"objects": [{"type": "attack-pattern"}]}"#);
+        let good = write(&dir, "bundle.json.gz", &json);
+        let cut = write(&dir, "cut.json.gz", &json[..json.len() - 8]);
+        let csv = gzip(b"id,file\n1,a.py\n");
+        let cut_csv = write(&dir, "cut.csv.gz", &csv[..csv.len() - 4]);
+        let cut_text = write(&dir, "cut.yaml.gz", &csv[..csv.len() - 4]);
+
+        assert_eq!(validate_json("bundle", &good).unwrap().records, Some(1));
+        assert!(validate_json("cut", &cut).is_err());
+        assert!(validate_csv("cut", &cut_csv).is_err());
+        assert!(validate_text("cut", &cut_text).is_err());
+    }
+
+    #[test]
+    fn csv_rows_must_match_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(
+            &dir,
+            "good.csv",
+            b"id,file,codes\n1,a.py,CVE-2021-44228\n2,\"b, c.py\",\n",
+        );
+        let ragged = write(&dir, "ragged.csv", b"id,file\n1,a.py\n2,b.py,extra\n");
+        let one_column = write(&dir, "one.csv", b"id\n1\n");
+
+        assert_eq!(validate_csv("good", &good).unwrap().records, Some(2));
+        let error = validate_csv("ragged", &ragged).unwrap_err().to_string();
+        assert!(error.contains("line 3"), "{error}");
+        assert!(validate_csv("one", &one_column).is_err());
+    }
+
+    #[test]
+    fn wrong_types_and_empty_files_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = write(&dir, "empty.json", b"");
+        let scalar = write(&dir, "scalar.json", b"42");
+        let binary = write(&dir, "binary.json", &[0xff, 0xfe, 0x00, 0x01]);
+        let no_text = write(&dir, "empty.yaml", b"");
+
+        for path in [&empty, &scalar, &binary] {
+            assert!(validate_json("x", path).is_err(), "{}", path.display());
+        }
+        assert!(validate_text("x", &no_text).is_err());
+    }
+
+    #[test]
+    fn huge_string_is_counted_without_keeping_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = format!(
+            r#"{{"objects": [{{"description": "{}"}}]}}"#,
+            "x".repeat(20 * 1024 * 1024)
+        );
+        let path = write(&dir, "huge.json", body.as_bytes());
+
+        assert_eq!(validate_json("huge", &path).unwrap().records, Some(1));
+    }
+
+    #[test]
+    fn kinds_are_detected_from_their_first_kib() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &[u8], Option<SourceKind>); 9] = [
+            (
+                "record.json",
+                br#"{"dataType": "CVE_RECORD", "cveMetadata": {}}"#,
+                Some(SourceKind::Cve5),
+            ),
+            (
+                "page.json",
+                br#"{"resultsPerPage": 1, "format": "NVD_CVE", "vulnerabilities": []}"#,
+                Some(SourceKind::Nvd),
+            ),
+            (
+                "map.json",
+                br#"{"metadata": {"mapping_framework": "kev"}, "mapping_objects": []}"#,
+                Some(SourceKind::CtidMappings),
+            ),
+            (
+                "attack.json",
+                br#"{"type": "bundle", "objects": [{"type": "x-mitre-collection"}]}"#,
+                Some(SourceKind::Attack),
+            ),
+            (
+                "intel.json",
+                br#"{"type": "bundle", "objects": [{"type": "indicator"}]}"#,
+                Some(SourceKind::Stix),
+            ),
+            (
+                "msf.json",
+                br#"{"exploit_x": {"fullname": "exploit/x", "disclosure_date": null}}"#,
+                Some(SourceKind::Metasploit),
+            ),
+            (
+                "GHSA-1.json",
+                br#"{"schema_version": "1.6.0", "id": "GHSA-1", "modified": "2025-01-01T00:00:00Z"}"#,
+                Some(SourceKind::Osv),
+            ),
+            (
+                "files_exploits.csv",
+                b"id,file,description,date_published,author\n",
+                Some(SourceKind::ExploitDb),
+            ),
+            ("other.json", br#"{"hello": "world"}"#, None),
+        ];
+        for (name, bytes, expected) in cases {
+            let path = write(&dir, name, bytes);
+            assert_eq!(detect_kind(&path).unwrap().ok(), expected, "{name}");
+        }
+        let template = write(
+            &dir,
+            "CVE-2021-44228.yaml",
+            b"id: CVE-2021-44228\n\ninfo:\n  name: Log4j\n",
+        );
+        assert_eq!(detect_kind(&template).unwrap().ok(), Some(SourceKind::NucleiTemplates));
+    }
+
     #[test]
     fn deep_nesting_neither_overflows_nor_counts_inner_values() {
         // serde_json skips ignored values without recursion, so depth costs no stack.
