@@ -426,8 +426,8 @@ impl Syncer {
             .redirect(policy)
             .build()
             .map_err(|error| SyncError::Http {
-                url: String::new(),
-                reason: format!("cannot set up the HTTP client: {}", describe(&error)),
+                url: "HTTP client".to_string(),
+                reason: format!("setup failed: {}", describe(&error)),
             })?;
         Ok(Syncer {
             client,
