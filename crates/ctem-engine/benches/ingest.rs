@@ -51,6 +51,7 @@ fn request(path: PathBuf) -> AssessRequest {
         config: Config::default(),
         config_path: None,
         intel_dir: None,
+        intel_cache: None,
         target: None,
         observed_at: Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap(),
         strict: false,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use ctem_ingest::{ParseError, ParsedReport, Parser, default_target, detect};
-use ctem_intel::Intel;
+use ctem_intel::{Intel, IntelCache};
 use ctem_model::{Asset, AssetKey, Finding, Fingerprint, VexStatement};
 use ctem_store::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
 use globset::Glob;
@@ -28,6 +28,9 @@ pub struct AssessRequest {
     pub config_path: Option<PathBuf>,
     /// A folder of threat intelligence files (`--intel`).
     pub intel_dir: Option<PathBuf>,
+    /// The intelligence cache folder (`--intel-cache`), read when neither
+    /// `--intel` nor the configuration names intelligence files.
+    pub intel_cache: Option<PathBuf>,
     /// The scope target for reports that name none (`--target`).
     pub target: Option<String>,
     /// When the scans were observed (`--at`); defaults to now.
@@ -226,11 +229,15 @@ fn config_dir(request: &AssessRequest) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Loads intelligence from the configuration and from `--intel`. A file
-/// that fails to load stops the run: scoring without a feed the user asked
-/// for would rank findings wrongly without a sign.
+/// Loads intelligence from the configuration and from `--intel`, or from
+/// the intelligence cache when neither names any. A file that fails to
+/// load stops the run: scoring without a feed the user asked for would
+/// rank findings wrongly without a sign.
 fn load_intel(request: &AssessRequest, base: &Path) -> Result<Intel, AssessError> {
     let settings = &request.config.intel;
+    if !settings.names_files() && request.intel_dir.is_none() {
+        return load_cached_intel(request, base);
+    }
     let mut intel = Intel::default();
     if settings.kev.is_some() || !settings.epss.is_empty() {
         let kev = settings.kev.as_ref().map(|path| base.join(path));
@@ -249,6 +256,26 @@ fn load_intel(request: &AssessRequest, base: &Path) -> Result<Intel, AssessError
         intel.merge(loaded);
     }
     Ok(intel)
+}
+
+/// Loads the KEV catalog and EPSS scores of the intelligence cache. A
+/// cache that does not exist (never updated) gives no intelligence.
+fn load_cached_intel(request: &AssessRequest, base: &Path) -> Result<Intel, AssessError> {
+    let configured = request.config.intel.cache.as_ref().map(|dir| base.join(dir));
+    let root = match IntelCache::resolve_root(request.intel_cache.as_deref(), configured.as_deref()) {
+        Ok(root) => root,
+        Err(error) => {
+            tracing::info!(%error, "no intelligence cache; scoring without KEV and EPSS");
+            return Ok(Intel::default());
+        }
+    };
+    if !root.is_dir() {
+        tracing::info!(cache = %root.display(), "the intelligence cache does not exist; run ctem intel update");
+        return Ok(Intel::default());
+    }
+    IntelCache::new(root)
+        .load_intel()
+        .map_err(|e| AssessError::Intel(e.to_string()))
 }
 
 /// The configuration file and the intelligence files it names, so that a

@@ -11,6 +11,9 @@
 //! kev = "intel/kev.json"
 //! epss = ["intel/epss.csv"]
 //!
+//! [intel.sources.nvd]
+//! enabled = true
+//!
 //! [[crown_jewels]]
 //! name = "Payments database"
 //! match = { kind = "host", name = "db-pay*.acme.internal" }
@@ -29,9 +32,11 @@
 //! target = "internal-network"
 //! ```
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use ctem_intel::sync::{DownloadSettings, SourceSettings, SyncOptions, plan};
 use ctem_model::{Asset, AssetKind, Criticality};
 use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
@@ -86,6 +91,26 @@ pub struct IntelConfig {
     pub epss: Vec<PathBuf>,
     /// A folder to search for KEV and EPSS files, like `--intel`.
     pub dir: Option<PathBuf>,
+    /// The intelligence cache folder that `ctem intel update` fills and
+    /// `ctem assess` reads when no file above is named. `--intel-cache`
+    /// and `CTEM_INTEL_CACHE` override it; default
+    /// `$XDG_CACHE_HOME/ctem/intel` or `~/.cache/ctem/intel`.
+    pub cache: Option<PathBuf>,
+    /// Per source (`kev`, `epss`, `nvd`, ...): whether `ctem intel update`
+    /// fetches it, from which URL, and its size limit.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSettings>,
+    /// Timeouts and retries of `ctem intel update`.
+    #[serde(default)]
+    pub download: DownloadSettings,
+}
+
+impl IntelConfig {
+    /// Tells whether the configuration names intelligence files or a folder, in
+    /// which case `ctem assess` does not read the cache.
+    pub fn names_files(&self) -> bool {
+        self.kev.is_some() || !self.epss.is_empty() || self.dir.is_some()
+    }
 }
 
 /// Which assets a rule applies to. Every field that is set must match; a
@@ -213,6 +238,8 @@ impl Config {
         for (place, selector) in selectors {
             selector.validate().map_err(|message| format!("{place}: {message}"))?;
         }
+        plan(&self.intel.sources)?;
+        SyncOptions::from_settings(&self.intel.download)?;
         for (index, mapping) in self.targets.iter().enumerate() {
             Glob::new(&mapping.path)
                 .map_err(|error| format!("targets[{index}].path: invalid glob {:?}: {error}", mapping.path))?;
@@ -376,6 +403,32 @@ mod tests {
         let error = Config::parse("[scoring]\nweight = 1\n").unwrap_err();
         assert!(error.contains("scoring"), "{error}");
         assert!(error.contains("crown_jewels"), "expected the valid names in {error}");
+    }
+
+    #[test]
+    fn intel_sources_are_checked() {
+        let config = Config::parse(
+            "[intel]\ncache = \"feeds\"\n[intel.sources.kev]\nurl = \"http://127.0.0.1:8080/kev.json\"\n[intel.sources.nvd]\nenabled = true\n[intel.download]\nattempts = 2\n",
+        )
+        .unwrap();
+        assert_eq!(config.intel.sources.len(), 2);
+        assert_eq!(config.intel.download.attempts, Some(2));
+        assert!(!config.intel.names_files());
+
+        let cases = [
+            ("[intel.sources.kevv]\nenabled = true\n", "intel.sources.kevv"),
+            (
+                "[intel.sources.kev]\nurl = \"ftp://example.org/kev.json\"\n",
+                "unsupported scheme",
+            ),
+            ("[intel.sources.kev]\nurll = \"x\"\n", "urll"),
+            ("[intel.download]\nattempts = 0\n", "attempts"),
+            ("[intel.download]\nread_timeout_secs = -1.0\n", "read_timeout_secs"),
+        ];
+        for (text, expected) in cases {
+            let error = Config::parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text:?} gave {error}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //!     config: Config::load("examples/acme/ctem.toml".as_ref()).unwrap(),
 //!     config_path: Some("examples/acme/ctem.toml".into()),
 //!     intel_dir: None,
+//!     intel_cache: None,
 //!     target: None,
 //!     observed_at: chrono::Utc::now(),
 //!     strict: false,

@@ -16,8 +16,13 @@
 //! field and the value, because intelligence that is silently dropped
 //! would make an exploited vulnerability look harmless. Inputs are bounded
 //! (file size, line length, line count), so a hostile file cannot exhaust
-//! memory. This crate reads local files only; downloading the feeds is
-//! left to the caller.
+//! memory.
+//!
+//! The feeds themselves live in a local cache ([`IntelCache`], module
+//! `cache`): [`Syncer`] downloads them from their publishers (or from the
+//! URLs a configuration names), [`import`] copies files for offline use,
+//! and every file is validated ([`Validators`]) before it replaces the
+//! previous one.
 //!
 //! ```
 //! use ctem_intel::{EpssScores, Intel, KevCatalog};
@@ -56,16 +61,20 @@
 
 mod attack;
 mod bundle;
+pub mod cache;
 mod cve5;
 mod cve_store;
 mod epss;
 mod error;
+mod import;
 mod json;
 mod kev;
 mod nvd;
 mod provenance;
 mod sniff;
 mod ssvc;
+pub mod sync;
+mod validate;
 mod vuln;
 
 pub use attack::{
@@ -73,6 +82,7 @@ pub use attack::{
     InvalidTechniqueId, MappingType, Tactic, TechniqueId,
 };
 pub use bundle::{Intel, Skipped, Source};
+pub use cache::{CacheError, IntelCache, SourceState, SourceStatus};
 pub use cve_store::{Cve5Store, CveStore, DirLoad, FailedFile, Insertion, NvdStore, StoredRecord};
 pub use cve5::{
     AffectedProduct, AffectedVersion, CVE5_MAX_BYTES, Cve5Record, CveState, Exploitation, KevReference,
@@ -80,6 +90,7 @@ pub use cve5::{
 };
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
+pub use import::{ImportReport, Imported, import};
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};
 pub use provenance::{Fact, Provenance, SourceKind};
@@ -87,4 +98,6 @@ pub use ssvc::{
     BuiltinTable, DecisionPoint, DecisionTable, Inputs, Outcome, OutcomeRange, PointValue, SSVC_MAX_BYTES,
     SSVC_MAX_COMBINATIONS, SsvcError,
 };
+pub use sync::{Feed, SourceReport, SyncError, SyncOptions, Syncer};
+pub use validate::{FeedInfo, Validator, Validators, detect_kind};
 pub use vuln::{CvssMetric, MetricType, Reference};

@@ -10,10 +10,10 @@
 use std::fmt;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The publisher and format of an intelligence source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
     /// The CISA Known Exploited Vulnerabilities catalog (JSON).
@@ -71,6 +71,13 @@ impl SourceKind {
             SourceKind::Metasploit => "metasploit",
             SourceKind::NucleiTemplates => "nuclei-templates",
         }
+    }
+
+    /// Returns the kind whose [`SourceKind::as_str`] is `id`, ignoring ASCII case.
+    pub fn parse(id: &str) -> Option<SourceKind> {
+        SourceKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(id.trim()))
     }
 
     /// The name of the source as people know it, such as `CISA KEV`.
@@ -177,5 +184,17 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), SourceKind::ALL.len());
+    }
+
+    #[test]
+    fn source_kind_parses_its_identifier_and_serde_name() {
+        for kind in SourceKind::ALL {
+            assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<SourceKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(SourceKind::parse("KEV"), Some(SourceKind::Kev));
+        assert_eq!(SourceKind::parse("exploitdb"), None);
     }
 }

@@ -25,6 +25,62 @@ pub enum Command {
     Formats(FormatsArgs),
     /// List findings from the database.
     Findings(FindingsArgs),
+    /// Download, import and inspect the threat intelligence cache.
+    #[command(subcommand)]
+    Intel(IntelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntelCommand {
+    /// Download every enabled feed into the cache (exit code 1 if any failed).
+    Update(IntelUpdateArgs),
+    /// Copy feed files or folders into the cache, for offline use.
+    Import(IntelImportArgs),
+    /// Show what the cache holds for each source.
+    Status(IntelStatusArgs),
+}
+
+/// The options that locate the configuration and the cache.
+#[derive(Debug, Args)]
+pub struct IntelCacheArgs {
+    /// Configuration file. Default: ./ctem.toml when it exists.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// The cache folder. Default: CTEM_INTEL_CACHE, then `[intel] cache`
+    /// in ctem.toml, then $XDG_CACHE_HOME/ctem/intel or ~/.cache/ctem/intel.
+    #[arg(long, value_name = "DIR")]
+    pub intel_cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IntelUpdateArgs {
+    /// Only these sources (kev, epss, attack, ctid-mappings, exploit-db,
+    /// metasploit, nvd, ...); default: every enabled source.
+    #[arg(long = "source", value_name = "KIND", value_delimiter = ',')]
+    pub sources: Vec<String>,
+
+    #[command(flatten)]
+    pub cache: IntelCacheArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IntelImportArgs {
+    /// Feed files and folders (searched recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub cache: IntelCacheArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IntelStatusArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub cache: IntelCacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,6 +115,11 @@ pub struct AssessArgs {
     /// searched recursively.
     #[arg(long)]
     pub intel: Option<PathBuf>,
+
+    /// The intelligence cache to read when neither --intel nor ctem.toml
+    /// names intelligence files (see `ctem intel status`).
+    #[arg(long, value_name = "DIR")]
+    pub intel_cache: Option<PathBuf>,
 
     /// Scope target for reports that name none (an image, a repository, a
     /// network). Findings are closed only by a later scan of the same target.

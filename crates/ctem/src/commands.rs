@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Parse(args) => parse_command(args),
         Command::Formats(args) => formats_command(args),
         Command::Findings(args) => findings_command(args),
+        Command::Intel(command) => crate::intel::run(command),
     }
 }
 
@@ -47,6 +48,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         config,
         config_path,
         intel_dir: args.intel.clone(),
+        intel_cache: args.intel_cache.clone(),
         target: args.target.clone(),
         observed_at,
         strict: args.strict,

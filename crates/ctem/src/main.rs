@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod intel;
 
 use std::process::ExitCode;
 

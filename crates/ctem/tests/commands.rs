@@ -10,7 +10,13 @@ use serde_json::Value;
 
 fn ctem() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    command.env_remove("CTEM_DB").env_remove("CTEM_LOG");
+    // A cache folder that does not exist, so that a cache that `ctem intel
+    // update` filled on this machine cannot change the results.
+    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    command
+        .env_remove("CTEM_DB")
+        .env_remove("CTEM_LOG")
+        .env("CTEM_INTEL_CACHE", no_cache);
     command
 }
 

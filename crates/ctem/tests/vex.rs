@@ -12,7 +12,13 @@ const DIGEST: &str = "sha256:9f2c1e6d4b0a8c7e5f3a1b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8
 
 fn ctem() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    command.env_remove("CTEM_DB").env_remove("CTEM_LOG");
+    // A cache folder that does not exist, so that a cache that `ctem intel
+    // update` filled on this machine cannot change the results.
+    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    command
+        .env_remove("CTEM_DB")
+        .env_remove("CTEM_LOG")
+        .env("CTEM_INTEL_CACHE", no_cache);
     command
 }
 

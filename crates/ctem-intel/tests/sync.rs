@@ -1,0 +1,569 @@
+//! The downloader against a real HTTP server on 127.0.0.1: every reply is
+//! written byte for byte by the test, and after each failure the cache
+//! must still hold the previous good file.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::http::{Reply, Server};
+use common::{fixture, gzip};
+use ctem_intel::cache::{ERROR_FILE, STATE_FILE};
+use ctem_intel::sync::{SourceSettings, plan};
+use ctem_intel::{
+    CacheError, Feed, IntelCache, Outcome, SourceKind, SyncError, SyncOptions, Syncer, Validators, import,
+};
+
+/// Short timeouts and backoff, so that failures are quick.
+fn options() -> SyncOptions {
+    SyncOptions {
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_millis(500),
+        attempts: 3,
+        backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+        max_retry_after: Duration::from_secs(5),
+        ..SyncOptions::default()
+    }
+}
+
+fn feed(server: &Server, kind: SourceKind, path: &str) -> Feed {
+    let mut settings = BTreeMap::new();
+    settings.insert(
+        kind.as_str().to_string(),
+        SourceSettings {
+            enabled: Some(true),
+            url: Some(server.url(path)),
+            ..SourceSettings::default()
+        },
+    );
+    plan(&settings)
+        .unwrap()
+        .into_iter()
+        .find(|feed| feed.kind == kind)
+        .unwrap()
+}
+
+fn syncer(root: &Path, options: SyncOptions) -> Syncer {
+    Syncer::new(IntelCache::new(root), options).unwrap()
+}
+
+fn update(syncer: &Syncer, feed: &Feed) -> Result<Outcome, SyncError> {
+    let lock = syncer.cache().lock().unwrap();
+    syncer.update(&lock, feed)
+}
+
+fn kev_bytes() -> Vec<u8> {
+    fs::read(fixture("kev/catalog.json")).unwrap()
+}
+
+fn epss_gz() -> Vec<u8> {
+    gzip(&fs::read(fixture("epss/official.csv")).unwrap())
+}
+
+/// Reads the cached file and state.json of a source, to compare before and after a failure.
+fn snapshot(root: &Path, kind: SourceKind) -> (Vec<u8>, String) {
+    let cache = IntelCache::new(root);
+    let file = cache.file(kind).unwrap().expect("a cached file");
+    let state = fs::read_to_string(cache.source_dir(kind).join(STATE_FILE)).unwrap();
+    (fs::read(file).unwrap(), state)
+}
+
+/// Files in a source folder other than the file, its state and its error record.
+fn leftovers(root: &Path, kind: SourceKind) -> Vec<PathBuf> {
+    let cache = IntelCache::new(root);
+    let kept = cache.file(kind).unwrap();
+    fs::read_dir(cache.source_dir(kind))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| Some(path) != kept.as_ref())
+        .filter(|path| !path.ends_with(STATE_FILE) && !path.ends_with(ERROR_FILE))
+        .collect()
+}
+
+#[test]
+fn kev_download_records_state() {
+    let server = Server::start();
+    server.script("/kev.json", vec![Reply::ok(kev_bytes()).with("ETag", "\"v1\"")]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+
+    let outcome = update(&syncer, &feed(&server, SourceKind::Kev, "/kev.json")).unwrap();
+
+    let Outcome::Updated(state) = outcome else {
+        panic!("expected an update, got {outcome:?}")
+    };
+    assert_eq!(state.records, Some(3));
+    assert_eq!(state.version.as_deref(), Some("2025.08.25"));
+    assert_eq!(state.date.map(|d| d.to_string()).as_deref(), Some("2025-08-25"));
+    assert_eq!(state.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(state.size, kev_bytes().len() as u64);
+    assert_eq!(state.source, server.url("/kev.json"));
+    let cached = dir.path().join("kev").join("kev.json");
+    assert_eq!(fs::read(cached).unwrap(), kev_bytes());
+    assert!(leftovers(dir.path(), SourceKind::Kev).is_empty());
+}
+
+#[test]
+fn etag_revalidation_keeps_file() {
+    let server = Server::start();
+    server.route("/kev.json", |request| match request.headers.get("if-none-match") {
+        Some(tag) if tag == "\"v1\"" => Reply::status(304, &[("ETag", "\"v1\"")]),
+        _ => Reply::ok(kev_bytes())
+            .with("ETag", "\"v1\"")
+            .with("Last-Modified", "Mon, 25 Aug 2025 17:04:19 GMT"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let feed = feed(&server, SourceKind::Kev, "/kev.json");
+
+    let first = update(&syncer, &feed).unwrap();
+    let second = update(&syncer, &feed).unwrap();
+
+    assert!(matches!(first, Outcome::Updated(_)), "{first:?}");
+    let Outcome::NotModified(state) = &second else {
+        panic!("expected not modified, got {second:?}")
+    };
+    assert!(state.fetched_at > first.state().fetched_at);
+    assert_eq!(state.changed_at, first.state().changed_at);
+    let requests = server.requests("/kev.json");
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1].headers.get("if-modified-since").map(String::as_str),
+        Some("Mon, 25 Aug 2025 17:04:19 GMT")
+    );
+    let saved = IntelCache::new(dir.path()).state(SourceKind::Kev).unwrap().unwrap();
+    assert_eq!(saved.fetched_at, state.fetched_at);
+}
+
+#[test]
+fn too_many_requests_waits_for_retry_after() {
+    let server = Server::start();
+    server.script(
+        "/kev.json",
+        vec![Reply::status(429, &[("Retry-After", "1")]), Reply::ok(kev_bytes())],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+
+    let started = Instant::now();
+    let outcome = update(&syncer, &feed(&server, SourceKind::Kev, "/kev.json")).unwrap();
+
+    assert!(matches!(outcome, Outcome::Updated(_)), "{outcome:?}");
+    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(server.requests("/kev.json").len(), 2);
+}
+
+#[test]
+fn retry_after_longer_than_allowed_fails_at_once() {
+    let server = Server::start();
+    server.script("/kev.json", vec![Reply::status(503, &[("Retry-After", "3600")])]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+
+    let error = update(&syncer, &feed(&server, SourceKind::Kev, "/kev.json")).unwrap_err();
+
+    assert!(error.to_string().contains("retry after 3600 s"), "{error}");
+    assert_eq!(server.requests("/kev.json").len(), 1);
+}
+
+#[test]
+fn server_error_is_retried() {
+    let server = Server::start();
+    server.script("/kev.json", vec![Reply::status(500, &[]), Reply::ok(kev_bytes())]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+
+    let outcome = update(&syncer, &feed(&server, SourceKind::Kev, "/kev.json")).unwrap();
+
+    assert!(matches!(outcome, Outcome::Updated(_)), "{outcome:?}");
+    assert_eq!(server.requests("/kev.json").len(), 2);
+}
+
+#[test]
+fn persistent_server_error_keeps_file() {
+    let server = Server::start();
+    server.script("/kev.json", vec![Reply::ok(kev_bytes()), Reply::status(502, &[])]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let feed = feed(&server, SourceKind::Kev, "/kev.json");
+    update(&syncer, &feed).unwrap();
+    let before = snapshot(dir.path(), SourceKind::Kev);
+
+    let error = update(&syncer, &feed).unwrap_err();
+
+    assert!(error.to_string().contains("502"), "{error}");
+    assert_eq!(server.requests("/kev.json").len(), 1 + 3);
+    assert_eq!(snapshot(dir.path(), SourceKind::Kev), before);
+}
+
+#[test]
+fn not_found_is_not_retried() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+
+    let error = update(&syncer, &feed(&server, SourceKind::Kev, "/missing.json")).unwrap_err();
+
+    assert!(error.to_string().contains("404"), "{error}");
+    assert_eq!(server.requests("/missing.json").len(), 1);
+}
+
+#[test]
+fn truncated_gzip_keeps_the_previous_file() {
+    let server = Server::start();
+    let good = epss_gz();
+    let truncated = good[..good.len() - 12].to_vec();
+    server.script("/epss.csv.gz", vec![Reply::ok(good.clone()), Reply::ok(truncated)]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let feed = feed(&server, SourceKind::Epss, "/epss.csv.gz");
+    let first = update(&syncer, &feed).unwrap();
+    assert_eq!(first.state().records, Some(4));
+    assert_eq!(first.state().version.as_deref(), Some("v2025.03.14"));
+    let before = snapshot(dir.path(), SourceKind::Epss);
+
+    let error = update(&syncer, &feed).unwrap_err();
+
+    assert!(matches!(error, SyncError::Cache(CacheError::Invalid(_))), "{error:?}");
+    assert_eq!(snapshot(dir.path(), SourceKind::Epss), before);
+    assert_eq!(before.0, good);
+    assert!(leftovers(dir.path(), SourceKind::Epss).is_empty());
+}
+
+#[test]
+fn stalled_connection_fails_after_the_read_timeout() {
+    let server = Server::start();
+    let body = kev_bytes();
+    server.script(
+        "/kev.json",
+        vec![
+            Reply::ok(body.clone()),
+            Reply::Stall {
+                declared: body.len(),
+                sent: body[..100].to_vec(),
+                stall: Duration::from_secs(8),
+            },
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(
+        dir.path(),
+        SyncOptions {
+            attempts: 2,
+            ..options()
+        },
+    );
+    let feed = feed(&server, SourceKind::Kev, "/kev.json");
+    update(&syncer, &feed).unwrap();
+    let before = snapshot(dir.path(), SourceKind::Kev);
+
+    let started = Instant::now();
+    let error = update(&syncer, &feed).unwrap_err();
+
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(error.to_string().contains("broke off"), "{error}");
+    assert_eq!(server.requests("/kev.json").len(), 1 + 2);
+    assert_eq!(snapshot(dir.path(), SourceKind::Kev), before);
+    assert!(leftovers(dir.path(), SourceKind::Kev).is_empty());
+}
+
+#[test]
+fn oversized_body_is_refused() {
+    let server = Server::start();
+    let big = vec![b' '; 4096];
+    server.script(
+        "/kev.json",
+        vec![
+            Reply::ok(kev_bytes()),
+            Reply::ok(big.clone()),
+            Reply::Unsized { body: big },
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let mut feed = feed(&server, SourceKind::Kev, "/kev.json");
+    feed.max_bytes = 3000;
+    update(&syncer, &feed).unwrap();
+    let before = snapshot(dir.path(), SourceKind::Kev);
+
+    let declared = update(&syncer, &feed).unwrap_err();
+    let streamed = update(&syncer, &feed).unwrap_err();
+
+    for error in [declared, streamed] {
+        assert!(matches!(error, SyncError::TooLarge { limit: 3000, .. }), "{error:?}");
+    }
+    assert_eq!(snapshot(dir.path(), SourceKind::Kev), before);
+    assert!(leftovers(dir.path(), SourceKind::Kev).is_empty());
+}
+
+#[test]
+fn invalid_feed_keeps_file() {
+    let server = Server::start();
+    let bad = fs::read(fixture("kev/bad_cve.json")).unwrap();
+    server.script("/kev.json", vec![Reply::ok(kev_bytes()), Reply::ok(bad)]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let feed = feed(&server, SourceKind::Kev, "/kev.json");
+    syncer.update_all(std::slice::from_ref(&feed)).unwrap();
+    let before = snapshot(dir.path(), SourceKind::Kev);
+
+    let reports = syncer.update_all(std::slice::from_ref(&feed)).unwrap();
+
+    let error = reports[0].result.as_ref().unwrap_err();
+    assert!(error.to_string().contains("cveID"), "{error}");
+    assert_eq!(snapshot(dir.path(), SourceKind::Kev), before);
+    let recorded = IntelCache::new(dir.path())
+        .last_error(SourceKind::Kev)
+        .unwrap()
+        .unwrap();
+    assert!(recorded.message.contains("cveID"), "{}", recorded.message);
+}
+
+#[test]
+fn checksum_of_the_publisher_is_checked() {
+    let server = Server::start();
+    let body = kev_bytes();
+    let wrong = "0".repeat(64);
+    let right = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&body))
+    };
+    server.script("/kev.json", vec![Reply::ok(body)]);
+    server.script(
+        "/kev.json.sha256",
+        vec![
+            Reply::ok(format!("{wrong}  kev.json\n")),
+            Reply::ok(format!("{}  kev.json\n", right.to_uppercase())),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let mut feed = feed(&server, SourceKind::Kev, "/kev.json");
+    feed.sha256_url = Some(server.url("/kev.json.sha256"));
+
+    let mismatch = update(&syncer, &feed).unwrap_err();
+    let matched = update(&syncer, &feed).unwrap();
+
+    assert!(
+        matches!(&mismatch, SyncError::Cache(CacheError::Checksum { expected, .. }) if *expected == wrong),
+        "{mismatch:?}"
+    );
+    assert_eq!(matched.state().sha256.as_deref(), Some(right.as_str()));
+}
+
+#[test]
+fn one_failed_source_does_not_stop_the_others() {
+    let server = Server::start();
+    server.script("/epss.csv.gz", vec![Reply::ok(epss_gz())]);
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let feeds = [
+        feed(&server, SourceKind::Kev, "/gone.json"),
+        feed(&server, SourceKind::Epss, "/epss.csv.gz"),
+    ];
+
+    let reports = syncer.update_all(&feeds).unwrap();
+
+    assert!(reports[0].result.is_err());
+    assert!(matches!(reports[1].result, Ok(Outcome::Updated(_))));
+    let intel = IntelCache::new(dir.path()).load_intel().unwrap();
+    assert_eq!(intel.epss_scores().len(), 4);
+    assert!(intel.kev_catalog().is_none());
+}
+
+#[test]
+fn held_lock_stops_an_update() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let _held = IntelCache::new(dir.path()).lock().unwrap();
+
+    let error = syncer
+        .update_all(&[feed(&server, SourceKind::Kev, "/kev.json")])
+        .unwrap_err();
+
+    assert!(matches!(error, CacheError::Locked { .. }), "{error:?}");
+    assert!(error.to_string().contains(&std::process::id().to_string()), "{error}");
+    assert!(server.requests("/kev.json").is_empty());
+}
+
+#[test]
+fn json_sources_are_validated_by_form() {
+    let server = Server::start();
+    let attack = fs::read(fixture("sync/enterprise-attack.json")).unwrap();
+    server.script(
+        "/enterprise-attack.json",
+        vec![
+            Reply::ok(attack.clone()),
+            Reply::ok(attack[..attack.len() / 2].to_vec()),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(dir.path(), options());
+    let feed = feed(&server, SourceKind::Attack, "/enterprise-attack.json");
+
+    let first = update(&syncer, &feed).unwrap();
+    let error = update(&syncer, &feed).unwrap_err();
+
+    assert_eq!(first.state().records, Some(2));
+    assert!(error.to_string().contains("truncated"), "{error}");
+    assert_eq!(snapshot(dir.path(), SourceKind::Attack).0, attack);
+}
+
+/// Builds an NVD CVE API 2.0 page of `count` records starting at `start` out of `total`.
+fn nvd_page(start: u64, count: u64, total: u64) -> Vec<u8> {
+    let records: Vec<String> = (start..start + count)
+        .map(|n| {
+            format!(
+                r#"{{"cve": {{"id": "CVE-2026-{:05}", "lastModified": "2026-11-30T10:00:00.000"}}}}"#,
+                n + 1
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resultsPerPage": {count}, "startIndex": {start}, "totalResults": {total}, "format": "NVD_CVE", "version": "2.0", "timestamp": "2026-12-01T00:00:00.000", "vulnerabilities": [{}]}}"#,
+        records.join(", ")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn nvd_pages_then_windows() {
+    let server = Server::start();
+    server.route("/rest/json/cves/2.0", |request| {
+        if request.param("lastModStartDate").is_some() {
+            return Reply::ok(nvd_page(0, 1, 1));
+        }
+        let start: u64 = request.param("startIndex").unwrap().parse().unwrap();
+        Reply::ok(nvd_page(start, (3 - start).min(2), 3))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(
+        dir.path(),
+        SyncOptions {
+            nvd_page_size: 2,
+            nvd_api_key: Some("test-key".into()),
+            ..options()
+        },
+    );
+    let feed = feed(&server, SourceKind::Nvd, "/rest/json/cves/2.0");
+
+    let full = update(&syncer, &feed).unwrap();
+    let incremental = update(&syncer, &feed).unwrap();
+
+    let requests = server.requests("/rest/json/cves/2.0");
+    assert_eq!(requests.len(), 3);
+    let indexes: Vec<String> = requests.iter().map(|r| r.param("startIndex").unwrap()).collect();
+    assert_eq!(indexes, ["0", "2", "0"]);
+    assert_eq!(requests[0].param("resultsPerPage").as_deref(), Some("2"));
+    assert_eq!(requests[0].headers.get("apikey").map(String::as_str), Some("test-key"));
+    let cursor = full.state().cursor.expect("a cursor after the first sync");
+    let start = requests[2].param("lastModStartDate").unwrap();
+    assert_eq!(
+        start,
+        cursor.format("%Y-%m-%dT%H%%3A%M%%3A%S.000%%2B00%%3A00").to_string()
+    );
+    assert!(requests[2].param("lastModEndDate").is_some());
+
+    assert_eq!(full.state().records, Some(3));
+    assert_eq!(incremental.state().records, Some(4));
+    assert!(incremental.state().cursor >= full.state().cursor);
+    let pages = fs::read_dir(dir.path().join("nvd").join("pages")).unwrap().count();
+    assert_eq!(pages, 3);
+}
+
+#[test]
+fn nvd_failure_mid_way_installs_no_page() {
+    let server = Server::start();
+    server.route("/nvd", |request| match request.param("startIndex").as_deref() {
+        Some("0") => Reply::ok(nvd_page(0, 2, 4)),
+        _ => Reply::status(404, &[]),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(
+        dir.path(),
+        SyncOptions {
+            nvd_page_size: 2,
+            ..options()
+        },
+    );
+
+    let error = update(&syncer, &feed(&server, SourceKind::Nvd, "/nvd")).unwrap_err();
+
+    assert!(error.to_string().contains("404"), "{error}");
+    let cache = IntelCache::new(dir.path());
+    assert!(cache.state(SourceKind::Nvd).unwrap().is_none());
+    let entries: Vec<_> = fs::read_dir(cache.source_dir(SourceKind::Nvd)).unwrap().collect();
+    assert!(entries.is_empty(), "{entries:?}");
+}
+
+#[test]
+fn nvd_keeps_to_the_rate_limit() {
+    let server = Server::start();
+    server.route("/nvd", |request| {
+        let start: u64 = request.param("startIndex").unwrap().parse().unwrap();
+        Reply::ok(nvd_page(start, 1, 3))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = syncer(
+        dir.path(),
+        SyncOptions {
+            nvd_page_size: 1,
+            nvd_rate_requests: 2,
+            nvd_rate_window: Duration::from_millis(600),
+            ..options()
+        },
+    );
+
+    let started = Instant::now();
+    update(&syncer, &feed(&server, SourceKind::Nvd, "/nvd")).unwrap();
+
+    assert_eq!(server.requests("/nvd").len(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn import_feeds_and_trees() {
+    let source = tempfile::tempdir().unwrap();
+    fs::copy(fixture("kev/catalog.json"), source.path().join("kev.json")).unwrap();
+    fs::write(source.path().join("epss.csv.gz"), epss_gz()).unwrap();
+    fs::copy(fixture("kev/bad_cve.json"), source.path().join("bad-kev.json")).unwrap();
+    fs::copy(fixture("sync/notes.txt"), source.path().join("notes.txt")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+
+    let report = import(
+        &cache,
+        &[source.path().to_path_buf(), fixture("sync/cve5")],
+        &Validators::default(),
+    )
+    .unwrap();
+
+    let kinds: Vec<SourceKind> = report.imported.iter().map(|i| i.kind).collect();
+    assert_eq!(kinds, [SourceKind::Epss, SourceKind::Kev, SourceKind::Cve5]);
+    assert_eq!(report.failed.len(), 1);
+    assert!(report.failed[0].path.ends_with("bad-kev.json"));
+    assert!(report.failed[0].reason.contains("cveID"), "{}", report.failed[0].reason);
+    assert_eq!(report.skipped.len(), 1);
+    assert!(report.skipped[0].path.ends_with("notes.txt"));
+
+    let record = cache
+        .source_dir(SourceKind::Cve5)
+        .join("tree/2024/32xxx/CVE-2024-32466.json");
+    assert!(record.is_file());
+    let cve5 = cache.state(SourceKind::Cve5).unwrap().unwrap();
+    assert_eq!(cve5.records, Some(1));
+    let kev = cache.state(SourceKind::Kev).unwrap().unwrap();
+    assert_eq!(kev.records, Some(3));
+    assert_eq!(kev.file, "kev.json");
+    let intel = cache.load_intel().unwrap();
+    assert_eq!(intel.sources().len(), 2);
+}

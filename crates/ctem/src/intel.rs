@@ -1,0 +1,273 @@
+//! `ctem intel update`, `import` and `status`: argument handling and
+//! output; the work happens in `ctem_intel`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use ctem_engine::config::Config;
+use ctem_intel::sync::Outcome;
+use ctem_intel::sync::{Feed, SyncOptions, plan};
+use ctem_intel::{IntelCache, SourceKind, SourceState, Syncer, Validators, import};
+use serde_json::json;
+
+use crate::EXIT_FILE_FAILED;
+use crate::cli::{IntelCacheArgs, IntelCommand, IntelImportArgs, IntelStatusArgs, IntelUpdateArgs, OutputFormat};
+
+/// Runs an `intel` subcommand and returns its exit code.
+pub fn run(command: IntelCommand) -> Result<u8> {
+    match command {
+        IntelCommand::Update(args) => update(args),
+        IntelCommand::Import(args) => import_command(args),
+        IntelCommand::Status(args) => status(args),
+    }
+}
+
+/// The configuration and the cache that a command works on.
+struct Setup {
+    config: Config,
+    cache: IntelCache,
+}
+
+fn setup(args: &IntelCacheArgs) -> Result<Setup> {
+    let config_path = match &args.config {
+        Some(path) if !path.is_file() => bail!("{}: configuration file not found", path.display()),
+        Some(path) => Some(path.clone()),
+        None => Some(PathBuf::from("ctem.toml")).filter(|path| path.is_file()),
+    };
+    let config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let base = config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let configured = config.intel.cache.as_ref().map(|dir| base.join(dir));
+    let root = IntelCache::resolve_root(args.intel_cache.as_deref(), configured.as_deref())?;
+    Ok(Setup {
+        config,
+        cache: IntelCache::new(root),
+    })
+}
+
+fn update(args: IntelUpdateArgs) -> Result<u8> {
+    let Setup { config, cache } = setup(&args.cache)?;
+    let feeds = select(plan(&config.intel.sources).map_err(anyhow::Error::msg)?, &args.sources)?;
+    if feeds.is_empty() {
+        bail!("no source is enabled; see [intel.sources] in ctem.toml");
+    }
+    let options = SyncOptions::from_settings(&config.intel.download).map_err(anyhow::Error::msg)?;
+    let syncer = Syncer::new(cache, options)?;
+
+    let reports = syncer.update_all(&feeds)?;
+
+    let mut failed = 0;
+    for report in &reports {
+        match &report.result {
+            Ok(Outcome::Updated(state)) => println!("{}: updated, {}", report.kind, describe(state)),
+            Ok(Outcome::NotModified(state)) => println!("{}: not modified, {}", report.kind, describe(state)),
+            Err(error) => {
+                failed += 1;
+                println!("{}: failed: {error}", report.kind);
+            }
+        }
+    }
+    println!(
+        "{} of {} sources current in {}",
+        reports.len() - failed,
+        reports.len(),
+        syncer.cache().root().display()
+    );
+    Ok(if failed > 0 { EXIT_FILE_FAILED } else { 0 })
+}
+
+/// The enabled feeds, or those that `--source` names (each must be enabled).
+fn select(feeds: Vec<Feed>, names: &[String]) -> Result<Vec<Feed>> {
+    if names.is_empty() {
+        return Ok(feeds);
+    }
+    let mut selected = Vec::new();
+    for name in names {
+        let Some(kind) = SourceKind::parse(name) else {
+            let valid: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+            bail!("--source {name}: unknown source; expected one of {}", valid.join(", "));
+        };
+        let Some(feed) = feeds.iter().find(|feed| feed.kind == kind) else {
+            bail!(
+                "--source {kind}: the source is not enabled; set [intel.sources.{kind}] enabled = true (and url where it has no default)"
+            );
+        };
+        if !selected.contains(feed) {
+            selected.push(feed.clone());
+        }
+    }
+    Ok(selected)
+}
+
+fn import_command(args: IntelImportArgs) -> Result<u8> {
+    let Setup { cache, .. } = setup(&args.cache)?;
+    for path in &args.paths {
+        if !path.exists() {
+            bail!("{}: no such file or folder", path.display());
+        }
+    }
+
+    let report = import(&cache, &args.paths, &Validators::default())?;
+
+    for imported in &report.imported {
+        let records = imported
+            .records
+            .map(|n| format!(", {}", records(n)))
+            .unwrap_or_default();
+        println!(
+            "imported {} as {}{records} -> {}",
+            imported.path,
+            imported.kind,
+            imported.cached.display()
+        );
+    }
+    for failed in &report.failed {
+        println!("failed {}: {}", failed.path, failed.reason);
+    }
+    for skipped in &report.skipped {
+        println!("skipped {}: {}", skipped.path, skipped.reason);
+    }
+    println!(
+        "{} imported, {} failed, {} skipped into {}",
+        report.imported.len(),
+        report.failed.len(),
+        report.skipped.len(),
+        cache.root().display()
+    );
+    let failed = !report.failed.is_empty() || report.imported.is_empty();
+    Ok(if failed { EXIT_FILE_FAILED } else { 0 })
+}
+
+fn status(args: IntelStatusArgs) -> Result<u8> {
+    let Setup { config, cache } = setup(&args.cache)?;
+    let feeds = plan(&config.intel.sources).map_err(anyhow::Error::msg)?;
+    let statuses = cache
+        .status()
+        .with_context(|| format!("cannot read the intelligence cache {}", cache.root().display()))?;
+    let now = Utc::now();
+
+    let rows: Vec<_> = statuses
+        .into_iter()
+        .map(|status| {
+            let feed = feeds.iter().find(|feed| feed.kind == status.kind);
+            (status, feed)
+        })
+        .filter(|(status, feed)| feed.is_some() || status.state.is_some() || status.last_error.is_some())
+        .collect();
+
+    match args.format {
+        OutputFormat::Json => {
+            let sources: Vec<_> = rows
+                .iter()
+                .map(|(status, feed)| {
+                    let state = status.state.as_ref();
+                    json!({
+                        "kind": status.kind,
+                        "enabled": feed.is_some(),
+                        "url": feed.map(|f| f.url.as_str()),
+                        "path": status.path,
+                        "origin": state.map(|s| s.origin),
+                        "source": state.map(|s| s.source.as_str()),
+                        "fetched_at": state.map(|s| s.fetched_at),
+                        "age_seconds": state.map(|s| (now - s.fetched_at).num_seconds()),
+                        "changed_at": state.map(|s| s.changed_at),
+                        "version": state.and_then(|s| s.version.as_deref()),
+                        "date": state.and_then(|s| s.date),
+                        "records": state.and_then(|s| s.records),
+                        "size": state.map(|s| s.size),
+                        "sha256": state.and_then(|s| s.sha256.as_deref()),
+                        "last_error": status.last_error,
+                    })
+                })
+                .collect();
+            let document = json!({ "cache": cache.root(), "sources": sources });
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
+        OutputFormat::Table => {
+            println!("intelligence cache: {}", cache.root().display());
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "source",
+                    "age",
+                    "version",
+                    "date",
+                    "records",
+                    "path",
+                    "url",
+                    "last error",
+                ]);
+            for (status, feed) in &rows {
+                let state = status.state.as_ref();
+                let url = feed.map(|f| f.url.clone()).unwrap_or_else(|| "disabled".to_string());
+                let last_error = status
+                    .last_error
+                    .as_ref()
+                    .map(|e| format!("{} ago: {}", age(now, e.at), e.message))
+                    .unwrap_or_default();
+                table.add_row([
+                    status.kind.to_string(),
+                    state.map_or_else(|| "never".to_string(), |s| age(now, s.fetched_at)),
+                    state.and_then(|s| s.version.clone()).unwrap_or_default(),
+                    state.and_then(|s| s.date).map(|d| d.to_string()).unwrap_or_default(),
+                    state.and_then(|s| s.records).map(|n| n.to_string()).unwrap_or_default(),
+                    status
+                        .path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    url,
+                    last_error,
+                ]);
+            }
+            println!("{table}");
+        }
+    }
+    Ok(0)
+}
+
+/// One line about a cached file: records, version, date and size.
+fn describe(state: &SourceState) -> String {
+    let mut parts = Vec::new();
+    if let Some(count) = state.records {
+        parts.push(records(count));
+    }
+    if let Some(version) = &state.version {
+        parts.push(format!("version {version}"));
+    }
+    if let Some(date) = state.date {
+        parts.push(format!("dated {date}"));
+    }
+    parts.push(format!("{} bytes", state.size));
+    parts.join(", ")
+}
+
+/// `1 record`, `3 records`.
+fn records(count: u64) -> String {
+    if count == 1 {
+        "1 record".to_string()
+    } else {
+        format!("{count} records")
+    }
+}
+
+/// Formats how long ago `then` was, in the largest whole unit: `40 s`, `3 min`, `5 h`, `2 d`.
+fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let seconds = (now - then).num_seconds().max(0);
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86400 => format!("{} h", seconds / 3600),
+        _ => format!("{} d", seconds / 86400),
+    }
+}

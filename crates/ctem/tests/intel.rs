@@ -1,0 +1,329 @@
+//! End-to-end tests of `ctem intel import`, `status` and `update`, and of
+//! `ctem assess` reading the cache. Downloads go to a server on 127.0.0.1
+//! that the test runs; every source URL is overridden in ctem.toml, so no
+//! test reaches another host.
+
+#[path = "../../ctem-intel/tests/common/http.rs"]
+mod http;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use http::{Reply, Server};
+use serde_json::Value;
+
+fn ctem(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
+    command
+        .env_remove("CTEM_DB")
+        .env_remove("CTEM_LOG")
+        .env_remove("CTEM_INTEL_CACHE")
+        .env_remove("NVD_API_KEY")
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", home)
+        .current_dir(home);
+    command
+}
+
+fn intel_fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ctem-intel/tests/fixtures")
+        .join(relative)
+}
+
+fn example(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/acme")
+        .join(relative)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn status_json(home: &Path, extra: &[&str]) -> Value {
+    let output = ctem(home)
+        .args(["intel", "status", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Runs `ctem intel import --intel-cache CACHE PATH`.
+fn import_into(home: &Path, cache: &Path, path: &Path) -> Output {
+    ctem(home)
+        .args(["intel", "import", "--intel-cache"])
+        .arg(cache)
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
+fn source<'a>(status: &'a Value, kind: &str) -> &'a Value {
+    status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("{kind} is not in {status}"))
+}
+
+#[test]
+fn import_then_status() {
+    let home = tempfile::tempdir().unwrap();
+    let feeds = home.path().join("feeds");
+    fs::create_dir(&feeds).unwrap();
+    fs::copy(intel_fixture("kev/catalog.json"), feeds.join("kev.json")).unwrap();
+    fs::copy(intel_fixture("epss/official.csv"), feeds.join("epss.csv")).unwrap();
+    fs::copy(intel_fixture("sync/notes.txt"), feeds.join("notes.txt")).unwrap();
+
+    let output = ctem(home.path())
+        .args(["intel", "import"])
+        .arg(&feeds)
+        .arg(intel_fixture("sync/cve5"))
+        .output()
+        .unwrap();
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("kev.json as kev, 3 records"), "{text}");
+    assert!(text.contains("as cve5"), "{text}");
+    assert!(text.contains("skipped"), "{text}");
+    assert!(text.contains("notes.txt"), "{text}");
+    let cache = home.path().join(".cache/ctem/intel");
+    assert!(cache.join("kev/kev.json").is_file());
+    assert!(cache.join("cve5/tree/2024/32xxx/CVE-2024-32466.json").is_file());
+
+    let status = status_json(home.path(), &[]);
+    let kev = source(&status, "kev");
+    assert_eq!(kev["records"], 3);
+    assert_eq!(kev["version"], "2025.08.25");
+    assert_eq!(kev["date"], "2025-08-25");
+    assert_eq!(kev["origin"], "import");
+    assert!(kev["age_seconds"].as_i64().unwrap() < 600, "{kev}");
+    assert_eq!(source(&status, "epss")["records"], 4);
+    assert_eq!(source(&status, "cve5")["records"], 1);
+
+    let table = ctem(home.path()).args(["intel", "status"]).output().unwrap();
+    let table = stdout(&table);
+    assert!(table.contains("2025.08.25"), "{table}");
+    assert!(table.contains("v2025.03.14"), "{table}");
+}
+
+#[test]
+fn invalid_import_keeps_cached_file() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let good = import_into(home.path(), &cache, &intel_fixture("kev/catalog.json"));
+    assert_eq!(good.status.code(), Some(0), "{}", stdout(&good));
+
+    let bad = import_into(home.path(), &cache, &intel_fixture("kev/bad_cve.json"));
+
+    let text = stdout(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(text.contains("failed"), "{text}");
+    assert!(text.contains("cveID"), "{text}");
+    let status = status_json(home.path(), &["--intel-cache", cache.to_str().unwrap()]);
+    let kev = source(&status, "kev");
+    assert_eq!(kev["records"], 3);
+    assert!(kev["path"].as_str().unwrap().ends_with("catalog.json"), "{kev}");
+    assert!(
+        kev["last_error"]["message"].as_str().unwrap().contains("cveID"),
+        "{kev}"
+    );
+}
+
+/// Serves one fixture per default source with an ETag, and `304 Not Modified` to a request that sends it back.
+fn serve_feeds(server: &Server) {
+    let feeds = [
+        ("/kev.json", fs::read(intel_fixture("kev/catalog.json")).unwrap()),
+        ("/epss.csv", fs::read(intel_fixture("epss/official.csv")).unwrap()),
+        (
+            "/enterprise-attack.json",
+            fs::read(intel_fixture("sync/enterprise-attack.json")).unwrap(),
+        ),
+        (
+            "/kev-attack-mappings.json",
+            fs::read(intel_fixture("sync/kev-attack-mappings.json")).unwrap(),
+        ),
+        (
+            "/files_exploits.csv",
+            fs::read(intel_fixture("sync/files_exploits.csv")).unwrap(),
+        ),
+        (
+            "/modules_metadata_base.json",
+            fs::read(intel_fixture("sync/modules_metadata_base.json")).unwrap(),
+        ),
+    ];
+    for (path, body) in feeds {
+        let tag = format!("\"{}\"", body.len());
+        server.route(path, move |request| {
+            if request.headers.get("if-none-match") == Some(&tag) {
+                Reply::status(304, &[("ETag", &tag)])
+            } else {
+                Reply::ok(body.clone()).with("ETag", &tag)
+            }
+        });
+    }
+}
+
+/// Writes a ctem.toml that points every default source at the server, with
+/// `kev_path` as the KEV path.
+fn write_config(home: &Path, server: &Server, kev_path: &str) -> PathBuf {
+    let sources = [
+        ("kev", kev_path),
+        ("epss", "/epss.csv"),
+        ("attack", "/enterprise-attack.json"),
+        ("ctid-mappings", "/kev-attack-mappings.json"),
+        ("exploit-db", "/files_exploits.csv"),
+        ("metasploit", "/modules_metadata_base.json"),
+    ];
+    let mut text =
+        String::from("[intel]\ncache = \"cache\"\n\n[intel.download]\nattempts = 1\nread_timeout_secs = 5\n");
+    for (kind, path) in sources {
+        text.push_str(&format!("\n[intel.sources.{kind}]\nurl = \"{}\"\n", server.url(path)));
+    }
+    let path = home.join("ctem.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn update_then_not_modified() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    serve_feeds(&server);
+    write_config(home.path(), &server, "/kev.json");
+
+    let first = ctem(home.path()).args(["intel", "update"]).output().unwrap();
+    let second = ctem(home.path()).args(["intel", "update"]).output().unwrap();
+
+    let text = stdout(&first);
+    assert_eq!(first.status.code(), Some(0), "{text}");
+    for kind in ["kev", "epss", "attack", "ctid-mappings", "exploit-db", "metasploit"] {
+        assert!(text.contains(&format!("{kind}: updated")), "{kind} in {text}");
+    }
+    assert!(text.contains("kev: updated, 3 records, version 2025.08.25"), "{text}");
+    assert!(text.contains("exploit-db: updated, 2 records"), "{text}");
+    let text = stdout(&second);
+    assert_eq!(second.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches(": not modified").count(), 6, "{text}");
+    assert!(
+        home.path()
+            .join("cache/metasploit/modules_metadata_base.json")
+            .is_file()
+    );
+    assert_eq!(server.requests("/kev.json").len(), 2);
+}
+
+#[test]
+fn failed_source_exits_1() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    serve_feeds(&server);
+    write_config(home.path(), &server, "/missing.json");
+
+    let output = ctem(home.path()).args(["intel", "update"]).output().unwrap();
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("kev: failed"), "{text}");
+    assert!(text.contains("404"), "{text}");
+    assert!(text.contains("epss: updated"), "{text}");
+    let status = status_json(home.path(), &[]);
+    assert!(
+        source(&status, "kev")["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("404")
+    );
+    assert_eq!(source(&status, "epss")["records"], 4);
+}
+
+#[test]
+fn update_of_one_source() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    serve_feeds(&server);
+    write_config(home.path(), &server, "/kev.json");
+
+    let output = ctem(home.path())
+        .args(["intel", "update", "--source", "epss"])
+        .output()
+        .unwrap();
+    let disabled = ctem(home.path())
+        .args(["intel", "update", "--source", "nvd"])
+        .output()
+        .unwrap();
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("epss: updated"), "{text}");
+    assert!(!text.contains("kev"), "{text}");
+    assert!(server.requests("/kev.json").is_empty());
+    assert_eq!(disabled.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&disabled.stderr).contains("not enabled"));
+}
+
+#[test]
+fn unknown_source_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    fs::write(home.path().join("ctem.toml"), "[intel.sources.kevv]\nenabled = true\n").unwrap();
+
+    let output = ctem(home.path()).args(["intel", "update"]).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("intel.sources.kevv"), "{stderr}");
+    assert!(stderr.contains("ctid-mappings"), "{stderr}");
+}
+
+/// The rank reasons of a finding in `ctem assess --format json` output.
+fn reasons_of(output: &Output, vulnerability_id: &str) -> String {
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let row = json["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| {
+            row["vulnerability_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|id| id == vulnerability_id)
+        })
+        .unwrap_or_else(|| panic!("{vulnerability_id} is not in {json}"));
+    row["reasons"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn assess_reads_the_cache() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let import = import_into(home.path(), &cache, &example("intel"));
+    assert_eq!(import.status.code(), Some(0), "{}", stdout(&import));
+    let assess = |cache: &Path, db: &str| {
+        ctem(home.path())
+            .arg("assess")
+            .arg(example("scans"))
+            .args(["--db", db, "--format", "json", "--top", "100", "--intel-cache"])
+            .arg(cache)
+            .output()
+            .unwrap()
+    };
+
+    let with_cache = assess(&cache, "with.db");
+    let without = assess(&home.path().join("empty"), "without.db");
+
+    assert!(
+        with_cache.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_cache.stderr)
+    );
+    assert!(without.status.success(), "{}", String::from_utf8_lossy(&without.stderr));
+    assert!(reasons_of(&with_cache, "CVE-2021-41773").contains("KEV"));
+    assert!(!reasons_of(&without, "CVE-2021-41773").contains("KEV"));
+}
