@@ -7,7 +7,9 @@
 //!   (JSON), the CVEs that CISA has seen exploited in the wild;
 //! - [`EpssScores`]: FIRST EPSS scores (CSV, plain or gzipped), the
 //!   probability that a CVE is exploited in the next 30 days;
-//! - [`Intel`]: both behind one lookup, loaded from a folder
+//! - [`StixBundle`]: STIX 2.1 bundles from any provider, the threat actors,
+//!   malware and campaigns that target or exploit each CVE;
+//! - [`Intel`]: KEV and EPSS behind one lookup, loaded from a folder
 //!   ([`Intel::load_dir`]) or from the paths a configuration names
 //!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
 //!
@@ -57,12 +59,18 @@
 mod bundle;
 mod epss;
 mod error;
+mod json;
 mod kev;
 mod provenance;
 mod sniff;
+mod stix;
 
 pub use bundle::{Intel, Skipped, Source};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use provenance::{Fact, Provenance, SourceKind};
+pub use stix::{
+    BrokenReference, STIX_MAX_BYTES, STIX_MAX_DEPTH, StixBundle, StixCveIntel, StixId, StixLink, StixRelationship,
+    StixSighting, StixThreat, ThreatKind,
+};
