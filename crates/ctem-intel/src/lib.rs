@@ -9,6 +9,8 @@
 //!   probability that a CVE is exploited in the next 30 days;
 //! - [`StixBundle`]: STIX 2.1 bundles from any provider, the threat actors,
 //!   malware and campaigns that target or exploit each CVE;
+//! - [`TaxiiClient`]: a TAXII 2.1 client that reads STIX objects from a
+//!   collection, page by page, for [`StixBundle`];
 //! - [`Intel`]: KEV and EPSS behind one lookup, loaded from a folder
 //!   ([`Intel::load_dir`]) or from the paths a configuration names
 //!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
@@ -18,8 +20,8 @@
 //! field and the value, because intelligence that is silently dropped
 //! would make an exploited vulnerability look harmless. Inputs are bounded
 //! (file size, line length, line count), so a hostile file cannot exhaust
-//! memory. This crate reads local files only; downloading the feeds is
-//! left to the caller.
+//! memory. Apart from the TAXII client, this crate reads local files;
+//! downloading the feeds is left to the caller.
 //!
 //! ```
 //! use ctem_intel::{EpssScores, Intel, KevCatalog};
@@ -64,6 +66,7 @@ mod kev;
 mod provenance;
 mod sniff;
 mod stix;
+mod taxii;
 
 pub use bundle::{Intel, Skipped, Source};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
@@ -73,4 +76,8 @@ pub use provenance::{Fact, Provenance, SourceKind};
 pub use stix::{
     BrokenReference, STIX_MAX_BYTES, STIX_MAX_DEPTH, StixBundle, StixCveIntel, StixId, StixLink, StixRelationship,
     StixSighting, StixThreat, ThreatKind,
+};
+pub use taxii::{
+    TAXII_DATE_ADDED_LAST, TAXII_MEDIA_TYPE, TaxiiApiRoot, TaxiiAuth, TaxiiClient, TaxiiCollection, TaxiiConfig,
+    TaxiiDiscovery, TaxiiError, TaxiiObjects,
 };
