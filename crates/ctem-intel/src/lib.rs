@@ -11,6 +11,8 @@
 //!   malware and campaigns that target or exploit each CVE;
 //! - [`TaxiiClient`]: a TAXII 2.1 client that reads STIX objects from a
 //!   collection, page by page, for [`StixBundle`];
+//! - [`Exploits`]: public exploit evidence per CVE from Exploit-DB,
+//!   Metasploit modules and Nuclei templates;
 //! - [`Intel`]: KEV and EPSS behind one lookup, loaded from a folder
 //!   ([`Intel::load_dir`]) or from the paths a configuration names
 //!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
@@ -61,16 +63,22 @@
 mod bundle;
 mod epss;
 mod error;
+mod exploits;
 mod json;
 mod kev;
 mod provenance;
 mod sniff;
 mod stix;
 mod taxii;
+mod walk;
 
 pub use bundle::{Intel, Skipped, Source};
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
+pub use exploits::{
+    EXPLOIT_DB_MAX_BYTES, ExploitEvidence, ExploitKind, Exploits, METASPLOIT_MAX_BYTES, MetasploitRank,
+    NUCLEI_MAX_TEMPLATE_BYTES, NUCLEI_MAX_TEMPLATES,
+};
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use provenance::{Fact, Provenance, SourceKind};
 pub use stix::{

@@ -50,7 +50,6 @@ mod resolve;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
@@ -64,6 +63,7 @@ use serde_json::Value;
 use crate::error::{IntelError, shorten};
 use crate::json::{check_depth, json_error, read_limited};
 use crate::provenance::Fact;
+use crate::walk::open_file;
 use builder::{Builder, BundleSeed};
 
 /// The largest bundle that [`StixBundle::load`] reads, which bounds memory.
@@ -296,12 +296,7 @@ pub struct StixBundle {
 impl StixBundle {
     /// Loads a STIX 2.1 bundle from a JSON file.
     pub fn load(path: impl AsRef<Path>) -> Result<StixBundle, IntelError> {
-        let path = path.as_ref();
-        let display = path.display().to_string();
-        let file = File::open(path).map_err(|source| IntelError::Io {
-            path: display.clone(),
-            source,
-        })?;
+        let (file, display) = open_file(path.as_ref())?;
         StixBundle::from_reader(&display, file)
     }
 
