@@ -87,7 +87,7 @@ pub(crate) fn json_error(path: &str, error: &serde_json::Error, format: &str) ->
     let message = match error.classify() {
         serde_json::error::Category::Eof => format!("the JSON ends early, so the {format} is truncated"),
         serde_json::error::Category::Syntax => format!("invalid JSON: {bare}"),
-        serde_json::error::Category::Data => format!("unexpected value for a {format}: {bare}"),
+        serde_json::error::Category::Data => format!("unexpected value in the {format}: {bare}"),
         serde_json::error::Category::Io => format!("read failed: {bare}"),
     };
     IntelError::Json {

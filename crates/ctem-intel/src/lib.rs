@@ -13,6 +13,8 @@
 //!   collection, page by page, for [`StixBundle`];
 //! - [`Exploits`]: public exploit evidence per CVE from Exploit-DB,
 //!   Metasploit modules and Nuclei templates;
+//! - [`OsvStore`]: OSV advisories, with aliases followed both ways so that a
+//!   GHSA finding can find its CVE;
 //! - [`Intel`]: KEV and EPSS behind one lookup, loaded from a folder
 //!   ([`Intel::load_dir`]) or from the paths a configuration names
 //!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
@@ -66,6 +68,7 @@ mod error;
 mod exploits;
 mod json;
 mod kev;
+mod osv;
 mod provenance;
 mod sniff;
 mod stix;
@@ -80,6 +83,10 @@ pub use exploits::{
     NUCLEI_MAX_TEMPLATE_BYTES, NUCLEI_MAX_TEMPLATES,
 };
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
+pub use osv::{
+    OSV_MAX_RECORD_BYTES, OSV_MAX_RECORDS, OsvAffected, OsvEvent, OsvPackage, OsvRange, OsvRangeKind, OsvRecord,
+    OsvSeverity, OsvSeverityKind, OsvStore,
+};
 pub use provenance::{Fact, Provenance, SourceKind};
 pub use stix::{
     BrokenReference, STIX_MAX_BYTES, STIX_MAX_DEPTH, StixBundle, StixCveIntel, StixId, StixLink, StixRelationship,

@@ -80,3 +80,26 @@ pub(crate) fn list_files(
     }
     Ok((files, skipped))
 }
+
+/// Loads each file with `load` and hands the result to `add`. A file that
+/// fails is logged and listed in `skipped`, and the others still load.
+pub(crate) fn load_each<T>(
+    files: &[PathBuf],
+    kind: &'static str,
+    skipped: &mut Vec<Skipped>,
+    load: impl Fn(&Path) -> Result<T, IntelError>,
+    mut add: impl FnMut(T),
+) {
+    for file in files {
+        match load(file) {
+            Ok(value) => add(value),
+            Err(error) => {
+                tracing::warn!(path = %file.display(), %error, kind, "file skipped");
+                skipped.push(Skipped {
+                    path: file.display().to_string(),
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+}
