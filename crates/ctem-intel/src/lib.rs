@@ -7,7 +7,15 @@
 //!   (JSON), the CVEs that CISA has seen exploited in the wild;
 //! - [`EpssScores`]: FIRST EPSS scores (CSV, plain or gzipped), the
 //!   probability that a CVE is exploited in the next 30 days;
-//! - [`Intel`]: both behind one lookup, loaded from a folder
+//! - [`StixBundle`]: STIX 2.1 bundles from any provider, the threat actors,
+//!   malware and campaigns that target or exploit each CVE;
+//! - [`TaxiiClient`]: a TAXII 2.1 client that reads STIX objects from a
+//!   collection, page by page, for [`StixBundle`];
+//! - [`Exploits`]: public exploit evidence per CVE from Exploit-DB,
+//!   Metasploit modules and Nuclei templates;
+//! - [`OsvStore`]: OSV advisories, with aliases followed both ways so that a
+//!   GHSA finding can find its CVE;
+//! - [`Intel`]: KEV and EPSS behind one lookup, loaded from a folder
 //!   ([`Intel::load_dir`]) or from the paths a configuration names
 //!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
 //!
@@ -66,16 +74,21 @@ mod cve5;
 mod cve_store;
 mod epss;
 mod error;
+mod exploits;
 mod import;
 mod json;
 mod kev;
 mod nvd;
+mod osv;
 mod provenance;
 mod sniff;
 mod ssvc;
+mod stix;
 pub mod sync;
+mod taxii;
 mod validate;
 mod vuln;
+mod walk;
 
 pub use attack::{
     ATTACK_BUNDLE_MAX_BYTES, AttackCatalog, AttackTechnique, CTID_MAX_BYTES, CatalogTechnique, CtidMappings,
@@ -90,14 +103,30 @@ pub use cve5::{
 };
 pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
 pub use error::IntelError;
+pub use exploits::{
+    EXPLOIT_DB_MAX_BYTES, ExploitEvidence, ExploitKind, Exploits, METASPLOIT_MAX_BYTES, MetasploitRank,
+    NUCLEI_MAX_TEMPLATE_BYTES, NUCLEI_MAX_TEMPLATES,
+};
 pub use import::{ImportReport, Imported, import};
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};
+pub use osv::{
+    OSV_MAX_RECORD_BYTES, OSV_MAX_RECORDS, OsvAffected, OsvEvent, OsvPackage, OsvRange, OsvRangeKind, OsvRecord,
+    OsvSeverity, OsvSeverityKind, OsvStore,
+};
 pub use provenance::{Fact, Provenance, SourceKind};
 pub use ssvc::{
     BuiltinTable, DecisionPoint, DecisionTable, Inputs, Outcome, OutcomeRange, PointValue, SSVC_MAX_BYTES,
     SSVC_MAX_COMBINATIONS, SsvcError,
 };
+pub use stix::{
+    BrokenReference, STIX_MAX_BYTES, STIX_MAX_DEPTH, StixBundle, StixCveIntel, StixId, StixLink, StixRelationship,
+    StixSighting, StixThreat, ThreatKind,
+};
 pub use sync::{Feed, SourceReport, SyncError, SyncOptions, Syncer};
+pub use taxii::{
+    TAXII_DATE_ADDED_LAST, TAXII_MEDIA_TYPE, TaxiiApiRoot, TaxiiAuth, TaxiiClient, TaxiiCollection, TaxiiConfig,
+    TaxiiDiscovery, TaxiiError, TaxiiObjects,
+};
 pub use validate::{FeedInfo, Validator, Validators, detect_kind};
 pub use vuln::{CvssMetric, MetricType, Reference};
