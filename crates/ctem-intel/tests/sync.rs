@@ -12,10 +12,8 @@ use std::time::{Duration, Instant};
 use common::http::{Reply, Server};
 use common::{fixture, gzip};
 use ctem_intel::cache::{ERROR_FILE, STATE_FILE};
-use ctem_intel::sync::{SourceSettings, plan};
-use ctem_intel::{
-    CacheError, Feed, IntelCache, Outcome, SourceKind, SyncError, SyncOptions, Syncer, Validators, import,
-};
+use ctem_intel::sync::{Outcome, SourceSettings, plan};
+use ctem_intel::{CacheError, Feed, IntelCache, SourceKind, SyncError, SyncOptions, Syncer, Validators, import};
 
 /// Short timeouts and backoff, so that failures are quick.
 fn options() -> SyncOptions {
