@@ -1,5 +1,6 @@
 //! [`Intel`]: every loaded intelligence source behind one lookup.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,11 +9,19 @@ use chrono::NaiveDate;
 use ctem_model::CveId;
 use serde::Serialize;
 
+use crate::attack::{AttackCatalog, CtidMappings};
+use crate::cve_store::{Cve5Store, NvdStore};
+use crate::cve5::Cve5Record;
 use crate::epss::{EpssRecord, EpssScores};
 use crate::error::IntelError;
+use crate::exploits::Exploits;
 use crate::kev::{KevCatalog, KevEntry};
+use crate::nvd::NvdFile;
+use crate::osv::{OsvRecord, OsvStore};
 use crate::provenance::SourceKind;
 use crate::sniff::{Detected, detect};
+use crate::stix::StixBundle;
+use crate::validate::detect_kind;
 
 /// One loaded source, as a report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,20 +66,45 @@ pub struct Skipped {
 
 /// The threat intelligence of one run: at most one KEV catalog (the newest
 /// one loaded) and the EPSS scores of every loaded file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Intel {
     kev: Option<KevCatalog>,
     epss: EpssScores,
     skipped: Vec<Skipped>,
+    cve5: Cve5Store,
+    nvd: NvdStore,
+    osv: OsvStore,
+    ctid: Vec<CtidMappings>,
+    attack: Option<AttackCatalog>,
+    stix: Vec<StixBundle>,
+    exploits: Exploits,
+    /// Files loaded per kind other than KEV and EPSS, for [`Intel::sources`].
+    loaded: BTreeMap<SourceKind, Loaded>,
+}
+
+/// What was loaded of one kind: its first file, how many files, how many records.
+#[derive(Debug, Clone, Default)]
+struct Loaded {
+    first_path: String,
+    files: usize,
+    records: usize,
+    date: Option<NaiveDate>,
 }
 
 impl Intel {
-    /// Loads every KEV catalog and EPSS file under `dir`, recursively, in
-    /// path order. Files of other kinds are listed in [`Intel::skipped`].
+    /// Loads every intelligence file under `dir`, recursively, in path
+    /// order: KEV, EPSS, CVE JSON 5 records, NVD responses, OSV records,
+    /// ATT&CK bundles, CTID mappings, STIX bundles, Exploit-DB, Metasploit
+    /// and Nuclei templates (see [`detect_kind`]). Files of other kinds are
+    /// listed in [`Intel::skipped`].
     ///
-    /// A file that looks like a KEV catalog or an EPSS file but is invalid
-    /// is an error: scoring without a feed that the user provided would
-    /// rank exploited vulnerabilities too low without saying so.
+    /// A feed file (KEV, EPSS, ATT&CK, CTID, STIX, Exploit-DB, Metasploit)
+    /// that is invalid is an error: scoring without a feed that the user
+    /// provided would rank exploited vulnerabilities too low without saying
+    /// so. An invalid record of a collection of many (a CVE record, an NVD
+    /// page, an OSV advisory, a Nuclei template) is listed in
+    /// [`Intel::skipped`] with its error and the others load, because one bad
+    /// record of a mirror of 250,000 must not hide the rest.
     /// Symbolic links to files are followed, links to folders are not,
     /// which keeps the walk free of loops.
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<Intel, IntelError> {
@@ -83,10 +117,13 @@ impl Intel {
             match detect(&file)? {
                 Detected::Kev => intel.add_kev(KevCatalog::load(&file)?),
                 Detected::Epss => intel.add_epss(EpssScores::load(&file)?),
-                Detected::Other(reason) => intel.skipped.push(Skipped {
-                    path: file.display().to_string(),
-                    reason,
-                }),
+                Detected::Other(_) => match detect_kind(&file)? {
+                    Ok(kind) => intel.load_file(kind, &file)?,
+                    Err(reason) => intel.skipped.push(Skipped {
+                        path: file.display().to_string(),
+                        reason,
+                    }),
+                },
             }
         }
 
@@ -112,6 +149,114 @@ impl Intel {
             intel.add_epss(EpssScores::load(path)?);
         }
         Ok(intel)
+    }
+
+    /// Loads one file of a known kind, or a folder of a tree kind (CVE
+    /// records, NVD pages, OSV records, Nuclei templates).
+    pub fn load_file(&mut self, kind: SourceKind, path: &Path) -> Result<(), IntelError> {
+        let display = path.display().to_string();
+        if path.is_dir() {
+            let mut files = Vec::new();
+            collect_files(path, &mut files, &mut self.skipped)?;
+            for file in files {
+                if is_record_file(kind, &file) {
+                    self.load_file(kind, &file)?;
+                }
+            }
+            return Ok(());
+        }
+        let (records, date) = match kind {
+            SourceKind::Kev => {
+                self.add_kev(KevCatalog::load(path)?);
+                return Ok(());
+            }
+            SourceKind::Epss => {
+                self.add_epss(EpssScores::load(path)?);
+                return Ok(());
+            }
+            SourceKind::Cve5 => match Cve5Record::load(path) {
+                Ok(record) => {
+                    let date = record.date_updated.map(|d| d.date_naive());
+                    self.cve5.insert(record);
+                    (1, date)
+                }
+                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+            },
+            SourceKind::Nvd => match NvdFile::load(path) {
+                Ok(file) => {
+                    let count = file.cves.len();
+                    let date = file.cves.iter().map(|cve| cve.last_modified.date_naive()).max();
+                    for cve in file.cves {
+                        self.nvd.insert(cve);
+                    }
+                    (count, date)
+                }
+                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+            },
+            SourceKind::Osv => match OsvRecord::load(path) {
+                Ok(record) => {
+                    let date = record.provenance().date;
+                    self.osv.add(record);
+                    (1, date)
+                }
+                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+            },
+            SourceKind::NucleiTemplates => match Exploits::load_nuclei_template(path) {
+                Ok(exploits) => {
+                    let count = exploits.len();
+                    self.exploits.merge(exploits);
+                    (count, None)
+                }
+                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+            },
+            SourceKind::Attack => {
+                let catalog = AttackCatalog::load(path)?;
+                let count = catalog.len();
+                self.attack = Some(catalog);
+                (count, None)
+            }
+            SourceKind::CtidMappings => {
+                let mappings = CtidMappings::load(path)?;
+                let (count, date) = (mappings.mapping_count(), mappings.date());
+                self.ctid.push(mappings);
+                (count, date)
+            }
+            SourceKind::Stix => {
+                let bundle = StixBundle::load(path)?;
+                let count = bundle.object_count();
+                self.stix.push(bundle);
+                (count, None)
+            }
+            SourceKind::ExploitDb => {
+                let exploits = Exploits::load_exploit_db(path)?;
+                let count = exploits.len();
+                self.exploits.merge(exploits);
+                (count, None)
+            }
+            SourceKind::Metasploit => {
+                let exploits = Exploits::load_metasploit(path)?;
+                let count = exploits.len();
+                self.exploits.merge(exploits);
+                (count, None)
+            }
+        };
+        let loaded = self.loaded.entry(kind).or_default();
+        if loaded.files == 0 {
+            loaded.first_path = display;
+        }
+        loaded.files += 1;
+        loaded.records += records;
+        loaded.date = loaded.date.max(date);
+        Ok(())
+    }
+
+    /// Notes a record file that did not load, and goes on.
+    fn skip_record(&mut self, kind: SourceKind, path: &str, error: &IntelError) {
+        tracing::warn!(path, kind = kind.as_str(), %error, "skipped an invalid intelligence record");
+        self.skipped.push(Skipped {
+            path: path.to_string(),
+            reason: format!("invalid {} record: {error}", kind.publisher()),
+        });
     }
 
     /// Adds a KEV catalog. Only one catalog is kept, because each release
@@ -147,6 +292,30 @@ impl Intel {
             self.add_kev(catalog);
         }
         self.add_epss(other.epss);
+        for record in other.cve5.into_records() {
+            self.cve5.insert(record);
+        }
+        for cve in other.nvd.into_records() {
+            self.nvd.insert(cve);
+        }
+        for record in other.osv.into_records() {
+            self.osv.add(record);
+        }
+        self.ctid.extend(other.ctid);
+        if other.attack.is_some() {
+            self.attack = other.attack;
+        }
+        self.stix.extend(other.stix);
+        self.exploits.merge(other.exploits);
+        for (kind, theirs) in other.loaded {
+            let ours = self.loaded.entry(kind).or_default();
+            if ours.files == 0 {
+                ours.first_path = theirs.first_path;
+            }
+            ours.files += theirs.files;
+            ours.records += theirs.records;
+            ours.date = ours.date.max(theirs.date);
+        }
     }
 
     /// Adds EPSS scores; per CVE the later score date wins (see [`EpssScores::merge`]).
@@ -191,7 +360,24 @@ impl Intel {
             date: file.score_date,
             count: file.count,
         });
-        kev.chain(epss).collect()
+        let others = self.loaded.iter().map(|(&kind, loaded)| Source {
+            kind,
+            path: match loaded.files {
+                1 => loaded.first_path.clone(),
+                n => format!("{} and {} more files", loaded.first_path, n - 1),
+            },
+            version: match kind {
+                SourceKind::Attack => self
+                    .attack
+                    .as_ref()
+                    .and_then(|catalog| catalog.version().map(str::to_string)),
+                SourceKind::CtidMappings => self.ctid.first().map(|m| format!("ATT&CK {}", m.attack_version())),
+                _ => None,
+            },
+            date: loaded.date,
+            count: loaded.records,
+        });
+        kev.chain(epss).chain(others).collect()
     }
 
     /// Returns the files that were not loaded, with the reason for each.
@@ -201,7 +387,42 @@ impl Intel {
 
     /// Returns whether no source was loaded.
     pub fn is_empty(&self) -> bool {
-        self.kev.is_none() && self.epss.files().is_empty()
+        self.kev.is_none() && self.epss.files().is_empty() && self.loaded.is_empty()
+    }
+
+    /// Returns the CVE JSON 5 records loaded.
+    pub fn cve5(&self) -> &Cve5Store {
+        &self.cve5
+    }
+
+    /// Returns the NVD entries loaded.
+    pub fn nvd(&self) -> &NvdStore {
+        &self.nvd
+    }
+
+    /// Returns the OSV records loaded.
+    pub fn osv(&self) -> &OsvStore {
+        &self.osv
+    }
+
+    /// Returns the CTID ATT&CK mappings loaded.
+    pub fn ctid(&self) -> &[CtidMappings] {
+        &self.ctid
+    }
+
+    /// Returns the ATT&CK catalog that names techniques, if one was loaded.
+    pub fn attack(&self) -> Option<&AttackCatalog> {
+        self.attack.as_ref()
+    }
+
+    /// Returns the STIX bundles loaded.
+    pub fn stix(&self) -> &[StixBundle] {
+        &self.stix
+    }
+
+    /// Returns the exploit evidence loaded.
+    pub fn exploits(&self) -> &Exploits {
+        &self.exploits
     }
 }
 
@@ -248,4 +469,20 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped
         });
     }
     Ok(())
+}
+
+/// Tells whether a file in a folder of a tree kind is one of its records.
+fn is_record_file(kind: SourceKind, path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.starts_with('.') {
+        return false;
+    }
+    match kind {
+        SourceKind::Cve5 => name.starts_with("cve-") && name.ends_with(".json"),
+        SourceKind::NucleiTemplates => name.ends_with(".yaml") || name.ends_with(".yml"),
+        _ => name.ends_with(".json") || name.ends_with(".json.gz"),
+    }
 }

@@ -468,12 +468,17 @@ impl IntelCache {
             .collect()
     }
 
-    /// Loads the cached KEV catalog and EPSS scores for scoring. A cache
-    /// with neither gives an empty [`Intel`].
+    /// Loads every cached source for scoring and `ctem intel show`: the
+    /// file of each single-file source, the tree of CVE records and Nuclei
+    /// templates, and the NVD pages. An empty cache gives an empty [`Intel`].
     pub fn load_intel(&self) -> Result<Intel, CacheError> {
-        let kev = self.file(SourceKind::Kev)?;
-        let epss: Vec<PathBuf> = self.file(SourceKind::Epss)?.into_iter().collect();
-        Ok(Intel::load_files(kev.as_deref(), &epss)?)
+        let mut intel = Intel::default();
+        for kind in SourceKind::ALL {
+            if let Some(path) = self.file(kind)? {
+                intel.load_file(kind, &path)?;
+            }
+        }
+        Ok(intel)
     }
 }
 

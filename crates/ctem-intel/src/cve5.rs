@@ -230,8 +230,12 @@ impl Cve5Record {
         drop(bytes);
 
         let record = read_record(&Node::root(path, &value))?;
+        // Published records often state a score that differs from their
+        // vector (some CNAs state the temporal score), so this is a debug
+        // message: the record keeps the warnings, and `ctem intel show`
+        // prints the stated score beside the computed one.
         if let Some(first) = record.warnings.first() {
-            tracing::warn!(
+            tracing::debug!(
                 path,
                 cve = %record.cve,
                 warnings = record.warnings.len(),

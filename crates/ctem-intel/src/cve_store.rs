@@ -243,4 +243,9 @@ impl<R: StoredRecord> CveStore<R> {
     pub fn records(&self) -> impl Iterator<Item = &R> {
         self.records.values()
     }
+
+    /// Takes the records out of the store, for merging into another.
+    pub fn into_records(self) -> impl Iterator<Item = R> {
+        self.records.into_values()
+    }
 }

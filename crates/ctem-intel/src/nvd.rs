@@ -210,7 +210,7 @@ impl NvdFile {
 
         let warnings: usize = cves.iter().map(|cve| cve.warnings.len()).sum();
         if warnings > 0 {
-            tracing::warn!(path, warnings, "NVD file loaded with warnings");
+            tracing::debug!(path, warnings, "NVD file loaded with warnings");
         }
         Ok(NvdFile {
             path: path.to_string(),

@@ -582,6 +582,11 @@ impl OsvStore {
         self.records.push(record);
     }
 
+    /// Takes the records out of the store, for merging into another.
+    pub fn into_records(self) -> Vec<OsvRecord> {
+        self.records
+    }
+
     /// Returns the record with this id.
     pub fn get(&self, id: &VulnerabilityId) -> Option<&OsvRecord> {
         self.by_id.get(id).map(|&index| &self.records[index])

@@ -24,11 +24,17 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::attack::{AttackCatalog, CtidMappings};
+use crate::cve5::Cve5Record;
 use crate::epss::{EpssScores, open_text};
-use crate::error::{IntelError, shorten};
+use crate::error::IntelError;
+use crate::exploits::{Exploits, NUCLEI_MAX_TEMPLATE_BYTES};
 use crate::kev::KevCatalog;
+use crate::nvd::NvdFile;
+use crate::osv::OsvRecord;
 use crate::provenance::SourceKind;
 use crate::sniff::{Detected, SNIFF_BYTES, detect};
+use crate::stix::StixBundle;
 
 /// The facts that a valid feed file states about itself, for `state.json`
 /// and `ctem intel status`.
@@ -67,15 +73,15 @@ impl Default for Validators {
                 let validator: Validator = match kind {
                     SourceKind::Kev => validate_kev,
                     SourceKind::Epss => validate_epss,
-                    SourceKind::ExploitDb => validate_csv,
-                    SourceKind::NucleiTemplates => validate_text,
-                    SourceKind::Cve5
-                    | SourceKind::Nvd
-                    | SourceKind::Osv
-                    | SourceKind::Attack
-                    | SourceKind::CtidMappings
-                    | SourceKind::Stix
-                    | SourceKind::Metasploit => validate_json,
+                    SourceKind::Cve5 => validate_cve5,
+                    SourceKind::Nvd => validate_nvd,
+                    SourceKind::Osv => validate_osv,
+                    SourceKind::Attack => validate_attack,
+                    SourceKind::CtidMappings => validate_ctid,
+                    SourceKind::Stix => validate_stix,
+                    SourceKind::ExploitDb => validate_exploit_db,
+                    SourceKind::Metasploit => validate_metasploit,
+                    SourceKind::NucleiTemplates => validate_nuclei,
                 };
                 (kind, validator)
             })
@@ -100,6 +106,98 @@ impl Validators {
 /// The largest file that the form checks read: above any feed that ctem reads
 /// (the ATT&CK enterprise bundle is about 50 MB, a full NVD page about 30 MB).
 pub const FORM_CHECK_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+
+fn validate_cve5(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let record = Cve5Record::from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(1),
+        version: Some(record.data_version.clone()),
+        date: record.date_updated.map(|d| d.date_naive()),
+    })
+}
+
+fn validate_nvd(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let loaded = NvdFile::from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(loaded.cves.len() as u64),
+        version: None,
+        date: loaded.cves.iter().map(|cve| cve.last_modified.date_naive()).max(),
+    })
+}
+
+fn validate_osv(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let record = OsvRecord::from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(1),
+        version: None,
+        date: record.provenance().date,
+    })
+}
+
+fn validate_attack(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let catalog = AttackCatalog::from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(catalog.len() as u64),
+        version: catalog.version().map(str::to_string),
+        date: None,
+    })
+}
+
+fn validate_ctid(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let mappings = CtidMappings::from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(mappings.mapping_count() as u64),
+        version: Some(format!("ATT&CK {}", mappings.attack_version())),
+        date: mappings.date(),
+    })
+}
+
+fn validate_stix(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let bundle = StixBundle::from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(bundle.object_count() as u64),
+        ..FeedInfo::default()
+    })
+}
+
+fn validate_exploit_db(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let exploits = Exploits::exploit_db_from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(exploits.len() as u64),
+        ..FeedInfo::default()
+    })
+}
+
+fn validate_metasploit(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let exploits = Exploits::metasploit_from_reader(path, open_text(path, open(path, file)?)?)?;
+    Ok(FeedInfo {
+        records: Some(exploits.len() as u64),
+        ..FeedInfo::default()
+    })
+}
+
+fn validate_nuclei(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
+    let mut text = Vec::new();
+    open_text(path, open(path, file)?)?
+        .take(NUCLEI_MAX_TEMPLATE_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|source| IntelError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(IntelError::NotFormat {
+            path: path.to_string(),
+            expected: "a Nuclei template",
+            reason: "the file is empty".to_string(),
+        });
+    }
+    let exploits = Exploits::nuclei_template_from_reader(path, text.as_slice())?;
+    Ok(FeedInfo {
+        records: Some(exploits.len() as u64),
+        ..FeedInfo::default()
+    })
+}
 
 fn validate_kev(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
     let catalog = KevCatalog::from_reader(path, open(path, file)?)?;
@@ -133,48 +231,6 @@ pub(crate) fn validate_json(path: &str, file: &Path) -> Result<FeedInfo, IntelEr
         records: Some(shape),
         ..FeedInfo::default()
     })
-}
-
-/// Checks that the file is a CSV with a header whose rows all have the
-/// header's number of columns, and counts the rows.
-pub(crate) fn validate_csv(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
-    let text = limited_text(path, file)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text);
-    let columns = reader.byte_headers().map_err(|e| csv_error(path, &e))?.len();
-    if columns < 2 {
-        return Err(IntelError::NotFormat {
-            path: path.to_string(),
-            expected: "a CSV file",
-            reason: format!("the header has {columns} column(s)"),
-        });
-    }
-    let mut rows = 0u64;
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(path, &e))? {
-        rows += 1;
-    }
-    Ok(FeedInfo {
-        records: Some(rows),
-        ..FeedInfo::default()
-    })
-}
-
-/// Checks that the file (after gzip, if gzipped) reads to its end and is not empty.
-pub(crate) fn validate_text(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
-    let mut text = limited_text(path, file)?;
-    let read = std::io::copy(&mut text, &mut std::io::sink()).map_err(|source| IntelError::Read {
-        path: path.to_string(),
-        line: 0,
-        source,
-    })?;
-    if read == 0 {
-        return Err(IntelError::NotFormat {
-            path: path.to_string(),
-            expected: "a feed file",
-            reason: "the file is empty".into(),
-        });
-    }
-    Ok(FeedInfo::default())
 }
 
 fn open(path: &str, file: &Path) -> Result<File, IntelError> {
@@ -226,17 +282,6 @@ fn json_error(path: &str, error: &serde_json::Error) -> IntelError {
         line: error.line(),
         column: error.column(),
         message,
-    }
-}
-
-fn csv_error(path: &str, error: &csv::Error) -> IntelError {
-    let location = error
-        .position()
-        .map_or_else(|| "header".to_string(), |p| format!("line {}", p.line()));
-    IntelError::Invalid {
-        path: path.to_string(),
-        location,
-        reason: shorten(&error.to_string()),
     }
 }
 
@@ -345,7 +390,11 @@ pub fn detect_kind(path: &Path) -> Result<Result<SourceKind, String>, IntelError
     let has = |needle: &str| head.contains(needle);
 
     let kind = if name.ends_with(".json") || name.ends_with(".json.gz") {
-        if has("\"CVE_RECORD\"") && has("\"cveMetadata\"") {
+        // Records of cvelistV5 and vulnrichment are named after their CVE,
+        // and some writers sort keys, which puts `containers` (kilobytes
+        // long) before `dataType` and `cveMetadata`.
+        let named_as_record = name.starts_with("cve-") && (has("\"containers\"") || has("\"cveMetadata\""));
+        if (has("\"CVE_RECORD\"") && has("\"cveMetadata\"")) || named_as_record {
             Some(SourceKind::Cve5)
         } else if has("\"NVD_CVE\"") || (has("\"resultsPerPage\"") && has("\"vulnerabilities\"")) {
             Some(SourceKind::Nvd)
@@ -435,31 +484,33 @@ mod tests {
         let json = gzip(br#"{"objects": [{"type": "attack-pattern"}]}"#);
         let good = write(&dir, "bundle.json.gz", &json);
         let cut = write(&dir, "cut.json.gz", &json[..json.len() - 8]);
-        let csv = gzip(b"id,file\n1,a.py\n");
+        let csv = gzip(EXPLOIT_DB.as_bytes());
+        let good_csv = write(&dir, "files_exploits.csv.gz", &csv);
         let cut_csv = write(&dir, "cut.csv.gz", &csv[..csv.len() - 4]);
-        let cut_text = write(&dir, "cut.yaml.gz", &csv[..csv.len() - 4]);
+        let template =
+            gzip(b"id: CVE-2021-44228\ninfo:\n  name: Log4j\n  classification:\n    cve-id: CVE-2021-44228\n");
+        let cut_text = write(&dir, "cut.yaml.gz", &template[..template.len() - 4]);
 
         assert_eq!(validate_json("bundle", &good).unwrap().records, Some(1));
         assert!(validate_json("cut", &cut).is_err());
-        assert!(validate_csv("cut", &cut_csv).is_err());
-        assert!(validate_text("cut", &cut_text).is_err());
+        assert_eq!(validate_exploit_db("good", &good_csv).unwrap().records, Some(1));
+        assert!(validate_exploit_db("cut", &cut_csv).is_err());
+        assert!(validate_nuclei("cut", &cut_text).is_err());
     }
 
-    #[test]
-    fn csv_rows_must_match_the_header() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = write(
-            &dir,
-            "good.csv",
-            b"id,file,codes\n1,a.py,CVE-2021-44228\n2,\"b, c.py\",\n",
-        );
-        let ragged = write(&dir, "ragged.csv", b"id,file\n1,a.py\n2,b.py,extra\n");
-        let one_column = write(&dir, "one.csv", b"id\n1\n");
+    const EXPLOIT_DB: &str = "id,file,description,date_published,author,type,platform,port,date_added,date_updated,verified,codes,tags,aliases,screenshot_url,application_url,source_url\n50592,exploits/java/remote/50592.py,Apache Log4j2 2.14.1 - Information Disclosure,2021-12-14,leonjza,remote,java,,2021-12-14,2021-12-14,0,CVE-2021-44228,,,,,\n";
 
-        assert_eq!(validate_csv("good", &good).unwrap().records, Some(2));
-        let error = validate_csv("ragged", &ragged).unwrap_err().to_string();
+    #[test]
+    fn exploit_db_rows_must_match_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(&dir, "good.csv", EXPLOIT_DB.as_bytes());
+        let ragged = write(&dir, "ragged.csv", format!("{EXPLOIT_DB}1,a.py,extra\n").as_bytes());
+        let other = write(&dir, "other.csv", b"id\n1\n");
+
+        assert_eq!(validate_exploit_db("good", &good).unwrap().records, Some(1));
+        let error = validate_exploit_db("ragged", &ragged).unwrap_err().to_string();
         assert!(error.contains("line 3"), "{error}");
-        assert!(validate_csv("one", &one_column).is_err());
+        assert!(validate_exploit_db("other", &other).is_err());
     }
 
     #[test]
@@ -473,7 +524,7 @@ mod tests {
         for path in [&empty, &scalar, &binary] {
             assert!(validate_json("x", path).is_err(), "{}", path.display());
         }
-        assert!(validate_text("x", &no_text).is_err());
+        assert!(validate_nuclei("x", &no_text).is_err());
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub enum IntelCommand {
     Import(IntelImportArgs),
     /// Show what the cache holds for each source.
     Status(IntelStatusArgs),
+    /// Print everything known about a CVE, with the source and date of each value.
+    Show(IntelShowArgs),
 }
 
 /// The options that locate the configuration and the cache.
@@ -78,6 +80,23 @@ pub struct IntelImportArgs {
 pub struct IntelStatusArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub cache: IntelCacheArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IntelShowArgs {
+    /// The CVE id, such as CVE-2023-22515, or a GHSA or OSV id that an OSV
+    /// advisory links to a CVE.
+    pub id: String,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Read the intelligence files under this folder instead of the cache.
+    #[arg(long, value_name = "DIR")]
+    pub intel: Option<PathBuf>,
 
     #[command(flatten)]
     pub cache: IntelCacheArgs,

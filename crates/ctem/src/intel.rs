@@ -1,4 +1,4 @@
-//! `ctem intel update`, `import` and `status`: argument handling and
+//! `ctem intel update`, `import`, `status` and `show`: argument handling and
 //! output; the work happens in `ctem_intel`.
 
 use std::path::{Path, PathBuf};
@@ -9,11 +9,17 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::config::Config;
 use ctem_intel::sync::Outcome;
 use ctem_intel::sync::{Feed, SyncOptions, plan};
-use ctem_intel::{IntelCache, SourceKind, SourceState, Syncer, Validators, import};
+use ctem_intel::{
+    Exploitation, Intel, IntelCache, SourceKind, SourceState, Syncer, TechnicalImpact, Validators, VulnerabilityFacts,
+    import,
+};
+use ctem_model::VulnerabilityId;
 use serde_json::json;
 
 use crate::EXIT_FILE_FAILED;
-use crate::cli::{IntelCacheArgs, IntelCommand, IntelImportArgs, IntelStatusArgs, IntelUpdateArgs, OutputFormat};
+use crate::cli::{
+    IntelCacheArgs, IntelCommand, IntelImportArgs, IntelShowArgs, IntelStatusArgs, IntelUpdateArgs, OutputFormat,
+};
 
 /// Runs an `intel` subcommand and returns its exit code.
 pub fn run(command: IntelCommand) -> Result<u8> {
@@ -21,6 +27,7 @@ pub fn run(command: IntelCommand) -> Result<u8> {
         IntelCommand::Update(args) => update(args),
         IntelCommand::Import(args) => import_command(args),
         IntelCommand::Status(args) => status(args),
+        IntelCommand::Show(args) => show(args),
     }
 }
 
@@ -270,4 +277,218 @@ fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
         3600..86400 => format!("{} h", seconds / 3600),
         _ => format!("{} d", seconds / 86400),
     }
+}
+
+/// Prints what every loaded source says about one vulnerability.
+fn show(args: IntelShowArgs) -> Result<u8> {
+    let intel = match &args.intel {
+        Some(dir) => {
+            Intel::load_dir(dir).with_context(|| format!("cannot load intelligence from {}", dir.display()))?
+        }
+        None => {
+            let Setup { cache, .. } = setup(&args.cache)?;
+            cache
+                .load_intel()
+                .with_context(|| format!("cannot load the intelligence cache {}", cache.root().display()))?
+        }
+    };
+    if intel.is_empty() {
+        bail!("no intelligence is loaded: run `ctem intel import PATH` or `ctem intel update`, or pass --intel DIR");
+    }
+    let id: VulnerabilityId = args
+        .id
+        .trim()
+        .parse()
+        .map_err(|error| anyhow::anyhow!("{:?} is not a vulnerability id: {error}", args.id))?;
+    let cves = match &id {
+        VulnerabilityId::Cve(cve) => vec![cve.clone()],
+        other => intel.osv().cves(other),
+    };
+    if cves.is_empty() {
+        eprintln!("{}: no loaded source links it to a CVE", args.id);
+        return Ok(EXIT_FILE_FAILED);
+    }
+    let facts: Vec<VulnerabilityFacts> = cves.iter().map(|cve| intel.facts(cve)).collect();
+    let known = facts.iter().any(is_known);
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&facts)?),
+        OutputFormat::Table => {
+            for fact in &facts {
+                print!("{}", render_facts(fact));
+            }
+        }
+    }
+    Ok(if known { 0 } else { EXIT_FILE_FAILED })
+}
+
+/// Tells whether any source said anything about the CVE.
+fn is_known(facts: &VulnerabilityFacts) -> bool {
+    facts.description.is_some()
+        || facts.kev.is_some()
+        || facts.epss.is_some()
+        || !facts.cvss.is_empty()
+        || !facts.techniques.is_empty()
+        || !facts.exploits.is_empty()
+        || !facts.threats.is_empty()
+}
+
+/// Formats the facts of one CVE as indented text, each value followed by
+/// its source in brackets.
+fn render_facts(facts: &VulnerabilityFacts) -> String {
+    use std::fmt::Write;
+
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    line(format!(
+        "{}{}",
+        facts.cve,
+        if facts.rejected { " (rejected)" } else { "" }
+    ));
+    if !facts.aliases.is_empty() {
+        let aliases: Vec<String> = facts.aliases.iter().map(ToString::to_string).collect();
+        line(format!("  aliases: {}", aliases.join(", ")));
+    }
+    if let Some(description) = &facts.description {
+        // The first paragraph, on one line; JSON output has the whole text.
+        let first = description.value.trim().split("\n\n").next().unwrap_or_default();
+        line(format!(
+            "  description: {}",
+            first.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+        line(format!("    [{}]", description.source));
+    }
+
+    match &facts.kev {
+        Some(kev) => {
+            let entry = &kev.value;
+            let mut text = format!("  KEV: listed {}", entry.date_added);
+            if let Some(due) = entry.due_date {
+                let _ = write!(text, ", due {due}");
+            }
+            let ransomware = if entry.known_ransomware_use { "known" } else { "unknown" };
+            let _ = write!(text, ", ransomware use {ransomware}: {}", entry.name);
+            line(text);
+            line(format!("    [{}]", kev.source));
+        }
+        None if facts.kev_listings.is_empty() => line("  KEV: not listed in the loaded catalog".to_string()),
+        None => line("  KEV: not in the loaded catalog".to_string()),
+    }
+    for listing in &facts.kev_listings {
+        let date = listing
+            .date
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "undated".to_string());
+        line(format!("  KEV listing stated by a record: added {date}"));
+        line(format!("    [{listing}]"));
+    }
+
+    if let Some(epss) = &facts.epss {
+        line(format!(
+            "  EPSS: {:.5} (percentile {:.5})",
+            epss.value.epss, epss.value.percentile
+        ));
+        line(format!("    [{}]", epss.source));
+    }
+
+    if !facts.cvss.is_empty() {
+        line("  CVSS:".to_string());
+        let chosen = facts.chosen_cvss.as_ref().map(|choice| choice.index);
+        for (index, cvss) in facts.cvss.iter().enumerate() {
+            let marker = if Some(index) == chosen { "*" } else { " " };
+            let mut text = format!(
+                "  {marker} {} {:.1} {}",
+                cvss.value.version.as_str(),
+                cvss.value.score,
+                cvss.value.vector
+            );
+            if let Some(stated) = cvss.value.stated_score {
+                let _ = write!(text, " (the source states {stated:.1})");
+            }
+            line(text);
+            line(format!("      [{}]", cvss.source));
+        }
+        if let Some(choice) = &facts.chosen_cvss {
+            line(format!("    * used for scoring: {}", choice.reason));
+        }
+    }
+
+    for cwe in &facts.cwes {
+        line(format!("  CWE: {}  [{}]", cwe.value, cwe.source));
+    }
+
+    for ssvc in &facts.ssvc {
+        let points = &ssvc.value;
+        let mut parts = Vec::new();
+        if let Some(exploitation) = points.exploitation {
+            let word = match exploitation {
+                Exploitation::None => "none",
+                Exploitation::Poc => "public PoC",
+                Exploitation::Active => "active",
+            };
+            parts.push(format!("exploitation {word}"));
+        }
+        if let Some(automatable) = points.automatable {
+            parts.push(format!("automatable {}", if automatable { "yes" } else { "no" }));
+        }
+        if let Some(impact) = points.technical_impact {
+            let word = match impact {
+                TechnicalImpact::Partial => "partial",
+                TechnicalImpact::Total => "total",
+            };
+            parts.push(format!("technical impact {word}"));
+        }
+        line(format!("  SSVC: {}", parts.join(", ")));
+        line(format!("    [{}]", ssvc.source));
+    }
+    for outcome in &facts.ssvc_outcomes {
+        let mut text = format!("  SSVC {}: {}", outcome.table, outcome.outcome);
+        if !outcome.unknown.is_empty() {
+            let _ = write!(text, " (not known here: {})", outcome.unknown.join(", "));
+        }
+        line(text);
+    }
+
+    for technique in &facts.techniques {
+        let value = &technique.value;
+        line(format!(
+            "  ATT&CK: {} {} ({})",
+            value.id.as_str(),
+            value.name,
+            value.mapping_type.as_str()
+        ));
+        line(format!("    [{}]", technique.source));
+    }
+
+    for exploit in &facts.exploits {
+        let value = &exploit.value;
+        line(format!(
+            "  exploit: {} {} {}",
+            value.kind.as_str(),
+            value.reference,
+            value.title
+        ));
+        line(format!("    [{}]", exploit.source));
+    }
+    for reference in &facts.exploit_references {
+        line(format!("  exploit reference: {}", reference.value.url));
+        line(format!("    [{}]", reference.source));
+    }
+    for threat in &facts.threats {
+        let link = &threat.value;
+        let mut text = format!(
+            "  threat: {} {} ({})",
+            link.threat.kind.as_str(),
+            link.threat.name,
+            link.relationship.as_str()
+        );
+        if let Some(via) = &link.via {
+            let _ = write!(text, " through {} {}", via.kind.as_str(), via.name);
+        }
+        line(text);
+        line(format!("    [{}]", threat.source));
+    }
+    out
 }
