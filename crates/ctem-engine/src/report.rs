@@ -35,6 +35,8 @@ fn describe_factor(factor: &Factor) -> String {
     match factor.name.as_str() {
         "kev" => format!("KEV {value}"),
         "epss" => format!("EPSS {value}"),
+        // The value names the evidence, such as "Metasploit exploit module ...".
+        "exploit" => value.to_string(),
         "internet_exposure" => value.to_string(),
         "asset_criticality" => format!("criticality {value}"),
         "cvss_exploitability" => format!("CVSS exploitability {value}"),

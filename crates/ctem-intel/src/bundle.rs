@@ -180,7 +180,7 @@ impl Intel {
                     self.cve5.insert(record);
                     (1, date)
                 }
-                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+                Err(error) => return self.skip_record(kind, &display, &error),
             },
             SourceKind::Nvd => match NvdFile::load(path) {
                 Ok(file) => {
@@ -191,7 +191,7 @@ impl Intel {
                     }
                     (count, date)
                 }
-                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+                Err(error) => return self.skip_record(kind, &display, &error),
             },
             SourceKind::Osv => match OsvRecord::load(path) {
                 Ok(record) => {
@@ -199,7 +199,7 @@ impl Intel {
                     self.osv.add(record);
                     (1, date)
                 }
-                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+                Err(error) => return self.skip_record(kind, &display, &error),
             },
             SourceKind::NucleiTemplates => match Exploits::load_nuclei_template(path) {
                 Ok(exploits) => {
@@ -207,7 +207,7 @@ impl Intel {
                     self.exploits.merge(exploits);
                     (count, None)
                 }
-                Err(error) => return Ok(self.skip_record(kind, &display, &error)),
+                Err(error) => return self.skip_record(kind, &display, &error),
             },
             SourceKind::Attack => {
                 let catalog = AttackCatalog::load(path)?;
@@ -250,13 +250,14 @@ impl Intel {
         Ok(())
     }
 
-    /// Notes a record file that did not load, and goes on.
-    fn skip_record(&mut self, kind: SourceKind, path: &str, error: &IntelError) {
+    /// Notes a record file that did not load; the load goes on.
+    fn skip_record(&mut self, kind: SourceKind, path: &str, error: &IntelError) -> Result<(), IntelError> {
         tracing::warn!(path, kind = kind.as_str(), %error, "skipped an invalid intelligence record");
         self.skipped.push(Skipped {
             path: path.to_string(),
             reason: format!("invalid {} record: {error}", kind.publisher()),
         });
+        Ok(())
     }
 
     /// Adds a KEV catalog. Only one catalog is kept, because each release

@@ -26,7 +26,7 @@ use crate::attack::AttackTechnique;
 use crate::bundle::Intel;
 use crate::cve5::{Exploitation, SsvcDecisionPoints, TechnicalImpact};
 use crate::epss::EpssScore;
-use crate::exploits::ExploitEvidence;
+use crate::exploits::{ExploitEvidence, ExploitKind};
 use crate::kev::KevEntry;
 use crate::provenance::{Fact, Provenance, SourceKind};
 use crate::ssvc::{BuiltinTable, Inputs};
@@ -371,4 +371,112 @@ fn ssvc_outcomes(facts: &VulnerabilityFacts) -> Vec<SsvcOutcome> {
             }
         })
         .collect()
+}
+
+/// One piece of evidence that a CVE can be or is being exploited, short of
+/// a KEV listing or an EPSS score, for scoring.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExploitClue {
+    pub signal: ExploitSignal,
+    /// What the evidence is, such as `Metasploit module exploit/multi/http/confluence_... (excellent)`.
+    pub detail: String,
+    pub source: Provenance,
+}
+
+/// The kinds of exploit evidence, from the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExploitSignal {
+    /// SSVC Exploitation `active`: exploitation seen in the wild (CISA ADP).
+    SsvcActive,
+    /// A Metasploit module: a weaponized, point-and-shoot exploit.
+    MetasploitModule,
+    /// An Exploit-DB entry that the Exploit-DB team verified.
+    ExploitDbVerified,
+    /// An Exploit-DB entry.
+    ExploitDb,
+    /// SSVC Exploitation `public PoC`.
+    SsvcPoc,
+    /// A Nuclei template or a Metasploit auxiliary module that detects the
+    /// vulnerability remotely.
+    DetectionTemplate,
+    /// A reference that a CVE record or NVD tags as an exploit.
+    ExploitReference,
+}
+
+impl Intel {
+    /// Lists the exploit evidence of a CVE other than KEV and EPSS: SSVC
+    /// Exploitation, exploit modules and entries, Nuclei templates and
+    /// references tagged as exploits. Cheap when no such source is loaded.
+    pub fn exploit_clues(&self, cve: &CveId) -> Vec<ExploitClue> {
+        let mut clues = Vec::new();
+        if let Some(record) = self.cve5().get(cve)
+            && let Some(points) = record.ssvc.iter().max_by_key(|fact| fact.source.date)
+        {
+            let signal = match points.value.exploitation {
+                Some(Exploitation::Active) => Some((ExploitSignal::SsvcActive, "SSVC exploitation active")),
+                Some(Exploitation::Poc) => Some((ExploitSignal::SsvcPoc, "SSVC exploitation public PoC")),
+                _ => None,
+            };
+            if let Some((signal, detail)) = signal {
+                clues.push(ExploitClue {
+                    signal,
+                    detail: detail.to_string(),
+                    source: points.source.clone(),
+                });
+            }
+        }
+        for evidence in self.exploits().get(cve) {
+            let value = &evidence.value;
+            let (signal, detail) = match value.kind {
+                ExploitKind::MetasploitModule if value.category.as_deref() == Some("exploit") => (
+                    ExploitSignal::MetasploitModule,
+                    format!("Metasploit exploit module {}", value.reference),
+                ),
+                ExploitKind::MetasploitModule => (
+                    ExploitSignal::DetectionTemplate,
+                    format!("Metasploit auxiliary module {}", value.reference),
+                ),
+                ExploitKind::ExploitDb if value.verified == Some(true) => (
+                    ExploitSignal::ExploitDbVerified,
+                    format!("Exploit-DB {} (verified)", value.reference),
+                ),
+                ExploitKind::ExploitDb => (ExploitSignal::ExploitDb, format!("Exploit-DB {}", value.reference)),
+                ExploitKind::NucleiTemplate => (
+                    ExploitSignal::DetectionTemplate,
+                    format!("Nuclei template {}", value.reference),
+                ),
+            };
+            clues.push(ExploitClue {
+                signal,
+                detail,
+                source: evidence.source.clone(),
+            });
+        }
+        let record_references = self.cve5().get(cve).map(|record| record.references.as_slice());
+        let nvd_references = self.nvd().get(cve).map(|entry| entry.references.as_slice());
+        for reference in record_references.into_iter().chain(nvd_references).flatten() {
+            if reference.value.is_exploit() {
+                clues.push(ExploitClue {
+                    signal: ExploitSignal::ExploitReference,
+                    detail: format!("exploit reference {}", reference.value.url),
+                    source: reference.source.clone(),
+                });
+            }
+        }
+        clues.sort_by(|a, b| a.signal.cmp(&b.signal).then_with(|| a.detail.cmp(&b.detail)));
+        clues
+    }
+
+    /// Returns the CVSS vector that scoring uses for a CVE (see the module
+    /// doc), with the reason, or `None` when no loaded source states one.
+    pub fn preferred_cvss(&self, cve: &CveId) -> Option<(Fact<CvssFact>, String)> {
+        if self.cve5().get(cve).is_none() && self.nvd().get(cve).is_none() && self.osv().is_empty() {
+            return None;
+        }
+        let facts = self.facts(cve);
+        let choice = facts.chosen_cvss?;
+        let fact = facts.cvss.into_iter().nth(choice.index)?;
+        Some((fact, choice.reason))
+    }
 }

@@ -108,7 +108,7 @@ pub use exploits::{
     EXPLOIT_DB_MAX_BYTES, ExploitEvidence, ExploitKind, Exploits, METASPLOIT_MAX_BYTES, MetasploitRank,
     NUCLEI_MAX_TEMPLATE_BYTES, NUCLEI_MAX_TEMPLATES,
 };
-pub use facts::{CvssChoice, CvssFact, CvssRole, SsvcOutcome, VulnerabilityFacts};
+pub use facts::{CvssChoice, CvssFact, CvssRole, ExploitClue, ExploitSignal, SsvcOutcome, VulnerabilityFacts};
 pub use import::{ImportReport, Imported, import};
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};

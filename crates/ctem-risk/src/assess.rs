@@ -2,12 +2,13 @@
 
 use std::cmp::Reverse;
 
-use ctem_intel::{EpssRecord, Intel, KevEntry};
+use ctem_intel::{EpssRecord, ExploitClue, Intel, KevEntry};
 use ctem_model::{Asset, CveId, CvssVector, Factor, Finding, RiskAssessment, SourceStatus, Tier};
 
 use crate::model::{
     CVSS_EXPLOITABILITY_WEIGHT, DEFAULT_CRITICALITY, EXPOSURE_UNKNOWN, Inputs, KEV_LISTED, KEV_RANSOMWARE,
-    criticality_weight, epss_evidence, evaluate, exposure_weight, kind_evidence, severity_level, tier_for, unit,
+    criticality_weight, epss_evidence, evaluate, exploit_evidence, exposure_weight, kind_evidence, severity_level,
+    tier_for, unit,
 };
 
 /// A factor before its contribution is known, with the change that sets
@@ -81,7 +82,16 @@ pub fn assess(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> RiskAs
 /// Reads the model's inputs from the finding, its asset and the
 /// intelligence, with one candidate factor per input that the finding has.
 fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (Inputs, Vec<Candidate>) {
-    let mut cves: Vec<&CveId> = finding.vulnerability_ids.iter().filter_map(|id| id.as_cve()).collect();
+    // A finding that names only a GHSA or OSV id finds its CVEs through
+    // the aliases of the loaded OSV advisories.
+    let mut cves: Vec<CveId> = finding
+        .vulnerability_ids
+        .iter()
+        .flat_map(|id| match id.as_cve() {
+            Some(cve) => vec![cve.clone()],
+            None => intel.osv().cves(id),
+        })
+        .collect();
     cves.sort();
     cves.dedup();
     let name_cve = cves.len() > 1;
@@ -89,6 +99,7 @@ fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (In
     let mut inputs = Inputs {
         kev: 0.0,
         epss: 0.0,
+        exploit: 0.0,
         base: 0.0,
         exposure: EXPOSURE_UNKNOWN,
         criticality: criticality_weight(DEFAULT_CRITICALITY),
@@ -108,13 +119,27 @@ fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (In
         inputs.epss = epss_evidence(record.score.epss);
         candidates.push(epss_candidate(cve, &record, name_cve));
     }
-    match finding.max_cvss() {
-        Some(vector) => {
+    if let Some((cve, clue)) = strongest_exploit(&cves, intel) {
+        inputs.exploit = exploit_evidence(clue.signal);
+        candidates.push(exploit_candidate(&cve, &clue, name_cve));
+    }
+    let intel_cvss = match finding.max_cvss() {
+        Some(_) => None,
+        None => cves.iter().find_map(|cve| intel.preferred_cvss(cve)),
+    };
+    match (finding.max_cvss(), &intel_cvss) {
+        (Some(vector), _) => {
             inputs.base = CVSS_EXPLOITABILITY_WEIGHT * unit(vector.exploitability());
             inputs.technical = unit(vector.impact());
             candidates.extend(cvss_candidates(vector, &finding.tool));
         }
-        None => {
+        (None, Some((fact, reason))) => {
+            let vector = &fact.value.vector;
+            inputs.base = CVSS_EXPLOITABILITY_WEIGHT * unit(vector.exploitability());
+            inputs.technical = unit(vector.impact());
+            candidates.extend(cvss_candidates(vector, &format!("{}; {reason}", fact.source)));
+        }
+        (None, None) => {
             inputs.base = kind_evidence(finding.kind, finding.severity);
             inputs.technical = severity_level(finding.severity);
             candidates.extend(kind_candidates(finding));
@@ -135,9 +160,9 @@ fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (In
 /// baseline), averaged over every order in which the candidates can join.
 ///
 /// With n candidates this evaluates the model on all 2^n subsets, where the
-/// candidates outside the subset are at their baselines. n is at most 6
-/// (KEV, EPSS, base evidence, technical impact, exposure, criticality), so
-/// that is at most 64 evaluations.
+/// candidates outside the subset are at their baselines. n is at most 7
+/// (KEV, EPSS, exploit evidence, base evidence, technical impact, exposure,
+/// criticality), so that is at most 128 evaluations.
 fn shapley_values(inputs: &Inputs, candidates: &[Candidate]) -> Vec<f64> {
     let count = candidates.len();
     let subsets = 1usize << count;
@@ -185,16 +210,16 @@ fn suppression(status: SourceStatus) -> Option<&'static str> {
 
 /// Picks the KEV entry with the strongest evidence among the finding's
 /// CVEs: known ransomware use first, then the earliest listing.
-fn strongest_kev<'a>(cves: &[&'a CveId], intel: &'a Intel) -> Option<(&'a CveId, &'a KevEntry)> {
+fn strongest_kev<'a>(cves: &'a [CveId], intel: &'a Intel) -> Option<(&'a CveId, &'a KevEntry)> {
     cves.iter()
-        .filter_map(|cve| intel.kev(cve).map(|entry| (*cve, entry)))
+        .filter_map(|cve| intel.kev(cve).map(|entry| (cve, entry)))
         .max_by_key(|(_, entry)| (entry.known_ransomware_use, Reverse(entry.date_added)))
 }
 
 /// Picks the highest EPSS probability among the finding's CVEs.
-fn highest_epss<'a>(cves: &[&'a CveId], intel: &'a Intel) -> Option<(&'a CveId, EpssRecord<'a>)> {
+fn highest_epss<'a>(cves: &'a [CveId], intel: &'a Intel) -> Option<(&'a CveId, EpssRecord<'a>)> {
     cves.iter()
-        .filter_map(|cve| intel.epss(cve).map(|record| (*cve, record)))
+        .filter_map(|cve| intel.epss(cve).map(|record| (cve, record)))
         .max_by(|(_, a), (_, b)| a.score.epss.total_cmp(&b.score.epss))
 }
 
@@ -237,8 +262,36 @@ fn epss_candidate(cve: &CveId, record: &EpssRecord<'_>, name_cve: bool) -> Candi
     }
 }
 
-fn cvss_candidates(vector: &CvssVector, tool: &str) -> [Candidate; 2] {
-    let source = format!("CVSS v{} vector from {tool}", vector.version().as_str());
+/// Picks the strongest exploit evidence among the finding's CVEs.
+fn strongest_exploit(cves: &[CveId], intel: &Intel) -> Option<(CveId, ExploitClue)> {
+    cves.iter()
+        .filter_map(|cve| {
+            intel
+                .exploit_clues(cve)
+                .into_iter()
+                .next()
+                .map(|clue| (cve.clone(), clue))
+        })
+        .min_by(|(_, a), (_, b)| a.signal.cmp(&b.signal))
+}
+
+fn exploit_candidate(cve: &CveId, clue: &ExploitClue, name_cve: bool) -> Candidate {
+    let mut value = clue.detail.clone();
+    if name_cve {
+        value.push_str(&format!(" ({cve})"));
+    }
+    Candidate {
+        name: "exploit",
+        value,
+        source: clue.source.to_string(),
+        to_baseline: |inputs| inputs.exploit = 0.0,
+    }
+}
+
+/// `origin` names where the vector comes from: the report, or the
+/// intelligence source and why it was chosen.
+fn cvss_candidates(vector: &CvssVector, origin: &str) -> [Candidate; 2] {
+    let source = format!("CVSS v{} vector from {origin}", vector.version().as_str());
     let base_score = vector.base_score();
     [
         Candidate {

@@ -1,6 +1,7 @@
 //! The constants and the formula of the risk model (see the crate docs for
 //! the reasons behind each value).
 
+use ctem_intel::ExploitSignal;
 use ctem_model::{Criticality, FindingKind, Severity, Tier};
 
 /// Evidence of exploitation when a CVE of the finding is in CISA KEV.
@@ -8,6 +9,24 @@ pub const KEV_LISTED: f64 = 0.9;
 /// Evidence of exploitation when the KEV entry also notes known ransomware use.
 pub const KEV_RANSOMWARE: f64 = 0.95;
 
+/// Evidence of exploitation when CISA's SSVC assessment of the CVE says
+/// exploitation is active: seen in the wild, like a KEV listing.
+pub const EXPLOIT_SSVC_ACTIVE: f64 = 0.9;
+/// Evidence of exploitation from a Metasploit module: a weaponized exploit
+/// that anyone can run.
+pub const EXPLOIT_METASPLOIT: f64 = 0.8;
+/// Evidence of exploitation from an Exploit-DB entry that its team verified.
+pub const EXPLOIT_DB_VERIFIED: f64 = 0.7;
+/// Evidence of exploitation from an unverified Exploit-DB entry.
+pub const EXPLOIT_DB: f64 = 0.55;
+/// Evidence of exploitation when SSVC says a public proof of concept exists.
+pub const EXPLOIT_SSVC_POC: f64 = 0.5;
+/// Evidence of exploitation from a Nuclei template or a Metasploit
+/// auxiliary module: the flaw can be found by mass scanning, which
+/// attackers run too.
+pub const EXPLOIT_DETECTION: f64 = 0.4;
+/// Evidence of exploitation from a reference that NVD or a CVE record tags as an exploit.
+pub const EXPLOIT_REFERENCE: f64 = 0.4;
 /// Weight of the CVSS exploitability sub-score (0..=1) in the base evidence.
 pub const CVSS_EXPLOITABILITY_WEIGHT: f64 = 0.3;
 
@@ -80,6 +99,8 @@ pub(crate) struct Inputs {
     pub kev: f64,
     /// The square root of the EPSS probability, or 0 without a score.
     pub epss: f64,
+    /// The strongest exploit evidence (`EXPLOIT_*`), or 0 without any.
+    pub exploit: f64,
     /// The CVSS exploitability or the kind and severity evidence.
     pub base: f64,
     pub exposure: f64,
@@ -96,16 +117,30 @@ pub(crate) struct Outcome {
     pub impact: f64,
 }
 
+/// Maps a kind of exploit evidence to its weight.
+pub(crate) fn exploit_evidence(signal: ExploitSignal) -> f64 {
+    match signal {
+        ExploitSignal::SsvcActive => EXPLOIT_SSVC_ACTIVE,
+        ExploitSignal::MetasploitModule => EXPLOIT_METASPLOIT,
+        ExploitSignal::ExploitDbVerified => EXPLOIT_DB_VERIFIED,
+        ExploitSignal::ExploitDb => EXPLOIT_DB,
+        ExploitSignal::SsvcPoc => EXPLOIT_SSVC_POC,
+        ExploitSignal::DetectionTemplate => EXPLOIT_DETECTION,
+        ExploitSignal::ExploitReference => EXPLOIT_REFERENCE,
+    }
+}
+
 /// Computes score, likelihood and impact. Inputs outside 0..=1 are
 /// clamped and NaN counts as 0, so the score stays within 0..=100.
 pub(crate) fn evaluate(inputs: &Inputs) -> Outcome {
     let kev = unit(inputs.kev);
     let epss = unit(inputs.epss);
+    let exploit = unit(inputs.exploit);
     let base = unit(inputs.base);
 
     // Independent pieces of evidence combine like independent chances
     // ("noisy OR"): any one of them can make exploitation likely.
-    let evidence = 1.0 - (1.0 - kev) * (1.0 - epss) * (1.0 - base);
+    let evidence = 1.0 - (1.0 - kev) * (1.0 - epss) * (1.0 - exploit) * (1.0 - base);
     let likelihood = unit(inputs.exposure) * evidence;
 
     let technical = TECHNICAL_IMPACT_FLOOR + (1.0 - TECHNICAL_IMPACT_FLOOR) * unit(inputs.technical);
@@ -259,6 +294,7 @@ mod tests {
             let inputs = Inputs {
                 kev: value,
                 epss: value,
+                exploit: value,
                 base: value,
                 exposure: value,
                 criticality: value,
@@ -276,6 +312,7 @@ mod tests {
         let inputs = Inputs {
             kev: 1.0,
             epss: 1.0,
+            exploit: 1.0,
             base: 1.0,
             exposure: 1.0,
             criticality: 1.0,
