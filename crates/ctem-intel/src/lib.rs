@@ -15,9 +15,23 @@
 //!   Metasploit modules and Nuclei templates;
 //! - [`OsvStore`]: OSV advisories, with aliases followed both ways so that a
 //!   GHSA finding can find its CVE;
-//! - [`Intel`]: KEV and EPSS behind one lookup, loaded from a folder
-//!   ([`Intel::load_dir`]) or from the paths a configuration names
-//!   ([`Intel::load_files`]), with the list of [`Intel::sources`] for reports.
+//! - [`Cve5Record`] and [`NvdFile`]: CVE JSON 5 records (with CISA's ADP
+//!   container: SSVC decision points, KEV listings, CVSS, CWEs) and NVD CVE
+//!   API 2.0 responses, kept one per CVE in a [`Cve5Store`] or [`NvdStore`];
+//! - [`CtidMappings`] and [`AttackCatalog`]: the CTID mappings of KEV CVEs to
+//!   ATT&CK techniques, and the ATT&CK catalog that names them;
+//! - [`DecisionTable`]: SSVC decision tables as data, with the CISA
+//!   coordinator, deployer and BOD 26-04 tables built in ([`BuiltinTable`]);
+//! - [`Intel`]: every source behind one lookup, loaded from a folder
+//!   ([`Intel::load_dir`]), from the paths a configuration names
+//!   ([`Intel::load_files`]) or from the cache ([`IntelCache::load_intel`]),
+//!   with [`Intel::facts`] for everything known about one CVE and the list
+//!   of [`Intel::sources`] for reports;
+//! - [`IntelCache`] and [`Syncer`]: the local cache of feeds, downloaded
+//!   with conditional requests and retries and replaced atomically.
+//!
+//! Every value is a [`Fact`] where the source states it: the value and its
+//! [`Provenance`], the source and the date the source gives.
 //!
 //! Every value is validated when it is read. A bad entry rejects the file
 //! with an [`IntelError`] that names the file, the line or KEV entry, the
