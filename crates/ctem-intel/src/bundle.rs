@@ -117,9 +117,10 @@ impl Intel {
             match detect(&file)? {
                 Detected::Kev => intel.add_kev(KevCatalog::load(&file)?),
                 Detected::Epss => intel.add_epss(EpssScores::load(&file)?),
-                Detected::Other(_) => match detect_kind(&file)? {
+                Detected::Other(reason) => match detect_kind(&file)? {
                     Ok(kind) => intel.load_file(kind, &file)?,
-                    Err(reason) => intel.skipped.push(Skipped {
+                    // The KEV and EPSS detector's reason is the more precise.
+                    Err(_) => intel.skipped.push(Skipped {
                         path: file.display().to_string(),
                         reason,
                     }),
@@ -255,7 +256,7 @@ impl Intel {
         tracing::warn!(path, kind = kind.as_str(), %error, "skipped an invalid intelligence record");
         self.skipped.push(Skipped {
             path: path.to_string(),
-            reason: format!("invalid {} record: {error}", kind.publisher()),
+            reason: format!("not loaded: {error}"),
         });
         Ok(())
     }

@@ -77,6 +77,7 @@ const FORMAT: &str = "a CVE JSON 5 record";
 
 /// The `state` of a CVE record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CveState {
     /// `PUBLISHED`: the CVE describes a vulnerability.
     Published,
@@ -144,6 +145,7 @@ pub struct AffectedVersion {
 
 /// Whether a version is affected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VersionStatus {
     Affected,
     Unaffected,
@@ -152,6 +154,7 @@ pub enum VersionStatus {
 
 /// SSVC `Exploitation`: the evidence of exploitation of the vulnerability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Exploitation {
     /// No evidence of exploitation and no public proof of concept.
     None,
@@ -163,6 +166,7 @@ pub enum Exploitation {
 
 /// SSVC `Technical Impact`: how much control an exploit gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TechnicalImpact {
     Partial,
     /// Total control of the component, or total disclosure of its information.

@@ -63,15 +63,28 @@ fn real_intel_folder() {
 
     let sources = intel.sources();
     let kinds: Vec<SourceKind> = sources.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [SourceKind::Kev, SourceKind::Epss], "{sources:#?}");
+    assert_eq!(
+        kinds,
+        [
+            SourceKind::Kev,
+            SourceKind::Epss,
+            SourceKind::Cve5,
+            SourceKind::CtidMappings
+        ],
+        "{sources:#?}"
+    );
     assert_eq!(sources[0].count, 1404);
     assert!(sources[1].path.ends_with("epss_scores-2025-12-29_cve2025.csv"));
     assert!(intel.kev(&cve("CVE-2025-48384")).is_some());
     assert!(intel.epss(&cve("CVE-2025-0001")).is_some());
 
+    assert_eq!(sources[2].count, 1451, "every CVE record loads");
+    assert_eq!(intel.cve5().len(), 1451);
+    assert_eq!(sources[3].count, 1183, "every CTID mapping loads");
+    assert!(!intel.facts(&cve("CVE-2023-22515")).techniques.is_empty());
+
     let skipped = intel.skipped();
-    let cve_records = skipped.iter().filter(|s| s.path.contains("cve5")).count();
-    assert_eq!(cve_records, 1451, "every CVE record is sniffed and skipped");
+    assert!(!skipped.iter().any(|s| s.path.contains("cve5")), "{skipped:#?}");
     for name in [
         "known_exploited_vulnerabilities_schema.json",
         "kev_2025_epss.csv",

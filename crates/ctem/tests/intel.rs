@@ -327,3 +327,164 @@ fn assess_reads_the_cache() {
     assert!(reasons_of(&with_cache, "CVE-2021-41773").contains("KEV"));
     assert!(!reasons_of(&without, "CVE-2021-41773").contains("KEV"));
 }
+
+/// Runs `ctem intel show` with the given arguments.
+fn show(home: &Path, args: &[&str]) -> Output {
+    ctem(home).args(["intel", "show"]).args(args).output().unwrap()
+}
+
+#[test]
+fn show_gathers_every_source_with_dates() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let feeds = home.path().join("feeds");
+    fs::create_dir(&feeds).unwrap();
+    fs::copy(
+        intel_fixture("cve5/CVE-2024-10001.json"),
+        feeds.join("CVE-2024-10001.json"),
+    )
+    .unwrap();
+    fs::copy(
+        intel_fixture("exploits/modules_metadata_base.json"),
+        feeds.join("modules_metadata_base.json"),
+    )
+    .unwrap();
+    let imported = import_into(home.path(), &cache, &feeds);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let cache_arg = cache.to_str().unwrap();
+    let output = show(
+        home.path(),
+        &["CVE-2024-10001", "--format", "json", "--intel-cache", cache_arg],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let facts: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let facts = &facts[0];
+    assert_eq!(facts["cve"], "CVE-2024-10001");
+
+    // Every vector of the record is kept, and the choice says why.
+    let vectors = facts["cvss"].as_array().unwrap();
+    assert_eq!(vectors.len(), 3, "{vectors:#?}");
+    let chosen = &vectors[facts["chosen_cvss"]["index"].as_u64().unwrap() as usize];
+    assert_eq!(chosen["value"]["version"], "4.0");
+    assert_eq!(chosen["source"]["author"], "ExampleCNA");
+    assert_eq!(chosen["source"]["date"], "2024-10-20");
+    let reason = facts["chosen_cvss"]["reason"].as_str().unwrap();
+    assert!(reason.contains("newest generation"), "{reason}");
+
+    let text = stdout(&show(home.path(), &["CVE-2024-10001", "--intel-cache", cache_arg]));
+    assert!(text.contains("* used for scoring: CVSS v4"), "{text}");
+    assert!(text.contains("[CVE record (ExampleCNA) of 2024-10-20"), "{text}");
+}
+
+#[test]
+fn show_unknown_cve_exits_one() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let imported = import_into(home.path(), &cache, &intel_fixture("kev/catalog.json"));
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let output = show(
+        home.path(),
+        &["CVE-1999-99999", "--intel-cache", cache.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("KEV: not listed"), "{}", stdout(&output));
+}
+
+#[test]
+fn show_without_intelligence_says_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let output = show(
+        home.path(),
+        &[
+            "CVE-2023-22515",
+            "--intel-cache",
+            home.path().join("empty").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("ctem intel import"), "{error}");
+}
+
+#[test]
+fn show_id_without_cve_exits_one() {
+    let home = tempfile::tempdir().unwrap();
+    let feeds = home.path().join("feeds");
+    fs::create_dir(&feeds).unwrap();
+    fs::copy(intel_fixture("kev/catalog.json"), feeds.join("kev.json")).unwrap();
+    let output = show(
+        home.path(),
+        &["GHSA-aaaa-bbbb-cccc", "--intel", feeds.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("no loaded source links it to a CVE"), "{error}");
+}
+
+/// The shared intelligence sample, imported as a user would, shows the
+/// KEV entry, CVSS vectors, CWE, SSVC points and ATT&CK techniques of
+/// CVE-2023-22515, each with a source and a date.
+#[test]
+fn show_shared_sample_confluence() {
+    let Some(shared) = std::env::var_os("CTEM_SHARED").map(PathBuf::from) else {
+        eprintln!("show_shared_sample_confluence: skipped, CTEM_SHARED is not set");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let imported = import_into(home.path(), &cache, &shared.join("intel"));
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let cache_arg = cache.to_str().unwrap();
+    let output = show(
+        home.path(),
+        &["CVE-2023-22515", "--format", "json", "--intel-cache", cache_arg],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let facts: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let facts = &facts[0];
+
+    assert_eq!(facts["kev"]["value"]["date_added"], "2023-10-05");
+    assert_eq!(facts["kev"]["source"]["kind"], "kev");
+    let scores: Vec<f64> = facts["cvss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"]["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.contains(&10.0) && scores.contains(&9.8), "{scores:?}");
+    assert_eq!(facts["cwes"][0]["value"], 20, "CWE-20");
+    assert_eq!(facts["ssvc"][0]["value"]["exploitation"], "active");
+    assert_eq!(facts["ssvc"][0]["source"]["author"], "CISA-ADP");
+    let techniques: Vec<&str> = facts["techniques"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["value"]["id"].as_str().unwrap())
+        .collect();
+    assert!(techniques.contains(&"T1190"), "{techniques:?}");
+    for fact in [
+        &facts["kev"],
+        &facts["cvss"][0],
+        &facts["cwes"][0],
+        &facts["ssvc"][0],
+        &facts["techniques"][0],
+    ] {
+        assert!(fact["source"]["date"].is_string(), "undated: {fact}");
+        assert!(fact["source"]["path"].is_string(), "no path: {fact}");
+    }
+}
