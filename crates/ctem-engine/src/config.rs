@@ -37,6 +37,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ctem_intel::sync::{DownloadSettings, SourceSettings, SyncOptions, plan};
+use ctem_intel::taxii_feed::TaxiiSource;
 use ctem_model::{Asset, AssetKind, Criticality};
 use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
@@ -103,6 +104,9 @@ pub struct IntelConfig {
     /// Timeouts and retries of `ctem intel update`.
     #[serde(default)]
     pub download: DownloadSettings,
+    /// TAXII 2.1 collections that `ctem intel update` pulls into the cache.
+    #[serde(default)]
+    pub taxii: Vec<TaxiiSource>,
 }
 
 impl IntelConfig {

@@ -208,6 +208,22 @@ impl Staged {
     }
 }
 
+impl Staged {
+    /// Syncs the file and renames it to `target`, in the same folder, and
+    /// syncs the folder, so the file is complete or absent after a crash.
+    pub(crate) fn keep_as(mut self, target: &Path) -> Result<(), CacheError> {
+        if let Some(file) = self.file.take() {
+            file.sync_all().map_err(|e| io_error(&self.path, e))?;
+        }
+        fs::rename(&self.path, target).map_err(|e| io_error(target, e))?;
+        self.kept = true;
+        if let Some(parent) = target.parent() {
+            sync_dir(parent);
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Staged {
     fn drop(&mut self) {
         self.file.take();
@@ -470,13 +486,17 @@ impl IntelCache {
 
     /// Loads every cached source for scoring and `ctem intel show`: the
     /// file of each single-file source, the tree of CVE records and Nuclei
-    /// templates, and the NVD pages. An empty cache gives an empty [`Intel`].
+    /// templates, the NVD pages and the bundles of TAXII collections. An empty cache gives an empty [`Intel`].
     pub fn load_intel(&self) -> Result<Intel, CacheError> {
         let mut intel = Intel::default();
         for kind in SourceKind::ALL {
             if let Some(path) = self.file(kind)? {
                 intel.load_file(kind, &path)?;
             }
+        }
+        let taxii = self.source_dir(SourceKind::Stix).join(crate::taxii_feed::TAXII_FOLDER);
+        if taxii.is_dir() {
+            intel.load_file(SourceKind::Stix, &taxii)?;
         }
         Ok(intel)
     }

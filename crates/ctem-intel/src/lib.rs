@@ -101,6 +101,7 @@ mod ssvc;
 mod stix;
 pub mod sync;
 mod taxii;
+pub mod taxii_feed;
 mod validate;
 mod vuln;
 mod walk;

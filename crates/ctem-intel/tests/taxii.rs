@@ -706,3 +706,108 @@ fn configuration_from_json() {
     let message = unknown.unwrap_err().to_string();
     assert!(message.contains("unknown field `pages`"), "{message}");
 }
+
+/// A source of the cache that reads the threats collection.
+fn cache_source(server: &TestServer) -> ctem_intel::taxii_feed::TaxiiSource {
+    ctem_intel::taxii_feed::TaxiiSource {
+        name: "isac".into(),
+        api_root: server.url("/api1/"),
+        collection: THREATS.into(),
+        server: TaxiiConfig {
+            url: server.url("/taxii2/"),
+            page_size: Some(4),
+            max_page_bytes: PAGE_LIMIT,
+            ..TaxiiConfig::default()
+        },
+    }
+}
+
+#[test]
+fn pull_into_cache_then_resume() {
+    use ctem_intel::IntelCache;
+    use ctem_intel::taxii_feed::{collection_dir, pull_taxii};
+
+    let server = TestServer::start(open_policy());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    let source = cache_source(&server);
+
+    let first = {
+        let lock = cache.lock().unwrap();
+        pull_taxii(&cache, &lock, &source).unwrap()
+    };
+    assert_eq!(first.objects, 6);
+    assert!(first.complete);
+    assert_eq!(first.added_last, Some(day(6)));
+    assert!(first.file.as_ref().is_some_and(|file| file.is_file()));
+
+    // Nothing was added since: no request without added_after, no new file.
+    let second = {
+        let lock = cache.lock().unwrap();
+        pull_taxii(&cache, &lock, &source).unwrap()
+    };
+    assert_eq!(second.objects, 0);
+    assert_eq!(second.file, None);
+    let afters = object_params(&server, "added_after");
+    assert_eq!(afters.last().unwrap().as_deref(), Some(stamp(day(6)).as_str()));
+
+    let bundles: Vec<_> = std::fs::read_dir(collection_dir(&cache, "isac"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    assert_eq!(bundles.len(), 1, "{bundles:?}");
+
+    // The cache's intelligence links the CVE to the malware and the intrusion set.
+    let intel = cache.load_intel().unwrap();
+    let facts = intel.facts(&"CVE-2021-44228".parse().unwrap());
+    let names: Vec<&str> = facts.threats.iter().map(|t| t.value.threat.name.as_str()).collect();
+    assert!(
+        names.contains(&"Khonsari") && names.contains(&"APT Example"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn pull_rejects_a_name_that_is_no_folder() {
+    use ctem_intel::IntelCache;
+    use ctem_intel::taxii_feed::pull_taxii;
+
+    let server = TestServer::start(open_policy());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    let mut source = cache_source(&server);
+    source.name = "../escape".into();
+
+    let lock = cache.lock().unwrap();
+    let error = pull_taxii(&cache, &lock, &source).unwrap_err().to_string();
+    assert!(error.contains("name must be"), "{error}");
+    assert!(server.requests().is_empty());
+    assert!(!dir.path().join("escape").exists());
+}
+
+#[test]
+fn failed_pull_keeps_cursor_and_bundles() {
+    use ctem_intel::IntelCache;
+    use ctem_intel::taxii_feed::{collection_dir, pull_taxii};
+
+    let server = TestServer::start(open_policy());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    let source = cache_source(&server);
+    {
+        let lock = cache.lock().unwrap();
+        pull_taxii(&cache, &lock, &source).unwrap();
+    }
+    let folder = collection_dir(&cache, "isac");
+    let before: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+    let cursor = std::fs::read(folder.join(".cursor.json")).unwrap();
+
+    let mut broken = source.clone();
+    broken.collection = "missing".into();
+    let lock = cache.lock().unwrap();
+    assert!(pull_taxii(&cache, &lock, &broken).is_err());
+    let after: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(before.len(), after.len());
+    assert_eq!(std::fs::read(folder.join(".cursor.json")).unwrap(), cursor);
+}

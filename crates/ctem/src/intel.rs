@@ -9,6 +9,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::config::Config;
 use ctem_intel::sync::Outcome;
 use ctem_intel::sync::{Feed, SyncOptions, plan};
+use ctem_intel::taxii_feed::pull_taxii;
 use ctem_intel::{
     Exploitation, Intel, IntelCache, SourceKind, SourceState, Syncer, TechnicalImpact, Validators, VulnerabilityFacts,
     import,
@@ -63,15 +64,46 @@ fn setup(args: &IntelCacheArgs) -> Result<Setup> {
 fn update(args: IntelUpdateArgs) -> Result<u8> {
     let Setup { config, cache } = setup(&args.cache)?;
     let feeds = select(plan(&config.intel.sources).map_err(anyhow::Error::msg)?, &args.sources)?;
-    if feeds.is_empty() {
-        bail!("no source is enabled; see [intel.sources] in ctem.toml");
+    // TAXII collections are pulled when no --source narrows the update.
+    let collections = if args.sources.is_empty() {
+        config.intel.taxii.as_slice()
+    } else {
+        &[]
+    };
+    if feeds.is_empty() && collections.is_empty() {
+        bail!("no source is enabled; see [intel.sources] and [[intel.taxii]] in ctem.toml");
     }
     let options = SyncOptions::from_settings(&config.intel.download).map_err(anyhow::Error::msg)?;
     let syncer = Syncer::new(cache, options)?;
 
     let reports = syncer.update_all(&feeds)?;
-
     let mut failed = 0;
+    let mut total = reports.len();
+    if !collections.is_empty() {
+        let lock = syncer.cache().lock()?;
+        for source in collections {
+            total += 1;
+            match pull_taxii(syncer.cache(), &lock, source) {
+                Ok(pull) if pull.file.is_some() => println!(
+                    "taxii {}: updated, {} objects in {} pages{}",
+                    source.name,
+                    pull.objects,
+                    pull.pages,
+                    if pull.complete {
+                        ""
+                    } else {
+                        ", more left for the next update"
+                    }
+                ),
+                Ok(_) => println!("taxii {}: not modified, no objects added", source.name),
+                Err(error) => {
+                    failed += 1;
+                    println!("taxii {}: failed: {error}", source.name);
+                }
+            }
+        }
+    }
+
     for report in &reports {
         match &report.result {
             Ok(Outcome::Updated(state)) => println!("{}: updated, {}", report.kind, describe(state)),
@@ -83,9 +115,8 @@ fn update(args: IntelUpdateArgs) -> Result<u8> {
         }
     }
     println!(
-        "{} of {} sources current in {}",
-        reports.len() - failed,
-        reports.len(),
+        "{} of {total} sources current in {}",
+        total - failed,
         syncer.cache().root().display()
     );
     Ok(if failed > 0 { EXIT_FILE_FAILED } else { 0 })
