@@ -99,6 +99,21 @@ pub enum IntelError {
         reason: String,
     },
 
+    /// A CVE that one EPSS file scores twice on the same day with different values.
+    #[error(
+        "{path}: line {line}: {cve} is scored again with different values ({here} here, {earlier} on an earlier line); \
+         a file scores each CVE once a day, so it is corrupt or joined from different files"
+    )]
+    EpssConflict {
+        path: String,
+        line: u64,
+        cve: String,
+        /// The probability and percentile of the earlier row, as `0.1,0.2`.
+        earlier: String,
+        /// The probability and percentile of this row.
+        here: String,
+    },
+
     /// A line longer than any line of the format can be.
     #[error(
         "{path}: line {line} is longer than {limit} bytes; EPSS lines are under 100 bytes, so the file is corrupt or not an EPSS file"
