@@ -101,17 +101,18 @@ pub enum IntelError {
 
     /// A CVE that one EPSS file scores twice on the same day with different values.
     #[error(
-        "{path}: line {line}: {cve} is scored again with different values ({here} here, {earlier} on an earlier line); \
-         a file scores each CVE once a day, so it is corrupt or joined from different files"
+        "{path}: line {line}: {cve} is scored again with different values ({},{} here, {},{} on an earlier line); \
+         a file scores each CVE once a day, so it is corrupt or joined from different files",
+        .here.epss, .here.percentile, .earlier.epss, .earlier.percentile
     )]
     EpssConflict {
         path: String,
         line: u64,
         cve: String,
-        /// The probability and percentile of the earlier row, as `0.1,0.2`.
-        earlier: String,
-        /// The probability and percentile of this row.
-        here: String,
+        /// The score of the earlier row.
+        earlier: crate::EpssScore,
+        /// The score of this row.
+        here: crate::EpssScore,
     },
 
     /// A line longer than any line of the format can be.

@@ -176,6 +176,15 @@ impl Runs {
     /// Inserts `new`, replacing the scores of the days it covers. Returns
     /// whether one of those days had a different score before.
     pub fn insert(&mut self, new: Run) -> bool {
+        // A file loaded again, or two files of one day that agree, change nothing.
+        let covering = self.as_slice().partition_point(|run| run.start() <= new.start());
+        if let Some(&run) = covering.checked_sub(1).and_then(|index| self.as_slice().get(index))
+            && run.end() >= new.end()
+            && run.units() == new.units()
+        {
+            return false;
+        }
+
         let runs = self.make_many();
 
         // Fast path: files loaded in date order append.

@@ -10,7 +10,7 @@ use ctem_model::CveId;
 use flate2::read::MultiGzDecoder;
 
 use super::history::{Units, day_of};
-use super::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssScores, GZIP_MAGIC};
+use super::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssScores, GZIP_MAGIC, score_of};
 use crate::error::{IntelError, shorten};
 
 /// The layout of a CSV file, as its first line shows it.
@@ -251,19 +251,12 @@ pub(super) fn log_rows(path: &str, duplicates: usize, rounded: usize) {
 
 /// Builds the error for a CVE that one file scores twice with different values on the same day.
 pub(super) fn conflict(path: &str, line: u64, cve: &CveId, earlier: Units, here: Units) -> IntelError {
-    let show = |units: Units| {
-        format!(
-            "{},{}",
-            super::history::to_probability(units.epss),
-            super::history::to_probability(units.percentile)
-        )
-    };
     IntelError::EpssConflict {
         path: path.to_string(),
         line,
         cve: cve.to_string(),
-        earlier: show(earlier),
-        here: show(here),
+        earlier: score_of(earlier),
+        here: score_of(here),
     }
 }
 
