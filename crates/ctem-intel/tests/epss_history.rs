@@ -265,9 +265,14 @@ fn conflicting_rows_name_line() {
     assert_eq!(path, "conflict.csv");
     assert_eq!(*line, 5);
     assert_eq!(cve, "CVE-2025-0001");
-    assert_eq!(earlier, "0.1,0.2");
-    assert_eq!(here, "0.3,0.2");
-    assert!(error.to_string().contains("line 5"), "{error}");
+    assert_eq!(*earlier, score(0.1, 0.2));
+    assert_eq!(*here, score(0.3, 0.2));
+    let message = error.to_string();
+    assert!(message.contains("line 5"), "{message}");
+    assert!(
+        message.contains("0.3,0.2 here, 0.1,0.2 on an earlier line"),
+        "{message}"
+    );
 }
 
 #[test]
