@@ -328,6 +328,12 @@ impl EpssScores {
     /// the scores of `other` win, and a warning counts the CVEs whose score
     /// changed. [`EpssScores::get`] then returns the score of the latest day.
     pub fn merge(&mut self, other: EpssScores) {
+        if self.files.is_empty() {
+            // Nothing to merge with, so the maps are taken over without rehashing.
+            *self = other;
+            return;
+        }
+
         let file_indexes: Vec<u32> = other.files.iter().map(|file| self.add_file(file)).collect();
         let mut changed = 0usize;
 
