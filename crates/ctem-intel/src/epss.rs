@@ -15,19 +15,66 @@
 //! Every row is validated: a bad CVE id, a value that is no number or lies
 //! outside 0..=1 rejects the file with an error naming the line and value.
 //! A CSV with other columns is rejected as "not an EPSS scores file".
+//! A CVE scored twice in one file with different values rejects the file
+//! ([`IntelError::EpssConflict`]); a repeated identical row is logged and
+//! used once. A score date before 2021-04-14, the first day of EPSS, is
+//! rejected.
+//!
+//! # History
+//!
+//! Loading several daily files (a folder of daily files, or one file per
+//! day in a cache) keeps the history of each CVE. [`EpssScores::history`]
+//! lists every scored day, [`EpssScores::as_of`] returns the score of a
+//! past day, and [`EpssScores::trend`] returns the change over the last days.
+//! [`EpssScores::get`] returns the latest score, as it did before history
+//! was kept.
+//!
+//! - A point is stored in at most eight bytes: the day as a `u16` count
+//!   from 2021-04-14, the probability and the percentile as fixed point of
+//!   1e-5, the resolution that FIRST publishes. Values with more decimals
+//!   are rounded to 1e-5 and the file logs a warning with their count.
+//! - Consecutive days with the same score share one eight-byte run. This
+//!   keeps every answer exact: a run only covers days on which a loaded
+//!   file scored the CVE, so [`EpssScores::history`] lists the same days
+//!   and scores that the files hold.
+//! - Two files of the same score date that disagree on a CVE: the file
+//!   merged later wins, and the merge logs a warning with the number of
+//!   CVEs affected. Loading the same file again changes nothing.
+//! - A file without a score date (the headerless layouts) has no day, so
+//!   its scores never appear in the history. [`EpssScores::get`] returns
+//!   such a score only for a CVE that no dated file scores; when no dated
+//!   file is loaded at all, the undated scores are therefore the latest.
+//!   Among undated files, the file merged later wins.
+//! - Files merged in date order append to each history in constant time.
+//!   NOTE: a file merged before the days already loaded costs time in
+//!   proportion to the history of each CVE it scores, so merging a long
+//!   history in reverse date order is quadratic. [`crate::Intel::load_dir`]
+//!   loads files in path order, which is date order for FIRST's file names.
+//!
+//! A third layout, weekly snapshots with the columns `cve`,
+//! `snapshot_date`, `epss` and `percentile`, is read by
+//! [`EpssScores::load_snapshots`] (see that function for the layout).
+//! It is not recognised by [`EpssScores::load`] or by folder loading,
+//! because FIRST does not publish it.
+
+mod history;
+mod parse;
+mod snapshots;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::Read;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use ctem_model::CveId;
-use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 
-use crate::error::{IntelError, shorten};
+use self::history::{Day, Run, Runs, UNITS_PER_ONE, Units, date_of, day_of, to_probability};
+use self::parse::{Limits, parse};
+pub(crate) use self::parse::{classify_first_line, open_text};
+use crate::error::IntelError;
 
 /// Maximum length of a line in bytes. Rows are about 35 bytes and the
 /// comment line about 70, so a longer line means a corrupt or hostile file.
@@ -68,47 +115,56 @@ pub struct EpssFile {
 /// name the score date.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpssRecord<'a> {
+    /// The latest score of the CVE.
     pub score: EpssScore,
+    /// The file that gave the score.
     pub file: &'a EpssFile,
 }
 
-/// EPSS scores by CVE, from one or more files.
+/// The change of a CVE's score over a window of days that ends on the
+/// latest score date loaded ([`EpssScores::trend`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpssTrend {
+    /// The day of the score at the start: the latest scored day at or
+    /// before the start of the window.
+    pub start_date: NaiveDate,
+    /// The score at the start of the window.
+    pub start: EpssScore,
+    /// The day of the latest score at or before the end of the window.
+    pub end_date: NaiveDate,
+    /// The score at the end of the window.
+    pub end: EpssScore,
+    /// `end.epss - start.epss`, computed on the 1e-5 fixed point, so a
+    /// change of 0.2 is 0.2 and not 0.19999999999999998.
+    pub epss_change: f64,
+    /// `end.percentile - start.percentile`, computed the same way.
+    pub percentile_change: f64,
+}
+
+/// EPSS scores by CVE with their history, from one or more files.
 #[derive(Debug, Clone, Default)]
 pub struct EpssScores {
     files: Vec<EpssFile>,
-    /// The score and the index of its file in `files`.
-    scores: HashMap<CveId, (EpssScore, usize)>,
+    /// The scores of dated files.
+    dated: HashMap<CveId, CveHistory>,
+    /// The scores of files without a score date.
+    undated: HashMap<CveId, Undated>,
 }
 
-/// The layout of a CSV file, as its first line shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FirstLine {
-    /// The `#model_version:...,score_date:...` comment of the daily file.
-    Metadata,
-    /// The header `cve,epss,percentile`.
-    Header,
-    /// A row `CVE-...,epss,percentile` of a file without header.
-    Row,
+/// The dated scores of one CVE.
+#[derive(Debug, Clone)]
+struct CveHistory {
+    runs: Runs,
+    /// The index in `files` of the file that gave the latest point.
+    latest_file: u32,
 }
 
-/// Classifies the first line of a CSV file (byte order mark already
-/// removed), or returns `None` when it belongs to no EPSS layout.
-pub(crate) fn classify_first_line(line: &str) -> Option<FirstLine> {
-    let line = line.trim();
-    if line.starts_with('#') && line.contains("model_version") {
-        return Some(FirstLine::Metadata);
-    }
-    if is_header(line) {
-        return Some(FirstLine::Header);
-    }
-    let fields: Vec<&str> = line.split(',').map(unquote).collect();
-    let starts_with_cve = fields
-        .first()
-        .is_some_and(|first| first.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("CVE-")));
-    if fields.len() == 3 && starts_with_cve {
-        return Some(FirstLine::Row);
-    }
-    None
+/// The score of one CVE from a file without a score date.
+#[derive(Debug, Clone, Copy)]
+struct Undated {
+    units: Units,
+    /// The index of the file in `files`.
+    file: u32,
 }
 
 impl EpssScores {
@@ -130,423 +186,212 @@ impl EpssScores {
         parse(path_for_errors, text, Limits::DEFAULT)
     }
 
-    /// Returns the score of a CVE and the file it came from.
+    /// Loads an EPSS snapshot file, plain CSV or gzipped: a header with the
+    /// columns `cve`, `snapshot_date`, `epss` and `percentile` (others are
+    /// ignored), then one row per CVE and day. Every row becomes a point of
+    /// the history. The [`EpssFile`] has the latest snapshot date as its score date.
+    pub fn load_snapshots(path: impl AsRef<Path>) -> Result<EpssScores, IntelError> {
+        let path = path.as_ref();
+        let display = path.display().to_string();
+        let file = File::open(path).map_err(|source| IntelError::Io {
+            path: display.clone(),
+            source,
+        })?;
+        EpssScores::snapshots_from_reader(&display, file)
+    }
+
+    /// Reads an EPSS snapshot file from `reader` (see [`EpssScores::load_snapshots`]).
+    pub fn snapshots_from_reader(path_for_errors: &str, reader: impl Read) -> Result<EpssScores, IntelError> {
+        let text = open_text(path_for_errors, reader)?;
+        snapshots::parse_snapshots(path_for_errors, text, Limits::DEFAULT)
+    }
+
+    /// Builds the scores of one file from its validated rows.
+    fn from_file(file: EpssFile, scores: HashMap<CveId, Units>) -> EpssScores {
+        let day = file
+            .score_date
+            .map(|date| day_of(date).expect("the parser checks the range of score dates"));
+        let mut loaded = EpssScores {
+            files: vec![file],
+            ..EpssScores::default()
+        };
+        match day {
+            Some(day) => {
+                loaded.dated = scores
+                    .into_iter()
+                    .map(|(cve, units)| {
+                        let history = CveHistory {
+                            runs: Runs::One(Run::single(day, units)),
+                            latest_file: 0,
+                        };
+                        (cve, history)
+                    })
+                    .collect();
+            }
+            None => {
+                loaded.undated = scores
+                    .into_iter()
+                    .map(|(cve, units)| (cve, Undated { units, file: 0 }))
+                    .collect();
+            }
+        }
+        loaded
+    }
+
+    /// Returns the latest score of a CVE and the file it came from. A score
+    /// of a file without score date counts only for a CVE that no dated
+    /// file scores.
     pub fn get(&self, cve: &CveId) -> Option<EpssRecord<'_>> {
-        self.scores.get(cve).map(|&(score, file)| EpssRecord {
-            score,
-            file: &self.files[file],
+        if let Some(history) = self.dated.get(cve) {
+            return Some(EpssRecord {
+                score: score_of(history.runs.last().units()),
+                file: &self.files[history.latest_file as usize],
+            });
+        }
+        self.undated.get(cve).map(|undated| EpssRecord {
+            score: score_of(undated.units),
+            file: &self.files[undated.file as usize],
         })
     }
 
-    /// Returns the number of distinct CVEs scored.
+    /// Returns the score of a CVE as of `date`: the score of the latest
+    /// scored day at or before `date`, with that day. Returns `None` when
+    /// no dated file scores the CVE on or before `date`.
+    pub fn as_of(&self, cve: &CveId, date: NaiveDate) -> Option<(NaiveDate, EpssScore)> {
+        let history = self.dated.get(cve)?;
+        let day = match day_of(date) {
+            Some(day) => day,
+            None if date < history::first_day() => return None,
+            None => Day::MAX,
+        };
+        let (found, units) = history.runs.at_or_before(day)?;
+        Some((date_of(found), score_of(units)))
+    }
+
+    /// Lists every day on which a dated file scored the CVE, oldest first,
+    /// with the score of that day. Empty for a CVE without dated scores.
+    pub fn history(&self, cve: &CveId) -> impl Iterator<Item = (NaiveDate, EpssScore)> + '_ {
+        self.dated
+            .get(cve)
+            .into_iter()
+            .flat_map(|history| history.runs.days())
+            .map(|(day, units)| (date_of(day), score_of(units)))
+    }
+
+    /// Returns the change of a CVE's score over the last `days` days. The
+    /// window ends on [`EpssScores::latest_score_date`] and starts `days`
+    /// days before. Each end takes the latest score at or before its day.
+    /// Returns `None` when no score of the CVE lies at or before the start.
+    pub fn trend(&self, cve: &CveId, days: u32) -> Option<EpssTrend> {
+        let history = self.dated.get(cve)?;
+        let window_end = day_of(self.latest_score_date()?)?;
+        let window_start = window_end.checked_sub(Day::try_from(days).ok()?)?;
+
+        let (start_day, start) = history.runs.at_or_before(window_start)?;
+        let (end_day, end) = history.runs.at_or_before(window_end)?;
+        let change = |from: u32, to: u32| (f64::from(to) - f64::from(from)) / f64::from(UNITS_PER_ONE);
+        Some(EpssTrend {
+            start_date: date_of(start_day),
+            start: score_of(start),
+            end_date: date_of(end_day),
+            end: score_of(end),
+            epss_change: change(start.epss, end.epss),
+            percentile_change: change(start.percentile, end.percentile),
+        })
+    }
+
+    /// Returns the latest score date of the files loaded, or `None` when
+    /// every file is undated.
+    pub fn latest_score_date(&self) -> Option<NaiveDate> {
+        self.files.iter().filter_map(|file| file.score_date).max()
+    }
+
+    /// Returns the number of distinct CVEs scored, dated or not.
     pub fn len(&self) -> usize {
-        self.scores.len()
+        let undated_only = self.undated.keys().filter(|cve| !self.dated.contains_key(*cve)).count();
+        self.dated.len() + undated_only
     }
 
+    /// Returns whether no CVE is scored.
     pub fn is_empty(&self) -> bool {
-        self.scores.is_empty()
+        self.dated.is_empty() && self.undated.is_empty()
     }
 
-    /// Returns the files loaded, in the order they were merged.
+    /// Returns the files loaded, in the order they were merged. A file equal
+    /// to one already listed (same path, model version, score date and
+    /// count), such as the same file loaded twice, is listed once.
     pub fn files(&self) -> &[EpssFile] {
         &self.files
     }
 
-    /// Adds the scores of `other`. Per CVE the score with the later score
-    /// date wins. A file without date counts as older than any dated one,
-    /// and on equal dates the scores of `other` win.
+    /// Adds the scores and the history of `other`. On a day that both hold,
+    /// the scores of `other` win, and a warning counts the CVEs whose score
+    /// changed. [`EpssScores::get`] then returns the score of the latest day.
     pub fn merge(&mut self, other: EpssScores) {
-        let offset = self.files.len();
-        self.files.extend(other.files);
-        for (cve, (score, file)) in other.scores {
-            let file = file + offset;
-            match self.scores.entry(cve) {
+        if self.files.is_empty() {
+            // Nothing to merge with, so the maps are taken over without rehashing.
+            *self = other;
+            return;
+        }
+
+        let file_indexes: Vec<u32> = other.files.iter().map(|file| self.add_file(file)).collect();
+        let mut changed = 0usize;
+
+        for (cve, incoming) in other.dated {
+            let latest_file = file_indexes[incoming.latest_file as usize];
+            match self.dated.entry(cve) {
                 Entry::Vacant(slot) => {
-                    slot.insert((score, file));
+                    slot.insert(CveHistory {
+                        runs: incoming.runs,
+                        latest_file,
+                    });
                 }
                 Entry::Occupied(mut slot) => {
-                    let current_date = self.files[slot.get().1].score_date;
-                    if self.files[file].score_date >= current_date {
-                        slot.insert((score, file));
+                    let history = slot.get_mut();
+                    let incoming_is_latest = incoming.runs.last().end() >= history.runs.last().end();
+                    let mut conflict = false;
+                    for &run in incoming.runs.as_slice() {
+                        conflict |= history.runs.insert(run);
                     }
+                    if incoming_is_latest {
+                        history.latest_file = latest_file;
+                    }
+                    changed += usize::from(conflict);
                 }
             }
         }
-    }
-}
 
-/// Size limits of the reader; tests use small ones.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    pub max_line_bytes: usize,
-    pub max_lines: u64,
-}
-
-impl Limits {
-    pub const DEFAULT: Limits = Limits {
-        max_line_bytes: EPSS_MAX_LINE_BYTES,
-        max_lines: EPSS_MAX_LINES,
-    };
-}
-
-/// Wraps `reader` in a gzip decoder when it starts with the gzip magic bytes.
-pub(crate) fn open_text<'a>(path: &str, mut reader: impl Read + 'a) -> Result<Box<dyn BufRead + 'a>, IntelError> {
-    let mut magic = [0u8; 2];
-    let mut filled = 0;
-    while filled < magic.len() {
-        let read = reader.read(&mut magic[filled..]).map_err(|source| IntelError::Io {
-            path: path.to_string(),
-            source,
-        })?;
-        if read == 0 {
-            break;
+        for (cve, undated) in other.undated {
+            let file = file_indexes[undated.file as usize];
+            self.undated.insert(cve, Undated { file, ..undated });
         }
-        filled += read;
-    }
 
-    let whole = Cursor::new(magic[..filled].to_vec()).chain(reader);
-    if magic[..filled] == GZIP_MAGIC {
-        // Multi-member streams are valid gzip (concatenated files); the
-        // plain decoder would stop after the first member.
-        Ok(Box::new(BufReader::new(MultiGzDecoder::new(whole))))
-    } else {
-        Ok(Box::new(BufReader::new(whole)))
-    }
-}
-
-/// Reads lines with a length limit, so that a file without line breaks
-/// cannot make the reader buffer all of it.
-pub(crate) struct Lines<'p, R> {
-    reader: R,
-    buffer: Vec<u8>,
-    number: u64,
-    path: &'p str,
-    limits: Limits,
-}
-
-impl<'p, R: BufRead> Lines<'p, R> {
-    pub fn new(path: &'p str, reader: R, limits: Limits) -> Self {
-        Lines {
-            reader,
-            buffer: Vec::new(),
-            number: 0,
-            path,
-            limits,
+        if changed > 0 {
+            let paths: Vec<&str> = other.files.iter().map(|file| file.path.as_str()).collect();
+            tracing::warn!(
+                files = ?paths,
+                cves = changed,
+                "EPSS files of the same score date disagree on some CVEs; the scores of the files merged later are used"
+            );
         }
     }
 
-    /// Reads the next line, returning its number (counted from 1) and its
-    /// text without the line break.
-    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>, IntelError> {
-        self.buffer.clear();
-        let number = self.number + 1;
-        // Two more bytes than the limit leave room for "\r\n".
-        let budget = self.limits.max_line_bytes as u64 + 2;
-        let read = (&mut self.reader)
-            .take(budget)
-            .read_until(b'\n', &mut self.buffer)
-            .map_err(|source| IntelError::Read {
-                path: self.path.to_string(),
-                line: number,
-                source,
-            })?;
-        if read == 0 {
-            return Ok(None);
-        }
-        if number > self.limits.max_lines {
-            return Err(IntelError::TooManyLines {
-                path: self.path.to_string(),
-                limit: self.limits.max_lines,
-            });
-        }
-        self.number = number;
-
-        if self.buffer.last() == Some(&b'\n') {
-            self.buffer.pop();
-        }
-        if self.buffer.last() == Some(&b'\r') {
-            self.buffer.pop();
-        }
-        if self.buffer.len() > self.limits.max_line_bytes {
-            return Err(IntelError::LineTooLong {
-                path: self.path.to_string(),
-                line: number,
-                limit: self.limits.max_line_bytes,
-            });
-        }
-        let mut text = std::str::from_utf8(&self.buffer).map_err(|_| IntelError::NotUtf8 {
-            path: self.path.to_string(),
-            line: number,
-        })?;
-        if number == 1 {
-            text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        }
-        Ok(Some((number, text)))
-    }
-}
-
-pub(crate) fn parse(path: &str, reader: impl BufRead, limits: Limits) -> Result<EpssScores, IntelError> {
-    let mut lines = Lines::new(path, reader, limits);
-    let mut file = EpssFile {
-        path: path.to_string(),
-        model_version: None,
-        score_date: None,
-        count: 0,
-    };
-    let mut scores = HashMap::new();
-    let mut duplicates = 0usize;
-
-    let Some((_, first)) = lines.next_line()? else {
-        return Err(not_epss(path, "the file is empty".to_string()));
-    };
-    match classify_first_line(first) {
-        Some(FirstLine::Metadata) => {
-            (file.model_version, file.score_date) = parse_metadata(path, first)?;
-            expect_header(path, lines.next_line()?)?;
-        }
-        Some(FirstLine::Header) => {}
-        Some(FirstLine::Row) => {
-            let (cve, score) = parse_row(path, 1, first)?;
-            scores.insert(cve, (score, 0));
-        }
-        None => {
-            return Err(not_epss(
-                path,
-                format!(
-                    "line 1 is {:?}; expected the #model_version comment of the FIRST daily file, \
-                     the header cve,epss,percentile, or rows such as CVE-2025-0001,0.00275,0.50602",
-                    shorten(first)
-                ),
-            ));
-        }
-    }
-
-    while let Some((number, line)) = lines.next_line()? {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (cve, score) = parse_row(path, number, line)?;
-        if scores.insert(cve, (score, 0)).is_some() {
-            duplicates += 1;
-        }
-    }
-
-    if duplicates > 0 {
-        tracing::warn!(
-            path,
-            duplicates,
-            "EPSS file scores some CVEs more than once; the last row of each is used"
-        );
-    }
-    file.count = scores.len();
-    Ok(EpssScores {
-        files: vec![file],
-        scores,
-    })
-}
-
-fn not_epss(path: &str, reason: String) -> IntelError {
-    IntelError::NotEpss {
-        path: path.to_string(),
-        reason,
-    }
-}
-
-fn unquote(field: &str) -> &str {
-    let field = field.trim();
-    field
-        .strip_prefix('"')
-        .and_then(|inner| inner.strip_suffix('"'))
-        .unwrap_or(field)
-        .trim()
-}
-
-fn is_header(line: &str) -> bool {
-    let mut fields = line.split(',').map(unquote);
-    ["cve", "epss", "percentile"]
-        .iter()
-        .all(|name| fields.next().is_some_and(|field| field.eq_ignore_ascii_case(name)))
-        && fields.next().is_none()
-}
-
-fn expect_header(path: &str, line: Option<(u64, &str)>) -> Result<(), IntelError> {
-    match line {
-        Some((_, text)) if is_header(text) => Ok(()),
-        Some((number, text)) => Err(not_epss(
-            path,
-            format!(
-                "line {number} is {:?}; after the #model_version comment the header cve,epss,percentile must follow",
-                shorten(text)
-            ),
-        )),
-        None => Err(not_epss(
-            path,
-            "the file ends after the #model_version comment; the header cve,epss,percentile is missing".to_string(),
-        )),
-    }
-}
-
-/// Reads `#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000`.
-/// Keys that FIRST may add later are ignored.
-fn parse_metadata(path: &str, line: &str) -> Result<(Option<String>, Option<NaiveDate>), IntelError> {
-    let body = line.trim().trim_start_matches('#');
-    let mut model_version = None;
-    let mut score_date = None;
-    for part in body.split(',') {
-        let Some((key, value)) = part.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match key.trim() {
-            "model_version" if !value.is_empty() => model_version = Some(value.to_string()),
-            "score_date" => {
-                let date = parse_score_date(value).ok_or_else(|| IntelError::EpssValue {
-                    path: path.to_string(),
-                    line: 1,
-                    field: "score_date",
-                    value: shorten(value),
-                    reason: "expected a date-time such as 2025-03-14T00:00:00+0000".to_string(),
-                })?;
-                score_date = Some(date);
+    /// Appends `file` to the list unless an equal one is listed, and returns its index.
+    fn add_file(&mut self, file: &EpssFile) -> u32 {
+        let index = match self.files.iter().position(|listed| listed == file) {
+            Some(index) => index,
+            None => {
+                self.files.push(file.clone());
+                self.files.len() - 1
             }
-            _ => {}
-        }
-    }
-    Ok((model_version, score_date))
-}
-
-/// Parses FIRST's `2025-03-14T00:00:00+0000`, an RFC 3339 date-time or a bare date.
-fn parse_score_date(text: &str) -> Option<NaiveDate> {
-    if let Ok(time) = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z") {
-        return Some(time.with_timezone(&Utc).date_naive());
-    }
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Some(time.with_timezone(&Utc).date_naive());
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
-
-fn parse_row(path: &str, line: u64, text: &str) -> Result<(CveId, EpssScore), IntelError> {
-    let fields: Vec<&str> = text.split(',').map(unquote).collect();
-    let [cve_text, epss_text, percentile_text] = fields[..] else {
-        return Err(IntelError::EpssColumns {
-            path: path.to_string(),
-            line,
-            found: fields.len(),
-            row: shorten(text),
-        });
-    };
-    let invalid = |field: &'static str, value: &str, reason: &str| IntelError::EpssValue {
-        path: path.to_string(),
-        line,
-        field,
-        value: shorten(value),
-        reason: reason.to_string(),
-    };
-
-    let cve: CveId = cve_text.parse().map_err(|_| {
-        invalid(
-            "cve",
-            cve_text,
-            "expected CVE-YYYY-NNNN with a four-digit year and at least four digits after it",
-        )
-    })?;
-    let epss = parse_probability(epss_text).map_err(|reason| invalid("epss", epss_text, reason))?;
-    let percentile =
-        parse_probability(percentile_text).map_err(|reason| invalid("percentile", percentile_text, reason))?;
-    Ok((cve, EpssScore { epss, percentile }))
-}
-
-fn parse_probability(text: &str) -> Result<f64, &'static str> {
-    let value: f64 = text.parse().map_err(|_| "expected a number from 0 to 1")?;
-    // NaN fails the range test too.
-    if !(0.0..=1.0).contains(&value) {
-        return Err("out of range: expected a number from 0 to 1");
-    }
-    Ok(value)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_text(text: &str, limits: Limits) -> Result<EpssScores, IntelError> {
-        parse("test.csv", text.as_bytes(), limits)
-    }
-
-    #[test]
-    fn classify_layouts() {
-        let cases = [
-            (
-                "#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000",
-                Some(FirstLine::Metadata),
-            ),
-            ("cve,epss,percentile", Some(FirstLine::Header)),
-            ("\"CVE\",\"EPSS\",\"Percentile\"", Some(FirstLine::Header)),
-            ("CVE-2025-0001,0.00275,0.50602", Some(FirstLine::Row)),
-            ("cve,kev_dateAdded,snapshot_date,epss,percentile", None),
-            ("cveID,vendorProject,product", None),
-            ("CVE-2025-0001,0.1", None),
-            ("", None),
-        ];
-        for (line, expected) in cases {
-            assert_eq!(classify_first_line(line), expected, "{line:?}");
-        }
-    }
-
-    #[test]
-    fn line_limit_applies() {
-        let limits = Limits {
-            max_line_bytes: 40,
-            max_lines: 100,
         };
-        let text = format!("CVE-2025-0001,0.1,0.2\n{}\n", "9".repeat(41));
-        let error = parse_text(&text, limits).unwrap_err();
-        assert!(
-            matches!(error, IntelError::LineTooLong { line: 2, limit: 40, .. }),
-            "{error}"
-        );
+        u32::try_from(index).expect("fewer than 2^32 EPSS files are loaded")
     }
+}
 
-    #[test]
-    fn line_limit_allows_crlf_at_limit() {
-        let limits = Limits {
-            max_line_bytes: 29,
-            max_lines: 100,
-        };
-        let scores = parse_text("CVE-2025-0001,0.00275,0.50602\r\n", limits).unwrap();
-        assert_eq!(scores.len(), 1);
-    }
-
-    #[test]
-    fn line_count_limit_applies() {
-        let limits = Limits {
-            max_line_bytes: 100,
-            max_lines: 3,
-        };
-        let text = "\n".repeat(10);
-        let text = format!("cve,epss,percentile{text}");
-        let error = parse_text(&text, limits).unwrap_err();
-        assert!(matches!(error, IntelError::TooManyLines { limit: 3, .. }), "{error}");
-    }
-
-    #[test]
-    fn score_date_forms() {
-        let expected = NaiveDate::from_ymd_opt(2025, 3, 14);
-        assert_eq!(parse_score_date("2025-03-14T00:00:00+0000"), expected);
-        assert_eq!(parse_score_date("2025-03-14T00:00:00Z"), expected);
-        assert_eq!(parse_score_date("2025-03-14"), expected);
-        assert_eq!(parse_score_date("14/03/2025"), None);
-    }
-
-    #[test]
-    fn probability_bounds() {
-        assert_eq!(parse_probability("0"), Ok(0.0));
-        assert_eq!(parse_probability("1"), Ok(1.0));
-        assert!(parse_probability("1.0001").is_err());
-        assert!(parse_probability("-0.1").is_err());
-        assert!(parse_probability("NaN").is_err());
-        assert!(parse_probability("inf").is_err());
-        assert!(parse_probability("").is_err());
+fn score_of(units: Units) -> EpssScore {
+    EpssScore {
+        epss: to_probability(units.epss),
+        percentile: to_probability(units.percentile),
     }
 }

@@ -99,6 +99,22 @@ pub enum IntelError {
         reason: String,
     },
 
+    /// A CVE that one EPSS file scores twice on the same day with different values.
+    #[error(
+        "{path}: line {line}: {cve} is scored again with different values ({},{} here, {},{} on an earlier line); \
+         a file scores each CVE once a day, so it is corrupt or joined from different files",
+        .here.epss, .here.percentile, .earlier.epss, .earlier.percentile
+    )]
+    EpssConflict {
+        path: String,
+        line: u64,
+        cve: String,
+        /// The score of the earlier row.
+        earlier: crate::EpssScore,
+        /// The score of this row.
+        here: crate::EpssScore,
+    },
+
     /// A line longer than any line of the format can be.
     #[error(
         "{path}: line {line} is longer than {limit} bytes; EPSS lines are under 100 bytes, so the file is corrupt or not an EPSS file"

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use chrono::NaiveDate;
-use common::{capture_logs, fixture, gzip};
+use common::{fixture, gzip};
 use ctem_intel::{EPSS_MAX_LINE_BYTES, EpssScore, EpssScores, IntelError};
 use ctem_model::CveId;
 
@@ -278,13 +278,11 @@ fn binary_input_is_rejected() {
 }
 
 #[test]
-fn duplicate_row_last_wins() {
+fn duplicate_row_with_other_values_is_error() {
     let text = "cve,epss,percentile\nCVE-2025-0001,0.1,0.2\nCVE-2025-0001,0.3,0.4\n";
-    let (result, logs) = capture_logs(|| EpssScores::from_reader("dup.csv", text.as_bytes()));
-    let scores = result.unwrap();
-    assert_eq!(scores.len(), 1);
-    assert_eq!(score(&scores, "CVE-2025-0001").map(|s| s.epss), Some(0.3));
-    assert!(logs.contains("more than once"), "{logs}");
+    let error = EpssScores::from_reader("dup.csv", text.as_bytes()).unwrap_err();
+    assert!(matches!(error, IntelError::EpssConflict { line: 3, .. }), "{error}");
+    assert!(error.to_string().contains("CVE-2025-0001"), "{error}");
 }
 
 #[test]
