@@ -62,6 +62,11 @@ mod parse;
 mod snapshots;
 
 use std::collections::HashMap;
+
+/// A map keyed by CVE id, with a fast hasher: EPSS files hold about 300,000
+/// CVEs and scoring looks one up per finding. foldhash seeds itself per
+/// process, which keeps crafted collisions from being planned in advance.
+pub(crate) type CveMap<V> = HashMap<CveId, V, foldhash::fast::RandomState>;
 use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::Read;
@@ -146,9 +151,9 @@ pub struct EpssTrend {
 pub struct EpssScores {
     files: Vec<EpssFile>,
     /// The scores of dated files.
-    dated: HashMap<CveId, CveHistory>,
+    dated: CveMap<CveHistory>,
     /// The scores of files without a score date.
-    undated: HashMap<CveId, Undated>,
+    undated: CveMap<Undated>,
 }
 
 /// The dated scores of one CVE.
@@ -207,7 +212,7 @@ impl EpssScores {
     }
 
     /// Builds the scores of one file from its validated rows.
-    fn from_file(file: EpssFile, scores: HashMap<CveId, Units>) -> EpssScores {
+    fn from_file(file: EpssFile, scores: CveMap<Units>) -> EpssScores {
         let day = file
             .score_date
             .map(|date| day_of(date).expect("the parser checks the range of score dates"));

@@ -1,7 +1,6 @@
 //! Reading of one EPSS CSV file: layout detection, bounded line reading
 //! and row validation.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
@@ -10,7 +9,7 @@ use ctem_model::CveId;
 use flate2::read::MultiGzDecoder;
 
 use super::history::{Units, day_of};
-use super::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssScores, GZIP_MAGIC, score_of};
+use super::{CveMap, EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssScores, GZIP_MAGIC, score_of};
 use crate::error::{IntelError, shorten};
 
 /// The layout of a CSV file, as its first line shows it.
@@ -204,7 +203,7 @@ pub(crate) fn parse(path: &str, reader: impl BufRead, limits: Limits) -> Result<
 /// The validated rows of one daily file.
 #[derive(Default)]
 struct Rows {
-    scores: HashMap<CveId, Units>,
+    scores: CveMap<Units>,
     /// Rows that repeat an earlier row of the same CVE with the same values.
     duplicates: usize,
     /// Values with more than five decimals, rounded to 1e-5.

@@ -16,16 +16,14 @@
 //! numbers. Each row is validated as the rows of the daily file are, and
 //! `snapshot_date` must be a day (`2025-01-06`) from 2021-04-14 on.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::BufRead;
 
 use chrono::NaiveDate;
-use ctem_model::CveId;
 
 use super::history::{Run, Runs, day_of};
 use super::parse::{Limits, Lines, check_score_date, conflict, log_rows, parse_values, unquote};
-use super::{CveHistory, EpssFile, EpssScores};
+use super::{CveHistory, CveMap, EpssFile, EpssScores};
 use crate::error::{IntelError, shorten};
 
 /// The columns that a snapshot file must have.
@@ -47,7 +45,7 @@ pub(super) fn parse_snapshots(path: &str, reader: impl BufRead, limits: Limits) 
     };
     let columns = parse_header(path, header)?;
 
-    let mut dated: HashMap<CveId, CveHistory> = HashMap::new();
+    let mut dated: CveMap<CveHistory> = CveMap::default();
     let mut latest: Option<NaiveDate> = None;
     let (mut duplicates, mut rounded) = (0usize, 0usize);
     while let Some((number, line)) = lines.next_line()? {
@@ -102,7 +100,7 @@ pub(super) fn parse_snapshots(path: &str, reader: impl BufRead, limits: Limits) 
     Ok(EpssScores {
         files: vec![file],
         dated,
-        undated: HashMap::new(),
+        undated: CveMap::default(),
     })
 }
 
