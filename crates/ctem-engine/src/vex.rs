@@ -17,12 +17,18 @@
 //! - a product with subcomponents matches when a subcomponent matches the
 //!   finding's component and the product matches the finding's asset or an
 //!   asset it contains (a `Contains` relationship of the inventory);
-//! - a product named by a version range matches nothing yet.
+//! - a product named by a version range (a CycloneDX `vers:` range, a CSAF
+//!   `product_version_range`) matches as its identifier does, and only
+//!   where the version of the component or asset is in the range.
+//!   [`range`] gives the syntax and the version order of each ecosystem. A
+//!   range that cannot be read matches nothing and gives a warning in the
+//!   [`VexSummary`]; so does a component version that the range's scheme
+//!   cannot read.
 //!
 //! When several statements match a finding, the one with the latest
 //! timestamp wins, and a statement without one loses to any dated one. On
-//! a tie, the one whose matching product names a version wins, then the
-//! one read last. The winner sets the finding's `source_status` and the
+//! a tie, the one whose matching product names a version or a range wins
+//! over one that names every version, then the one read last. The winner sets the finding's `source_status` and the
 //! attributes `vex_status`, `vex_justification`, `vex_impact_statement`,
 //! `vex_action_statement` and `vex_source` (the document's path and id).
 
@@ -35,13 +41,21 @@ use ctem_model::{
 
 use crate::inventory::Inventory;
 
-/// The counts of one run's VEX statements and of the findings they changed.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub mod range;
+
+use range::VersRange;
+
+/// The counts of one run's VEX statements and of the findings they
+/// changed, and the problems met on the way.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct VexSummary {
     /// The statements that the run's reports gave.
     pub statements: usize,
     /// The findings whose status a statement set.
     pub findings: usize,
+    /// Products that could match nothing, one line each: a version range
+    /// that cannot be read, with the document and the vulnerability.
+    pub warnings: Vec<String>,
 }
 
 /// Sets the status of every finding that a statement matches, with the
@@ -50,6 +64,7 @@ pub fn apply(statements: &[VexStatement], findings: &mut [Finding], inventory: &
     let mut summary = VexSummary {
         statements: statements.len(),
         findings: 0,
+        warnings: range_warnings(statements),
     };
     if statements.is_empty() {
         return summary;
@@ -102,6 +117,30 @@ pub fn apply(statements: &[VexStatement], findings: &mut [Finding], inventory: &
     summary
 }
 
+/// Returns one warning per product whose version range cannot be read,
+/// and logs each.
+pub fn range_warnings(statements: &[VexStatement]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for statement in statements {
+        for product in statement.products() {
+            let Some(Err(error)) = product.version_range.as_deref().map(str::parse::<VersRange>) else {
+                continue;
+            };
+            let warning = format!(
+                "{}: the statement about {} for {} matches nothing: {error}",
+                statement.source(),
+                statement.vulnerability(),
+                product.id
+            );
+            tracing::warn!(source = %statement.source(), vulnerability = %statement.vulnerability(), "{warning}");
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
+    warnings
+}
+
 /// The parts of a finding that products match against.
 #[derive(Debug, Clone, Copy)]
 pub struct FindingContext<'a> {
@@ -123,18 +162,23 @@ pub fn statement_match(statement: &VexStatement, context: &FindingContext<'_>) -
 }
 
 /// Returns whether the product matches the finding, and whether the
-/// identifier that matched names a version.
+/// identifier that matched names a version (or a range of them).
 pub fn product_match(product: &VexProduct, context: &FindingContext<'_>) -> Option<bool> {
-    // NOTE: ranges (`vers:` and CSAF product_version_range) need version
-    // comparison per ecosystem, which ctem does not have yet.
-    if product.version_range.is_some() {
-        return None;
-    }
+    let range = match product.version_range.as_deref() {
+        // An unreadable range matches nothing; `range_warnings` reports it.
+        Some(text) => Some(text.parse::<VersRange>().ok()?),
+        None => None,
+    };
+    let range = range.as_ref();
 
     if product.subcomponents.is_empty() {
-        let on_component = context.component.is_some_and(|c| id_matches_component(&product.id, c));
-        let on_asset = context.asset.is_some_and(|a| id_matches_asset(&product.id, a));
-        return (on_component || on_asset).then(|| product.id.has_version());
+        let on_component = context
+            .component
+            .is_some_and(|c| id_matches_component_in(&product.id, range, c));
+        let on_asset = context
+            .asset
+            .is_some_and(|a| id_matches_asset_in(&product.id, range, a));
+        return (on_component || on_asset).then(|| product.id.has_version() || range.is_some());
     }
 
     let component = context.component?;
@@ -148,15 +192,22 @@ pub fn product_match(product: &VexProduct, context: &FindingContext<'_>) -> Opti
         .asset
         .into_iter()
         .chain(context.contained.iter().copied())
-        .any(|asset| id_matches_asset(&product.id, asset));
+        .any(|asset| id_matches_asset_in(&product.id, range, asset));
     in_product.then_some(subcomponent)
 }
 
 /// Returns whether a product identifier names the component.
 pub fn id_matches_component(id: &ProductId, component: &Component) -> bool {
+    id_matches_component_in(id, None, component)
+}
+
+/// Returns whether a product identifier names the component, at a version
+/// in `range` where there is one.
+fn id_matches_component_in(id: &ProductId, range: Option<&VersRange>, component: &Component) -> bool {
+    let version_matches = |wanted: Option<&str>, actual: Option<&str>| version_in(wanted, range, actual);
     match id {
         ProductId::Purl { purl } => match &component.purl {
-            Some(candidate) => purl_matches(purl, candidate),
+            Some(candidate) => purl_matches(purl, range, candidate),
             None => {
                 let names = [
                     Some(purl.name().to_string()),
@@ -187,7 +238,14 @@ pub fn id_matches_component(id: &ProductId, component: &Component) -> bool {
 /// Returns whether a product identifier names the asset: by one of its
 /// identifiers, its key, or its name and version.
 pub fn id_matches_asset(id: &ProductId, asset: &Asset) -> bool {
+    id_matches_asset_in(id, None, asset)
+}
+
+/// Returns whether a product identifier names the asset, at a version in
+/// `range` where there is one.
+fn id_matches_asset_in(id: &ProductId, range: Option<&VersRange>, asset: &Asset) -> bool {
     let version = asset.attributes.get("version").map(String::as_str);
+    let version_matches = |wanted: Option<&str>, actual: Option<&str>| version_in(wanted, range, actual);
     match id {
         ProductId::Purl { purl } => {
             let purls = asset
@@ -195,11 +253,12 @@ pub fn id_matches_asset(id: &ProductId, asset: &Asset) -> bool {
                 .chain(std::iter::once(asset.key.identifier()))
                 .filter_map(|text| text.parse::<Purl>().ok());
             for candidate in purls {
-                if purl_matches(purl, &candidate) {
+                if purl_matches(purl, range, &candidate) {
                     return true;
                 }
             }
-            purl.ty().eq_ignore_ascii_case("oci") && oci_matches(purl, asset)
+            // An image digest has no order, so a range never matches one.
+            range.is_none() && purl.ty().eq_ignore_ascii_case("oci") && oci_matches(purl, asset)
         }
         ProductId::Cpe { cpe } => {
             let by_identifier = asset
@@ -225,15 +284,15 @@ pub fn id_matches_asset(id: &ProductId, asset: &Asset) -> bool {
 }
 
 /// Compares two purls by type, namespace, name and (where the product
-/// gives one) version, ignoring qualifiers and subpath.
-fn purl_matches(product: &Purl, candidate: &Purl) -> bool {
+/// gives one) version or range, ignoring qualifiers and subpath.
+fn purl_matches(product: &Purl, range: Option<&VersRange>, candidate: &Purl) -> bool {
     product.ty().eq_ignore_ascii_case(candidate.ty())
         && product.name().eq_ignore_ascii_case(candidate.name())
         && product
             .namespace()
             .unwrap_or_default()
             .eq_ignore_ascii_case(candidate.namespace().unwrap_or_default())
-        && version_matches(product.version(), candidate.version())
+        && version_in(product.version(), range, candidate.version())
 }
 
 /// Matches an OCI purl to a container image: by digest (an `image_digest`
@@ -253,6 +312,12 @@ fn oci_matches(purl: &Purl, asset: &Asset) -> bool {
             name.eq_ignore_ascii_case(purl.name())
         }
     }
+}
+
+/// Returns whether `actual` is the expected version (where there is one)
+/// and in the range (where there is one). A range needs a version.
+fn version_in(wanted: Option<&str>, range: Option<&VersRange>, actual: Option<&str>) -> bool {
+    version_matches(wanted, actual) && range.is_none_or(|range| actual.is_some_and(|actual| range.contains(actual)))
 }
 
 /// A wanted version of `None` matches every version; otherwise the
@@ -516,12 +581,96 @@ mod tests {
         assert_eq!(product_match(&product, &context(&log4j, Some(image))), None);
     }
 
+    fn ranged(id: ProductId, range: &str) -> VexProduct {
+        let mut product = VexProduct::new(id);
+        product.version_range = Some(range.into());
+        product
+    }
+
     #[test]
-    fn range_matches_nothing() {
+    fn range_matches_component_version() {
+        let product = ranged(
+            purl("pkg:maven/org.apache.logging.log4j/log4j-core"),
+            "vers:maven/>=2.0|<2.15.0",
+        );
+        let cases = [
+            ("2.14.1", Some(true)),
+            ("2.0", Some(true)),
+            ("2.15.0", None),
+            ("1.2.17", None),
+            ("2.17.1", None),
+        ];
+        for (version, expected) in cases {
+            let log4j = component(&format!("pkg:maven/org.apache.logging.log4j/log4j-core@{version}"));
+            assert_eq!(product_match(&product, &context(&log4j, None)), expected, "{version}");
+        }
+        let other = component("pkg:maven/org.apache.commons/commons-text@2.1");
+        assert_eq!(product_match(&product, &context(&other, None)), None, "another package");
+    }
+
+    #[test]
+    fn range_on_name_and_asset() {
+        let product = ranged(name("storefront", None), "vers:generic/<4.3");
+        let mut asset = Asset::new(AssetKind::Repository, "storefront", "storefront");
+        let lodash = component("pkg:npm/lodash@4.17.20");
+        asset.attributes.insert("version".into(), "4.2".into());
+        assert_eq!(product_match(&product, &context(&lodash, Some(&asset))), Some(true));
+        asset.attributes.insert("version".into(), "4.3.0".into());
+        assert_eq!(product_match(&product, &context(&lodash, Some(&asset))), None);
+        asset.attributes.remove("version");
+        assert_eq!(
+            product_match(&product, &context(&lodash, Some(&asset))),
+            None,
+            "a range needs a version"
+        );
+    }
+
+    #[test]
+    fn unparseable_range_matches_nothing_and_warns() {
         let log4j = component("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1");
-        let mut product = VexProduct::new(purl("pkg:maven/org.apache.logging.log4j/log4j-core"));
-        product.version_range = Some("vers:maven/>=2.0|<2.15.0".into());
+        let product = ranged(purl("pkg:maven/org.apache.logging.log4j/log4j-core"), ">=2.0 <2.15.0");
         assert_eq!(product_match(&product, &context(&log4j, None)), None);
+
+        let (inventory, key) = image_inventory();
+        let statements = vec![statement("CVE-2021-44228", VexStatus::NotAffected, vec![product], None)];
+        let mut findings = vec![finding(
+            "CVE-2021-44228",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            &key,
+        )];
+        let summary = apply(&statements, &mut findings, &inventory);
+        assert_eq!(summary.findings, 0);
+        assert_eq!(findings[0].source_status, None);
+        assert_eq!(summary.warnings.len(), 1);
+        let warning = &summary.warnings[0];
+        assert!(warning.contains("CVE-2021-44228"), "{warning}");
+        assert!(warning.contains("\">=2.0 <2.15.0\""), "{warning}");
+        assert!(warning.contains("vex.json"), "{warning}");
+    }
+
+    #[test]
+    fn range_beats_every_version_on_tie() {
+        let (inventory, key) = image_inventory();
+        let at = Some("2026-03-02T09:00:00Z");
+        let log4j = "pkg:maven/org.apache.logging.log4j/log4j-core";
+        let broad = statement(
+            "CVE-2021-44228",
+            VexStatus::NotAffected,
+            vec![VexProduct::new(purl(log4j))],
+            at,
+        );
+        let within = statement(
+            "CVE-2021-44228",
+            VexStatus::Affected,
+            vec![ranged(purl(log4j), "vers:maven/>=2.0.0|<2.15.0")],
+            at,
+        );
+        for statements in [vec![within.clone(), broad.clone()], vec![broad, within]] {
+            let mut findings = vec![finding("CVE-2021-44228", &format!("{log4j}@2.14.1"), &key)];
+            let summary = apply(&statements, &mut findings, &inventory);
+            assert_eq!(findings[0].source_status, Some(SourceStatus::Affected));
+            assert!(summary.warnings.is_empty());
+        }
     }
 
     #[test]
@@ -554,7 +703,8 @@ mod tests {
             summary,
             VexSummary {
                 statements: 1,
-                findings: 1
+                findings: 1,
+                warnings: Vec::new(),
             }
         );
 

@@ -6,12 +6,16 @@
 //! ```sh
 //! cargo build --release -p ctem-ingest --example stream
 //! target/release/examples/stream generate nessus 1024 /tmp/big.nessus
+//! target/release/examples/stream generate sarif 1024 /tmp/sorted.sarif sorted
 //! /usr/bin/time -f "%e s, %M KB" target/release/examples/stream parse nessus /tmp/big.nessus
 //! /usr/bin/time -f "%e s, %M KB" target/release/examples/stream tokenize nessus /tmp/big.nessus
 //! ```
 //!
 //! The generators are seeded, so every run writes the same bytes; the size
 //! is given in MiB and the file ends at the first whole record past it.
+//! SARIF comes in the schema's order (the tool, then the results), or with
+//! `sorted` as writers that sort keys give it: the results first, then the
+//! tool, and no `artifacts`. Both give the same findings.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -30,11 +34,12 @@ const READ_BUFFER: usize = 64 * 1024;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["generate", format, mib, path] => generate(format, mib, path),
+        ["generate", format, mib, path] => generate(format, mib, path, SarifOrder::Schema),
+        ["generate", "sarif", mib, path, "sorted"] => generate("sarif", mib, path, SarifOrder::Sorted),
         ["parse", format, path] => parse(format, path),
         ["tokenize", format, path] => tokenize(format, path),
         _ => Err(
-            "usage: stream generate nessus|sarif MIB PATH | parse nessus|sarif PATH | tokenize nessus|sarif PATH"
+            "usage: stream generate nessus|sarif MIB PATH | generate sarif MIB PATH sorted | parse nessus|sarif PATH | tokenize nessus|sarif PATH"
                 .to_string(),
         ),
     };
@@ -173,7 +178,19 @@ impl Xorshift {
     }
 }
 
-fn generate(format: &str, mib: &str, path: &str) -> Result<(), String> {
+/// The order of a generated SARIF run's properties.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SarifOrder {
+    /// The schema's order: tool, versionControlProvenance,
+    /// originalUriBaseIds, artifacts, results.
+    Schema,
+    /// Sorted keys without artifacts: results, tool,
+    /// versionControlProvenance, originalUriBaseIds... as sorting writers
+    /// (Semgrep) give them, so every result comes before the tool.
+    Sorted,
+}
+
+fn generate(format: &str, mib: &str, path: &str, order: SarifOrder) -> Result<(), String> {
     format_id(format)?;
     let mib: u64 = mib
         .parse()
@@ -183,7 +200,7 @@ fn generate(format: &str, mib: &str, path: &str) -> Result<(), String> {
     let limit = mib * 1024 * 1024;
     let written = match format {
         "nessus" => write_nessus(&mut out, limit),
-        _ => write_sarif(&mut out, limit),
+        _ => write_sarif(&mut out, limit, order),
     }
     .and_then(|records| out.flush().map(|()| records))
     .map_err(|error| format!("{path}: {error}"))?;
@@ -264,14 +281,48 @@ fn write_nessus(out: &mut impl Write, limit: u64) -> io::Result<u64> {
 }
 
 /// Writes one SARIF run with 200 rules and results over 5,000 files,
-/// in the schema's order (tool before results), until `limit` bytes.
-/// Returns the number of results.
-fn write_sarif(out: &mut impl Write, limit: u64) -> io::Result<u64> {
-    let mut random = Xorshift(0x5eed_0002);
+/// in the given order of its properties, until `limit` bytes. Returns the
+/// number of results.
+fn write_sarif(out: &mut impl Write, limit: u64, order: SarifOrder) -> io::Result<u64> {
     let mut counter = CountingWriter { inner: out, bytes: 0 };
     write!(
         counter,
-        r#"{{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"Semgrep OSS","semanticVersion":"1.90.0","rules":["#
+        r#"{{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[{{"#
+    )?;
+    let results = match order {
+        SarifOrder::Schema => {
+            write_sarif_metadata(&mut counter)?;
+            write!(counter, r#","artifacts":[],"results":["#)?;
+            let results = write_sarif_results(&mut counter, limit)?;
+            write!(counter, "]")?;
+            results
+        }
+        SarifOrder::Sorted => {
+            // Counted as though the metadata and the empty artifacts came
+            // first, so both orders stop after the same result.
+            let mut metadata = Vec::new();
+            write_sarif_metadata(&mut CountingWriter {
+                inner: &mut metadata,
+                bytes: 0,
+            })?;
+            counter.bytes += (metadata.len() + r#","artifacts":[],"#.len()) as u64;
+            write!(counter, r#""results":["#)?;
+            let results = write_sarif_results(&mut counter, limit)?;
+            write!(counter, "],")?;
+            counter.write_all(&metadata)?;
+            results
+        }
+    };
+    write!(counter, "}}]}}")?;
+    Ok(results)
+}
+
+/// Writes the run's `tool`, `versionControlProvenance` and
+/// `originalUriBaseIds`.
+fn write_sarif_metadata<W: Write>(counter: &mut CountingWriter<'_, W>) -> io::Result<()> {
+    write!(
+        counter,
+        r#""tool":{{"driver":{{"name":"Semgrep OSS","semanticVersion":"1.90.0","rules":["#
     )?;
     for rule in 0..200 {
         if rule > 0 {
@@ -287,8 +338,14 @@ fn write_sarif(out: &mut impl Write, limit: u64) -> io::Result<u64> {
     }
     write!(
         counter,
-        r#"]}}}},"versionControlProvenance":[{{"repositoryUri":"https://git.example/acme/monolith","revisionId":"4f2a9c"}}],"originalUriBaseIds":{{"%SRCROOT%":{{"uri":"file:///build/monolith/"}}}},"artifacts":[],"results":["#
-    )?;
+        r#"]}}}},"versionControlProvenance":[{{"repositoryUri":"https://git.example/acme/monolith","revisionId":"4f2a9c"}}],"originalUriBaseIds":{{"%SRCROOT%":{{"uri":"file:///build/monolith/"}}}}"#
+    )
+}
+
+/// Writes results, comma-separated, until the writer has `limit` bytes.
+/// Returns their number.
+fn write_sarif_results<W: Write>(counter: &mut CountingWriter<'_, W>, limit: u64) -> io::Result<u64> {
+    let mut random = Xorshift(0x5eed_0002);
     let mut results = 0u64;
     while counter.bytes < limit {
         if results > 0 {
@@ -306,7 +363,6 @@ fn write_sarif(out: &mut impl Write, limit: u64) -> io::Result<u64> {
         )?;
         results += 1;
     }
-    write!(counter, "]}}]}}")?;
     Ok(results)
 }
 

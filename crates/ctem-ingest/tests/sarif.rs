@@ -681,3 +681,149 @@ fn repeat_at_other_column_is_numbered() {
         "a repeat at line 85, column 77"
     );
 }
+
+/// The run properties in the order of the SARIF schema.
+const SCHEMA_ORDER: [&str; 6] = [
+    "tool",
+    "invocations",
+    "versionControlProvenance",
+    "originalUriBaseIds",
+    "artifacts",
+    "results",
+];
+
+/// The run properties sorted, as writers that sort keys give them.
+const SORTED_ORDER: [&str; 6] = [
+    "artifacts",
+    "invocations",
+    "originalUriBaseIds",
+    "results",
+    "tool",
+    "versionControlProvenance",
+];
+
+/// Rewrites a log with the properties of each run in `order`, leaving out
+/// those that `order` does not name.
+fn reorder(bytes: &[u8], order: &[&str]) -> Vec<u8> {
+    let log: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let runs: Vec<String> = log["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| {
+            let properties: Vec<String> = order
+                .iter()
+                .filter_map(|key| Some(format!("{}:{}", json!(key), run.get(*key)?)))
+                .collect();
+            format!("{{{}}}", properties.join(",\n"))
+        })
+        .collect();
+    format!("{{\"version\":\"2.1.0\",\"runs\":[{}]}}", runs.join(",")).into_bytes()
+}
+
+#[test]
+fn sorted_keys_give_schema_order_findings() {
+    let fixtures = [
+        "empty.sarif",
+        "one.sarif",
+        "many.sarif",
+        "secrets.sarif",
+        "two_runs.sarif",
+        "vulnerabilities.sarif",
+    ];
+    for name in fixtures {
+        let original = fixture(name);
+        let schema = parse(name, &reorder(&original, &SCHEMA_ORDER)).unwrap();
+        assert_eq!(
+            normalized(&schema),
+            normalized(&parse_fixture(name)),
+            "{name}: the rewrite keeps the log"
+        );
+        let sorted = parse(name, &reorder(&original, &SORTED_ORDER)).unwrap();
+        assert_eq!(normalized(&sorted), normalized(&schema), "{name}");
+    }
+    assert_eq!(parse_fixture("many.sarif").findings.len(), 5);
+}
+
+/// CodeQL often leaves out `artifacts`, so its results come before a
+/// property that never comes.
+#[test]
+fn missing_artifacts_give_same_findings() {
+    let original = fixture("many.sarif");
+    let schema_order: Vec<&str> = SCHEMA_ORDER.iter().copied().filter(|k| *k != "artifacts").collect();
+    let sorted_order: Vec<&str> = SORTED_ORDER.iter().copied().filter(|k| *k != "artifacts").collect();
+
+    let schema = parse("many.sarif", &reorder(&original, &schema_order)).unwrap();
+    let sorted = parse("many.sarif", &reorder(&original, &sorted_order)).unwrap();
+    assert_eq!(schema.findings.len(), 5);
+    assert_eq!(normalized(&sorted), normalized(&schema));
+}
+
+/// Writes a run of `count` results, with repeated tool fingerprints so
+/// that the order of the results shows in the numbering.
+fn generated_run(count: usize) -> serde_json::Value {
+    let results: Vec<serde_json::Value> = (0..count)
+        .map(|i| {
+            json!({
+                "ruleId": format!("G{}", i % 7),
+                "message": {"text": format!("issue {i}")},
+                "fingerprints": {"contextHash/v1": format!("h{}", i % 13)},
+                "codeFlows": [{"threadFlows": [{"locations": []}]}],
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": format!("f{}.c", i % 3), "uriBaseId": "SRC"},
+                    "region": {"startLine": i + 1}}}]
+            })
+        })
+        .collect();
+    json!({
+        "tool": {"driver": {"name": "Gen", "rules": [{"id": "G1", "defaultConfiguration": {"level": "error"}}]}},
+        "versionControlProvenance": [{"repositoryUri": "https://git.example/acme/gen", "mappedTo": {"uriBaseId": "ROOT"}}],
+        "originalUriBaseIds": {"SRC": {"uri": "src/", "uriBaseId": "ROOT"}},
+        "results": results,
+    })
+}
+
+#[test]
+fn generated_sorted_log_keeps_order() {
+    let log = serde_json::to_vec(&json!({"version": "2.1.0", "runs": [generated_run(2_000)]})).unwrap();
+    let sorted = parse("gen.sarif", &reorder(&log, &SORTED_ORDER)).unwrap();
+    let schema = parse("gen.sarif", &reorder(&log, &SCHEMA_ORDER)).unwrap();
+    assert_eq!(sorted.findings.len(), 2_000);
+    assert_eq!(sorted.findings[0].location.path.as_deref(), Some("src/f0.c"));
+    assert_eq!(normalized(&sorted), normalized(&schema));
+    let numbered = sorted
+        .findings
+        .iter()
+        .filter(|f| f.tool_fingerprint.as_deref().is_some_and(|t| t.contains('#')))
+        .count();
+    assert!(numbered > 0, "repeated fingerprints are numbered");
+}
+
+#[test]
+fn invalid_spilled_result_is_named() {
+    let text = br#"{"version": "2.1.0", "runs": [{"results": [
+        {"ruleId": "A", "message": {"text": "fine"}},
+        {"ruleId": "B", "message": {"text": "bad"}, "locations": "nowhere"}],
+        "tool": {"driver": {"name": "Semgrep"}}}]}"#;
+    let error = parse("bad.sarif", text).unwrap_err();
+    assert!(error.message.contains("runs[0].results[1]"), "{}", error.message);
+    assert!(error.message.contains("invalid type"), "{}", error.message);
+    // The position is the end of the result, and the message gives the
+    // position within it.
+    assert!(
+        matches!(error.position, Some(Position::LineColumn { line: 3, .. })),
+        "{error}"
+    );
+    assert!(error.message.contains("column 66 of the result"), "{}", error.message);
+}
+
+#[test]
+fn truncated_spilled_log_errors() {
+    let sorted = reorder(&fixture("many.sarif"), &SORTED_ORDER);
+    let results_end = sorted.windows(8).position(|w| w == b"\"tool\":{").unwrap();
+    for cut in [sorted.len() / 3, results_end, sorted.len() - 2] {
+        let error = parse("cut.sarif", &sorted[..cut]).unwrap_err();
+        assert!(error.message.contains("truncated"), "cut at {cut}: {}", error.message);
+        assert!(error.position.is_some(), "cut at {cut}: {error}");
+    }
+}

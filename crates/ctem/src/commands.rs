@@ -68,6 +68,9 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     for error in outcome.failures() {
         eprintln!("error: {error}");
     }
+    for warning in &outcome.vex.warnings {
+        eprintln!("warning: {warning}");
+    }
 
     // The printed list needs only the top findings; the HTML report counts
     // every open finding by tier and owner, so only it reads them all.
@@ -324,6 +327,11 @@ fn assess_json(
         },
         "open_findings": open_count,
         "files": files,
+        "vex": {
+            "statements": outcome.vex.statements,
+            "findings": outcome.vex.findings,
+            "warnings": outcome.vex.warnings,
+        },
         "top": top_findings,
     });
     Ok(serde_json::to_string_pretty(&document)? + "\n")

@@ -279,3 +279,63 @@ fn vex_document_alone_closes_nothing() {
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|row| row["status"] != "fixed"), "{rows:?}");
 }
+
+/// A CycloneDX VEX document whose products are version ranges. The
+/// log4j-core range contains the scanned 2.14.1, the snakeyaml range does
+/// not contain 1.33, and the commons-text range is not in the vers: syntax.
+fn cyclonedx_range_document() -> Value {
+    let statement = |id: &str, purl: &str, range: &str| {
+        json!({
+            "id": id,
+            "source": {"name": "NVD"},
+            "analysis": {"state": "not_affected", "justification": "code_not_reachable",
+                         "detail": "The vulnerable code is not reachable in these versions."},
+            "affects": [{"ref": purl, "versions": [{"range": range, "status": "unaffected"}]}]
+        })
+    };
+    json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "version": 1,
+        "metadata": {"timestamp": "2026-03-02T11:00:00Z"},
+        "vulnerabilities": [
+            statement("CVE-2021-44228", "pkg:maven/org.apache.logging.log4j/log4j-core", "vers:maven/>=2.0.0|<2.15.0"),
+            statement("CVE-2022-1471", "pkg:maven/org.yaml/snakeyaml", "vers:maven/<1.30"),
+            statement("CVE-2022-42889", "pkg:maven/org.apache.commons/commons-text", ">=1.5 <1.10")
+        ]
+    })
+}
+
+#[test]
+fn cyclonedx_range_marks_version_inside() {
+    let temp = tempfile::tempdir().unwrap();
+    let scans = temp.path().join("scans");
+    write_json(&scans.join("trivy-storefront.json"), &trivy_report());
+    write_json(&scans.join("storefront.vex.cdx.json"), &cyclonedx_range_document());
+
+    let (assessed, rows) = assess_and_list(&scans, &temp.path().join("ctem.db"));
+    assert_eq!(rows.len(), 3, "the VEX document adds no finding");
+    assert_eq!(assessed["vex"]["statements"], 3, "{assessed}");
+    assert_eq!(assessed["vex"]["findings"], 1, "{assessed}");
+
+    let log4shell = by_id(&rows, "CVE-2021-44228");
+    assert_eq!(log4shell["source_status"], "not_affected");
+    assert_eq!(log4shell["attributes"]["vex_status"], "not_affected");
+    assert_eq!(log4shell["tier"], "P4");
+
+    let snakeyaml = by_id(&rows, "CVE-2022-1471");
+    assert!(
+        snakeyaml["source_status"].is_null(),
+        "1.33 is outside <1.30: {snakeyaml}"
+    );
+    assert_ne!(snakeyaml["tier"], "P4");
+
+    let text4shell = by_id(&rows, "CVE-2022-42889");
+    assert!(text4shell["source_status"].is_null(), "{text4shell}");
+    let warnings = assessed["vex"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(warning.contains("CVE-2022-42889"), "{warning}");
+    assert!(warning.contains("\">=1.5 <1.10\""), "{warning}");
+}

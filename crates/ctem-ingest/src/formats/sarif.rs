@@ -94,13 +94,22 @@
 //!
 //! # Memory
 //!
-//! Runs are read one at a time. SARIF does not fix the order of a run's
-//! properties, and writers that sort keys put `results` before `tool` and
-//! `versionControlProvenance`, which every finding needs. So results stream
-//! only when the run's `tool`, `versionControlProvenance`,
-//! `originalUriBaseIds` and `artifacts` precede them (the schema's order);
-//! otherwise they are held, without code flows and related locations, until
-//! the run object closes. Rules and artifact locations of one run are held.
+//! Runs are read one at a time, and memory stays flat whatever the order
+//! of a run's properties. SARIF does not fix that order: writers that sort
+//! keys (Semgrep) put `results` before `tool`, and many writers (CodeQL)
+//! leave out `artifacts` or `originalUriBaseIds`, so no parser can know
+//! that a property still to come will not come. Results stream straight
+//! into findings when the run's `tool`, `versionControlProvenance`,
+//! `originalUriBaseIds` and `artifacts` precede them (the schema's order).
+//! Otherwise each result is checked as it is read, so an invalid one is
+//! reported at its place and by its path (`runs[0].results[7]`). Its raw
+//! JSON is then kept: up to 32 MiB in memory, beyond that in an anonymous
+//! temporary file (in `TMPDIR`) that the system removes when it is closed.
+//! When the run object closes, the kept results become findings in their
+//! order. Such a run reads each result twice and writes it to
+//! disk once, so it is slower, not bigger. Rules and artifact locations of
+//! one run are held, and so is one small entry per result that has a tool
+//! fingerprint, to number repeats.
 //!
 //! # Reference
 //!
@@ -116,12 +125,14 @@ use std::io::BufRead;
 
 use ctem_model::{Asset, AssetKey, AssetKind, Finding, FindingKind, MaskedSecret, Severity};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::util;
 use crate::{Detection, FormatInfo, ParseContext, ParseError, Parser, Sink};
 
 mod fields;
 mod schema;
+mod spill;
 
 use fields::*;
 use schema::*;
@@ -164,17 +175,29 @@ impl Parser for Sarif {
         reader: &mut dyn BufRead,
         sink: &mut dyn Sink,
     ) -> Result<(), ParseError> {
-        let mut deserializer = util::json_deserializer(reader);
-        let mut state = LogState {
-            context,
-            sink,
-            assets: BTreeSet::new(),
-        };
-        deserializer
-            .deserialize_map(LogVisitor { state: &mut state })
-            .and_then(|()| deserializer.end())
-            .map_err(|error| ParseError::from_json(context.path, FORMAT_ID, &error))
+        parse_with_bound(context, reader, sink, spill::MEMORY_BOUND)
     }
+}
+
+/// Parses a log, keeping up to `spill_bound` bytes of early results of a
+/// run in memory (see "Memory" in the module doc).
+fn parse_with_bound(
+    context: &ParseContext<'_>,
+    reader: &mut dyn BufRead,
+    sink: &mut dyn Sink,
+    spill_bound: usize,
+) -> Result<(), ParseError> {
+    let mut deserializer = util::json_deserializer(reader);
+    let mut state = LogState {
+        context,
+        sink,
+        assets: BTreeSet::new(),
+        spill_bound,
+    };
+    deserializer
+        .deserialize_map(LogVisitor { state: &mut state })
+        .and_then(|()| deserializer.end())
+        .map_err(|error| ParseError::from_json(context.path, FORMAT_ID, &error))
 }
 
 /// Returns the text of the `$schema` value in the head, if there is one.
@@ -192,6 +215,9 @@ struct LogState<'a, 'c> {
     context: &'a ParseContext<'c>,
     sink: &'a mut dyn Sink,
     assets: BTreeSet<AssetKey>,
+    /// The bytes of early results a run keeps in memory before it spills
+    /// them to a temporary file.
+    spill_bound: usize,
 }
 
 /// Reads the root object: the version, then each run.
@@ -280,7 +306,16 @@ impl<'de> Visitor<'de> for RunsSeed<'_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(RunSeed { state: self.state })?.is_some() {}
+        let mut index = 0;
+        while seq
+            .next_element_seed(RunSeed {
+                state: self.state,
+                index,
+            })?
+            .is_some()
+        {
+            index += 1;
+        }
         Ok(())
     }
 }
@@ -309,6 +344,8 @@ impl RunMeta {
 /// Reads one run object.
 struct RunSeed<'s, 'a, 'c> {
     state: &'s mut LogState<'a, 'c>,
+    /// The run's index in `runs`, for error messages.
+    index: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_, '_> {
@@ -328,7 +365,7 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut meta = RunMeta::default();
-        let mut held: Vec<SarifResult> = Vec::new();
+        let mut spill = spill::Spill::new(self.state.spill_bound);
         let mut run: Option<Run> = None;
 
         while let Some(key) = map.next_key::<String>()? {
@@ -338,13 +375,19 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
                 "originalUriBaseIds" => meta.base_ids = Some(map.next_value()?),
                 "artifacts" => meta.artifacts = Some(map.next_value()?),
                 "results" => {
-                    if run.is_none() && meta.complete() {
+                    // Spilled results come first, so findings keep the
+                    // order of the results in the file.
+                    if run.is_none() && meta.complete() && spill.is_empty() {
                         run = Some(Run::start(std::mem::take(&mut meta), self.state));
                     }
+                    let target = match run.as_mut() {
+                        Some(run) => ResultsTarget::Run(run),
+                        None => ResultsTarget::Spill(&mut spill),
+                    };
                     map.next_value_seed(ResultsSeed {
                         state: self.state,
-                        run: run.as_mut(),
-                        held: &mut held,
+                        run_index: self.index,
+                        target,
                     })?;
                 }
                 _ => {
@@ -357,19 +400,71 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
             Some(run) => run,
             None => Run::start(meta, self.state),
         };
-        for result in held {
-            run.emit(self.state, result);
-        }
-        Ok(())
+        let run_index = self.index;
+        spill
+            .replay(|index, raw| {
+                let result = read_result(raw, run_index, index).map_err(ReplayError::Result)?;
+                run.emit(self.state, result);
+                Ok(())
+            })
+            .map_err(|error| match error {
+                ReplayError::Result(message) => de::Error::custom(message),
+                ReplayError::Io(error) => de::Error::custom(spill_failed(run_index, &error)),
+            })
     }
 }
 
+/// The reason a replay of spilled results stopped.
+enum ReplayError {
+    /// A spilled result no longer reads, with the message that names it.
+    Result(String),
+    /// The temporary file failed.
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for ReplayError {
+    fn from(error: std::io::Error) -> ReplayError {
+        ReplayError::Io(error)
+    }
+}
+
+/// Reads one result from its raw JSON. The error names the result by its
+/// JSON path and gives the position within it.
+fn read_result(raw: &[u8], run: usize, index: u64) -> Result<SarifResult, String> {
+    serde_json::from_slice(raw).map_err(|error| {
+        let reason = error.to_string();
+        let reason = match reason.rfind(" at line ") {
+            Some(at) => &reason[..at],
+            None => &reason,
+        };
+        format!(
+            "runs[{run}].results[{index}] is not a valid SARIF result: {reason} (line {}, column {} of the result)",
+            error.line(),
+            error.column()
+        )
+    })
+}
+
+fn spill_failed(run: usize, error: &std::io::Error) -> String {
+    format!(
+        "runs[{run}] lists results before its tool or paths, and keeping them in a temporary file failed: \
+         {error}; check the free space of the temporary folder (TMPDIR)"
+    )
+}
+
+/// The destination of a `results` array: findings, or the spill buffer.
+enum ResultsTarget<'r> {
+    Run(&'r mut Run),
+    Spill(&'r mut spill::Spill),
+}
+
 /// Streams a `results` array: each result becomes findings at once when
-/// the run is known, and is held otherwise.
+/// the run is known; otherwise it is checked and its raw JSON spilled.
 struct ResultsSeed<'s, 'a, 'c, 'r> {
     state: &'s mut LogState<'a, 'c>,
-    run: Option<&'r mut Run>,
-    held: &'r mut Vec<SarifResult>,
+    /// The run's index in `runs`, for error messages.
+    run_index: usize,
+    target: ResultsTarget<'r>,
 }
 
 impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_, '_, '_> {
@@ -392,12 +487,24 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut run = self.run;
-        while let Some(result) = seq.next_element::<SarifResult>()? {
-            match run.as_deref_mut() {
-                Some(run) => run.emit(self.state, result),
-                None => self.held.push(result),
+        let spill = match self.target {
+            ResultsTarget::Run(run) => {
+                while let Some(result) = seq.next_element::<SarifResult>()? {
+                    run.emit(self.state, result);
+                }
+                return Ok(());
             }
+            ResultsTarget::Spill(spill) => spill,
+        };
+
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            // Checked now, so that an invalid result is reported at its
+            // place in the file; replayed when the run closes.
+            let raw = raw.get().as_bytes();
+            read_result(raw, self.run_index, spill.len()).map_err(de::Error::custom)?;
+            spill
+                .push(raw)
+                .map_err(|error| de::Error::custom(spill_failed(self.run_index, &error)))?;
         }
         Ok(())
     }
@@ -803,5 +910,81 @@ impl RuleTable {
             })
         };
         lookup(id).or_else(|| id.split_once('/').and_then(|(head, _)| lookup(head)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{CollectingSink, ParsedReport};
+
+    /// Parses with the given spill bound.
+    fn parse(bytes: &[u8], bound: usize) -> Result<ParsedReport, ParseError> {
+        let context = ParseContext {
+            path: "gen.sarif",
+            default_target: "sarif:gen.sarif",
+        };
+        let mut sink = CollectingSink::default();
+        let mut reader = bytes;
+        parse_with_bound(&context, &mut reader, &mut sink, bound)?;
+        Ok(sink.into_report())
+    }
+
+    fn output(report: &ParsedReport) -> serde_json::Value {
+        json!({"targets": report.targets, "assets": report.assets, "findings": report.findings})
+    }
+
+    /// Writes a log of `count` results before the tool and the paths, and
+    /// the same log in the schema's order.
+    fn logs(count: usize, bad: Option<usize>) -> (Vec<u8>, Vec<u8>) {
+        let results: Vec<serde_json::Value> = (0..count)
+            .map(|i| {
+                let locations = match bad {
+                    Some(bad) if bad == i => json!(42),
+                    _ => json!([{"physicalLocation": {
+                        "artifactLocation": {"uri": format!("f{}.py", i % 5), "uriBaseId": "SRC"},
+                        "region": {"startLine": i % 40 + 1}}}]),
+                };
+                json!({"ruleId": "R1", "message": {"text": format!("issue {i}")},
+                       "fingerprints": {"contextHash/v1": format!("h{}", i % 11)}, "locations": locations})
+            })
+            .collect();
+        let results = serde_json::to_string(&results).unwrap();
+        let tool = r#""tool": {"driver": {"name": "Semgrep OSS", "rules": [{"id": "R1", "defaultConfiguration": {"level": "error"}}]}}"#;
+        let paths = r#""versionControlProvenance": [{"repositoryUri": "https://git.example/acme/app"}],
+            "originalUriBaseIds": {"SRC": {"uri": "app/"}}, "artifacts": []"#;
+        let sorted = format!(r#"{{"version": "2.1.0", "runs": [{{"results": {results}, {tool}, {paths}}}]}}"#);
+        let schema = format!(r#"{{"version": "2.1.0", "runs": [{{{tool}, {paths}, "results": {results}}}]}}"#);
+        (sorted.into_bytes(), schema.into_bytes())
+    }
+
+    #[test]
+    fn spill_above_bound_gives_same_output() {
+        let (sorted, schema) = logs(500, None);
+        let expected = output(&parse(&schema, 0).unwrap());
+        assert_eq!(expected["findings"].as_array().map(Vec::len), Some(500));
+        // All in memory, all in the file, and split between them.
+        for bound in [spill::MEMORY_BOUND, 0, 4096] {
+            let report = parse(&sorted, bound).unwrap();
+            assert_eq!(output(&report), expected, "bound {bound}");
+        }
+    }
+
+    #[test]
+    fn invalid_result_in_file_is_named() {
+        let (sorted, _) = logs(300, Some(250));
+        let error = parse(&sorted, 1024).unwrap_err();
+        assert!(error.message.contains("runs[0].results[250]"), "{}", error.message);
+        assert!(error.position.is_some(), "{error}");
+    }
+
+    #[test]
+    fn truncated_spill_errors() {
+        let (sorted, _) = logs(300, None);
+        let cut = &sorted[..sorted.len() - 40];
+        let error = parse(cut, 0).unwrap_err();
+        assert!(error.message.contains("truncated"), "{}", error.message);
     }
 }
