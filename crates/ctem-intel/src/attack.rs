@@ -604,27 +604,7 @@ pub(crate) fn read_json_limited<T, R: Read>(
             limit,
         });
     }
-    result.map_err(|error| json_error(path, kind, &error))
-}
-
-/// Converts a serde_json error into [`IntelError::Json`], with a message
-/// that names the kind of problem (truncated, invalid JSON, wrong value).
-fn json_error(path: &str, kind: &str, error: &serde_json::Error) -> IntelError {
-    // serde_json appends " at line L column C"; the error variant prints the position itself.
-    let text = error.to_string();
-    let bare = text.rfind(" at line ").map_or(text.as_str(), |cut| &text[..cut]);
-    let message = match error.classify() {
-        serde_json::error::Category::Eof => format!("the JSON ends early, so the {kind} file is truncated"),
-        serde_json::error::Category::Syntax => format!("invalid JSON: {bare}"),
-        serde_json::error::Category::Data => format!("unexpected value for a {kind} file: {bare}"),
-        serde_json::error::Category::Io => format!("read failed: {bare}"),
-    };
-    IntelError::Json {
-        path: path.to_string(),
-        line: error.line(),
-        column: error.column(),
-        message,
-    }
+    result.map_err(|error| crate::json::json_error(path, &error, kind))
 }
 
 #[cfg(test)]

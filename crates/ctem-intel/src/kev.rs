@@ -120,9 +120,10 @@ impl KevCatalog {
     /// source in errors and in [`KevCatalog::path`].
     pub fn from_reader(path_for_errors: &str, reader: impl Read) -> Result<KevCatalog, IntelError> {
         let path = path_for_errors;
-        let bytes = read_limited(path, reader)?;
+        let bytes = crate::json::read_limited(path, reader, KEV_MAX_BYTES, "KEV catalog")?;
 
-        let raw: RawCatalog = serde_json::from_slice(&bytes).map_err(|error| json_error(path, &error))?;
+        let raw: RawCatalog =
+            serde_json::from_slice(&bytes).map_err(|error| crate::json::json_error(path, &error, "KEV catalog"))?;
 
         let version = raw
             .catalog_version
@@ -206,46 +207,6 @@ impl KevCatalog {
     /// that the catalog was read from.
     pub fn path(&self) -> &str {
         &self.path
-    }
-}
-
-/// Reads at most [`KEV_MAX_BYTES`], failing instead of truncating silently.
-fn read_limited(path: &str, reader: impl Read) -> Result<Vec<u8>, IntelError> {
-    let mut bytes = Vec::new();
-    reader
-        .take(KEV_MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| IntelError::Io {
-            path: path.to_string(),
-            source,
-        })?;
-    if bytes.len() as u64 > KEV_MAX_BYTES {
-        return Err(IntelError::TooLarge {
-            path: path.to_string(),
-            kind: "KEV catalog",
-            limit: KEV_MAX_BYTES,
-        });
-    }
-    Ok(bytes)
-}
-
-fn json_error(path: &str, error: &serde_json::Error) -> IntelError {
-    // serde_json appends " at line L column C"; the error variant prints the position itself.
-    let text = error.to_string();
-    let bare = text.rfind(" at line ").map_or(text.as_str(), |cut| &text[..cut]);
-    let message = match error.classify() {
-        serde_json::error::Category::Eof => {
-            "the JSON ends early, so the file is truncated; download the catalog again".to_string()
-        }
-        serde_json::error::Category::Syntax => format!("invalid JSON: {bare}"),
-        serde_json::error::Category::Data => format!("unexpected value for a KEV catalog: {bare}"),
-        serde_json::error::Category::Io => format!("read failed: {bare}"),
-    };
-    IntelError::Json {
-        path: path.to_string(),
-        line: error.line(),
-        column: error.column(),
-        message,
     }
 }
 
