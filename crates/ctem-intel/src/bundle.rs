@@ -485,6 +485,7 @@ fn is_record_file(kind: SourceKind, path: &Path) -> bool {
     match kind {
         SourceKind::Cve5 => name.starts_with("cve-") && name.ends_with(".json"),
         SourceKind::NucleiTemplates => name.ends_with(".yaml") || name.ends_with(".yml"),
+        SourceKind::Epss | SourceKind::ExploitDb => name.ends_with(".csv") || name.ends_with(".csv.gz"),
         _ => name.ends_with(".json") || name.ends_with(".json.gz"),
     }
 }

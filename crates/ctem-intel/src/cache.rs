@@ -67,6 +67,8 @@ pub const STATE_FILE: &str = "state.json";
 pub const ERROR_FILE: &str = "last-error.json";
 /// The name of the lock file in the cache root.
 pub const LOCK_FILE: &str = ".lock";
+/// The folder of the EPSS files of past days inside `epss/`.
+pub const EPSS_HISTORY: &str = "history";
 /// The largest `state.json` or `last-error.json` read; they are a few hundred bytes.
 const STATE_MAX_BYTES: u64 = 64 * 1024;
 
@@ -341,6 +343,22 @@ impl IntelCache {
         }
     }
 
+    /// Keeps a copy of the EPSS file just installed as the file of its score
+    /// day under `epss/history/`, so that the score history of every CVE
+    /// grows with each daily update (see [`crate::EpssScores::as_of`]). A later
+    /// file of the same day replaces the earlier one.
+    fn keep_epss_day(&self, name: &str, date: chrono::NaiveDate) -> Result<(), CacheError> {
+        let dir = self.source_dir(SourceKind::Epss);
+        let history = dir.join(EPSS_HISTORY);
+        create_dir(&history)?;
+        let gzip = name.to_ascii_lowercase().ends_with(".gz");
+        let target = history.join(format!("epss_scores-{date}.csv{}", if gzip { ".gz" } else { "" }));
+        let mut staged = stage_in(&history)?;
+        let mut source = File::open(dir.join(name)).map_err(|e| io_error(&dir.join(name), e))?;
+        io::copy(&mut source, staged.file()).map_err(|e| io_error(&target, e))?;
+        staged.keep_as(&target)
+    }
+
     /// Creates a temporary file in the folder of `kind`, so that the final
     /// rename stays on one file system.
     pub fn stage(&self, _lock: &CacheLock, kind: SourceKind) -> Result<Staged, CacheError> {
@@ -379,6 +397,11 @@ impl IntelCache {
 
         let previous = self.state(kind).ok().flatten();
         self.install(lock, kind, staged, name)?;
+        if kind == SourceKind::Epss
+            && let Some(date) = info.date
+        {
+            self.keep_epss_day(name, date)?;
+        }
         if let Some(previous) = previous
             && previous.file != name
         {
@@ -489,7 +512,14 @@ impl IntelCache {
     /// templates, the NVD pages and the bundles of TAXII collections. An empty cache gives an empty [`Intel`].
     pub fn load_intel(&self) -> Result<Intel, CacheError> {
         let mut intel = Intel::default();
+        let epss_history = self.source_dir(SourceKind::Epss).join(EPSS_HISTORY);
         for kind in SourceKind::ALL {
+            // The history holds a copy of every dated EPSS file, the
+            // current one included.
+            if kind == SourceKind::Epss && epss_history.is_dir() {
+                intel.load_file(kind, &epss_history)?;
+                continue;
+            }
             if let Some(path) = self.file(kind)? {
                 intel.load_file(kind, &path)?;
             }

@@ -567,3 +567,48 @@ fn import_feeds_and_trees() {
     let loaded: Vec<SourceKind> = intel.sources().iter().map(|source| source.kind).collect();
     assert_eq!(loaded, [SourceKind::Kev, SourceKind::Epss, SourceKind::Cve5]);
 }
+
+#[test]
+fn epss_days_build_a_history_in_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    // One import per day, as daily updates would bring them; each replaces
+    // the current file and leaves a copy of its day.
+    for day in [
+        "epss_scores-2025-03-01.csv",
+        "epss_scores-2025-03-02.csv.gz",
+        "epss_scores-2025-03-04.csv",
+    ] {
+        let report = import(
+            &cache,
+            &[fixture(&format!("epss_history/{day}"))],
+            &Validators::default(),
+        )
+        .unwrap();
+        assert_eq!(report.imported.len(), 1, "{report:?}");
+    }
+
+    let history = cache.source_dir(SourceKind::Epss).join(ctem_intel::cache::EPSS_HISTORY);
+    let mut days: Vec<String> = fs::read_dir(&history)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    days.sort();
+    assert_eq!(
+        days,
+        [
+            "epss_scores-2025-03-01.csv",
+            "epss_scores-2025-03-02.csv.gz",
+            "epss_scores-2025-03-04.csv"
+        ]
+    );
+
+    let intel = cache.load_intel().unwrap();
+    let scores = intel.epss_scores();
+    let log4shell = "CVE-2021-44228".parse().unwrap();
+    assert_eq!(scores.history(&log4shell).count(), 3);
+    let first_day = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+    assert_eq!(scores.as_of(&log4shell, first_day).map(|(day, _)| day), Some(first_day));
+    let latest = intel.epss(&log4shell).unwrap();
+    assert_eq!(latest.file.score_date, chrono::NaiveDate::from_ymd_opt(2025, 3, 4));
+}
