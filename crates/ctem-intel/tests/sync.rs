@@ -71,14 +71,26 @@ fn snapshot(root: &Path, kind: SourceKind) -> (Vec<u8>, String) {
 }
 
 /// Files in a source folder other than the file, its state and its error record.
+/// Lists what an update left in a source folder besides its file, its
+/// state and its last error: temporary files, also in the EPSS history.
 fn leftovers(root: &Path, kind: SourceKind) -> Vec<PathBuf> {
     let cache = IntelCache::new(root);
     let kept = cache.file(kind).unwrap();
+    let history = cache.source_dir(kind).join(ctem_intel::cache::EPSS_HISTORY);
+    let temporary_in_history = fs::read_dir(&history)
+        .into_iter()
+        .flatten()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+        });
     fs::read_dir(cache.source_dir(kind))
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| Some(path) != kept.as_ref())
+        .filter(|path| Some(path) != kept.as_ref() && *path != history)
         .filter(|path| !path.ends_with(STATE_FILE) && !path.ends_with(ERROR_FILE))
+        .chain(temporary_in_history)
         .collect()
 }
 
