@@ -348,13 +348,19 @@ impl IntelCache {
     /// grows with each daily update (see [`crate::EpssScores::as_of`]). A later
     /// file of the same day replaces the earlier one.
     fn keep_epss_day(&self, name: &str, date: chrono::NaiveDate) -> Result<(), CacheError> {
-        let dir = self.source_dir(SourceKind::Epss);
-        let history = dir.join(EPSS_HISTORY);
+        let installed = self.source_dir(SourceKind::Epss).join(name);
+        self.keep_epss_day_from(&installed, name, date)
+    }
+
+    /// Copies an EPSS file (named `name` where it came from) into the
+    /// history as the file of `date`.
+    fn keep_epss_day_from(&self, file: &Path, name: &str, date: chrono::NaiveDate) -> Result<(), CacheError> {
+        let history = self.source_dir(SourceKind::Epss).join(EPSS_HISTORY);
         create_dir(&history)?;
         let gzip = name.to_ascii_lowercase().ends_with(".gz");
         let target = history.join(format!("epss_scores-{date}.csv{}", if gzip { ".gz" } else { "" }));
         let mut staged = stage_in(&history)?;
-        let mut source = File::open(dir.join(name)).map_err(|e| io_error(&dir.join(name), e))?;
+        let mut source = File::open(file).map_err(|e| io_error(file, e))?;
         io::copy(&mut source, staged.file()).map_err(|e| io_error(&target, e))?;
         staged.keep_as(&target)
     }
@@ -394,8 +400,30 @@ impl IntelCache {
             });
         }
         let info = validators.validate(kind, &incoming.source, &staged.path)?;
+        let incoming_source = incoming.source.clone();
 
         let previous = self.state(kind).ok().flatten();
+        // A feed older than the cached one never replaces it: an old KEV
+        // catalog would unlist CVEs added since. An older EPSS day joins
+        // the history only.
+        let cached_date = previous
+            .as_ref()
+            .filter(|state| state.kind == kind)
+            .and_then(|state| state.date);
+        if let (Some(incoming), Some(cached), Some(previous)) = (info.date, cached_date, &previous)
+            && matches!(kind, SourceKind::Kev | SourceKind::Epss)
+            && incoming < cached
+        {
+            if kind == SourceKind::Epss {
+                self.keep_epss_day_from(staged.path(), name, incoming)?;
+                return Ok(previous.clone());
+            }
+            return Err(CacheError::from(IntelError::NotFormat {
+                path: incoming_source.clone(),
+                expected: "a KEV catalog as new as the cached one",
+                reason: format!("it was released on {incoming}, before the cached catalog of {cached}; it is not used"),
+            }));
+        }
         self.install(lock, kind, staged, name)?;
         if kind == SourceKind::Epss
             && let Some(date) = info.date

@@ -23,8 +23,14 @@ use ctem_model::CveId;
 use serde::Serialize;
 
 use crate::bundle::Skipped;
-use crate::cache::{CacheError, CacheLock, Incoming, IntelCache, Origin, state_for_tree};
+use crate::cache::{
+    CacheError, CacheLock, EPSS_HISTORY, ERROR_FILE, Incoming, IntelCache, LOCK_FILE, Origin, STATE_FILE,
+    state_for_tree,
+};
+use crate::cve5::Cve5Record;
 use crate::provenance::SourceKind;
+use crate::sync::NVD_PAGES;
+use crate::taxii_feed::TAXII_FOLDER;
 use crate::validate::{FeedInfo, Validators, detect_kind};
 
 /// The folder of the files of tree kinds inside their source folder.
@@ -153,7 +159,19 @@ fn import_file(
 
     if is_tree(kind) {
         let info = validators.validate(kind, &display, staged.path())?;
-        let relative = Path::new(TREE).join(tree_path(kind, relative));
+        // A CVE record is filed under the id it holds, not the name it
+        // came with, so a misnamed file cannot replace another CVE's record.
+        let relative = match kind {
+            SourceKind::Cve5 => {
+                let copy = File::open(staged.path()).map_err(|source| CacheError::Io {
+                    path: display.clone(),
+                    source,
+                })?;
+                let record = Cve5Record::from_reader(&display, crate::epss::open_text(&display, copy)?)?;
+                Path::new(TREE).join(tree_path(kind, Path::new(&format!("{}.json", record.cve))))
+            }
+            _ => Path::new(TREE).join(tree_path(kind, relative)),
+        };
         let relative_text = relative.to_string_lossy().into_owned();
         cache.install(lock, kind, staged, &relative_text)?;
         return Ok(Imported {
@@ -164,10 +182,7 @@ fn import_file(
         });
     }
 
-    let name = relative
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| format!("{kind}.data"));
+    let name = cached_name(kind, relative);
     let incoming = Incoming {
         origin: Origin::Import,
         source: display.clone(),
@@ -182,6 +197,36 @@ fn import_file(
         cached: cache.source_dir(kind).join(&state.file),
         records: state.records,
     })
+}
+
+/// Names the cached copy of an imported file after the file, unless that
+/// name is one the cache uses itself (`state.json`, `last-error.json`, the
+/// lock, temporary and hidden files, its folders) or holds control
+/// characters: such names get an `imported-` prefix, without leading dots.
+fn cached_name(kind: SourceKind, relative: &Path) -> String {
+    let name: String = relative
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { '_' } else { c })
+        .collect();
+    let reserved = [
+        STATE_FILE,
+        ERROR_FILE,
+        LOCK_FILE,
+        TREE,
+        EPSS_HISTORY,
+        NVD_PAGES,
+        TAXII_FOLDER,
+    ];
+    if name.trim_start_matches('.').is_empty() {
+        return format!("imported-{kind}.data");
+    }
+    if name.starts_with('.') || reserved.iter().any(|reserved| name.eq_ignore_ascii_case(reserved)) {
+        return format!("imported-{}", name.trim_start_matches('.'));
+    }
+    name
 }
 
 /// Places a file of a tree kind below `tree/`. A CVE record named by its id

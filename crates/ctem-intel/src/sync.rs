@@ -157,7 +157,8 @@ pub fn default_max_bytes(kind: SourceKind) -> u64 {
         SourceKind::Kev => 64 * MIB,
         SourceKind::Epss => 128 * MIB,
         SourceKind::Nvd => 128 * MIB,
-        SourceKind::Attack | SourceKind::Metasploit | SourceKind::Stix => 512 * MIB,
+        // The loaders of the other kinds read at most 256 MiB, so a larger
+        // download could never validate.
         _ => 256 * MIB,
     }
 }
@@ -171,12 +172,20 @@ fn enabled_by_default(kind: SourceKind) -> bool {
 /// identifier, in [`SourceKind::ALL`] order. An unknown kind, an invalid
 /// URL or an enabled source without URL is an error naming the key.
 pub fn plan(settings: &BTreeMap<String, SourceSettings>) -> Result<Vec<Feed>, String> {
+    let mut named: BTreeMap<SourceKind, &str> = BTreeMap::new();
     for key in settings.keys() {
-        if SourceKind::parse(key).is_none() {
+        let Some(kind) = SourceKind::parse(key) else {
             let valid: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
             return Err(format!(
                 "intel.sources.{key}: unknown source; expected one of {}",
                 valid.join(", ")
+            ));
+        };
+        // Two spellings of one source would leave one of them unused
+        // without a word, such as a mirror URL under `KEV` beside `kev`.
+        if let Some(earlier) = named.insert(kind, key) {
+            return Err(format!(
+                "intel.sources.{key}: names the same source as intel.sources.{earlier}; keep one"
             ));
         }
     }
@@ -1022,6 +1031,19 @@ mod tests {
             query.contains("lastModStartDate=2026-01-01T00%3A00%3A00.000%2B00%3A00"),
             "{query}"
         );
+    }
+
+    #[test]
+    fn plan_rejects_two_spellings_of_one_source() {
+        let mut settings = BTreeMap::new();
+        let mirror = SourceSettings {
+            url: Some("http://127.0.0.1:9/kev.json".into()),
+            ..SourceSettings::default()
+        };
+        settings.insert("kev".to_string(), mirror);
+        settings.insert("KEV".to_string(), SourceSettings::default());
+        let error = plan(&settings).unwrap_err();
+        assert!(error.contains("names the same source"), "{error}");
     }
 
     #[test]

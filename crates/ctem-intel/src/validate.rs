@@ -3,14 +3,11 @@
 //!
 //! Each [`SourceKind`] has one [`Validator`]: a function that reads the
 //! whole file and returns what the feed states about itself ([`FeedInfo`]),
-//! or the [`IntelError`] that rejects it. KEV and EPSS files go through
-//! their loaders ([`KevCatalog::load`], [`EpssScores::load`]). Until the
-//! other kinds have loaders of their own, their files are checked for form
-//! only: JSON kinds must be one well-formed JSON document (serde_json's
-//! nesting limit of 128 applies), Exploit-DB must be a CSV whose rows all
-//! have the header's number of columns, and Nuclei templates must be
-//! readable text. A gzip stream is read to its end first, so a truncated
-//! or corrupt one (bad CRC or length in its trailer) is rejected for every
+//! or the [`IntelError`] that rejects it. Every kind goes through its
+//! loader, which reads and checks the whole file. A KEV catalog or EPSS
+//! file without entries is rejected too, since it would replace the cached
+//! one with nothing. A gzip stream is read to its end, so a truncated or
+//! corrupt one (bad CRC or length in its trailer) is rejected for every
 //! kind. [`Validators::set`] replaces the validator of a kind, so a loader
 //! can be wired in without touching the cache or the downloader.
 
@@ -201,6 +198,14 @@ fn validate_nuclei(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
 
 fn validate_kev(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
     let catalog = KevCatalog::from_reader(path, open(path, file)?)?;
+    // An empty catalog is valid JSON but would unlist every exploited CVE.
+    if catalog.is_empty() {
+        return Err(IntelError::NotFormat {
+            path: path.to_string(),
+            expected: "a usable CISA KEV catalog",
+            reason: "it lists no vulnerability, so it would replace the cached catalog with nothing".into(),
+        });
+    }
     Ok(FeedInfo {
         records: Some(catalog.len() as u64),
         version: Some(catalog.version.clone()),
@@ -210,6 +215,13 @@ fn validate_kev(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
 
 fn validate_epss(path: &str, file: &Path) -> Result<FeedInfo, IntelError> {
     let scores = EpssScores::from_reader(path, open(path, file)?)?;
+    if scores.is_empty() {
+        return Err(IntelError::NotFormat {
+            path: path.to_string(),
+            expected: "a usable FIRST EPSS file",
+            reason: "it scores no CVE, so it would replace the cached scores with nothing".into(),
+        });
+    }
     let loaded = scores.files().first();
     Ok(FeedInfo {
         records: Some(scores.len() as u64),

@@ -624,3 +624,96 @@ fn epss_days_build_a_history_in_the_cache() {
     let latest = intel.epss(&log4shell).unwrap();
     assert_eq!(latest.file.score_date, chrono::NaiveDate::from_ymd_opt(2025, 3, 4));
 }
+
+#[test]
+fn import_renames_files_the_cache_reserves() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    for name in [STATE_FILE, ERROR_FILE, ".partial-1-0.json"] {
+        let source = tempfile::tempdir().unwrap();
+        let file = source.path().join(name);
+        fs::copy(fixture("kev/catalog.json"), &file).unwrap();
+
+        let report = import(&cache, &[file], &Validators::default()).unwrap();
+        assert_eq!(report.imported.len(), 1, "{name}: {report:?}");
+        let cached = &report.imported[0].cached;
+        let cached_name = cached.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            cached_name.starts_with("imported-"),
+            "{name} was cached as {cached_name}"
+        );
+
+        // A second import (which clears leftovers) keeps it, and it loads.
+        import(&cache, &[fixture("sync/notes.txt")], &Validators::default()).unwrap();
+        assert!(cached.is_file(), "{name}: {} is gone", cached.display());
+        let intel = cache.load_intel().unwrap();
+        assert!(intel.kev(&"CVE-2021-44228".parse().unwrap()).is_some(), "{name}");
+    }
+}
+
+#[test]
+fn import_files_a_cve_record_under_its_own_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    let source = tempfile::tempdir().unwrap();
+    // A record of CVE-2024-10001 under another CVE's name.
+    let misnamed = source.path().join("CVE-2023-22515.json");
+    fs::copy(fixture("cve5/CVE-2024-10001.json"), &misnamed).unwrap();
+
+    let report = import(&cache, &[misnamed], &Validators::default()).unwrap();
+    assert_eq!(report.imported.len(), 1, "{report:?}");
+    let tree = cache.source_dir(SourceKind::Cve5).join("tree");
+    assert!(tree.join("2024/10xxx/CVE-2024-10001.json").is_file());
+    assert!(!tree.join("2023/22xxx/CVE-2023-22515.json").exists());
+}
+
+#[test]
+fn empty_or_older_kev_keeps_the_cached_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    import(&cache, &[fixture("kev/catalog.json")], &Validators::default()).unwrap();
+    let before = cache.state(SourceKind::Kev).unwrap().unwrap();
+
+    let source = tempfile::tempdir().unwrap();
+    let empty = source.path().join("empty-kev.json");
+    fs::write(
+        &empty,
+        r#"{"catalogVersion": "2026.01.01", "dateReleased": "2026-01-01T00:00:00Z", "count": 0, "vulnerabilities": []}"#,
+    )
+    .unwrap();
+    let older = source.path().join("older-kev.json");
+    let text = fs::read_to_string(fixture("kev/catalog.json")).unwrap();
+    let released = before.date.unwrap().to_string();
+    fs::write(&older, text.replace(&released, "2020-01-01")).unwrap();
+
+    for (file, reason) in [
+        (&empty, "lists no vulnerability"),
+        (&older, "before the cached catalog"),
+    ] {
+        let report = import(&cache, std::slice::from_ref(file), &Validators::default()).unwrap();
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        assert!(report.failed[0].reason.contains(reason), "{}", report.failed[0].reason);
+        let after = cache.state(SourceKind::Kev).unwrap().unwrap();
+        assert_eq!(after.sha256, before.sha256);
+    }
+}
+
+#[test]
+fn older_epss_day_joins_the_history_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    let newer = fixture("epss_history/epss_scores-2025-03-04.csv");
+    let older = fixture("epss_history/epss_scores-2025-03-01.csv");
+    import(&cache, &[newer], &Validators::default()).unwrap();
+    import(&cache, &[older], &Validators::default()).unwrap();
+
+    let state = cache.state(SourceKind::Epss).unwrap().unwrap();
+    assert_eq!(state.date, chrono::NaiveDate::from_ymd_opt(2025, 3, 4));
+    let intel = cache.load_intel().unwrap();
+    let log4shell = "CVE-2021-44228".parse().unwrap();
+    assert_eq!(intel.epss_scores().history(&log4shell).count(), 2);
+    assert_eq!(
+        intel.epss(&log4shell).unwrap().file.score_date,
+        chrono::NaiveDate::from_ymd_opt(2025, 3, 4)
+    );
+}

@@ -399,13 +399,18 @@ fn render_facts(facts: &VulnerabilityFacts) -> String {
             if let Some(due) = entry.due_date {
                 let _ = write!(text, ", due {due}");
             }
-            let ransomware = if entry.known_ransomware_use { "known" } else { "unknown" };
-            let _ = write!(text, ", ransomware use {ransomware}: {}", entry.name);
+            let ransomware = if entry.known_ransomware_use {
+                "known"
+            } else {
+                "not known"
+            };
+            let _ = write!(text, ", use in ransomware campaigns {ransomware}");
+            line(text);
+            text = format!("    {}", entry.name);
             line(text);
             line(format!("    [{}]", kev.source));
         }
-        None if facts.kev_listings.is_empty() => line("  KEV: not listed in the loaded catalog".to_string()),
-        None => line("  KEV: not in the loaded catalog".to_string()),
+        None => line("  KEV: not listed in the loaded catalog".to_string()),
     }
     for listing in &facts.kev_listings {
         let date = listing
