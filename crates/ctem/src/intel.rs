@@ -22,6 +22,38 @@ use crate::cli::{
     IntelCacheArgs, IntelCommand, IntelImportArgs, IntelShowArgs, IntelStatusArgs, IntelUpdateArgs, OutputFormat,
 };
 
+/// Writes to standard output like `print!`. A reader that closed the pipe
+/// (`ctem intel status | head -1`) ends the process quietly with success,
+/// where `print!` would panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(error) = write!(std::io::stdout().lock(), $($arg)*) {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("failed to write to standard output: {error}");
+        }
+    }};
+}
+
+/// Writes a line to standard output like `println!`; see [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        out!($($arg)*);
+        out!("\n");
+    }};
+}
+
+/// Replaces control characters in a path or name from the file system, so
+/// a file named with terminal escapes or line breaks cannot forge output.
+fn printable(text: impl std::fmt::Display) -> String {
+    text.to_string()
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// Runs an `intel` subcommand and returns its exit code.
 pub fn run(command: IntelCommand) -> Result<u8> {
     match command {
@@ -84,7 +116,7 @@ fn update(args: IntelUpdateArgs) -> Result<u8> {
         for source in collections {
             total += 1;
             match pull_taxii(syncer.cache(), &lock, source) {
-                Ok(pull) if pull.file.is_some() => println!(
+                Ok(pull) if pull.file.is_some() => outln!(
                     "taxii {}: updated, {} objects in {} pages{}",
                     source.name,
                     pull.objects,
@@ -95,10 +127,10 @@ fn update(args: IntelUpdateArgs) -> Result<u8> {
                         ", more left for the next update"
                     }
                 ),
-                Ok(_) => println!("taxii {}: not modified, no objects added", source.name),
+                Ok(_) => outln!("taxii {}: not modified, no objects added", source.name),
                 Err(error) => {
                     failed += 1;
-                    println!("taxii {}: failed: {error}", source.name);
+                    outln!("taxii {}: failed: {error}", source.name);
                 }
             }
         }
@@ -106,15 +138,15 @@ fn update(args: IntelUpdateArgs) -> Result<u8> {
 
     for report in &reports {
         match &report.result {
-            Ok(Outcome::Updated(state)) => println!("{}: updated, {}", report.kind, describe(state)),
-            Ok(Outcome::NotModified(state)) => println!("{}: not modified, {}", report.kind, describe(state)),
+            Ok(Outcome::Updated(state)) => outln!("{}: updated, {}", report.kind, describe(state)),
+            Ok(Outcome::NotModified(state)) => outln!("{}: not modified, {}", report.kind, describe(state)),
             Err(error) => {
                 failed += 1;
-                println!("{}: failed: {error}", report.kind);
+                outln!("{}: failed: {error}", report.kind);
             }
         }
     }
-    println!(
+    outln!(
         "{} of {total} sources current in {}",
         total - failed,
         syncer.cache().root().display()
@@ -160,20 +192,20 @@ fn import_command(args: IntelImportArgs) -> Result<u8> {
             .records
             .map(|n| format!(", {}", records(n)))
             .unwrap_or_default();
-        println!(
+        outln!(
             "imported {} as {}{records} -> {}",
-            imported.path,
+            printable(&imported.path),
             imported.kind,
-            imported.cached.display()
+            printable(imported.cached.display())
         );
     }
     for failed in &report.failed {
-        println!("failed {}: {}", failed.path, failed.reason);
+        outln!("failed {}: {}", printable(&failed.path), printable(&failed.reason));
     }
     for skipped in &report.skipped {
-        println!("skipped {}: {}", skipped.path, skipped.reason);
+        outln!("skipped {}: {}", printable(&skipped.path), printable(&skipped.reason));
     }
-    println!(
+    outln!(
         "{} imported, {} failed, {} skipped into {}",
         report.imported.len(),
         report.failed.len(),
@@ -227,10 +259,10 @@ fn status(args: IntelStatusArgs) -> Result<u8> {
                 })
                 .collect();
             let document = json!({ "cache": cache.root(), "sources": sources });
-            println!("{}", serde_json::to_string_pretty(&document)?);
+            outln!("{}", serde_json::to_string_pretty(&document)?);
         }
         OutputFormat::Table => {
-            println!("intelligence cache: {}", cache.root().display());
+            outln!("intelligence cache: {}", cache.root().display());
             let mut table = Table::new();
             table
                 .load_preset(UTF8_BORDERS_ONLY)
@@ -259,16 +291,12 @@ fn status(args: IntelStatusArgs) -> Result<u8> {
                     state.and_then(|s| s.version.clone()).unwrap_or_default(),
                     state.and_then(|s| s.date).map(|d| d.to_string()).unwrap_or_default(),
                     state.and_then(|s| s.records).map(|n| n.to_string()).unwrap_or_default(),
-                    status
-                        .path
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
+                    status.path.as_ref().map(|p| printable(p.display())).unwrap_or_default(),
                     url,
                     last_error,
                 ]);
             }
-            println!("{table}");
+            outln!("{table}");
         }
     }
     Ok(0)
@@ -342,10 +370,10 @@ fn show(args: IntelShowArgs) -> Result<u8> {
     let facts: Vec<VulnerabilityFacts> = cves.iter().map(|cve| intel.facts(cve)).collect();
     let known = facts.iter().any(is_known);
     match args.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&facts)?),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&facts)?),
         OutputFormat::Table => {
             for fact in &facts {
-                print!("{}", render_facts(fact));
+                out!("{}", render_facts(fact));
             }
         }
     }

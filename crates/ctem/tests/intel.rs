@@ -488,3 +488,51 @@ fn show_shared_sample_confluence() {
         assert!(fact["source"]["path"].is_string(), "no path: {fact}");
     }
 }
+
+#[test]
+fn import_output_escapes_control_characters() {
+    let home = tempfile::tempdir().unwrap();
+    let feeds = home.path().join("feeds");
+    fs::create_dir(&feeds).unwrap();
+    fs::copy(
+        intel_fixture("kev/catalog.json"),
+        feeds.join("evil\u{1b}[31mRED\nfake: imported.json"),
+    )
+    .unwrap();
+
+    let output = import_into(home.path(), &home.path().join("cache"), &feeds);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(!text.lines().any(|line| line.starts_with("fake:")), "{text:?}");
+    assert!(text.contains("evil?[31mRED?fake: imported.json"), "{text:?}");
+}
+
+#[test]
+fn status_into_a_closed_pipe_ends_quietly() {
+    use std::process::Stdio;
+
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let imported = import_into(home.path(), &cache, &intel_fixture("kev/catalog.json"));
+    assert!(imported.status.success());
+
+    let mut child = ctem(home.path())
+        .args(["intel", "status", "--intel-cache"])
+        .arg(&cache)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the pipe before the process writes, as a reader that stopped
+    // early (`head -1`) leaves it.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
