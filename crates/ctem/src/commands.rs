@@ -71,6 +71,12 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     for warning in &outcome.vex.warnings {
         eprintln!("warning: {warning}");
     }
+    if outcome.intel.is_empty() {
+        eprintln!(
+            "warning: no threat intelligence was loaded, so scores use CVSS and severity only; \
+             run `ctem intel update` (or `ctem intel import PATH`), or pass --intel DIR"
+        );
+    }
 
     // The printed list needs only the top findings; the HTML report counts
     // every open finding by tier and owner, so only it reads them all.

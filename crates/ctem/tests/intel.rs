@@ -326,6 +326,10 @@ fn assess_reads_the_cache() {
     assert!(without.status.success(), "{}", String::from_utf8_lossy(&without.stderr));
     assert!(reasons_of(&with_cache, "CVE-2021-41773").contains("KEV"));
     assert!(!reasons_of(&without, "CVE-2021-41773").contains("KEV"));
+    // Only the run without intelligence says so.
+    let warning = "no threat intelligence was loaded";
+    assert!(String::from_utf8_lossy(&without.stderr).contains(warning));
+    assert!(!String::from_utf8_lossy(&with_cache.stderr).contains(warning));
 }
 
 /// Runs `ctem intel show` with the given arguments.
