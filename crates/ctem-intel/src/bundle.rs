@@ -82,7 +82,7 @@ pub struct Intel {
     loaded: BTreeMap<SourceKind, Loaded>,
 }
 
-/// What was loaded of one kind: its first file, how many files, how many records.
+/// The files loaded of one kind: the first one, their number and their records.
 #[derive(Debug, Clone, Default)]
 struct Loaded {
     first_path: String,

@@ -44,7 +44,7 @@ pub struct VulnerabilityFacts {
     pub aliases: Vec<VulnerabilityId>,
     /// The CNA's title or description, else NVD's description.
     pub description: Option<Fact<String>>,
-    /// Whether the CVE record or NVD says the CVE was rejected.
+    /// Whether the CVE record or NVD marks the CVE as rejected.
     pub rejected: bool,
     /// The CISA KEV entry, dated by the day CISA added the CVE.
     pub kev: Option<Fact<KevEntry>>,

@@ -9,8 +9,8 @@ pub const KEV_LISTED: f64 = 0.9;
 /// Evidence of exploitation when the KEV entry also notes known ransomware use.
 pub const KEV_RANSOMWARE: f64 = 0.95;
 
-/// Evidence of exploitation when CISA's SSVC assessment of the CVE says
-/// exploitation is active: seen in the wild, like a KEV listing.
+/// Evidence of exploitation when CISA's SSVC assessment of the CVE rates
+/// exploitation as active: seen in the wild, like a KEV listing.
 pub const EXPLOIT_SSVC_ACTIVE: f64 = 0.9;
 /// Evidence of exploitation from a Metasploit module: a weaponized exploit
 /// that anyone can run.
@@ -19,7 +19,7 @@ pub const EXPLOIT_METASPLOIT: f64 = 0.8;
 pub const EXPLOIT_DB_VERIFIED: f64 = 0.7;
 /// Evidence of exploitation from an unverified Exploit-DB entry.
 pub const EXPLOIT_DB: f64 = 0.55;
-/// Evidence of exploitation when SSVC says a public proof of concept exists.
+/// Evidence of exploitation when SSVC rates exploitation as a public proof of concept.
 pub const EXPLOIT_SSVC_POC: f64 = 0.5;
 /// Evidence of exploitation from a Nuclei template or a Metasploit
 /// auxiliary module: the flaw can be found by mass scanning, which
