@@ -103,7 +103,7 @@ impl Intel {
     /// provided would rank exploited vulnerabilities too low without saying
     /// so. An invalid record of a collection of many (a CVE record, an NVD
     /// page, an OSV advisory, a Nuclei template) is listed in
-    /// [`Intel::skipped`] with its error and the others load, because one bad
+    /// [`Intel::skipped`] with its error, and the others load: one bad
     /// record of a mirror of 250,000 must not hide the rest.
     /// Symbolic links to files are followed, links to folders are not,
     /// which keeps the walk free of loops.
