@@ -540,3 +540,14 @@ fn status_into_a_closed_pipe_ends_quietly() {
     );
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
 }
+
+#[test]
+fn missing_intel_folder_names_the_os_error_once() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("missing");
+    let output = show(home.path(), &["CVE-2023-22515", "--intel", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.matches("os error 2").count(), 1, "{error}");
+    assert!(error.contains("cannot load intelligence from"), "{error}");
+}
