@@ -808,10 +808,10 @@ fn invalid_spilled_result_is_named() {
     let error = parse("bad.sarif", text).unwrap_err();
     assert!(error.message.contains("runs[0].results[1]"), "{}", error.message);
     assert!(error.message.contains("invalid type"), "{}", error.message);
-    // The position is the end of the result, and the message gives the
-    // position within it.
+    // Spilled results are read when the run closes: the position is the
+    // end of the run, and the message gives the position within the result.
     assert!(
-        matches!(error.position, Some(Position::LineColumn { line: 3, .. })),
+        matches!(error.position, Some(Position::LineColumn { line: 4, .. })),
         "{error}"
     );
     assert!(error.message.contains("column 66 of the result"), "{}", error.message);

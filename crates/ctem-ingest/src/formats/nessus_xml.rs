@@ -64,6 +64,7 @@
 //! Tenable, "Nessus File Format" (the `.nessus` v2 schema):
 //! <https://static.tenable.com/documentation/nessus_v2_file_format.pdf>.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::BufRead;
 
@@ -268,7 +269,9 @@ const READ_FIELDS: [&str; 24] = [
 /// A text field being read, with its size when it was longer than kept.
 #[derive(Debug, Default)]
 struct Field {
-    name: String,
+    /// The element name: one of [`READ_FIELDS`] for a `<ReportItem>`
+    /// child, so that no name is allocated per item, or a `<tag>` name.
+    name: Cow<'static, str>,
     text: String,
     total_bytes: usize,
     /// A child of a `<ReportItem>` that the mapping does not read.
@@ -378,11 +381,10 @@ impl State<'_> {
         if self.item.is_some() {
             // Every element inside a ReportItem is one plugin field.
             if self.field.is_none() {
-                let text = String::from_utf8_lossy(name.as_ref());
-                let ignored = !READ_FIELDS.contains(&text.as_ref());
+                let read = READ_FIELDS.iter().find(|field| field.as_bytes() == name.as_ref());
                 self.field = Some(Field {
-                    name: if ignored { String::new() } else { text.into_owned() },
-                    ignored,
+                    name: Cow::Borrowed(read.copied().unwrap_or_default()),
+                    ignored: read.is_none(),
                     ..Field::default()
                 });
             }
@@ -400,7 +402,7 @@ impl State<'_> {
             }
             b"tag" if self.host.is_some() => {
                 self.tag = Some(Field {
-                    name: attribute("name").unwrap_or_default(),
+                    name: Cow::Owned(attribute("name").unwrap_or_default()),
                     ..Field::default()
                 });
             }
@@ -440,7 +442,8 @@ impl State<'_> {
         match name {
             b"tag" => {
                 if let (Some(tag), Some(host)) = (self.tag.take(), &mut self.host) {
-                    host.properties.push((tag.name, tag.text.trim().to_string()));
+                    host.properties
+                        .push((tag.name.into_owned(), tag.text.trim().to_string()));
                 }
             }
             b"HostProperties" => {

@@ -101,13 +101,13 @@
 //! that a property still to come will not come. Results stream straight
 //! into findings when the run's `tool`, `versionControlProvenance`,
 //! `originalUriBaseIds` and `artifacts` precede them (the schema's order).
-//! Otherwise each result is checked as it is read, so an invalid one is
-//! reported at its place and by its path (`runs[0].results[7]`). Its raw
-//! JSON is then kept: up to 32 MiB in memory, beyond that in an anonymous
-//! temporary file (in `TMPDIR`) that the system removes when it is closed.
-//! When the run object closes, the kept results become findings in their
-//! order. Such a run reads each result twice and writes it to
-//! disk once, so it is slower, not bigger. Rules and artifact locations of
+//! Otherwise each result's raw JSON is kept: up to 32 MiB in memory,
+//! beyond that in an anonymous temporary file (in `TMPDIR`) that the system
+//! removes when it is closed. When the run object closes, the kept results
+//! are read and become findings in their order; an invalid one is reported
+//! by its path (`runs[0].results[7]`) and the line and column within it.
+//! Such a run scans each result twice and writes it to disk once, so it is
+//! slower, not bigger. Rules and artifact locations of
 //! one run are held, and so is one small entry per result that has a tool
 //! fingerprint, to number repeats.
 //!
@@ -498,10 +498,11 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_, '_> {
         };
 
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            // Checked now, so that an invalid result is reported at its
-            // place in the file; replayed when the run closes.
+            // Read as a result only when the run closes: reading it twice
+            // cost a third of the parse of a sorted log. A result that is
+            // no valid SARIF result fails then, named by its index and the
+            // line and column within it.
             let raw = raw.get().as_bytes();
-            read_result(raw, self.run_index, spill.len()).map_err(de::Error::custom)?;
             spill
                 .push(raw)
                 .map_err(|error| de::Error::custom(spill_failed(self.run_index, &error)))?;
