@@ -10,7 +10,7 @@
 //!
 //! 1. the newest CVSS generation (4.0, then 3.x, then 2.0), because it
 //!    describes exploitation most precisely;
-//! 2. within a generation, the CNA of the CVE (it knows the product best),
+//! 2. within a generation, the CNA of the CVE (the vendor or project of the product),
 //!    then NVD's primary analysis, then CISA's ADP, then OSV advisories,
 //!    then any other party;
 //! 3. within that, the newer minor version (3.1 before 3.0), then the
@@ -49,8 +49,8 @@ pub struct VulnerabilityFacts {
     /// The CISA KEV entry, dated by the day CISA added the CVE.
     pub kev: Option<Fact<KevEntry>>,
     /// KEV listings that CVE records (CISA ADP) and NVD (`cisaExploitAdd`)
-    /// state, dated by the day they give; they back the catalog up when it
-    /// is older than the record.
+    /// state, dated by the day they give. They cover a CVE that an older
+    /// loaded catalog does not list yet.
     pub kev_listings: Vec<Provenance>,
     /// The latest EPSS score, dated by its score date.
     pub epss: Option<Fact<EpssScore>>,
@@ -83,11 +83,11 @@ pub struct CvssFact {
     pub score: f64,
     /// The score the source states beside the vector, where it differs.
     pub stated_score: Option<f64>,
-    /// What the source is to the CVE: `cna`, `nvd-primary`, `adp`, `osv`, `other`.
+    /// The role of the source for the CVE: `cna`, `nvd-primary`, `adp`, `osv`, `other`.
     pub role: CvssRole,
 }
 
-/// What the source of a CVSS vector is to the CVE, in the order of preference.
+/// The role of a CVSS vector's source for the CVE, in the order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CvssRole {
@@ -132,8 +132,8 @@ pub struct SsvcOutcome {
 }
 
 impl Intel {
-    /// Gathers everything known about a CVE. A CVE that no source knows
-    /// gives facts with every list empty.
+    /// Gathers everything the loaded sources state about a CVE. A CVE that
+    /// no source lists gives facts with every list empty.
     pub fn facts(&self, cve: &CveId) -> VulnerabilityFacts {
         let mut facts = VulnerabilityFacts {
             cve: cve.clone(),
@@ -169,20 +169,6 @@ impl Intel {
         if let Some(record) = self.cve5().get(cve) {
             facts.rejected |= record.is_rejected();
             facts.description = record.title.clone().or_else(|| record.description.clone());
-            let cna = record.source.author.as_deref();
-            for metric in &record.cvss {
-                let role = match metric.source.author.as_deref() {
-                    author if author.is_some() && author == cna => CvssRole::Cna,
-                    Some(CISA_ADP) => CvssRole::Adp,
-                    _ => CvssRole::Other,
-                };
-                facts.cvss.push(cvss_fact(
-                    metric.value.vector.clone(),
-                    metric.value.stated_score,
-                    role,
-                    &metric.source,
-                ));
-            }
             facts.cwes.extend(record.cwes.iter().cloned());
             facts.ssvc.extend(record.ssvc.iter().cloned());
             for listing in &record.kev {
@@ -204,18 +190,6 @@ impl Intel {
             if facts.description.is_none() {
                 facts.description = entry.description.clone();
             }
-            for metric in &entry.cvss {
-                let role = match metric.value.metric_type {
-                    Some(MetricType::Primary) if is_nvd(metric.source.author.as_deref()) => CvssRole::NvdPrimary,
-                    _ => CvssRole::Other,
-                };
-                facts.cvss.push(cvss_fact(
-                    metric.value.vector.clone(),
-                    metric.value.stated_score,
-                    role,
-                    &metric.source,
-                ));
-            }
             for cwe in &entry.cwes {
                 if !facts.cwes.iter().any(|known| known.value == cwe.value) {
                     facts.cwes.push(cwe.clone());
@@ -235,15 +209,7 @@ impl Intel {
             );
         }
 
-        for alias in &facts.aliases {
-            if let Some(record) = self.osv().get(alias) {
-                for vector in record.cvss_facts() {
-                    facts
-                        .cvss
-                        .push(cvss_fact(vector.value, None, CvssRole::Osv, &vector.source));
-                }
-            }
-        }
+        facts.cvss = self.cvss_facts(cve, &facts.aliases);
         facts.chosen_cvss = choose_cvss(&facts.cvss);
 
         for mappings in self.ctid() {
@@ -378,7 +344,7 @@ fn ssvc_outcomes(facts: &VulnerabilityFacts) -> Vec<SsvcOutcome> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExploitClue {
     pub signal: ExploitSignal,
-    /// What the evidence is, such as `Metasploit module exploit/multi/http/confluence_... (excellent)`.
+    /// The evidence, such as `Metasploit module exploit/multi/http/confluence_... (excellent)`.
     pub detail: String,
     pub source: Provenance,
 }
@@ -468,15 +434,60 @@ impl Intel {
         clues
     }
 
+    /// Collects every CVSS vector of a CVE: from its CVE record (CNA and
+    /// ADPs), its NVD entry and the OSV advisories of its aliases.
+    fn cvss_facts(&self, cve: &CveId, aliases: &[VulnerabilityId]) -> Vec<Fact<CvssFact>> {
+        let mut vectors = Vec::new();
+        if let Some(record) = self.cve5().get(cve) {
+            let cna = record.source.author.as_deref();
+            for metric in &record.cvss {
+                let role = match metric.source.author.as_deref() {
+                    author if author.is_some() && author == cna => CvssRole::Cna,
+                    Some(CISA_ADP) => CvssRole::Adp,
+                    _ => CvssRole::Other,
+                };
+                vectors.push(cvss_fact(
+                    metric.value.vector.clone(),
+                    metric.value.stated_score,
+                    role,
+                    &metric.source,
+                ));
+            }
+        }
+        if let Some(entry) = self.nvd().get(cve) {
+            for metric in &entry.cvss {
+                let role = match metric.value.metric_type {
+                    Some(MetricType::Primary) if is_nvd(metric.source.author.as_deref()) => CvssRole::NvdPrimary,
+                    _ => CvssRole::Other,
+                };
+                vectors.push(cvss_fact(
+                    metric.value.vector.clone(),
+                    metric.value.stated_score,
+                    role,
+                    &metric.source,
+                ));
+            }
+        }
+        for alias in aliases {
+            if let Some(record) = self.osv().get(alias) {
+                for vector in record.cvss_facts() {
+                    vectors.push(cvss_fact(vector.value, None, CvssRole::Osv, &vector.source));
+                }
+            }
+        }
+        vectors
+    }
+
     /// Returns the CVSS vector that scoring uses for a CVE (see the module
     /// doc), with the reason, or `None` when no loaded source states one.
     pub fn preferred_cvss(&self, cve: &CveId) -> Option<(Fact<CvssFact>, String)> {
         if self.cve5().get(cve).is_none() && self.nvd().get(cve).is_none() && self.osv().is_empty() {
             return None;
         }
-        let facts = self.facts(cve);
-        let choice = facts.chosen_cvss?;
-        let fact = facts.cvss.into_iter().nth(choice.index)?;
+        let aliases = self.osv().aliases(&VulnerabilityId::Cve(cve.clone()));
+        let vectors = self.cvss_facts(cve, &aliases);
+        let choice = choose_cvss(&vectors)?;
+        let fact = vectors.into_iter().nth(choice.index)?;
         Some((fact, choice.reason))
     }
 }
