@@ -243,13 +243,13 @@ pub fn truncate_text(text: &str, max_bytes: usize) -> String {
     format!("{}\n[truncated: {end} of {} bytes kept]", &text[..end], text.len())
 }
 
-/// A JSON deserializer over a parser's reader.
+/// Creates a JSON deserializer over a parser's reader.
 ///
-/// serde_json reads a reader one byte at a time; through `&mut dyn
-/// BufRead` each byte would be a dynamic call, which made JSON parsers
-/// several times slower than the tokenizer alone. A [`std::io::BufReader`]
-/// of its own serves the bytes from a concrete buffer and calls the inner
-/// reader once per 64 KiB.
+/// serde_json reads a reader one byte at a time. Through `&mut dyn BufRead`
+/// each byte would be a dynamic call, which made JSON parsers several times
+/// slower than the tokenizer alone. A [`std::io::BufReader`] of its own
+/// serves the bytes from a concrete buffer and calls the inner reader once
+/// per 64 KiB.
 pub fn json_deserializer<R: std::io::Read>(
     reader: R,
 ) -> serde_json::Deserializer<serde_json::de::IoRead<std::io::BufReader<R>>> {

@@ -542,7 +542,7 @@ impl IntelCache {
         let mut intel = Intel::default();
         let epss_history = self.source_dir(SourceKind::Epss).join(EPSS_HISTORY);
         for kind in SourceKind::ALL {
-            // The history holds a copy of every dated EPSS file, the
+            // The history contains a copy of every dated EPSS file, the
             // current one included.
             if kind == SourceKind::Epss && epss_history.is_dir() {
                 intel.load_file(kind, &epss_history)?;

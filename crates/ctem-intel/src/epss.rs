@@ -34,7 +34,7 @@
 //!   1e-5, the resolution that FIRST publishes. Values with more decimals
 //!   are rounded to 1e-5 and the file logs a warning with their count.
 //! - Consecutive days with the same score share one eight-byte run. This
-//!   keeps every answer exact: a run only covers days on which a loaded
+//!   keeps every lookup exact: a run only covers days on which a loaded
 //!   file scored the CVE, so [`EpssScores::history`] lists the same days
 //!   and scores that the files hold.
 //! - Two files of the same score date that disagree on a CVE: the file

@@ -57,7 +57,7 @@ use crate::json::{self, Node};
 use crate::provenance::{Fact, Provenance, SourceKind};
 use crate::vuln::{CvssMetric, MetricType, Reference, read_cve_id, read_cvss, read_cwe, read_english, read_reference};
 
-/// The largest NVD file that [`NvdFile::load`] reads. A page holds at most
+/// The largest NVD file that [`NvdFile::load`] reads. A page contains at most
 /// 2,000 CVEs, the API's maximum `resultsPerPage`, and the limit stops a
 /// wrong file before it fills memory.
 ///

@@ -1,11 +1,11 @@
 //! Where a fact about a vulnerability came from.
 //!
-//! Every value that ctem knows about a CVE (a CVSS vector, an EPSS score,
+//! Every value that ctem loads about a CVE (a CVSS vector, an EPSS score,
 //! a KEV date, an SSVC decision point, an ATT&CK technique, an exploit) is
 //! a [`Fact`]: the value and its [`Provenance`], the source that stated it
 //! and the date the source gives for it. When sources disagree, such as
 //! NVD and the CNA on a CVSS vector, both facts are kept and the caller
-//! picks one and says why.
+//! picks one and gives the reason.
 
 use std::fmt;
 
@@ -56,7 +56,7 @@ impl SourceKind {
         SourceKind::NucleiTemplates,
     ];
 
-    /// The stable identifier used in configuration, cache folders and JSON.
+    /// Returns the stable identifier used in configuration, cache folders and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Kev => "kev",
@@ -80,7 +80,7 @@ impl SourceKind {
             .find(|kind| kind.as_str().eq_ignore_ascii_case(id.trim()))
     }
 
-    /// The name of the source as people know it, such as `CISA KEV`.
+    /// Returns the common name of the source, such as `CISA KEV`.
     pub fn publisher(self) -> &'static str {
         match self {
             SourceKind::Kev => "CISA KEV",
@@ -104,11 +104,11 @@ impl fmt::Display for SourceKind {
     }
 }
 
-/// Where one fact came from.
+/// The origin of one fact: source, author and date.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Provenance {
     pub kind: SourceKind,
-    /// Who stated the fact inside the source, where it says: the CNA or ADP
+    /// The party that stated the fact inside the source, where it is named: the CNA or ADP
     /// of a CVE record (`CISA-ADP`, `GitHub_M`), the `source` of an NVD
     /// metric (`nvd@nist.gov`), the STIX identity. `None` for single-author
     /// feeds such as KEV and EPSS.

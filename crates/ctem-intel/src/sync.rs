@@ -28,7 +28,7 @@
 //!   most [`SyncOptions::max_backoff`], each delay shortened by a random
 //!   part of up to half) for [`SyncOptions::attempts`] attempts in all. A
 //!   `Retry-After` header (seconds or an HTTP date) replaces the backoff; one
-//!   that asks for longer than [`SyncOptions::max_retry_after`] fails the
+//!   that requests a longer wait than [`SyncOptions::max_retry_after`] fails the
 //!   source instead of blocking the run. Other statuses fail at once.
 //! - Timeouts: [`SyncOptions::connect_timeout`] bounds the connection, and
 //!   [`SyncOptions::read_timeout`] bounds sending the request and each read

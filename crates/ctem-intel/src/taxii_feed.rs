@@ -1,7 +1,7 @@
 //! TAXII collections as sources of the cache: `[[intel.taxii]]` in
 //! `ctem.toml`, pulled by `ctem intel update`.
 //!
-//! Each pull asks the collection for the objects added after the last pull
+//! Each pull requests the objects of the collection added after the last pull
 //! (`added_after`, from `X-TAXII-Date-Added-Last`), writes them as one STIX
 //! bundle under `stix/taxii/<name>/`, and then moves the cursor. The bundle
 //! is checked with [`StixBundle::from_objects`] and written to a temporary
@@ -44,7 +44,7 @@ pub struct TaxiiSource {
     /// A short name (letters, digits, `-` and `_`); the collection's bundles
     /// are kept under `stix/taxii/<name>/`.
     pub name: String,
-    /// The API root that holds the collection.
+    /// The API root that contains the collection.
     pub api_root: String,
     /// The collection id.
     pub collection: String,
@@ -52,14 +52,14 @@ pub struct TaxiiSource {
     pub server: TaxiiConfig,
 }
 
-/// What one pull read.
+/// The outcome of one pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxiiPull {
     pub objects: usize,
     pub pages: u32,
     /// The bundle written, or `None` when the collection had nothing new.
     pub file: Option<PathBuf>,
-    /// Where the next pull starts.
+    /// The `added_after` value of the next pull.
     pub added_last: Option<DateTime<Utc>>,
     /// False when a page or byte limit stopped the pull; the next one goes on from `added_last`.
     pub complete: bool,

@@ -491,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_read_to_its_end_for_every_form() {
+    fn gzip_read_to_end_every_kind() {
         let dir = tempfile::tempdir().unwrap();
         let json = gzip(br#"{"objects": [{"type": "attack-pattern"}]}"#);
         let good = write(&dir, "bundle.json.gz", &json);

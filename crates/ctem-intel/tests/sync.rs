@@ -652,7 +652,7 @@ fn import_renames_files_the_cache_reserves() {
 }
 
 #[test]
-fn import_files_a_cve_record_under_its_own_id() {
+fn import_files_cve_record_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let cache = IntelCache::new(dir.path());
     let source = tempfile::tempdir().unwrap();

@@ -707,7 +707,7 @@ fn configuration_from_json() {
     assert!(message.contains("unknown field `pages`"), "{message}");
 }
 
-/// A source of the cache that reads the threats collection.
+/// Builds a cache source that reads the threats collection.
 fn cache_source(server: &TestServer) -> ctem_intel::taxii_feed::TaxiiSource {
     ctem_intel::taxii_feed::TaxiiSource {
         name: "isac".into(),

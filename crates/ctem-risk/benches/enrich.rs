@@ -38,7 +38,7 @@ impl Xorshift {
     }
 }
 
-/// The CVE of EPSS row `index`: ids spread over 2015-2025.
+/// Returns the CVE of EPSS row `index`, with years spread over 2015-2025.
 fn cve(index: usize) -> String {
     format!("CVE-{}-{}", 2015 + index % 11, 10_000 + index)
 }

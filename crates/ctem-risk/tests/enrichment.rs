@@ -59,7 +59,7 @@ fn metasploit_module_is_exploit_evidence() {
 }
 
 #[test]
-fn cve_record_gives_the_vector_to_a_finding_without_one() {
+fn record_vector_for_vectorless_finding() {
     let finding = vulnerability("CVE-2024-10001", None, Severity::High);
     let mut intel = Intel::default();
     load(&mut intel, SourceKind::Cve5, "cve5/CVE-2024-10001.json");

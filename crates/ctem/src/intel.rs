@@ -338,7 +338,7 @@ fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     }
 }
 
-/// Prints what every loaded source says about one vulnerability.
+/// Prints the facts of every loaded source about one vulnerability.
 fn show(args: IntelShowArgs) -> Result<u8> {
     let intel = match &args.intel {
         Some(dir) => {
@@ -380,7 +380,7 @@ fn show(args: IntelShowArgs) -> Result<u8> {
     Ok(if known { 0 } else { EXIT_FILE_FAILED })
 }
 
-/// Tells whether any source said anything about the CVE.
+/// Returns whether any source states a fact about the CVE.
 fn is_known(facts: &VulnerabilityFacts) -> bool {
     facts.description.is_some()
         || facts.kev.is_some()

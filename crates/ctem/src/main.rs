@@ -33,8 +33,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes joined by ": ", leaving out a cause whose text
-/// the message already holds (many errors print their source themselves).
+/// Joins the error and its causes with ": ", leaving out a cause whose text
+/// the message already contains (many errors print their source themselves).
 fn error_text(error: &anyhow::Error) -> String {
     let mut text = error.to_string();
     for cause in error.chain().skip(1) {

@@ -281,7 +281,7 @@ fn unknown_source_is_an_error() {
     assert!(stderr.contains("ctid-mappings"), "{stderr}");
 }
 
-/// The rank reasons of a finding in `ctem assess --format json` output.
+/// Returns the rank reasons of a finding in `ctem assess --format json` output.
 fn reasons_of(output: &Output, vulnerability_id: &str) -> String {
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     let row = json["top"]
@@ -326,7 +326,7 @@ fn assess_reads_the_cache() {
     assert!(without.status.success(), "{}", String::from_utf8_lossy(&without.stderr));
     assert!(reasons_of(&with_cache, "CVE-2021-41773").contains("KEV"));
     assert!(!reasons_of(&without, "CVE-2021-41773").contains("KEV"));
-    // Only the run without intelligence says so.
+    // Only the run without intelligence prints the warning.
     let warning = "no threat intelligence was loaded";
     assert!(String::from_utf8_lossy(&without.stderr).contains(warning));
     assert!(!String::from_utf8_lossy(&with_cache.stderr).contains(warning));
@@ -370,7 +370,7 @@ fn show_gathers_every_source_with_dates() {
     let facts = &facts[0];
     assert_eq!(facts["cve"], "CVE-2024-10001");
 
-    // Every vector of the record is kept, and the choice says why.
+    // Every vector of the record is kept, and the choice gives its reason.
     let vectors = facts["cvss"].as_array().unwrap();
     assert_eq!(vectors.len(), 3, "{vectors:#?}");
     let chosen = &vectors[facts["chosen_cvss"]["index"].as_u64().unwrap() as usize];
@@ -470,7 +470,8 @@ fn show_shared_sample_confluence() {
         .iter()
         .map(|v| v["value"]["score"].as_f64().unwrap())
         .collect();
-    assert!(scores.contains(&10.0) && scores.contains(&9.8), "{scores:?}");
+    assert!(scores.contains(&10.0), "{scores:?}");
+    assert!(scores.contains(&9.8), "{scores:?}");
     assert_eq!(facts["cwes"][0]["value"], 20, "CWE-20");
     assert_eq!(facts["ssvc"][0]["value"]["exploitation"], "active");
     assert_eq!(facts["ssvc"][0]["source"]["author"], "CISA-ADP");

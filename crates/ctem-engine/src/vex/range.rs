@@ -4,7 +4,7 @@
 //! ecosystem orders versions (`npm`, `maven`, `pypi`, ...). The
 //! constraints are joined by `|`, and each is a comparator (`=`, `!=`,
 //! `<`, `<=`, `>`, `>=`, where none means `=`) and a version, or `*` alone
-//! for every version. Spaces are not significant. `vers:npm/>=1.0.0|<1.2.3` holds
+//! for every version. Spaces are not significant. `vers:npm/>=1.0.0|<1.2.3` contains
 //! 1.0.0 up to, not including, 1.2.3.
 //!
 //! A version is in a range as the specification's algorithm says: equal

@@ -104,7 +104,7 @@
 //! Otherwise each result's raw JSON is kept: up to 32 MiB in memory,
 //! beyond that in an anonymous temporary file (in `TMPDIR`) that the system
 //! removes when it is closed. When the run object closes, the kept results
-//! are read and become findings in their order; an invalid one is reported
+//! are read and become findings in their order. An invalid one is reported
 //! by its path (`runs[0].results[7]`) and the line and column within it.
 //! Such a run scans each result twice and writes it to disk once, so it is
 //! slower, not bigger. Rules and artifact locations of
@@ -780,7 +780,7 @@ struct BaseFinding {
     commit: Option<String>,
 }
 
-/// What a result gives its findings besides the finding itself.
+/// The parts of a result that its findings take besides the finding itself.
 struct ResultExtras {
     /// The secret the result property `offender` names (Gitleaks 7).
     secret: Option<String>,

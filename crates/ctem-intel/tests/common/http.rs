@@ -122,12 +122,12 @@ impl Server {
         }
     }
 
-    /// The URL of a path on this server.
+    /// Returns the URL of a path on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Answers requests to `path` with `handler`.
+    /// Serves requests to `path` with `handler`.
     pub fn route(&self, path: &str, handler: impl FnMut(&Request) -> Reply + Send + 'static) {
         self.handlers
             .lock()
@@ -135,7 +135,7 @@ impl Server {
             .insert(path.to_string(), Box::new(handler));
     }
 
-    /// Answers requests to `path` with `replies` in turn, repeating the last.
+    /// Serves requests to `path` with `replies` in turn, repeating the last.
     pub fn script(&self, path: &str, replies: Vec<Reply>) {
         let mut replies = replies.into_iter().collect::<std::collections::VecDeque<_>>();
         self.route(path, move |_| {
@@ -147,7 +147,7 @@ impl Server {
         });
     }
 
-    /// Every request so far to `path`.
+    /// Returns every request to `path` so far.
     pub fn requests(&self, path: &str) -> Vec<Request> {
         self.requests
             .lock()
