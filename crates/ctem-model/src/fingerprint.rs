@@ -19,13 +19,29 @@
 //! them. A component's version is part of it, so an upgrade that still has
 //! the weakness is a new finding and the old one is fixed. A change of the
 //! scheme bumps [`FINGERPRINT_VERSION`] and its prefix.
+//!
+//! A fingerprint names one tool's report of a weakness. Two tools that
+//! report the same weakness give two fingerprints, and the store merges
+//! them into one finding through their [`MergeKey`], which leaves the tool
+//! out where the weakness has a tool-independent name:
+//!
+//! - a vulnerability with a CVE id (or, without one, a GHSA id) merges by
+//!   that id, the asset and the component (its purl without qualifiers and
+//!   subpath, or its name and version), so Trivy and Grype reports of one
+//!   CVE in one package of one image are one finding, and so are Nessus
+//!   and Nuclei reports of one CVE on one host;
+//! - a secret merges by the hash of the secret, the asset and the path, so
+//!   Gitleaks and TruffleHog reports of one key in one file are one finding;
+//! - anything else keeps the fingerprint's fields, so two findings merge only
+//!   when one tool reported them twice. Two URLs of one DAST rule stay two
+//!   findings.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::Finding;
+use crate::{Component, Finding, VulnerabilityId};
 
 /// The version of the fingerprint scheme, written as the prefix `v1:`.
 pub const FINGERPRINT_VERSION: u32 = 1;
@@ -92,6 +108,151 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+/// The version of the merge key scheme, written as the prefix `m1:`.
+pub const MERGE_KEY_VERSION: u32 = 1;
+
+/// Which fields made two reports one finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeRule {
+    /// The vulnerability id, the asset and the component.
+    Vulnerability,
+    /// The secret's hash, the asset and the path.
+    Secret,
+    /// Every field of the fingerprint (the same tool reported it).
+    Fingerprint,
+}
+
+impl MergeRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeRule::Vulnerability => "vulnerability",
+            MergeRule::Secret => "secret",
+            MergeRule::Fingerprint => "fingerprint",
+        }
+    }
+}
+
+/// The identity under which the store merges reports of one weakness from
+/// several tools (see the module documentation), such as `m1:9b1e...`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MergeKey {
+    value: String,
+    rule: MergeRule,
+    /// The values that were compared, for people: `CVE-2021-44228 in
+    /// pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 on image:shop`.
+    basis: String,
+}
+
+impl MergeKey {
+    /// Computes the merge key of a finding with the current scheme.
+    pub fn of(finding: &Finding) -> MergeKey {
+        let asset = finding.asset.as_str();
+        if finding.kind == crate::FindingKind::Vulnerability
+            && let Some(id) = primary_vulnerability_id(finding)
+        {
+            let component = finding.component.as_ref().map(component_identity).unwrap_or_default();
+            let basis = if component.is_empty() {
+                format!("{id} on {asset}")
+            } else {
+                format!("{id} in {component} on {asset}")
+            };
+            return MergeKey::build(MergeRule::Vulnerability, &["vulnerability", &id, asset, &component], basis);
+        }
+        if let Some(secret) = &finding.secret {
+            let path = normalize_path(finding.location.path.as_deref().unwrap_or(""));
+            let basis = format!("secret {} in {path} on {asset}", secret.masked);
+            return MergeKey::build(MergeRule::Secret, &["secret", &secret.sha256, asset, &path], basis);
+        }
+        let fingerprint = Fingerprint::of(finding);
+        let basis = format!("fingerprint {fingerprint}");
+        MergeKey::build(MergeRule::Fingerprint, &["fingerprint", fingerprint.as_str()], basis)
+    }
+
+    fn build(rule: MergeRule, fields: &[&str], basis: String) -> MergeKey {
+        let mut hasher = Sha256::new();
+        for field in fields {
+            hasher.update(field.as_bytes());
+            hasher.update([0x1f]);
+        }
+        let digest = hasher.finalize();
+        MergeKey {
+            value: format!("m{MERGE_KEY_VERSION}:{}", hex::encode(&digest[..16])),
+            rule,
+            basis,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    pub fn rule(&self) -> MergeRule {
+        self.rule
+    }
+
+    /// The compared values, for people.
+    pub fn basis(&self) -> &str {
+        &self.basis
+    }
+}
+
+impl fmt::Display for MergeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+/// The id that names a vulnerability across tools: the first CVE id in
+/// text order among the rule id and the vulnerability ids, else the first
+/// GHSA id. Other ids (vendor advisories, plugin ids) name it only within
+/// one tool.
+pub fn primary_vulnerability_id(finding: &Finding) -> Option<String> {
+    let rule: Option<VulnerabilityId> = finding.rule_id.parse().ok();
+    let ids = || rule.iter().chain(finding.vulnerability_ids.iter());
+    let cve = ids()
+        .filter_map(|id| match id {
+            VulnerabilityId::Cve(cve) => Some(cve.as_str()),
+            _ => None,
+        })
+        .min();
+    if let Some(cve) = cve {
+        return Some(cve.to_string());
+    }
+    ids()
+        .filter_map(|id| match id {
+            VulnerabilityId::Ghsa(ghsa) => Some(ghsa.as_str()),
+            _ => None,
+        })
+        .min()
+        .map(str::to_string)
+}
+
+/// A component as tools agree on it: the purl's type, namespace, name and
+/// version in lowercase (qualifiers such as `arch` and `distro`, and the
+/// subpath, vary between tools), else the name and version.
+pub fn component_identity(component: &Component) -> String {
+    match &component.purl {
+        Some(purl) => {
+            let mut text = format!("pkg:{}/", purl.ty());
+            if let Some(namespace) = purl.namespace() {
+                text.push_str(namespace);
+                text.push('/');
+            }
+            text.push_str(purl.name());
+            if let Some(version) = purl.version() {
+                text.push('@');
+                text.push_str(version);
+            }
+            text.to_lowercase()
+        }
+        None => match &component.version {
+            Some(version) => format!("{}@{version}", component.name.to_lowercase()),
+            None => component.name.to_lowercase(),
+        },
+    }
+}
+
 /// Normalizes a path so that the same file reported by two runs, or on two
 /// operating systems, compares equal.
 pub fn normalize_path(path: &str) -> String {
@@ -104,7 +265,7 @@ pub fn normalize_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AssetKey, AssetKind, Component, FindingKind, Severity};
+    use crate::{AssetKey, AssetKind, Component, FindingKind, MaskedSecret, Severity};
 
     fn sample() -> Finding {
         let mut finding = Finding::new(
@@ -168,6 +329,86 @@ mod tests {
         a.tool_fingerprint = None;
         b.tool_fingerprint = None;
         assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn merge_key_leaves_the_tool_out_of_vulnerabilities() {
+        let mut trivy = sample();
+        trivy.component.as_mut().unwrap().purl =
+            Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2?type=jar".parse().unwrap());
+        let mut grype = trivy.clone();
+        grype.tool = "grype".into();
+        grype.rule_id = "GHSA-jfh8-c2jp-5v3q".into();
+        grype.vulnerability_ids = vec!["CVE-2021-44228".parse().unwrap()];
+        grype.component.as_mut().unwrap().purl =
+            Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2".parse().unwrap());
+        let key = MergeKey::of(&trivy);
+        assert_eq!(key, MergeKey::of(&grype));
+        assert_eq!(key.rule(), MergeRule::Vulnerability);
+        assert!(key.as_str().starts_with("m1:"), "{key}");
+        assert!(key.basis().contains("CVE-2021-44228"), "{}", key.basis());
+        assert_ne!(trivy.fingerprint(), grype.fingerprint());
+
+        let mut other_image = grype.clone();
+        other_image.asset = AssetKey::new(AssetKind::ContainerImage, "acme/shop:2.0");
+        assert_ne!(MergeKey::of(&other_image), key);
+        let mut other_version = grype.clone();
+        other_version.component.as_mut().unwrap().purl =
+            Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.15.0".parse().unwrap());
+        assert_ne!(MergeKey::of(&other_version), key);
+    }
+
+    #[test]
+    fn merge_key_of_other_kinds_is_the_fingerprint() {
+        let mut first = Finding::new(
+            "zap",
+            "40012",
+            FindingKind::WebWeakness,
+            "Cross Site Scripting (Reflected)",
+            Severity::High,
+            AssetKey::new(AssetKind::WebApp, "https://shop.example"),
+        );
+        first.location.url = Some("https://shop.example/search".into());
+        let mut second = first.clone();
+        second.location.url = Some("https://shop.example/login".into());
+        assert_eq!(MergeKey::of(&first).rule(), MergeRule::Fingerprint);
+        assert_ne!(MergeKey::of(&first), MergeKey::of(&second));
+        let mut reworded = first.clone();
+        reworded.title = "XSS".into();
+        assert_eq!(MergeKey::of(&first), MergeKey::of(&reworded));
+    }
+
+    #[test]
+    fn merge_key_of_secrets_uses_the_hash() {
+        let secret = MaskedSecret::new("AKIAIOSFODNN7EXAMPLE");
+        let mut gitleaks = Finding::new(
+            "gitleaks",
+            "aws-access-token",
+            FindingKind::Secret,
+            "AWS key",
+            Severity::High,
+            AssetKey::new(AssetKind::Repository, "github.com/acme/shop"),
+        );
+        gitleaks.secret = Some(secret);
+        gitleaks.location.path = Some("./config/app.env".into());
+        let mut trufflehog = gitleaks.clone();
+        trufflehog.tool = "trufflehog".into();
+        trufflehog.rule_id = "AWS".into();
+        trufflehog.location.path = Some("config/app.env".into());
+        assert_eq!(MergeKey::of(&gitleaks), MergeKey::of(&trufflehog));
+        assert_eq!(MergeKey::of(&gitleaks).rule(), MergeRule::Secret);
+    }
+
+    #[test]
+    fn primary_id_prefers_a_cve() {
+        let mut finding = sample();
+        finding.rule_id = "GHSA-jfh8-c2jp-5v3q".into();
+        assert_eq!(primary_vulnerability_id(&finding).as_deref(), Some("GHSA-jfh8-c2jp-5v3q"));
+        finding.vulnerability_ids = vec!["CVE-2021-45046".parse().unwrap(), "CVE-2021-44228".parse().unwrap()];
+        assert_eq!(primary_vulnerability_id(&finding).as_deref(), Some("CVE-2021-44228"));
+        finding.rule_id = "19506".into();
+        finding.vulnerability_ids.clear();
+        assert_eq!(primary_vulnerability_id(&finding), None);
     }
 
     #[test]

@@ -70,33 +70,66 @@ pub struct RiskAssessment {
     pub factors: Vec<Factor>,
 }
 
-/// Where a finding stands after the latest run that covered its scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where a finding stands: set by the runs that cover its scope and by
+/// people who triage it (`ctem triage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleStatus {
     /// First seen in that run.
     New,
     /// Seen in that run and in the run before.
     Open,
-    /// Seen again after a run had marked it fixed.
+    /// Seen again after it was fixed, or open again after a risk acceptance
+    /// expired.
     Reopened,
-    /// A run covered its scope and no longer saw it.
+    /// A run covered its scope and no longer saw it, or somebody said it is
+    /// fixed and no covering run has confirmed it yet.
     Fixed,
+    /// Somebody accepted the risk, with a reason, an approver and an expiry
+    /// date, after which it reopens.
+    RiskAccepted,
+    /// Somebody found that the tool was wrong. Later sightings keep it so.
+    FalsePositive,
+    /// A VEX statement or somebody said the product is not affected.
+    NotAffected,
 }
 
 impl LifecycleStatus {
+    pub const ALL: [LifecycleStatus; 7] = [
+        LifecycleStatus::New,
+        LifecycleStatus::Open,
+        LifecycleStatus::Reopened,
+        LifecycleStatus::Fixed,
+        LifecycleStatus::RiskAccepted,
+        LifecycleStatus::FalsePositive,
+        LifecycleStatus::NotAffected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             LifecycleStatus::New => "new",
             LifecycleStatus::Open => "open",
             LifecycleStatus::Reopened => "reopened",
             LifecycleStatus::Fixed => "fixed",
+            LifecycleStatus::RiskAccepted => "risk_accepted",
+            LifecycleStatus::FalsePositive => "false_positive",
+            LifecycleStatus::NotAffected => "not_affected",
         }
     }
 
-    /// Whether the finding still needs fixing.
+    /// Whether the finding still needs fixing: new, open or reopened.
     pub fn is_active(self) -> bool {
-        self != LifecycleStatus::Fixed
+        matches!(
+            self,
+            LifecycleStatus::New | LifecycleStatus::Open | LifecycleStatus::Reopened
+        )
+    }
+
+    /// Whether a run that sees the finding is what keeps it in this status,
+    /// so that a run that no longer sees it can fix it: the active statuses
+    /// and an accepted risk.
+    pub fn is_tracked_by_runs(self) -> bool {
+        self.is_active() || self == LifecycleStatus::RiskAccepted
     }
 }
 
@@ -110,12 +143,52 @@ impl FromStr for LifecycleStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim().to_ascii_lowercase().replace('-', "_");
+        LifecycleStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
+            .ok_or_else(|| {
+                format!(
+                    "invalid status {s:?}: expected new, open, reopened, fixed, risk_accepted, \
+                     false_positive or not_affected"
+                )
+            })
+    }
+}
+
+/// Whether a finding was shown to be exploitable where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validation {
+    /// An attack was seen to work: a DAST or Nuclei match, a pentest.
+    Confirmed,
+    /// A test showed it cannot be exploited where it is.
+    Refuted,
+}
+
+impl Validation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validation::Confirmed => "confirmed",
+            Validation::Refuted => "refuted",
+        }
+    }
+}
+
+impl fmt::Display for Validation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Validation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "new" => Ok(LifecycleStatus::New),
-            "open" => Ok(LifecycleStatus::Open),
-            "reopened" => Ok(LifecycleStatus::Reopened),
-            "fixed" => Ok(LifecycleStatus::Fixed),
-            _ => Err(format!("invalid status {s:?}: expected new, open, reopened or fixed")),
+            "confirmed" => Ok(Validation::Confirmed),
+            "refuted" => Ok(Validation::Refuted),
+            _ => Err(format!("invalid validation {s:?}: expected confirmed or refuted")),
         }
     }
 }

@@ -64,6 +64,7 @@
 mod checkpoint;
 mod codec;
 mod error;
+mod facts;
 mod lifecycle;
 mod migrations;
 mod read;
@@ -75,5 +76,6 @@ pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use store::Store;
 pub use types::{
-    FindingFilter, HistoryEntry, RunInput, RunRecord, RunSummary, Scope, ScoredFinding, SourceRecord, StoredFinding,
+    AssetCoverage, FactTable, FindingFacts, FindingFilter, HistoryEntry, RunInput, RunRecord, RunStats, RunSummary,
+    Scope, ScoredFinding, SourceRecord, StoredFinding,
 };

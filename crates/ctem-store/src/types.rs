@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use ctem_model::{Asset, Finding, Fingerprint, LifecycleStatus, Relationship, RiskAssessment, Severity, Tier};
+use ctem_model::{
+    Asset, AssetKey, Finding, FindingKind, Fingerprint, LifecycleStatus, Relationship, RiskAssessment, Severity, Tier,
+    Validation,
+};
 
 /// What one scan covered: a tool run against a target (an image, a
 /// repository, a set of hosts). A run closes a finding only when the
@@ -143,4 +146,93 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     /// The status the run gave the finding.
     pub status: LifecycleStatus,
+}
+
+/// One finding as the metrics read it: the columns that metrics group,
+/// filter and measure on, without the finding's JSON. See
+/// [`crate::Store::fact_table`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingFacts {
+    /// The finding's row id, for [`crate::Store::findings_by_id`].
+    pub id: i64,
+    /// Index into [`FactTable::assets`].
+    pub asset: u32,
+    /// Index into [`FactTable::tool_sets`]: the tools that reported it.
+    pub tools: u32,
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub tier: Tier,
+    pub score: f64,
+    pub status: LifecycleStatus,
+    /// Detection: the observation time of the first run that saw it.
+    pub first_seen: DateTime<Utc>,
+    /// The observation time of the latest run that saw it.
+    pub last_seen: DateTime<Utc>,
+    /// When the weakness came to be on the asset, as far as ctem knows:
+    /// the later of the CVE's publication and the component's first
+    /// appearance on the asset, else the first run that covered the
+    /// finding's scope. Never after `first_seen`.
+    pub introduced_at: Option<DateTime<Utc>>,
+    /// When it became fixed, while its status is `fixed`.
+    pub fixed_at: Option<DateTime<Utc>>,
+    /// When a run that covered its scope confirmed the fix by no longer
+    /// seeing it. Equal to `fixed_at` when a rescan fixed it; later when
+    /// somebody marked it fixed first; `None` while unconfirmed.
+    pub verified_at: Option<DateTime<Utc>>,
+    pub validation: Option<Validation>,
+    /// When a risk acceptance ends, while its status is `risk_accepted`.
+    pub accepted_until: Option<DateTime<Utc>>,
+}
+
+/// Every finding's facts, with asset keys and tool sets interned so that
+/// a million findings stay compact.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactTable {
+    pub assets: Vec<AssetKey>,
+    /// Each distinct set of tools, sorted (`["grype", "trivy"]`).
+    pub tool_sets: Vec<Vec<String>>,
+    pub findings: Vec<FindingFacts>,
+}
+
+/// The state of the whole store right after one run: what the trends
+/// draw. Written by [`crate::Store::record_run`]; see
+/// [`crate::Store::run_stats`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStats {
+    pub run_id: i64,
+    pub observed_at: DateTime<Utc>,
+    /// The run's own lifecycle counts.
+    pub summary: RunSummary,
+    /// Active findings (new, open, reopened) in the whole store after the
+    /// run, by tier: P1, P2, P3, P4.
+    pub open_by_tier: [u64; 4],
+    /// The sum of the scores of those findings, by tier.
+    pub risk_by_tier: [f64; 4],
+    /// Active findings on crown jewels, and the sum of their scores.
+    pub crown_jewel_open: u64,
+    pub crown_jewel_risk: f64,
+    /// Findings whose risk is accepted after the run.
+    pub accepted: u64,
+}
+
+impl RunStats {
+    pub fn open_total(&self) -> u64 {
+        self.open_by_tier.iter().sum()
+    }
+
+    pub fn risk_total(&self) -> f64 {
+        self.risk_by_tier.iter().sum()
+    }
+}
+
+/// When an asset was last assessed, for exposure coverage. See
+/// [`crate::Store::asset_coverage`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetCoverage {
+    pub asset: Asset,
+    /// When a source first named the asset.
+    pub first_seen: DateTime<Utc>,
+    /// The latest run that assessed it: that saw a finding on it, or that
+    /// covered a scope whose target is the asset. `None`: never assessed.
+    pub last_assessed: Option<DateTime<Utc>>,
 }
