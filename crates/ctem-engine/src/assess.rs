@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use ctem_ingest::{ParseError, ParsedReport, Parser, default_target, detect};
 use ctem_intel::{Intel, IntelCache};
-use ctem_model::{Asset, AssetKey, Finding, Fingerprint, VexStatement};
+use ctem_model::fingerprint::primary_vulnerability_id;
+use ctem_model::{Asset, AssetKey, CveId, Finding, Fingerprint, VexStatement};
 use ctem_store::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
 use globset::Glob;
 
@@ -450,10 +451,14 @@ fn score(findings: Vec<Finding>, inventory: &Inventory, intel: &Intel) -> Vec<Sc
         match by_fingerprint.get(&fingerprint) {
             Some(known) if known.risk.score >= risk.score => {}
             _ => {
+                let published = primary_vulnerability_id(&finding)
+                    .and_then(|id| id.parse::<CveId>().ok())
+                    .and_then(|cve| intel.published(&cve));
                 let scored = ScoredFinding {
                     fingerprint: fingerprint.clone(),
                     finding,
                     risk,
+                    published,
                 };
                 by_fingerprint.insert(fingerprint, scored);
             }

@@ -393,6 +393,17 @@ impl Intel {
     }
 
     /// Returns the CVE JSON 5 records loaded.
+    /// When the CVE was published: the earlier of the CVE record's
+    /// `datePublished` and NVD's `published`, where either is loaded.
+    pub fn published(&self, cve: &CveId) -> Option<chrono::DateTime<chrono::Utc>> {
+        let record = self.cve5.get(cve).and_then(|record| record.date_published);
+        let nvd = self.nvd.get(cve).map(|record| record.published);
+        match (record, nvd) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (one, other) => one.or(other),
+        }
+    }
+
     pub fn cve5(&self) -> &Cve5Store {
         &self.cve5
     }

@@ -92,6 +92,30 @@ impl Fingerprint {
         Fingerprint(format!("v{FINGERPRINT_VERSION}:{}", hex::encode(&digest[..16])))
     }
 
+    /// The identity of a code finding without its line, for findings that
+    /// carry a line and no tool fingerprint: two reports with the same
+    /// drift key and nearby lines may be one finding whose code moved.
+    /// `None` for findings whose fingerprint does not hold a line.
+    pub fn drift_key(finding: &Finding) -> Option<String> {
+        let location = &finding.location;
+        if finding.tool_fingerprint.is_some() || location.start_line.is_none() || location.url.is_some() {
+            return None;
+        }
+        let mut hasher = Sha256::new();
+        let component = finding.component.as_ref().map(component_identity).unwrap_or_default();
+        for field in [
+            finding.tool.to_ascii_lowercase().as_str(),
+            &finding.rule_id,
+            finding.asset.as_str(),
+            &component,
+            &normalize_path(location.path.as_deref().unwrap_or("")),
+        ] {
+            hasher.update(field.as_bytes());
+            hasher.update([0x1f]);
+        }
+        Some(hex::encode(&hasher.finalize()[..12]))
+    }
+
     /// Wraps a fingerprint read back from storage.
     pub fn from_stored(text: String) -> Fingerprint {
         Fingerprint(text)
@@ -157,7 +181,11 @@ impl MergeKey {
             } else {
                 format!("{id} in {component} on {asset}")
             };
-            return MergeKey::build(MergeRule::Vulnerability, &["vulnerability", &id, asset, &component], basis);
+            return MergeKey::build(
+                MergeRule::Vulnerability,
+                &["vulnerability", &id, asset, &component],
+                basis,
+            );
         }
         if let Some(secret) = &finding.secret {
             let path = normalize_path(finding.location.path.as_deref().unwrap_or(""));
@@ -334,8 +362,11 @@ mod tests {
     #[test]
     fn merge_key_leaves_the_tool_out_of_vulnerabilities() {
         let mut trivy = sample();
-        trivy.component.as_mut().unwrap().purl =
-            Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2?type=jar".parse().unwrap());
+        trivy.component.as_mut().unwrap().purl = Some(
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2?type=jar"
+                .parse()
+                .unwrap(),
+        );
         let mut grype = trivy.clone();
         grype.tool = "grype".into();
         grype.rule_id = "GHSA-jfh8-c2jp-5v3q".into();
@@ -403,12 +434,31 @@ mod tests {
     fn primary_id_prefers_a_cve() {
         let mut finding = sample();
         finding.rule_id = "GHSA-jfh8-c2jp-5v3q".into();
-        assert_eq!(primary_vulnerability_id(&finding).as_deref(), Some("GHSA-jfh8-c2jp-5v3q"));
+        assert_eq!(
+            primary_vulnerability_id(&finding).as_deref(),
+            Some("GHSA-jfh8-c2jp-5v3q")
+        );
         finding.vulnerability_ids = vec!["CVE-2021-45046".parse().unwrap(), "CVE-2021-44228".parse().unwrap()];
         assert_eq!(primary_vulnerability_id(&finding).as_deref(), Some("CVE-2021-44228"));
         finding.rule_id = "19506".into();
         finding.vulnerability_ids.clear();
         assert_eq!(primary_vulnerability_id(&finding), None);
+    }
+
+    #[test]
+    fn drift_key_leaves_the_line_out() {
+        let mut a = sample();
+        a.location.path = Some("src/app.py".into());
+        a.location.start_line = Some(10);
+        let mut b = a.clone();
+        b.location.start_line = Some(14);
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(Fingerprint::drift_key(&a), Fingerprint::drift_key(&b));
+        assert!(Fingerprint::drift_key(&a).is_some());
+        b.location.path = Some("src/other.py".into());
+        assert_ne!(Fingerprint::drift_key(&a), Fingerprint::drift_key(&b));
+        a.tool_fingerprint = Some("abc".into());
+        assert_eq!(Fingerprint::drift_key(&a), None);
     }
 
     #[test]

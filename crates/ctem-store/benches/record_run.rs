@@ -139,6 +139,7 @@ fn generate_run(seed: u64) -> RunInput {
                 fingerprint: finding.fingerprint(),
                 finding,
                 risk,
+                published: None,
             });
         }
         assets.push(asset);

@@ -81,6 +81,9 @@ pub(crate) fn status_from_sql(name: &str) -> Option<LifecycleStatus> {
         "open" => Some(LifecycleStatus::Open),
         "reopened" => Some(LifecycleStatus::Reopened),
         "fixed" => Some(LifecycleStatus::Fixed),
+        "risk_accepted" => Some(LifecycleStatus::RiskAccepted),
+        "false_positive" => Some(LifecycleStatus::FalsePositive),
+        "not_affected" => Some(LifecycleStatus::NotAffected),
         _ => None,
     }
 }
@@ -169,12 +172,7 @@ mod tests {
 
     #[test]
     fn status_names_match_the_model() {
-        for status in [
-            LifecycleStatus::New,
-            LifecycleStatus::Open,
-            LifecycleStatus::Reopened,
-            LifecycleStatus::Fixed,
-        ] {
+        for status in LifecycleStatus::ALL {
             assert_eq!(status_from_sql(status.as_str()), Some(status));
         }
         assert_eq!(status_from_sql("Open"), None);

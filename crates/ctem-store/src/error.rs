@@ -66,6 +66,10 @@ pub enum StoreError {
     #[error("invalid run: {reason}")]
     InvalidRun { reason: String },
 
+    /// A triage request that cannot be applied; nothing was written.
+    #[error("triage not applied: {reason}")]
+    InvalidTriage { reason: String },
+
     /// Another connection held the write lock longer than the busy timeout.
     #[error(
         "database {} is locked by another ctem process (waited {timeout_secs} s while {operation}); \

@@ -4,24 +4,38 @@
 //! This is the only crate that speaks SQL. A [`Store`] opens (or creates)
 //! the database, switches it to write-ahead logging and applies the
 //! versioned migrations it lacks. [`Store::record_run`] then writes one
-//! assessment run in one transaction and moves each finding through its
-//! lifecycle:
+//! assessment run in one transaction.
 //!
-//! | before the run | seen by the run | not seen, scope covered | not seen, scope not covered |
+//! A stored finding is one weakness; each tool's report of it is a
+//! *source*, under the report's fingerprint. Reports of two tools merge
+//! into one finding through their [`ctem_model::MergeKey`] (the same CVE in
+//! the same component on the same asset), and a code finding whose line
+//! moved by up to [`DRIFT_LINES`] lines stays the same finding. Each
+//! source records which values matched.
+//!
+//! The lifecycle follows the sources scope by scope:
+//!
+//! | before the run | seen by the run | not seen, scope covered, no other active source | otherwise |
 //! | --- | --- | --- | --- |
 //! | not stored | `new` | — | — |
-//! | `new`, `open`, `reopened` | `open` | `fixed` | unchanged |
-//! | `fixed` | `reopened` | unchanged | unchanged |
+//! | `new`, `open`, `reopened` | `open` | `fixed` (verified) | unchanged |
+//! | `fixed` | `reopened` | fix verified, if somebody had marked it | unchanged |
+//! | `risk_accepted` | unchanged | `fixed` (verified) | unchanged |
+//! | `false_positive`, `not_affected` | unchanged | unchanged | unchanged |
 //!
 //! A finding's scope is its tool and its target ([`Scope`]); a run lists the
 //! scopes it covered, so a scan of one image never closes the findings of
-//! another, and a run that leaves a scan out closes nothing.
+//! another, and a run that leaves a scan out closes nothing. A report that a
+//! VEX statement marks not affected makes its finding `not_affected`. A risk
+//! acceptance that ended by a run's time reopens the finding. People set
+//! the other statuses and validation marks with [`Store::triage`].
 //!
-//! History is event-based. `finding_events` holds one row each time a run
-//! changes a finding's status (`new`, then `open` on the second sighting,
-//! `fixed`, `reopened`, `open` again), so the time to detect and the time
-//! to remediate are queries. `finding_scores` holds the score and tier of
-//! every finding in every run that saw it.
+//! History is event-based. `finding_history` holds one row for every change
+//! (a run's status change, a triage, a merge, a validation mark, an
+//! expiry), with why and by whom, so the time to detect and the time to
+//! remediate are queries. `finding_scores` holds the score and tier of
+//! every finding in every run that saw it, and `run_stats` the state of the
+//! whole store after each run, which the trends draw.
 //!
 //! ```
 //! use std::collections::BTreeSet;
@@ -45,7 +59,7 @@
 //!     scopes: BTreeSet::from([Scope::of(&finding)]),
 //!     assets: vec![],
 //!     relationships: vec![],
-//!     findings: vec![ScoredFinding { fingerprint: finding.fingerprint(), finding, risk }],
+//!     findings: vec![ScoredFinding { fingerprint: finding.fingerprint(), finding, risk, published: None }],
 //! };
 //! let summary = store.record_run(&run)?;
 //! assert_eq!(summary.new, 1);
@@ -69,13 +83,18 @@ mod lifecycle;
 mod migrations;
 mod read;
 mod record;
+mod redupe;
 mod store;
+mod triage;
 mod types;
 
 pub use error::StoreError;
+pub use lifecycle::DRIFT_LINES;
 pub use migrations::SCHEMA_VERSION;
+pub use redupe::RedupeSummary;
 pub use store::Store;
+pub use triage::TriageOutcome;
 pub use types::{
-    AssetCoverage, FactTable, FindingFacts, FindingFilter, HistoryEntry, RunInput, RunRecord, RunStats, RunSummary,
-    Scope, ScoredFinding, SourceRecord, StoredFinding,
+    AssetCoverage, Cause, FactTable, FindingFacts, FindingFilter, HistoryEntry, RunInput, RunRecord, RunStats,
+    RunSummary, Scope, ScoredFinding, SourceEntry, SourceRecord, StoredFinding, TriageAction, TriageRequest,
 };

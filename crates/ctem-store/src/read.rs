@@ -9,10 +9,12 @@ use rusqlite::{Row, params, params_from_iter};
 use crate::codec::{from_sql_count, parse_json, parse_name, parse_relationship_kind, parse_time, status_from_sql};
 use crate::error::sql_error;
 use crate::{
-    FindingFilter, HistoryEntry, RunRecord, RunSummary, Scope, SourceRecord, Store, StoreError, StoredFinding,
+    Cause, FindingFilter, HistoryEntry, RunRecord, RunSummary, Scope, SourceEntry, SourceRecord, Store, StoreError,
+    StoredFinding,
 };
 
-const FINDING_COLUMNS: &str = "SELECT fingerprint, status, first_seen, last_seen, fixed_at, data, risk FROM findings";
+const FINDING_COLUMNS: &str = "SELECT fingerprint, status, first_seen, last_seen, fixed_at, data, risk, tools, \
+                               validation, verified_at, accepted_until, introduced_at FROM findings";
 
 impl Store {
     /// Returns the findings that match `filter`, the highest score first and
@@ -50,12 +52,17 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// Returns one finding by its fingerprint, if the store has it.
+    /// Returns one finding by its fingerprint or by the fingerprint of any
+    /// of its sources, if the store has it.
     pub fn finding(&self, fingerprint: &Fingerprint) -> Result<Option<StoredFinding>, StoreError> {
         let path = self.path.as_path();
         let mut select = self
             .conn
-            .prepare_cached(&format!("{FINDING_COLUMNS} WHERE fingerprint = ?1"))
+            .prepare_cached(&format!(
+                "{FINDING_COLUMNS} WHERE id = coalesce(
+                     (SELECT id FROM findings WHERE fingerprint = ?1),
+                     (SELECT finding_id FROM finding_sources WHERE fingerprint = ?1))"
+            ))
             .map_err(sql_error(path, "preparing the finding lookup"))?;
         let mut rows = select
             .query([fingerprint.as_str()])
@@ -66,35 +73,110 @@ impl Store {
         }
     }
 
-    /// Returns every status change of a finding, oldest first: one entry
-    /// for each run that changed its status (see the crate documentation).
+    /// Returns every change of a finding, oldest first: status changes by
+    /// runs, triage, VEX and expiry, merges and validation marks (see the
+    /// crate documentation). The fingerprint may be the finding's or any
+    /// of its sources'.
     pub fn finding_history(&self, fingerprint: &Fingerprint) -> Result<Vec<HistoryEntry>, StoreError> {
         let path = self.path.as_path();
         let key = fingerprint.as_str();
+        let Some(id) = self.finding_id(fingerprint)? else {
+            return Ok(Vec::new());
+        };
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT event.run_id, event.at, event.status
-                 FROM finding_events AS event JOIN findings ON findings.id = event.finding_id
-                 WHERE findings.fingerprint = ?1
-                 ORDER BY event.run_id",
+                "SELECT run_id, at, status, cause, reason, actor, approver, expires_at, validation
+                 FROM finding_history WHERE finding_id = ?1 ORDER BY id",
             )
             .map_err(sql_error(path, "preparing the history query"))?;
         let mut rows = select
-            .query([key])
+            .query([id])
             .map_err(sql_error(path, "querying finding history"))?;
 
         let mut history = Vec::new();
         while let Some(row) = rows.next().map_err(sql_error(path, "reading finding history"))? {
-            let (run_id, at, status): (i64, String, String) =
-                read_columns(row).map_err(sql_error(path, "reading finding history"))?;
+            #[allow(clippy::type_complexity)]
+            let (run_id, at, status, cause, reason, actor, approver, expires_at, validation): (
+                Option<i64>,
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ) = read_columns(row).map_err(sql_error(path, "reading finding history"))?;
+            let cause = Cause::parse(&cause).ok_or_else(|| StoreError::Corrupt {
+                table: "finding_history",
+                column: "cause",
+                key: key.to_string(),
+                reason: format!("{cause:?} is not a cause of change"),
+            })?;
             history.push(HistoryEntry {
                 run_id,
-                at: parse_time(&at, "finding_events", "at", key)?,
-                status: parse_name(&status, "finding_events", "status", key)?,
+                at: parse_time(&at, "finding_history", "at", key)?,
+                status: parse_name(&status, "finding_history", "status", key)?,
+                cause,
+                reason,
+                actor,
+                approver,
+                expires_at: expires_at
+                    .map(|text| parse_time(&text, "finding_history", "expires_at", key))
+                    .transpose()?,
+                validation: validation
+                    .map(|text| parse_name(&text, "finding_history", "validation", key))
+                    .transpose()?,
             });
         }
         Ok(history)
+    }
+
+    /// Returns the reports (sources) of a finding, the first first.
+    pub fn finding_sources(&self, fingerprint: &Fingerprint) -> Result<Vec<SourceEntry>, StoreError> {
+        let path = self.path.as_path();
+        let key = fingerprint.as_str();
+        let Some(id) = self.finding_id(fingerprint)? else {
+            return Ok(Vec::new());
+        };
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT fingerprint, tool, target, active, first_seen, merged_by, basis
+                 FROM finding_sources WHERE finding_id = ?1 ORDER BY id",
+            )
+            .map_err(sql_error(path, "preparing the source query"))?;
+        let mut rows = select.query([id]).map_err(sql_error(path, "querying sources"))?;
+        let mut sources = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error(path, "reading sources"))? {
+            #[allow(clippy::type_complexity)]
+            let (fingerprint, tool, target, active, first_seen, merged_by, basis): (
+                String,
+                String,
+                String,
+                bool,
+                String,
+                String,
+                Option<String>,
+            ) = read_columns(row).map_err(sql_error(path, "reading sources"))?;
+            sources.push(SourceEntry {
+                fingerprint: Fingerprint::from_stored(fingerprint),
+                tool,
+                target,
+                active,
+                first_seen: parse_time(&first_seen, "finding_sources", "first_seen", key)?,
+                merged_by,
+                basis,
+            });
+        }
+        Ok(sources)
+    }
+
+    /// The row id of the finding with this fingerprint, or whose source
+    /// has it.
+    pub(crate) fn finding_id(&self, fingerprint: &Fingerprint) -> Result<Option<i64>, StoreError> {
+        finding_id(&self.conn, &self.path, fingerprint.as_str())
     }
 
     /// Returns every run, the most recently observed first.
@@ -152,7 +234,7 @@ impl Store {
         Ok(relationships)
     }
 
-    fn decode_finding(&self, row: &Row<'_>) -> Result<StoredFinding, StoreError> {
+    pub(crate) fn decode_finding(&self, row: &Row<'_>) -> Result<StoredFinding, StoreError> {
         let path = self.path.as_path();
         let (fingerprint, status, first_seen, last_seen, fixed_at, data, risk): (
             String,
@@ -163,14 +245,35 @@ impl Store {
             String,
             Option<String>,
         ) = read_columns(row).map_err(sql_error(path, "reading a finding"))?;
+        let (tools, validation, verified_at, accepted_until, introduced_at): (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = (|| Ok((row.get(7)?, row.get(8)?, row.get(9)?, row.get(10)?, row.get(11)?)))()
+            .map_err(sql_error(path, "reading a finding"))?;
 
         let key = fingerprint.as_str();
         let status = status_from_sql(&status).ok_or_else(|| StoreError::Corrupt {
             table: "findings",
             column: "status",
             key: key.to_string(),
-            reason: format!("{status:?} is not one of new, open, reopened or fixed"),
+            reason: format!("{status:?} is not a finding status"),
         })?;
+        let time =
+            |text: Option<String>, column| text.map(|text| parse_time(&text, "findings", column, key)).transpose();
+        let verified_at = time(verified_at, "verified_at")?;
+        let accepted_until = time(accepted_until, "accepted_until")?;
+        let introduced_at = time(introduced_at, "introduced_at")?;
+        let validation = validation
+            .map(|text| parse_name(&text, "findings", "validation", key))
+            .transpose()?;
+        let tools = tools
+            .split(',')
+            .filter(|tool| !tool.is_empty())
+            .map(str::to_string)
+            .collect();
         let finding: Finding = parse_json(&data, "findings", "data", key)?;
         let risk: Option<RiskAssessment> = risk
             .map(|text| parse_json(&text, "findings", "risk", key))
@@ -185,6 +288,11 @@ impl Store {
             fingerprint: Fingerprint::from_stored(fingerprint),
             finding,
             status,
+            tools,
+            validation,
+            verified_at,
+            accepted_until,
+            introduced_at,
             first_seen,
             last_seen,
             fixed_at,
@@ -305,18 +413,22 @@ fn finding_conditions(filter: &FindingFilter) -> (String, Vec<Value>) {
         conditions.push(format!("status IN ({})", placeholders(&mut values, names)));
     }
     if filter.active_only {
-        conditions.push("status <> 'fixed'".to_string());
+        conditions.push("status IN ('new', 'open', 'reopened')".to_string());
     }
+    // A finding is of a tool or target when one of its sources is.
+    let mut source_conditions = Vec::new();
     if let Some(tool) = &filter.tool {
-        conditions.push(format!(
-            "tool = {}",
-            placeholder(&mut values, Value::Text(tool.clone()))
-        ));
+        let tool = placeholder(&mut values, Value::Text(tool.clone()));
+        source_conditions.push(format!("tool = {tool}"));
     }
     if let Some(target) = &filter.target {
+        let target = placeholder(&mut values, Value::Text(target.clone()));
+        source_conditions.push(format!("target = {target}"));
+    }
+    if !source_conditions.is_empty() {
         conditions.push(format!(
-            "target = {}",
-            placeholder(&mut values, Value::Text(target.clone()))
+            "id IN (SELECT finding_id FROM finding_sources WHERE {})",
+            source_conditions.join(" AND ")
         ));
     }
     if let Some(min_severity) = filter.min_severity {
@@ -376,4 +488,25 @@ where
     T: TryFrom<&'a Row<'a>, Error = rusqlite::Error>,
 {
     T::try_from(row)
+}
+
+/// The row id of the finding with this fingerprint, or whose source has it.
+pub(crate) fn finding_id(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+    fingerprint: &str,
+) -> Result<Option<i64>, StoreError> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(
+        "SELECT coalesce(
+             (SELECT id FROM findings WHERE fingerprint = ?1),
+             (SELECT finding_id FROM finding_sources WHERE fingerprint = ?1))",
+    )
+    .and_then(|mut select| {
+        select
+            .query_row([fingerprint], |row| row.get::<_, Option<i64>>(0))
+            .optional()
+    })
+    .map(Option::flatten)
+    .map_err(sql_error(path, "looking up a finding"))
 }

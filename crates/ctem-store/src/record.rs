@@ -6,16 +6,16 @@
 //! rolls the whole run back.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use ctem_model::{Asset, AssetKey, Relationship, RiskAssessment};
+use ctem_model::{Asset, AssetKey, Criticality, Relationship, RiskAssessment};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::codec::{check_storable_time, format_time, parse_json, parse_time, relationship_kind_name, to_sql_count};
 use crate::error::sql_error;
-use crate::lifecycle::{ActiveFindings, close_unseen, upsert_findings};
+use crate::lifecycle::{Lifecycle, write_run_stats};
 use crate::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store, StoreError};
 
 impl Store {
@@ -55,14 +55,21 @@ impl Store {
         let run_id = insert_run(&tx, path, &at)?;
         insert_sources(&tx, path, run_id, &run.sources)?;
         insert_scopes(&tx, path, run_id, &run.scopes)?;
+        let crown_jewels: HashSet<AssetKey> = assets
+            .iter()
+            .filter(|asset| asset.criticality == Some(Criticality::CrownJewel))
+            .map(|asset| asset.key.clone())
+            .collect();
+        let targets = scope_assets(&assets, &run.scopes);
         upsert_assets(&tx, path, &at, assets)?;
         upsert_relationships(&tx, path, &at, &run.relationships)?;
 
-        let mut active = ActiveFindings::load(&tx, path, &findings, &run.scopes)?;
-        let mut summary = upsert_findings(&tx, path, run_id, &at, &findings, &mut active)?;
-        summary.observed_at = run.observed_at;
-        summary.fixed = close_unseen(&tx, path, run_id, &at, &active)?;
+        let lifecycle = Lifecycle::new(&tx, path, run_id, &at, run.observed_at, &crown_jewels);
+        let (summary, mut assessed) = lifecycle.apply(&findings, &run.scopes)?;
+        assessed.extend(targets);
+        mark_assessed(&tx, path, &at, &assessed)?;
         update_run_counts(&tx, path, &summary)?;
+        write_run_stats(&tx, path, run_id)?;
 
         tx.commit().map_err(sql_error(path, "committing the run"))?;
         self.start_checkpoint();
@@ -270,6 +277,35 @@ fn upsert_relationships(
                 at,
             ])
             .map_err(sql_error(path, "writing a relationship"))?;
+    }
+    Ok(())
+}
+
+/// The run's assets that are the targets of its scopes: a scope's target
+/// is the asset's key, its name or the identifier in its key. A scan that
+/// covered them assessed them, even where it found nothing.
+fn scope_assets(assets: &[Asset], scopes: &BTreeSet<Scope>) -> BTreeSet<AssetKey> {
+    let targets: HashSet<&str> = scopes.iter().map(|scope| scope.target.as_str()).collect();
+    assets
+        .iter()
+        .filter(|asset| {
+            targets.contains(asset.key.as_str())
+                || targets.contains(asset.name.as_str())
+                || targets.contains(asset.key.identifier())
+        })
+        .map(|asset| asset.key.clone())
+        .collect()
+}
+
+/// Sets the time of the latest assessment of the assets the run assessed.
+fn mark_assessed(tx: &Transaction, path: &Path, at: &str, assessed: &BTreeSet<AssetKey>) -> Result<(), StoreError> {
+    let mut update = tx
+        .prepare_cached("UPDATE assets SET last_assessed = ?2 WHERE key = ?1")
+        .map_err(sql_error(path, "preparing the assessment update"))?;
+    for key in assessed {
+        update
+            .execute(params![key.as_str(), at])
+            .map_err(sql_error(path, "marking an asset assessed"))?;
     }
     Ok(())
 }

@@ -44,12 +44,17 @@ pub struct SourceRecord {
     pub error: Option<String>,
 }
 
-/// A finding with its identity and its score.
+/// One tool's report of a finding, with its identity and its score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredFinding {
+    /// The report's identity, [`Finding::fingerprint`].
     pub fingerprint: Fingerprint,
     pub finding: Finding,
     pub risk: RiskAssessment,
+    /// When the finding's vulnerability was published, where threat
+    /// intelligence knows: an input of the introduction time that MTTD
+    /// measures from.
+    pub published: Option<DateTime<Utc>>,
 }
 
 /// Everything one run writes to the store.
@@ -122,10 +127,22 @@ pub struct FindingFilter {
 /// returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredFinding {
+    /// The finding's id: the fingerprint of the first report of it. Every
+    /// source's fingerprint also finds it ([`crate::Store::finding`]).
     pub fingerprint: Fingerprint,
-    /// The finding as the latest run that saw it reported it.
+    /// The finding as the report with the highest score in the latest run
+    /// that saw it gave it.
     pub finding: Finding,
     pub status: LifecycleStatus,
+    /// The tools that reported it, sorted.
+    pub tools: Vec<String>,
+    pub validation: Option<Validation>,
+    /// When a covering run confirmed the fix.
+    pub verified_at: Option<DateTime<Utc>>,
+    /// When a risk acceptance ends.
+    pub accepted_until: Option<DateTime<Utc>>,
+    /// See [`FindingFacts::introduced_at`].
+    pub introduced_at: Option<DateTime<Utc>>,
     /// When the first run that saw it was observed.
     pub first_seen: DateTime<Utc>,
     /// When the latest run that saw it was observed.
@@ -137,15 +154,123 @@ pub struct StoredFinding {
     pub risk: Option<RiskAssessment>,
 }
 
-/// One status change of a finding, as [`crate::Store::finding_history`]
-/// returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What made a change of a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// A run saw it or, covering its scope, no longer saw it.
+    Run,
+    /// Somebody triaged it.
+    Triage,
+    /// A VEX statement said the product is not affected.
+    Vex,
+    /// A risk acceptance ended.
+    Expiry,
+    /// A report of another tool, or of a moved line, joined the finding.
+    Merge,
+    /// A validation mark was set, by a run (a DAST or Nuclei match) or by
+    /// somebody.
+    Validation,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Run => "run",
+            Cause::Triage => "triage",
+            Cause::Vex => "vex",
+            Cause::Expiry => "expiry",
+            Cause::Merge => "merge",
+            Cause::Validation => "validation",
+        }
+    }
+
+    pub(crate) fn parse(name: &str) -> Option<Cause> {
+        [
+            Cause::Run,
+            Cause::Triage,
+            Cause::Vex,
+            Cause::Expiry,
+            Cause::Merge,
+            Cause::Validation,
+        ]
+        .into_iter()
+        .find(|cause| cause.as_str() == name)
+    }
+}
+
+/// One change of a finding, as [`crate::Store::finding_history`] returns
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
-    pub run_id: i64,
-    /// The observation time of that run.
+    /// The run that made the change; `None` for triage between runs.
+    pub run_id: Option<i64>,
+    /// The observation time of that run, or when somebody triaged it.
     pub at: DateTime<Utc>,
-    /// The status the run gave the finding.
+    /// The status after the change.
     pub status: LifecycleStatus,
+    pub cause: Cause,
+    /// Why: the triage reason, the matched values of a merge, the VEX
+    /// justification.
+    pub reason: Option<String>,
+    /// Who triaged it.
+    pub actor: Option<String>,
+    /// Who approved a risk acceptance.
+    pub approver: Option<String>,
+    /// When a risk acceptance ends.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The validation mark set, for a validation change.
+    pub validation: Option<Validation>,
+}
+
+/// One tool's report of a stored finding, as
+/// [`crate::Store::finding_sources`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEntry {
+    pub fingerprint: Fingerprint,
+    pub tool: String,
+    pub target: String,
+    /// Whether the latest run that covered its scope saw it.
+    pub active: bool,
+    pub first_seen: DateTime<Utc>,
+    /// How it joined the finding: `first`, a merge rule (`vulnerability`,
+    /// `secret`, `fingerprint`) or `drift`.
+    pub merged_by: String,
+    /// The values that matched.
+    pub basis: Option<String>,
+}
+
+/// A change that somebody makes to findings with `ctem triage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriageAction {
+    /// Accept the risk until `until`, as approved by `approver`.
+    AcceptRisk {
+        approver: String,
+        until: DateTime<Utc>,
+    },
+    FalsePositive,
+    NotAffected,
+    /// Say it is fixed; the next run that covers its scope confirms or
+    /// reopens it.
+    Fixed,
+    /// Undo a triage status: back to `open`.
+    Reopen,
+    /// Set a validation mark.
+    Validate(Validation),
+}
+
+/// One `ctem triage` call: the action, for the findings named, with why
+/// and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriageRequest {
+    /// Fingerprints of the findings or of any of their sources.
+    pub fingerprints: Vec<Fingerprint>,
+    pub action: TriageAction,
+    /// Required: why.
+    pub reason: String,
+    /// Who made the change.
+    pub actor: Option<String>,
+    /// When the change was made.
+    pub at: DateTime<Utc>,
 }
 
 /// One finding as the metrics read it: the columns that metrics group,

@@ -40,10 +40,10 @@ fn failure_inside_run_leaves_database_unchanged() {
         .record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2", "CVE-3"]))
         .unwrap();
     // Fail in the last step, after every other row of the run is written:
-    // the events of the findings that the run fixes.
+    // the history events of the findings that the run fixes.
     let conn = test.raw_connection();
     conn.execute_batch(
-        "CREATE TRIGGER fail_on_fixed BEFORE INSERT ON finding_events
+        "CREATE TRIGGER fail_on_fixed BEFORE INSERT ON finding_history
          WHEN NEW.status = 'fixed'
          BEGIN SELECT RAISE(ABORT, 'forced failure'); END",
     )

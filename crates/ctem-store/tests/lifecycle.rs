@@ -513,7 +513,7 @@ fn history_records_each_transition() {
         .iter()
         .map(|entry| {
             let at_day = entry.at.format("%d").to_string().parse().unwrap();
-            (entry.run_id, at_day, entry.status)
+            (entry.run_id.unwrap(), at_day, entry.status)
         })
         .collect();
     assert_eq!(

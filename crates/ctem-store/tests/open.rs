@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{TestStore, day, image_scan};
+use common::{TestStore, day, image_scan, vulnerability};
+use ctem_model::LifecycleStatus;
 use ctem_store::{SCHEMA_VERSION, Store, StoreError};
 
 #[test]
@@ -12,23 +13,28 @@ fn new_file_gets_every_migration() {
     assert_eq!(test.store.schema_version().unwrap(), SCHEMA_VERSION);
 
     let conn = test.raw_connection();
-    let (version, name): (i64, String) = conn
-        .query_row("SELECT version, name FROM schema_migrations", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+    let applied: Vec<(i64, String)> = conn
+        .prepare("SELECT version, name FROM schema_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(version, 1);
-    assert_eq!(name, "initial");
+    assert_eq!(
+        applied,
+        [(1, "initial".to_string()), (2, "merged_findings".to_string())]
+    );
     let tables: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'
              AND name IN ('runs', 'run_sources', 'run_scopes', 'assets', 'relationships',
-                          'findings', 'finding_events', 'finding_scores')",
+                          'findings', 'finding_sources', 'finding_history', 'finding_scores',
+                          'run_stats')",
             [],
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 8);
+    assert_eq!(tables, 10);
 }
 
 #[test]
@@ -39,7 +45,7 @@ fn reopen_keeps_data_and_skips_migrations() {
         .unwrap();
     let applied_at: String = test
         .raw_connection()
-        .query_row("SELECT applied_at FROM schema_migrations", [], |row| row.get(0))
+        .query_row("SELECT min(applied_at) FROM schema_migrations", [], |row| row.get(0))
         .unwrap();
     let TestStore { dir, store } = test;
     drop(store);
@@ -50,11 +56,11 @@ fn reopen_keeps_data_and_skips_migrations() {
 
     let conn = rusqlite::Connection::open(dir.path().join("ctem.db")).unwrap();
     let (rows, applied_again): (i64, String) = conn
-        .query_row("SELECT count(*), max(applied_at) FROM schema_migrations", [], |row| {
+        .query_row("SELECT count(*), min(applied_at) FROM schema_migrations", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
         .unwrap();
-    assert_eq!(rows, 1);
+    assert_eq!(rows, SCHEMA_VERSION);
     assert_eq!(applied_again, applied_at);
 }
 
@@ -227,4 +233,91 @@ fn in_memory_database_is_rejected() {
         "{error:?}"
     );
     assert!(error.to_string().contains("write-ahead logging"), "{error}");
+}
+
+/// A database written by the first schema: one finding open, one fixed,
+/// with their history.
+fn first_schema_database(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, 'initial', '2024-05-01T00:00:00.000000000Z');",
+    )
+    .unwrap();
+    conn.execute_batch(include_str!("../migrations/0001_initial.sql"))
+        .unwrap();
+    let finding = |rule: &str| {
+        let mut finding = vulnerability("shop:1", rule);
+        finding.target = Some("shop:1".into());
+        finding
+    };
+    let open = finding("CVE-1");
+    let fixed = finding("CVE-2");
+    conn.execute_batch(
+        "INSERT INTO runs VALUES (1, '2024-05-01T00:00:00.000000000Z', '2024-05-01T00:00:00.000000000Z', 2, 2, 0, 0, 0);
+         INSERT INTO runs VALUES (2, '2024-05-02T00:00:00.000000000Z', '2024-05-02T00:00:00.000000000Z', 1, 0, 1, 0, 1);
+         INSERT INTO assets VALUES ('container_image:shop:1', 'container_image', 'shop', '{}',
+             '2024-05-01T00:00:00.000000000Z', '2024-05-02T00:00:00.000000000Z');",
+    )
+    .unwrap();
+    for (id, finding, status, fixed_at) in [
+        (1, &open, "open", None),
+        (2, &fixed, "fixed", Some("2024-05-02T00:00:00.000000000Z")),
+    ] {
+        conn.execute(
+            "INSERT INTO findings VALUES (?1, ?2, 'trivy', 'shop:1', ?3, 'vulnerability', 'high', 't',
+                 'container_image:shop:1', ?4, '2024-05-01T00:00:00.000000000Z', ?5, NULL, 2, 50.0, 'P3', ?6, ?7)",
+            rusqlite::params![
+                id,
+                finding.fingerprint().as_str(),
+                finding.rule_id,
+                status,
+                fixed_at.unwrap_or("2024-05-02T00:00:00.000000000Z"),
+                serde_json::to_string(finding).unwrap(),
+                serde_json::to_string(&common::risk(50.0)).unwrap(),
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO finding_events VALUES (?1, 1, 'new', '2024-05-01T00:00:00.000000000Z')",
+            [id],
+        )
+        .unwrap();
+    }
+    conn.execute_batch(
+        "UPDATE findings SET fixed_at = '2024-05-02T00:00:00.000000000Z' WHERE id = 2;
+         INSERT INTO finding_events VALUES (1, 2, 'open', '2024-05-02T00:00:00.000000000Z');
+         INSERT INTO finding_events VALUES (2, 2, 'fixed', '2024-05-02T00:00:00.000000000Z');",
+    )
+    .unwrap();
+}
+
+#[test]
+fn first_schema_database_is_migrated_with_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ctem.db");
+    first_schema_database(&path);
+
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let open = vulnerability("shop:1", "CVE-1");
+    let mut open_with_target = open.clone();
+    open_with_target.target = Some("shop:1".into());
+    let history = store.finding_history(&open_with_target.fingerprint()).unwrap();
+    let statuses: Vec<LifecycleStatus> = history.iter().map(|entry| entry.status).collect();
+    assert_eq!(statuses, [LifecycleStatus::New, LifecycleStatus::Open]);
+    let sources = store.finding_sources(&open_with_target.fingerprint()).unwrap();
+    assert_eq!(sources.len(), 1);
+    assert!(sources[0].active);
+
+    // A run after the migration continues the same findings: the open one
+    // is seen again, the fixed one comes back as reopened.
+    let summary = store
+        .record_run(&image_scan(day(3), "shop:1", &["CVE-1", "CVE-2"]))
+        .unwrap();
+    assert_eq!((summary.new, summary.still_open, summary.reopened), (0, 1, 1));
+    // The migration cannot compute merge keys; redupe does, and merges
+    // nothing here.
+    let redupe = store.redupe().unwrap();
+    assert_eq!((redupe.before, redupe.after, redupe.merged), (2, 2, 0));
 }

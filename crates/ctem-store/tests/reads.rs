@@ -330,6 +330,7 @@ fn rich_finding() -> ScoredFinding {
         fingerprint: finding.fingerprint(),
         finding,
         risk,
+        published: None,
     }
 }
 

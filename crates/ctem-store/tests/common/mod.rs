@@ -80,6 +80,7 @@ pub fn scored(finding: Finding, score: f64) -> ScoredFinding {
         fingerprint: finding.fingerprint(),
         finding,
         risk: risk(score),
+        published: None,
     }
 }
 
