@@ -519,7 +519,6 @@ impl<'a> Lifecycle<'a> {
                     created_ids.insert(index, id);
                     summary.new += 1;
                     summary.seen += 1;
-                    self.event(id, LifecycleStatus::New, Cause::Run, None)?;
                     if let SourceWrite::Insert { .. } = &matching.source[index] {
                         writer.insert_source(self, id, scored, "first", None)?;
                     }
@@ -811,16 +810,26 @@ fn next_status(prior: Prior, scored: &ScoredFinding) -> (LifecycleStatus, Cause,
             Cause::Vex,
             Some("no VEX statement says the product is not affected any more".to_string()),
         ),
-        _ if says_not_affected => (
-            LifecycleStatus::NotAffected,
-            Cause::Vex,
-            Some("a VEX statement says the product is not affected".to_string()),
-        ),
+        _ if says_not_affected => (LifecycleStatus::NotAffected, Cause::Vex, Some(vex_reason(scored))),
         LifecycleStatus::Fixed => (LifecycleStatus::Reopened, Cause::Run, None),
         LifecycleStatus::New | LifecycleStatus::Open | LifecycleStatus::Reopened => {
             (LifecycleStatus::Open, Cause::Run, None)
         }
     }
+}
+
+/// Why a VEX statement made a finding not affected: its justification
+/// and document, where the engine recorded them on the report.
+fn vex_reason(scored: &ScoredFinding) -> String {
+    let attributes = &scored.finding.attributes;
+    let mut reason = "a VEX statement says the product is not affected".to_string();
+    if let Some(justification) = attributes.get("vex_justification") {
+        reason.push_str(&format!(" ({justification})"));
+    }
+    if let Some(source) = attributes.get("vex_source") {
+        reason.push_str(&format!("; source: {source}"));
+    }
+    reason
 }
 
 /// The findings whose risk acceptance ended by `at`, with its end.
@@ -961,13 +970,9 @@ impl<'t> FindingWriter<'t> {
             ])
             .map_err(sql_error(run.path, "inserting a finding"))?;
         let id = run.tx.last_insert_rowid();
+        run.event(id, LifecycleStatus::New, Cause::Run, None)?;
         if says_not_affected {
-            run.event(
-                id,
-                LifecycleStatus::NotAffected,
-                Cause::Vex,
-                Some("a VEX statement says the product is not affected"),
-            )?;
+            run.event(id, LifecycleStatus::NotAffected, Cause::Vex, Some(&vex_reason(scored)))?;
         }
         Ok(id)
     }
