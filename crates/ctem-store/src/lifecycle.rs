@@ -549,8 +549,14 @@ impl<'a> Lifecycle<'a> {
             match target {
                 Target::Created(_) => {
                     // The creating report was not the best: rewrite the
-                    // finding from this one; it stays new.
-                    writer.rewrite(self, finding_id, scored, &data, &risk, LifecycleStatus::New, "run")?;
+                    // finding from this one. It stays new, or not affected
+                    // where a VEX statement covers it.
+                    let (status, source) = if scored.finding.source_status == Some(SourceStatus::NotAffected) {
+                        (LifecycleStatus::NotAffected, "vex")
+                    } else {
+                        (LifecycleStatus::New, "run")
+                    };
+                    writer.rewrite(self, finding_id, scored, &data, &risk, status, source)?;
                 }
                 Target::Stored(id) => {
                     let prior = self.prior(active, id)?;

@@ -21,7 +21,7 @@ pub struct RedupeSummary {
     pub after: u64,
     /// Findings merged into another one.
     pub merged: u64,
-    /// Findings whose merge key, component or vulnerability id changed.
+    /// Findings left whose merge key, component or vulnerability id changed.
     pub rekeyed: u64,
 }
 
@@ -148,9 +148,7 @@ impl Store {
                 .map_err(sql_error(path, "updating a merged finding"))?;
                 refresh_tools(&tx, path, survivor.id)?;
             }
-            if members.iter().any(|row| row.changed) || members.len() > 1 {
-                summary.rekeyed += u64::from(survivor.changed);
-            }
+            summary.rekeyed += u64::from(survivor.changed);
             tx.execute(
                 "UPDATE findings SET merge_key = ?2, component = ?3, vuln_id = ?4 WHERE id = ?1",
                 params![survivor.id, survivor.key.as_str(), survivor.component, survivor.vuln_id],
@@ -204,12 +202,10 @@ fn merge_into(
         ("DELETE FROM findings WHERE id = ?2", "deleting a merged finding"),
     ];
     for (sql, what) in statements {
-        let count = sql.matches('?').count();
-        let result = match count {
-            _ if sql.contains("?4") => {
-                tx.execute(sql, params![survivor.id, loser.id, survivor.key.rule().as_str(), basis])
-            }
-            _ => tx.execute(sql, params![survivor.id, loser.id]),
+        let result = if sql.contains("?4") {
+            tx.execute(sql, params![survivor.id, loser.id, survivor.key.rule().as_str(), basis])
+        } else {
+            tx.execute(sql, params![survivor.id, loser.id])
         };
         result.map_err(sql_error(path, what))?;
     }

@@ -84,7 +84,9 @@ pub struct RunSummary {
     pub seen: u64,
     /// Findings seen for the first time.
     pub new: u64,
-    /// Findings that were active before the run and that it saw again.
+    /// Findings stored before the run, and not fixed, that it saw again:
+    /// they are `open` now, or keep a status that a person or a VEX
+    /// statement set.
     pub still_open: u64,
     /// Findings that a previous run had fixed and that this run saw again.
     pub reopened: u64,
