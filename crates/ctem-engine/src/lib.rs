@@ -34,6 +34,7 @@ mod files;
 pub mod inventory;
 pub mod json;
 pub mod report;
+pub mod sla;
 pub mod synthetic;
 pub mod vex;
 
