@@ -33,6 +33,7 @@ pub mod config;
 mod files;
 pub mod inventory;
 pub mod json;
+pub mod metrics;
 pub mod report;
 pub mod sla;
 pub mod synthetic;

@@ -40,13 +40,15 @@ pub(crate) const MS_PER_DAY: f64 = 86_400_000.0;
 pub struct SlaDays(u32);
 
 impl SlaDays {
-    /// Checks a number of days; the error says what is wrong with it.
+    /// Checks a number of days. The error names the value and the allowed range.
     pub fn new(days: i64) -> Result<SlaDays, String> {
         if days < 1 {
             return Err(format!("invalid days to fix {days}: must be at least 1"));
         }
         if days > i64::from(MAX_DAYS) {
-            return Err(format!("invalid days to fix {days}: must be at most {MAX_DAYS} (100 years)"));
+            return Err(format!(
+                "invalid days to fix {days}: must be at most {MAX_DAYS} (100 years)"
+            ));
         }
         Ok(SlaDays(days as u32))
     }
@@ -82,7 +84,7 @@ impl serde::de::Visitor<'_> for DaysVisitor {
     }
 }
 
-/// Days to fix for some tiers; a tier left out keeps the value it would
+/// Days to fix for some tiers. A tier left out keeps the value it would
 /// otherwise have.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,7 +149,7 @@ pub struct SlaConfig {
 }
 
 impl SlaConfig {
-    /// Builds the policy; the values were checked when the file was read.
+    /// Builds the policy. The values were checked when the file was read.
     pub fn policy(&self) -> SlaPolicy {
         let mut defaults = DEFAULT_DAYS;
         let configured = [self.p1, self.p2, self.p3, self.p4];
@@ -184,14 +186,15 @@ pub struct SlaPolicy {
 }
 
 impl Default for SlaPolicy {
-    /// The default days to fix ([`DEFAULT_DAYS`]) for every criticality.
+    /// Builds the policy with the default days to fix ([`DEFAULT_DAYS`])
+    /// for every criticality.
     fn default() -> SlaPolicy {
         SlaConfig::default().policy()
     }
 }
 
-/// The place of a criticality in the policy's table. An unclassified asset
-/// counts as medium, as in the risk score.
+/// Returns the row of a criticality in the policy's table. An unclassified
+/// asset counts as medium, as in the risk score.
 fn criticality_index(criticality: Option<Criticality>) -> usize {
     match criticality {
         Some(Criticality::Low) => 0,
@@ -222,29 +225,30 @@ impl SlaPolicy {
     pub fn due_date(&self, tier: Tier, criticality: Option<Criticality>, first_seen: DateTime<Utc>) -> DateTime<Utc> {
         let days = TimeDelta::days(i64::from(self.days_to_fix(tier, criticality)));
         // A first sighting within 100 years of the end of chrono's range
-        // (year 262143) is not a real time; keep the last representable one.
+        // (year 262143) is not a real time. The last representable time
+        // stands in for its due date.
         first_seen.checked_add_signed(days).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
-    /// Decides where a finding stands against its due date at `now`.
+    /// Classifies a finding against its due date at `now`.
     pub fn state(&self, finding: SlaInput, now: DateTime<Utc>) -> SlaState {
         let due = self.due_date(finding.tier, finding.criticality, finding.first_seen);
         sla_state(finding.status, finding.verified_at, due, now)
     }
 }
 
-/// What [`SlaPolicy::state`] needs to know about a finding.
+/// The facts about a finding that [`SlaPolicy::state`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlaInput {
     pub tier: Tier,
-    /// The criticality of the finding's asset; `None` when unclassified.
+    /// The criticality of the finding's asset, or `None` when unclassified.
     pub criticality: Option<Criticality>,
     pub status: LifecycleStatus,
     pub first_seen: DateTime<Utc>,
     pub verified_at: Option<DateTime<Utc>>,
 }
 
-/// Where a finding stands against its due date.
+/// The state of a finding against its due date.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SlaState {
     /// Risk accepted, a false positive or not affected: no deadline while
@@ -253,10 +257,13 @@ pub enum SlaState {
     /// Not fixed, or fixed but not yet confirmed by a run, and not due yet.
     Running { due: DateTime<Utc> },
     /// Past its due date at `now` and not confirmed fixed: active, or
-    /// marked fixed by somebody without a run confirming it.
+    /// marked fixed by hand without a run confirming it.
     Overdue { due: DateTime<Utc>, days_overdue: f64 },
     /// Confirmed fixed on or before its due date.
-    Met { due: DateTime<Utc>, verified_at: DateTime<Utc> },
+    Met {
+        due: DateTime<Utc>,
+        verified_at: DateTime<Utc>,
+    },
     /// Confirmed fixed after its due date.
     Late {
         due: DateTime<Utc>,
@@ -275,8 +282,8 @@ impl SlaState {
 
 /// Classifies a finding with its due date already computed. Only a run's
 /// confirmation (`verified_at` on a finding whose status is `fixed`) stops
-/// the clock; a `verified_at` left on a finding of another status belongs
-/// to an earlier fix that did not hold, and is ignored.
+/// the clock. A `verified_at` left on a finding of another status belongs
+/// to an earlier fix that did not hold, so it is ignored.
 pub(crate) fn sla_state(
     status: LifecycleStatus,
     verified_at: Option<DateTime<Utc>>,
@@ -438,7 +445,10 @@ mod tests {
             (
                 input(LifecycleStatus::Fixed, Some(at(8))),
                 at(20),
-                SlaState::Met { due, verified_at: at(8) },
+                SlaState::Met {
+                    due,
+                    verified_at: at(8),
+                },
             ),
             (
                 input(LifecycleStatus::Fixed, Some(at(11))),
@@ -472,8 +482,20 @@ mod tests {
     fn breaches_are_overdue_and_late() {
         let policy = SlaPolicy::default();
         assert!(policy.state(input(LifecycleStatus::Open, None), at(9)).is_breach());
-        assert!(policy.state(input(LifecycleStatus::Fixed, Some(at(9))), at(9)).is_breach());
-        assert!(!policy.state(input(LifecycleStatus::Fixed, Some(at(7))), at(9)).is_breach());
-        assert!(!policy.state(input(LifecycleStatus::RiskAccepted, None), at(9)).is_breach());
+        assert!(
+            policy
+                .state(input(LifecycleStatus::Fixed, Some(at(9))), at(9))
+                .is_breach()
+        );
+        assert!(
+            !policy
+                .state(input(LifecycleStatus::Fixed, Some(at(7))), at(9))
+                .is_breach()
+        );
+        assert!(
+            !policy
+                .state(input(LifecycleStatus::RiskAccepted, None), at(9))
+                .is_breach()
+        );
     }
 }
