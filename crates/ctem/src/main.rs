@@ -7,6 +7,7 @@ mod output;
 mod cli;
 mod commands;
 mod intel;
+mod metrics;
 
 use std::process::ExitCode;
 
