@@ -1,8 +1,8 @@
 //! `ctem.toml`: the scope of an assessment.
 //!
 //! The file names the crown jewels, the rules that set asset criticality,
-//! exposure and owners, the threat intelligence files, and how report paths
-//! map to scope targets. Every field is optional, and an unknown field is an
+//! exposure and owners, the threat intelligence files, how report paths
+//! map to scope targets, and the days to fix by tier. Every field is optional, and an unknown field is an
 //! error that names it, because a misspelt rule that silently matches
 //! nothing would make the ranking wrong without a sign.
 //!
@@ -30,6 +30,12 @@
 //! [[targets]]
 //! path = "scans/nessus/*.nessus"
 //! target = "internal-network"
+//!
+//! [sla]
+//! P1 = 7
+//!
+//! [sla.criticality.crown_jewel]
+//! P1 = 3
 //! ```
 
 use std::collections::BTreeMap;
@@ -42,6 +48,8 @@ use ctem_model::{Asset, AssetKind, Criticality};
 use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
 use serde::Deserialize;
+
+use crate::sla::SlaConfig;
 
 /// The largest configuration file ctem reads: far more than thousands of
 /// rules need, and a guard against pointing `--config` at a huge file.
@@ -79,6 +87,10 @@ pub struct Config {
     /// matching mapping wins; `--target` overrides them all.
     #[serde(default)]
     pub targets: Vec<TargetMapping>,
+    /// Days to fix by tier and by asset criticality, for `ctem metrics`
+    /// and `ctem sla`.
+    #[serde(default)]
+    pub sla: SlaConfig,
 }
 
 /// Paths are relative to the folder of the configuration file.

@@ -33,7 +33,9 @@ pub mod config;
 mod files;
 pub mod inventory;
 pub mod json;
+pub mod metrics;
 pub mod report;
+pub mod sla;
 pub mod synthetic;
 pub mod vex;
 

@@ -25,6 +25,11 @@ pub enum Command {
     Formats(FormatsArgs),
     /// List findings from the database.
     Findings(FindingsArgs),
+    /// Measure coverage, detection and remediation times, SLA compliance,
+    /// the open backlog and the trend per run.
+    Metrics(MetricsArgs),
+    /// List the findings that are past their SLA due date.
+    Sla(SlaArgs),
     /// Download, import and inspect the threat intelligence cache.
     #[command(subcommand)]
     Intel(IntelCommand),
@@ -231,6 +236,68 @@ pub struct FindingsArgs {
     /// At most this many findings.
     #[arg(long)]
     pub limit: Option<usize>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// The configuration file option of the commands that read only `[sla]`.
+#[derive(Debug, Args)]
+pub struct SlaConfigArgs {
+    /// Configuration file, for its [sla] days to fix. Default: ./ctem.toml
+    /// when it exists, else the default days (P1 7, P2 30, P3 90, P4 180).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// The reference time, as RFC 3339 (2026-12-01T00:00:00Z): ages and
+    /// overdue days are measured at it. Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupByArg {
+    /// The owner of the finding's asset.
+    Team,
+    Tier,
+    Severity,
+    /// Each tool that reported the finding.
+    Source,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub sla: SlaConfigArgs,
+
+    /// The start of the period: RFC 3339 (2026-11-01T00:00:00Z), a date
+    /// (2026-11-01, midnight UTC) or a number of days before --now (30d).
+    /// Default: the whole history.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Add a breakdown of open findings, MTTR and SLA compliance by this group.
+    #[arg(long, value_enum, value_name = "GROUP")]
+    pub by: Option<GroupByArg>,
+
+    /// The coverage window in days: an asset assessed within it counts as covered.
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub window: u32,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SlaArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub sla: SlaConfigArgs,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -27,6 +27,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Parse(args) => parse_command(args),
         Command::Formats(args) => formats_command(args),
         Command::Findings(args) => findings_command(args),
+        Command::Metrics(args) => crate::metrics::metrics_command(args),
+        Command::Sla(args) => crate::metrics::sla_command(args),
         Command::Intel(command) => crate::intel::run(command),
     }
 }
@@ -158,7 +160,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     Ok(time)
 }
 
-fn open_store(path: &Path) -> Result<Store> {
+pub(crate) fn open_store(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open the database {}", path.display()))
 }
 
@@ -263,7 +265,7 @@ const MAX_CELL_CHARS: usize = 300;
 /// Report text made safe for a terminal table: control characters (which
 /// could carry escape sequences from an untrusted report) become spaces,
 /// and text past [`MAX_CELL_CHARS`] is cut with an ellipsis.
-fn table_cell(text: &str) -> String {
+pub(crate) fn table_cell(text: &str) -> String {
     let mut cell: String = text
         .chars()
         .take(MAX_CELL_CHARS)
@@ -275,7 +277,7 @@ fn table_cell(text: &str) -> String {
     cell
 }
 
-fn terminal_width() -> Result<(u16, u16), ()> {
+pub(crate) fn terminal_width() -> Result<(u16, u16), ()> {
     if !std::io::stdout().is_terminal() {
         return Err(());
     }

@@ -1,9 +1,13 @@
 //! The `ctem` command line: argument parsing and rendering only; the work
 //! happens in `ctem-engine` and the crates below it.
 
+#[macro_use]
+mod output;
+
 mod cli;
 mod commands;
 mod intel;
+mod metrics;
 
 use std::process::ExitCode;
 
