@@ -297,15 +297,27 @@ fn scope_assets(assets: &[Asset], scopes: &BTreeSet<Scope>) -> BTreeSet<AssetKey
         .collect()
 }
 
-/// Sets the time of the latest assessment of the assets the run assessed.
+/// Sets the time of the latest assessment of the assets the run assessed,
+/// and of what they host or contain: a scan of a host assesses its
+/// services, a scan of an image or repository its components.
 fn mark_assessed(tx: &Transaction, path: &Path, at: &str, assessed: &BTreeSet<AssetKey>) -> Result<(), StoreError> {
     let mut update = tx
         .prepare_cached("UPDATE assets SET last_assessed = ?2 WHERE key = ?1")
+        .map_err(sql_error(path, "preparing the assessment update"))?;
+    let mut update_parts = tx
+        .prepare_cached(
+            "UPDATE assets SET last_assessed = ?2
+             WHERE key IN (SELECT to_key FROM relationships
+                           WHERE from_key = ?1 AND kind IN ('hosts', 'contains'))",
+        )
         .map_err(sql_error(path, "preparing the assessment update"))?;
     for key in assessed {
         update
             .execute(params![key.as_str(), at])
             .map_err(sql_error(path, "marking an asset assessed"))?;
+        update_parts
+            .execute(params![key.as_str(), at])
+            .map_err(sql_error(path, "marking an asset's parts assessed"))?;
     }
     Ok(())
 }
