@@ -21,38 +21,7 @@ use crate::EXIT_FILE_FAILED;
 use crate::cli::{
     IntelCacheArgs, IntelCommand, IntelImportArgs, IntelShowArgs, IntelStatusArgs, IntelUpdateArgs, OutputFormat,
 };
-
-/// Writes to standard output like `print!`. A reader that closed the pipe
-/// (`ctem intel status | head -1`) ends the process quietly with success,
-/// where `print!` would panic.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        if let Err(error) = write!(std::io::stdout().lock(), $($arg)*) {
-            if error.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
-            panic!("failed to write to standard output: {error}");
-        }
-    }};
-}
-
-/// Writes a line to standard output like `println!`; see [`out!`].
-macro_rules! outln {
-    ($($arg:tt)*) => {{
-        out!($($arg)*);
-        out!("\n");
-    }};
-}
-
-/// Replaces control characters in a path or name from the file system, so
-/// a file named with terminal escapes or line breaks cannot forge output.
-fn printable(text: impl std::fmt::Display) -> String {
-    text.to_string()
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
+use crate::output::printable;
 
 /// Runs an `intel` subcommand and returns its exit code.
 pub fn run(command: IntelCommand) -> Result<u8> {
