@@ -117,7 +117,7 @@ pub enum OutputFormat {
 /// The database file option shared by every command that uses the store.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// SQLite database file; created on first use.
+    /// SQLite database file. `ctem assess` creates it when it is missing.
     #[arg(long, env = "CTEM_DB", default_value = "ctem.db")]
     pub db: PathBuf,
 }
@@ -270,7 +270,7 @@ pub struct TriageArgs {
 
     /// Set the validation mark instead of the status: whether a test showed
     /// the finding exploitable where it is.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "MARK")]
     pub validate: Option<ValidationMark>,
 
     /// Why, kept in the history of each finding (at most 4 KiB).

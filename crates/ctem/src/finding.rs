@@ -203,8 +203,8 @@ fn history_table(history: &[HistoryEntry]) -> Table {
             entry.reason.clone().unwrap_or_default(),
             entry.actor.clone().unwrap_or_default(),
             entry.approver.clone().unwrap_or_default(),
-            optional_time(entry.expires_at),
-            optional(entry.validation),
+            entry.expires_at.map(time).unwrap_or_default(),
+            entry.validation.map(|mark| mark.to_string()).unwrap_or_default(),
         ];
         table.add_row(row.iter().map(|cell| table_cell(cell)));
     }

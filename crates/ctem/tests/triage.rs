@@ -237,6 +237,30 @@ fn triage_open_undoes_a_status() {
 }
 
 #[test]
+fn triaged_fix_reopens_when_seen_again() {
+    let database = Database::assessed();
+    let fingerprint = database.fingerprint(RIGHT_PAD);
+    database.ok(&[
+        "triage",
+        &fingerprint,
+        "--status",
+        "fixed",
+        "--reason",
+        "upgraded in release 4.2",
+        "--at",
+        TRIAGE_TIME,
+    ]);
+
+    database.assess("2025-03-04T08:00:00Z");
+
+    let finding = database.finding(&fingerprint);
+    assert_eq!(finding["status"], "reopened");
+    let entry = last_history(&finding);
+    assert_eq!(entry["cause"], "run");
+    assert_eq!(entry["run_id"], 3);
+}
+
+#[test]
 fn triage_status_filters_findings() {
     let database = Database::assessed();
     let fingerprint = database.fingerprint(RIGHT_PAD);
