@@ -2,7 +2,7 @@
 //! `docs/json-output.md` documents them; keep both in step.
 
 use chrono::{DateTime, Utc};
-use ctem_model::{Factor, Finding, Fingerprint, LifecycleStatus, Tier};
+use ctem_model::{Factor, Finding, Fingerprint, LifecycleStatus, Tier, Validation};
 use ctem_store::StoredFinding;
 use serde::Serialize;
 
@@ -32,9 +32,15 @@ pub struct StoredFindingJson<'a> {
     #[serde(flatten)]
     pub finding: &'a Finding,
     pub status: LifecycleStatus,
+    /// Every tool that reported it; `tool` is the one whose report is shown.
+    pub tools: &'a [String],
+    pub validation: Option<Validation>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    pub introduced_at: Option<DateTime<Utc>>,
     pub fixed_at: Option<DateTime<Utc>>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub accepted_until: Option<DateTime<Utc>>,
     pub score: Option<f64>,
     pub tier: Option<Tier>,
     pub likelihood: Option<f64>,
@@ -49,9 +55,14 @@ impl<'a> StoredFindingJson<'a> {
             fingerprint: &stored.fingerprint,
             finding: &stored.finding,
             status: stored.status,
+            tools: &stored.tools,
+            validation: stored.validation,
             first_seen: stored.first_seen,
             last_seen: stored.last_seen,
+            introduced_at: stored.introduced_at,
             fixed_at: stored.fixed_at,
+            verified_at: stored.verified_at,
+            accepted_until: stored.accepted_until,
             score: risk.map(|r| r.score),
             tier: risk.map(|r| r.tier),
             likelihood: risk.map(|r| r.likelihood),

@@ -1,6 +1,8 @@
 //! Changes that people make to findings: triage statuses and validation
 //! marks, each recorded in the finding's history with why and by whom.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use ctem_model::{Fingerprint, LifecycleStatus};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -23,7 +25,9 @@ pub struct TriageOutcome {
 impl Store {
     /// Applies a triage action to every finding named, in one transaction:
     /// if any finding is unknown or cannot take the action, nothing is
-    /// written.
+    /// written. A finding named more than once, by one fingerprint or by
+    /// the fingerprints of several of its sources, is changed once and has
+    /// one outcome, under the first fingerprint that named it.
     ///
     /// | action | allowed from | result |
     /// | --- | --- | --- |
@@ -72,9 +76,13 @@ impl Store {
             .map_err(sql_error(path, "starting the triage transaction"))?;
 
         let mut outcomes = Vec::with_capacity(request.fingerprints.len());
+        let mut changed = HashSet::with_capacity(request.fingerprints.len());
         for fingerprint in &request.fingerprints {
             let id = finding_id(&tx, path, fingerprint.as_str())?
                 .ok_or_else(|| invalid(format!("no finding has the fingerprint {fingerprint}")))?;
+            if !changed.insert(id) {
+                continue;
+            }
             let text: String = tx
                 .query_row("SELECT status FROM findings WHERE id = ?1", [id], |row| row.get(0))
                 .map_err(sql_error(path, "reading a finding"))?;

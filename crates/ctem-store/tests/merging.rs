@@ -722,7 +722,11 @@ fn run_statistics_count_active_findings_by_tier_and_crown_jewels() {
         &[scope("trivy", IMAGE), scope("trivy", "cart:1")],
         vec![scored(log4j("trivy"), 95.0), scored(other.clone(), 20.0)],
     );
-    let component = Asset::new(AssetKind::Component, "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "log4j-core");
+    let component = Asset::new(
+        AssetKind::Component,
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+        "log4j-core",
+    );
     input.relationships.push(ctem_model::Relationship::new(
         crown.key.clone(),
         ctem_model::RelationshipKind::Contains,
@@ -774,7 +778,10 @@ fn run_statistics_count_active_findings_by_tier_and_crown_jewels() {
     assert_eq!(
         last,
         [
-            ("component:pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", Some(day(3))),
+            (
+                "component:pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                Some(day(3))
+            ),
             ("container_image:cart:1", Some(day(1))),
             ("container_image:idle:1", None),
             ("container_image:shop:1", Some(day(3))),

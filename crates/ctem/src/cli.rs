@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// Continuous threat exposure management: turns the outputs of the scanners
 /// you already run into a short, justified list of what to fix first.
@@ -30,6 +30,12 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// List the findings that are past their SLA due date.
     Sla(SlaArgs),
+    /// Show one finding with its score, its sources and its history.
+    Finding(FindingArgs),
+    /// Set the status or the validation mark of findings, with a reason.
+    Triage(TriageArgs),
+    /// Apply the merge rules again to every stored finding.
+    Redupe(RedupeArgs),
     /// Download, import and inspect the threat intelligence cache.
     #[command(subcommand)]
     Intel(IntelCommand),
@@ -116,7 +122,7 @@ pub enum OutputFormat {
 /// The database file option shared by every command that uses the store.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// SQLite database file; created on first use.
+    /// SQLite database file. `ctem assess` creates it when it is missing.
     #[arg(long, env = "CTEM_DB", default_value = "ctem.db")]
     pub db: PathBuf,
 }
@@ -204,12 +210,13 @@ pub struct FindingsArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
-    /// Only findings with these statuses (new, open, reopened, fixed).
-    /// Default: every status but fixed.
+    /// Only findings with these statuses (new, open, reopened, fixed,
+    /// risk_accepted, false_positive, not_affected). Default: the findings
+    /// that need fixing (new, open, reopened).
     #[arg(long, value_delimiter = ',')]
     pub status: Vec<String>,
 
-    /// Include fixed findings.
+    /// List findings of every status.
     #[arg(long)]
     pub all: bool,
 
@@ -298,6 +305,96 @@ pub struct SlaArgs {
 
     #[command(flatten)]
     pub sla: SlaConfigArgs,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingArgs {
+    /// The fingerprint of the finding or of one of its sources.
+    pub fingerprint: String,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).args(["status", "validate"])))]
+pub struct TriageArgs {
+    /// Fingerprints of findings or of their sources. `-` reads more from
+    /// standard input, one per line.
+    #[arg(required = true, value_name = "FINGERPRINT")]
+    pub fingerprints: Vec<String>,
+
+    /// The new status. `risk-accepted` needs --approver and --expires;
+    /// `open` undoes a triage status.
+    #[arg(long, value_enum)]
+    pub status: Option<TriageStatus>,
+
+    /// Set the validation mark instead of the status: whether a test showed
+    /// the finding exploitable where it is.
+    #[arg(long, value_enum, value_name = "MARK")]
+    pub validate: Option<ValidationMark>,
+
+    /// Why, kept in the history of each finding (at most 4 KiB).
+    #[arg(long)]
+    pub reason: String,
+
+    /// The person who approved a risk acceptance (required with
+    /// risk-accepted).
+    #[arg(long, value_name = "NAME")]
+    pub approver: Option<String>,
+
+    /// When a risk acceptance ends: RFC 3339 (2026-12-31T18:00:00Z), a
+    /// date (2026-12-31, meaning 00:00 UTC that day) or a number of days
+    /// after --at (30d). Required with risk-accepted.
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<String>,
+
+    /// The person who made the change. Default: $USER, else "unknown".
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// When the change was made, as RFC 3339, for importing history.
+    /// Default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// The statuses that `ctem triage --status` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TriageStatus {
+    #[value(alias = "risk_accepted")]
+    RiskAccepted,
+    #[value(alias = "false_positive")]
+    FalsePositive,
+    #[value(alias = "not_affected")]
+    NotAffected,
+    Fixed,
+    Open,
+}
+
+/// The marks that `ctem triage --validate` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidationMark {
+    Confirmed,
+    Refuted,
+}
+
+#[derive(Debug, Args)]
+pub struct RedupeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

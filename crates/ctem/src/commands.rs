@@ -16,8 +16,9 @@ use ctem_store::{FindingFilter, Store, StoredFinding};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use crate::EXIT_FILE_FAILED;
 use crate::cli::{AssessArgs, Cli, Command, FindingsArgs, FormatsArgs, OutputFormat, ParseArgs};
-use crate::{EXIT_FILE_FAILED, EXIT_USAGE};
+use crate::output::table_cell;
 
 /// Runs a command and returns its exit code. An `Err` is a usage,
 /// configuration or storage error.
@@ -29,6 +30,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Findings(args) => findings_command(args),
         Command::Metrics(args) => crate::metrics::metrics_command(args),
         Command::Sla(args) => crate::metrics::sla_command(args),
+        Command::Finding(args) => crate::finding::finding_command(args),
+        Command::Triage(args) => crate::triage::triage_command(args),
+        Command::Redupe(args) => crate::triage::redupe_command(args),
         Command::Intel(command) => crate::intel::run(command),
     }
 }
@@ -164,7 +168,32 @@ pub(crate) fn open_store(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open the database {}", path.display()))
 }
 
-fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+/// Opens the database of a command that reads or changes stored findings,
+/// which has nothing to do in a database that does not exist yet.
+pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
+    if !path.exists() {
+        bail!(
+            "{}: database not found; run `ctem assess` first or pass --db",
+            path.display()
+        );
+    }
+    open_store(path)
+}
+
+/// Reopens the findings whose risk acceptance has ended, so that a command
+/// never shows one as accepted. A command that only reads goes on when
+/// this fails (another process may hold the write lock during a long
+/// `ctem assess`), with a warning.
+pub(crate) fn expire_acceptances_before_reading(store: &mut Store) {
+    if let Err(error) = store.expire_acceptances(Utc::now()) {
+        eprintln!(
+            "warning: ended risk acceptances were not reopened, so some findings may show as \
+             risk_accepted past their end: {error}"
+        );
+    }
+}
+
+pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
         None => {
@@ -220,16 +249,8 @@ fn assess_table(
 }
 
 fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>, with_rank: bool) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Ok((width, _)) = terminal_width() {
-        table.set_width(width);
-    } else {
-        table.set_width(160);
-    }
-    let mut header = vec!["Tier", "Score", "Finding", "Asset", "Status", "Why"];
+    let mut table = wide_table();
+    let mut header = vec!["Tier", "Score", "Finding", "Tools", "Asset", "Status", "Why"];
     if with_rank {
         header.insert(0, "#");
     }
@@ -242,12 +263,10 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
         let mut row: Vec<String> = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
-            format!(
-                "{}\n{} {}",
-                stored.finding.title, stored.finding.tool, stored.finding.rule_id
-            ),
+            format!("{}\n{}", stored.finding.title, stored.finding.rule_id),
+            tools_cell(stored),
             asset,
-            stored.status.to_string(),
+            status_cell(stored),
             risk.map(|r| reasons(r, 4)).unwrap_or_default(),
         ];
         if with_rank {
@@ -258,21 +277,38 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
     table
 }
 
-/// The longest text a table cell shows; longer report text is cut, because
-/// the table layout slows down sharply on very long words.
-const MAX_CELL_CHARS: usize = 300;
+/// Creates a table that wraps its cells to the terminal's width, or to
+/// 160 characters when standard output is not a terminal.
+pub(crate) fn wide_table() -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Ok((width, _)) = terminal_width() {
+        table.set_width(width);
+    } else {
+        table.set_width(160);
+    }
+    table
+}
 
-/// Report text made safe for a terminal table: control characters (which
-/// could carry escape sequences from an untrusted report) become spaces,
-/// and text past [`MAX_CELL_CHARS`] is cut with an ellipsis.
-pub(crate) fn table_cell(text: &str) -> String {
-    let mut cell: String = text
-        .chars()
-        .take(MAX_CELL_CHARS)
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect();
-    if text.chars().nth(MAX_CELL_CHARS).is_some() {
-        cell.push('…');
+/// Lists the tools that reported a finding, one per line.
+fn tools_cell(stored: &StoredFinding) -> String {
+    if stored.tools.is_empty() {
+        return stored.finding.tool.clone();
+    }
+    stored.tools.join("\n")
+}
+
+/// Formats the status with the end of a risk acceptance and the
+/// validation mark.
+fn status_cell(stored: &StoredFinding) -> String {
+    let mut cell = stored.status.to_string();
+    if let Some(until) = stored.accepted_until {
+        cell.push_str(&format!("\nuntil {}", until.format("%Y-%m-%d %H:%M")));
+    }
+    if let Some(validation) = stored.validation {
+        cell.push_str(&format!("\nvalidation {validation}"));
     }
     cell
 }
@@ -475,13 +511,6 @@ fn formats_command(args: FormatsArgs) -> Result<u8> {
 }
 
 fn findings_command(args: FindingsArgs) -> Result<u8> {
-    if !args.db.db.exists() {
-        eprintln!(
-            "error: {}: database not found; run `ctem assess` first or pass --db",
-            args.db.db.display()
-        );
-        return Ok(EXIT_USAGE);
-    }
     let statuses = args
         .status
         .iter()
@@ -499,7 +528,8 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
 
-    let store = open_store(&args.db.db)?;
+    let mut store = open_existing_store(&args.db.db)?;
+    expire_acceptances_before_reading(&mut store);
     let filter = FindingFilter {
         active_only: statuses.is_empty() && !args.all,
         statuses,
@@ -572,22 +602,5 @@ impl Progress for TerminalProgress {
             bar.inc(1);
             bar.set_message(path.display().to_string());
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_cell_removes_control_characters() {
-        assert_eq!(table_cell("red\u{1b}[31m text"), "red [31m text");
-    }
-
-    #[test]
-    fn table_cell_cuts_long_text() {
-        let cell = table_cell(&"a".repeat(10_000));
-        assert_eq!(cell.chars().count(), MAX_CELL_CHARS + 1);
-        assert!(cell.ends_with('…'));
     }
 }

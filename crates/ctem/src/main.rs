@@ -1,13 +1,16 @@
 //! The `ctem` command line: argument parsing and rendering only; the work
 //! happens in `ctem-engine` and the crates below it.
 
+// First, so that its macros are in scope in the modules below.
 #[macro_use]
 mod output;
 
 mod cli;
 mod commands;
+mod finding;
 mod intel;
 mod metrics;
+mod triage;
 
 use std::process::ExitCode;
 

@@ -19,8 +19,8 @@ use serde_json::json;
 
 use crate::EXIT_USAGE;
 use crate::cli::{GroupByArg, MetricsArgs, OutputFormat, SlaArgs, SlaConfigArgs};
-use crate::commands::{open_store, table_cell, terminal_width};
-use crate::output::printable;
+use crate::commands::{open_store, terminal_width};
+use crate::output::{printable, table_cell};
 
 /// The number of breaches and of never assessed assets that the `ctem
 /// metrics` table shows. `ctem sla` and the JSON output list them all.

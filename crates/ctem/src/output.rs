@@ -1,5 +1,5 @@
-//! Writing to standard output: macros that end quietly on a closed pipe,
-//! and text made safe for a terminal.
+//! Writing to standard output safely: a closed pipe ends the process
+//! quietly, and text from reports or people cannot forge terminal output.
 
 /// Writes to standard output like `print!`. A reader that closed the pipe
 /// (`ctem intel status | head -1`) ends the process quietly with success,
@@ -31,4 +31,40 @@ pub fn printable(text: impl std::fmt::Display) -> String {
         .chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
+}
+
+/// The longest text a table cell shows; longer report text is cut, because
+/// the table layout slows down sharply on very long words.
+const MAX_CELL_CHARS: usize = 300;
+
+/// Report text made safe for a terminal table: control characters (which
+/// could carry escape sequences from an untrusted report) become spaces,
+/// and text past [`MAX_CELL_CHARS`] is cut with an ellipsis.
+pub fn table_cell(text: &str) -> String {
+    let mut cell: String = text
+        .chars()
+        .take(MAX_CELL_CHARS)
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect();
+    if text.chars().nth(MAX_CELL_CHARS).is_some() {
+        cell.push('…');
+    }
+    cell
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cell_removes_control_characters() {
+        assert_eq!(table_cell("red\u{1b}[31m text"), "red [31m text");
+    }
+
+    #[test]
+    fn table_cell_cuts_long_text() {
+        let cell = table_cell(&"a".repeat(10_000));
+        assert_eq!(cell.chars().count(), MAX_CELL_CHARS + 1);
+        assert!(cell.ends_with('…'));
+    }
 }
