@@ -69,7 +69,7 @@ fn history_causes(test: &TestStore, fingerprint: &Fingerprint) -> Vec<(Cause, Li
 }
 
 #[test]
-fn trivy_and_grype_reports_of_one_cve_are_one_finding_with_two_sources() {
+fn two_tools_one_cve_merge() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     let grype = log4j("grype");
@@ -121,7 +121,7 @@ fn trivy_and_grype_reports_of_one_cve_are_one_finding_with_two_sources() {
 }
 
 #[test]
-fn a_second_tool_joins_a_stored_finding_in_a_later_run() {
+fn later_tool_joins_stored_finding() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     test.store
@@ -148,7 +148,7 @@ fn a_second_tool_joins_a_stored_finding_in_a_later_run() {
 }
 
 #[test]
-fn a_merged_finding_is_fixed_only_when_every_tool_stopped_seeing_it() {
+fn merged_finding_fixed_when_all_tools_stop() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     let both = [scope("trivy", IMAGE), scope("grype", IMAGE)];
@@ -226,7 +226,7 @@ fn sast_run(at: u32, lines: &[(&str, u32)]) -> ctem_store::RunInput {
 }
 
 #[test]
-fn a_code_finding_that_moved_a_few_lines_is_the_same_finding() {
+fn moved_code_finding_stays_same() {
     let mut test = TestStore::new();
     test.store.record_run(&sast_run(1, &[("sqli", 10)])).unwrap();
     // Five lines were added above it.
@@ -250,7 +250,7 @@ fn a_code_finding_that_moved_a_few_lines_is_the_same_finding() {
 }
 
 #[test]
-fn two_moved_findings_of_one_rule_pair_in_line_order() {
+fn moved_findings_pair_in_line_order() {
     let mut test = TestStore::new();
     test.store
         .record_run(&sast_run(1, &[("sqli", 10), ("sqli", 40)]))
@@ -267,7 +267,7 @@ fn two_moved_findings_of_one_rule_pair_in_line_order() {
 }
 
 #[test]
-fn a_line_beyond_the_tolerance_or_another_rule_is_another_finding() {
+fn distant_line_is_another_finding() {
     let mut test = TestStore::new();
     test.store
         .record_run(&sast_run(1, &[("sqli", 10), ("xss", 100)]))
@@ -282,7 +282,7 @@ fn a_line_beyond_the_tolerance_or_another_rule_is_another_finding() {
 }
 
 #[test]
-fn a_finding_still_seen_at_its_line_is_not_taken_by_a_nearby_new_one() {
+fn seen_finding_keeps_its_line() {
     let mut test = TestStore::new();
     test.store.record_run(&sast_run(1, &[("sqli", 10)])).unwrap();
     let summary = test
@@ -309,7 +309,7 @@ fn dast(url: &str) -> Finding {
 }
 
 #[test]
-fn different_endpoints_of_one_dast_rule_are_different_findings() {
+fn dast_endpoints_stay_separate() {
     let mut test = TestStore::new();
     let summary = test
         .store
@@ -326,7 +326,7 @@ fn different_endpoints_of_one_dast_rule_are_different_findings() {
 }
 
 #[test]
-fn an_identical_rerun_creates_closes_and_reopens_nothing() {
+fn identical_rerun_changes_nothing() {
     let mut test = TestStore::new();
     let both = [
         scope("trivy", IMAGE),
@@ -385,7 +385,7 @@ fn triage(test: &mut TestStore, fingerprint: &Fingerprint, action: TriageAction,
 }
 
 #[test]
-fn an_accepted_risk_stays_accepted_while_seen_and_reopens_when_it_ends() {
+fn accepted_risk_reopens_at_its_end() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     let scan = |at| run(day(at), &[scope("trivy", IMAGE)], vec![scored(log4j("trivy"), 90.0)]);
@@ -426,7 +426,7 @@ fn an_accepted_risk_stays_accepted_while_seen_and_reopens_when_it_ends() {
 }
 
 #[test]
-fn an_accepted_risk_ends_between_runs_when_asked() {
+fn accepted_risk_expires_between_runs() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     test.store
@@ -457,7 +457,7 @@ fn an_accepted_risk_ends_between_runs_when_asked() {
 }
 
 #[test]
-fn an_accepted_risk_that_a_rescan_no_longer_sees_is_fixed() {
+fn accepted_risk_fixed_by_rescan() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     test.store
@@ -485,7 +485,7 @@ fn an_accepted_risk_that_a_rescan_no_longer_sees_is_fixed() {
 }
 
 #[test]
-fn a_false_positive_stays_one_while_tools_report_it() {
+fn false_positive_survives_sightings() {
     let mut test = TestStore::new();
     let finding = sast("sqli", 10);
     test.store.record_run(&sast_run(1, &[("sqli", 10)])).unwrap();
@@ -502,7 +502,7 @@ fn a_false_positive_stays_one_while_tools_report_it() {
 }
 
 #[test]
-fn a_fix_that_somebody_claims_is_verified_or_reopened_by_the_next_scan() {
+fn claimed_fix_verified_or_reopened() {
     let mut test = TestStore::new();
     let trivy = log4j("trivy");
     let scan = |at, seen: bool| {
@@ -536,7 +536,7 @@ fn a_fix_that_somebody_claims_is_verified_or_reopened_by_the_next_scan() {
 }
 
 #[test]
-fn a_vex_statement_makes_a_finding_not_affected_and_its_withdrawal_reopens_it() {
+fn vex_sets_and_lifts_not_affected() {
     let mut test = TestStore::new();
     let mut vexed = log4j("trivy");
     vexed.source_status = Some(SourceStatus::NotAffected);
@@ -561,7 +561,7 @@ fn a_vex_statement_makes_a_finding_not_affected_and_its_withdrawal_reopens_it() 
 }
 
 #[test]
-fn a_nuclei_match_confirms_the_exploitability_of_the_same_cve_on_the_host() {
+fn nuclei_match_confirms_exploitability() {
     let mut test = TestStore::new();
     let host = AssetKey::new(AssetKind::Host, "10.0.0.5");
     let report = |tool: &str, rule: &str| {
@@ -703,7 +703,7 @@ fn triage_errors_write_nothing() {
 }
 
 #[test]
-fn run_statistics_count_active_findings_by_tier_and_crown_jewels() {
+fn run_stats_count_tiers_and_crown_jewels() {
     let mut test = TestStore::new();
     let mut crown = Asset::new(AssetKind::ContainerImage, IMAGE, "shop");
     crown.criticality = Some(Criticality::CrownJewel);
@@ -816,7 +816,7 @@ fn run_statistics_count_active_findings_by_tier_and_crown_jewels() {
 }
 
 #[test]
-fn introduction_time_is_the_later_of_publication_and_component_appearance() {
+fn introduction_time_takes_later_input() {
     let mut test = TestStore::new();
     // The component appears on day 1 with another CVE.
     let mut first = log4j("trivy");

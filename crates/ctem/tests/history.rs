@@ -376,7 +376,7 @@ fn month() -> Scenario {
 }
 
 #[test]
-fn a_month_of_runs_gives_the_hand_computed_metrics() {
+fn month_of_runs_gives_hand_computed_metrics() {
     let s = month();
     let findings = s.findings();
     assert_eq!(findings.len(), 5, "A is one finding with two sources");
@@ -540,7 +540,7 @@ fn a_month_of_runs_gives_the_hand_computed_metrics() {
 }
 
 #[test]
-fn the_history_of_each_finding_tells_what_happened() {
+fn finding_history_tells_what_happened() {
     let s = month();
     let findings = s.findings();
     let history = |rule: &str| -> Vec<(String, String)> {
@@ -582,7 +582,7 @@ fn the_history_of_each_finding_tells_what_happened() {
 }
 
 #[test]
-fn an_identical_rerun_changes_nothing() {
+fn identical_rerun_changes_nothing() {
     let s = month();
     let w = weaknesses();
     let rerun = |name: &str, at: &str| {
