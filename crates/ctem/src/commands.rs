@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
-use ctem_engine::report::{ReportInput, describe_asset, reasons, render_html};
+use ctem_engine::report::{ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, reasons, render_html};
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
 use ctem_model::{Asset, AssetKey, LifecycleStatus, Severity, Tier};
@@ -109,6 +109,18 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
 
     if let Some(path) = &args.report {
         let active = store.findings(&active_filter)?;
+        // The run is recorded, so the history ends with it. Its
+        // observation time is the reference time, so that a report of a
+        // past run (`--at`) measures ages and deadlines at that run.
+        let history = ReportHistory::compute(
+            &store.fact_table()?,
+            &store.run_stats()?,
+            &store.asset_coverage()?,
+            &request.config.sla.policy(),
+            outcome.summary.observed_at,
+        );
+        let crown_jewels =
+            crown_jewel_exposure(&request.config.crown_jewels, &assets, &store.relationships()?, &active);
         let html = render_html(&ReportInput {
             generated_at: Utc::now(),
             summary: &outcome.summary,
@@ -122,6 +134,8 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
                 .map(|source| source.to_string())
                 .collect(),
             top: args.top,
+            history: &history,
+            crown_jewels: &crown_jewels,
         });
         std::fs::write(path, html).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }

@@ -460,6 +460,8 @@ fn write_runs(text: &mut String, metrics: &Metrics) {
         "Fixed",
         "Risk",
         "Crown jewel risk",
+        "Verified",
+        "MTTR",
     ]);
     for run in &metrics.runs {
         let risk = |value: Option<f64>| value.map_or_else(|| "-".to_string(), |risk| format!("{risk:.1}"));
@@ -472,6 +474,8 @@ fn write_runs(text: &mut String, metrics: &Metrics) {
             run.fixed.to_string(),
             risk(run.risk),
             risk(run.crown_jewel_risk),
+            run.verified.to_string(),
+            days(run.mttr_days),
         ]);
     }
     let _ = writeln!(text, "{table}\n");

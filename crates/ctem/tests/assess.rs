@@ -385,6 +385,71 @@ fn html_report_is_self_contained() {
 }
 
 #[test]
+fn html_report_shows_trends_and_summary() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let db = temp.path().join("ctem.db");
+    let first_report = temp.path().join("first.html");
+    let report = temp.path().join("report.html");
+
+    let (output, _) = assess_json(
+        &acme,
+        &db,
+        &[
+            "--at",
+            "2026-11-24T08:00:00Z",
+            "--report",
+            first_report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let first = std::fs::read_to_string(&first_report).unwrap();
+    assert!(first.contains("Trends need at least two runs"));
+    assert!(!first.contains("<svg id=\"risk-trend\""));
+
+    // A week later the shop image no longer has two of its weaknesses.
+    rescan_without_two(&acme.join("scans/images/trivy-shop-web.json"));
+    let (output, second) = assess_json(
+        &acme,
+        &db,
+        &["--at", "2026-12-01T08:00:00Z", "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(second["run"]["fixed"], 2);
+    let html = std::fs::read_to_string(&report).unwrap();
+
+    for chart in ["risk-trend", "open-trend", "mttr-trend"] {
+        assert!(html.contains(&format!("<svg id=\"{chart}\"")), "no chart {chart}");
+    }
+    for date in ["2026-11-24", "2026-12-01"] {
+        assert!(html.contains(&format!(">{date}</text>")), "no run date {date}");
+    }
+    // The two fixes were confirmed by the second run, 7 days after the
+    // first run detected them.
+    assert!(html.contains(">7 days</text>"), "no days to fix of the second run");
+
+    let start = html
+        .find("<section id=\"executive-summary\"")
+        .expect("no executive summary");
+    let end = start + html[start..].find("</section>").unwrap();
+    let summary = &html[start..end];
+    assert!(summary.contains("crown jewels have open weaknesses"), "{summary}");
+    assert!(
+        summary.contains("Shop front"),
+        "configured crown jewel names: {summary}"
+    );
+    assert!(summary.contains("since the previous run on 24 Nov 2026"), "{summary}");
+    assert!(summary.contains("fixed by their deadline"), "{summary}");
+    assert!(
+        summary.contains("took 7.0 days on average from discovery to confirmed fix (2 fixes)"),
+        "{summary}"
+    );
+    for jargon in ["CVE", "KEV", "EPSS", "CVSS", "P1", "MTTR", "SLA", "tier"] {
+        assert!(!summary.contains(jargon), "{jargon} in the summary: {summary}");
+    }
+}
+
+#[test]
 fn secrets_never_reach_the_database_or_output() {
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("ctem.db");

@@ -330,6 +330,12 @@ pub struct RunPoint {
     pub crown_jewel_open: u64,
     /// The sum of the scores of the active findings on crown jewels.
     pub crown_jewel_risk: Option<f64>,
+    /// Fixes that the run confirmed: findings now fixed whose confirmation
+    /// falls after the previous run and at or before this one.
+    pub verified: u64,
+    /// The mean days from detection to confirmation of those fixes, or
+    /// `None` when the run confirmed none.
+    pub mttr_days: Option<f64>,
 }
 
 /// The breakdown by one dimension.
@@ -383,13 +389,15 @@ pub fn compute(
     let assets = lookup::AssetLookup::build(facts, coverage);
     let tools = lookup::ToolLookup::build(facts);
 
-    let mut findings = pass::FindingPass::new(policy, options, &assets, &tools);
+    let timeline = trend::Timeline::new(runs, options);
+
+    let mut findings = pass::FindingPass::new(policy, options, &assets, &tools, &timeline);
     for finding in &facts.findings {
         findings.add(finding);
     }
     let mut outcome = findings.finish();
 
-    let runs = trend::run_points(runs, options, &mut outcome.warnings);
+    let runs = timeline.points(&outcome.fixes_by_run, &mut outcome.warnings);
     Metrics {
         now: options.now,
         since: options.since,

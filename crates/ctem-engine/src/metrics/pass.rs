@@ -9,6 +9,7 @@ use ctem_store::FindingFacts;
 
 use super::lookup::{AssetLookup, ToolLookup};
 use super::stats::DurationSample;
+use super::trend::{RunFixes, Timeline};
 use super::{
     AgeBuckets, Backlog, Breach, BreachState, Compliance, DataWarnings, DurationStats, GroupBy, GroupDuration,
     GroupMetrics, Groups, MetricsOptions, Mttr, SlaCompliance, TierBuckets,
@@ -73,6 +74,8 @@ pub(crate) struct PassOutcome {
     pub(crate) sla: SlaCompliance,
     pub(crate) backlog: Backlog,
     pub(crate) groups: Option<Groups>,
+    /// By index into the timeline.
+    pub(crate) fixes_by_run: Vec<RunFixes>,
     pub(crate) warnings: DataWarnings,
 }
 
@@ -83,6 +86,7 @@ pub(crate) struct FindingPass<'a> {
     by: Option<GroupBy>,
     assets: &'a AssetLookup,
     tools: &'a ToolLookup,
+    timeline: &'a Timeline<'a>,
 
     mttd: DurationSample,
     mttr: DurationSample,
@@ -98,6 +102,8 @@ pub(crate) struct FindingPass<'a> {
     backlog: [[u64; 5]; 4],
     /// Indexed by the group id of [`FindingPass::by`].
     groups: Vec<GroupTotals>,
+    /// By index into the timeline.
+    fixes_by_run: Vec<RunFixes>,
     warnings: DataWarnings,
 }
 
@@ -107,6 +113,7 @@ impl<'a> FindingPass<'a> {
         options: &MetricsOptions,
         assets: &'a AssetLookup,
         tools: &'a ToolLookup,
+        timeline: &'a Timeline<'a>,
     ) -> FindingPass<'a> {
         let group_count = match options.by {
             None => 0,
@@ -122,6 +129,7 @@ impl<'a> FindingPass<'a> {
             by: options.by,
             assets,
             tools,
+            timeline,
             mttd: DurationSample::default(),
             mttr: DurationSample::default(),
             mttr_by_tier: Default::default(),
@@ -134,6 +142,7 @@ impl<'a> FindingPass<'a> {
             breaches: Vec::new(),
             backlog: [[0; 5]; 4],
             groups: (0..group_count).map(|_| GroupTotals::default()).collect(),
+            fixes_by_run: vec![RunFixes::default(); timeline.len()],
             warnings: DataWarnings::default(),
         }
     }
@@ -196,17 +205,27 @@ impl<'a> FindingPass<'a> {
             return;
         }
 
-        if let Some(verified_at) = verified_at
-            && self.in_period(verified_at)
-        {
-            let days = days_between(first_seen, verified_at);
-            self.mttr.push(days);
-            self.mttr_by_tier[tier].push(days);
-            self.mttr_by_severity[severity].push(days);
-            self.mttr_by_criticality[criticality_group(criticality)].push(days);
-            self.mttr_by_team[team as usize].push(days);
-            for &group in groups {
-                self.groups[group as usize].mttr.push(days);
+        // A fix counts in MTTR when its confirmation falls in the period,
+        // and in the days to fix of the run that confirmed it when that
+        // run is in the period.
+        if let Some(verified_at) = verified_at {
+            let run = self.timeline.run_of_fix(verified_at);
+            let in_period = self.in_period(verified_at);
+            if run.is_some() || in_period {
+                let days = days_between(first_seen, verified_at);
+                if let Some(run) = run {
+                    self.fixes_by_run[run].add(days);
+                }
+                if in_period {
+                    self.mttr.push(days);
+                    self.mttr_by_tier[tier].push(days);
+                    self.mttr_by_severity[severity].push(days);
+                    self.mttr_by_criticality[criticality_group(criticality)].push(days);
+                    self.mttr_by_team[team as usize].push(days);
+                    for &group in groups {
+                        self.groups[group as usize].mttr.push(days);
+                    }
+                }
             }
         }
 
@@ -354,6 +373,7 @@ impl<'a> FindingPass<'a> {
             sla,
             backlog,
             groups,
+            fixes_by_run: self.fixes_by_run,
             warnings: self.warnings,
         }
     }

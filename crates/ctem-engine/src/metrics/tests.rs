@@ -458,6 +458,102 @@ fn scenario_runs() {
 }
 
 #[test]
+fn scenario_run_mttr() {
+    // A run confirms the fixes whose `verified_at` falls after the run
+    // before it and at or before its own observation. Run 1 (Oct 15) is
+    // before the period but still bounds run 2:
+    //   run 2 (Oct 15 < verified <= Nov 15): 14 (Aug 20 to Oct 25: 66
+    //     days, confirmed before the period but by this run's interval),
+    //     1 (2), 9 (21) and 2 (confirmed exactly Nov 15: 12). Mean
+    //     (66 + 2 + 21 + 12) / 4 = 25.25.
+    //   run 3 (Nov 15 < verified <= Nov 30): 13 (16 days).
+    // Finding 10 (confirmed Oct 15) belongs to run 1, 5 is reopened and 8
+    // has no confirmation.
+    let runs = scenario_metrics(None).runs;
+    let per_run: Vec<(i64, u64, Option<f64>)> = runs
+        .iter()
+        .map(|run| (run.run_id, run.verified, run.mttr_days))
+        .collect();
+    assert_eq!(per_run, vec![(2, 4, Some(25.25)), (3, 1, Some(16.0))]);
+}
+
+#[test]
+fn scenario_run_mttr_without_since() {
+    // Run 1 takes finding 10: Apr 1 to Oct 15, 197 days.
+    let (facts, runs, coverage, policy, mut options) = scenario();
+    options.since = None;
+    let metrics = compute(&facts, &runs, &coverage, &policy, &options);
+    let per_run: Vec<(i64, u64, Option<f64>)> = metrics
+        .runs
+        .iter()
+        .map(|run| (run.run_id, run.verified, run.mttr_days))
+        .collect();
+    assert_eq!(
+        per_run,
+        vec![(1, 1, Some(197.0)), (2, 4, Some(25.25)), (3, 1, Some(16.0))]
+    );
+}
+
+#[test]
+fn run_mttr_assigns_each_fix_once() {
+    use LifecycleStatus::{Fixed, Open};
+    // Runs at Nov 10, twice at Nov 20 (ids 2 and 3) and Nov 25. Fixes
+    // confirmed: Nov 10 (run 1), Nov 15 and Nov 20 (run 2, the lower id
+    // of the two runs at Nov 20), Nov 28 (after every run: no run).
+    let first_seen = day(11, 1);
+    let fixed = |id: i64, verified: DateTime<Utc>| {
+        fact(
+            id,
+            0,
+            0,
+            Severity::High,
+            Tier::P1,
+            Fixed,
+            first_seen,
+            None,
+            Some(verified),
+        )
+    };
+    let mut table = single(fixed(1, day(11, 10)));
+    table.findings = vec![
+        fixed(1, day(11, 10)),
+        fixed(2, day(11, 15)),
+        fixed(3, day(11, 20)),
+        fixed(4, day(11, 28)),
+        fact(5, 0, 0, Severity::High, Tier::P1, Open, first_seen, None, None),
+    ];
+    let runs = vec![
+        run(4, day(11, 25), [0; 4], [0.0; 4]),
+        run(3, day(11, 20), [0; 4], [0.0; 4]),
+        run(2, day(11, 20), [0; 4], [0.0; 4]),
+        run(1, day(11, 10), [0; 4], [0.0; 4]),
+    ];
+    let metrics = compute(
+        &table,
+        &runs,
+        &[],
+        &SlaPolicy::default(),
+        &MetricsOptions::new(day(12, 1)),
+    );
+
+    let per_run: Vec<(i64, u64, Option<f64>)> = metrics
+        .runs
+        .iter()
+        .map(|run| (run.run_id, run.verified, run.mttr_days))
+        .collect();
+    assert_eq!(
+        per_run,
+        vec![
+            (1, 1, Some(9.0)),
+            (2, 2, Some((14.0 + 19.0) / 2.0)),
+            (3, 0, None),
+            (4, 0, None)
+        ]
+    );
+    assert_eq!(metrics.mttr.overall.count, 4, "every fix still counts in MTTR");
+}
+
+#[test]
 fn scenario_warnings() {
     // Finding 12 is first seen Dec 5, after now; finding 9's asset is not
     // in the coverage list, which is no error.

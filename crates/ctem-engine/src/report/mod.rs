@@ -1,13 +1,69 @@
 //! Reports of a run: the reasons behind a score and the HTML report.
+//!
+//! The HTML report opens with an executive summary in business words
+//! ([`executive_summary`]), then the figures of the run, the trend charts
+//! over every run, the top risks, the open findings by owner and the
+//! inputs. docs/metrics.md, section "Report", describes each part.
+
+mod charts;
+mod summary;
+#[cfg(test)]
+mod tests;
+mod trends;
 
 use std::collections::BTreeMap;
 
 use askama::Template;
 use chrono::{DateTime, Utc};
 use ctem_model::{Asset, AssetKey, Factor, RiskAssessment, Tier};
-use ctem_store::{RunSummary, StoredFinding};
+use ctem_store::{AssetCoverage, FactTable, RunStats, RunSummary, StoredFinding};
+
+pub use summary::{CrownJewelExposure, crown_jewel_exposure, executive_summary};
 
 use crate::assess::{FileOutcome, FileStatus};
+use crate::metrics::{Metrics, MetricsOptions, RunPoint, compute};
+use crate::sla::SlaPolicy;
+use trends::{RunRow, TrendSection, run_row, trend_sections};
+
+/// The days before the run that the executive summary speaks of.
+pub const SUMMARY_WINDOW_DAYS: u32 = 30;
+
+/// The history that the report shows: the metrics of the summary period
+/// and every run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportHistory {
+    /// The metrics from [`SUMMARY_WINDOW_DAYS`] before `now` to `now`:
+    /// deadlines met, findings past due and days to fix.
+    pub recent: Metrics,
+    /// Every run observed at or before `now`, the oldest first, for the
+    /// trend charts.
+    pub runs: Vec<RunPoint>,
+}
+
+impl ReportHistory {
+    /// Computes the history from the store's reads at `now`, the
+    /// observation time of the run that the report describes.
+    pub fn compute(
+        facts: &FactTable,
+        runs: &[RunStats],
+        coverage: &[AssetCoverage],
+        policy: &SlaPolicy,
+        now: DateTime<Utc>,
+    ) -> ReportHistory {
+        let whole = compute(facts, runs, coverage, policy, &MetricsOptions::new(now));
+        let since = now
+            .checked_sub_signed(chrono::TimeDelta::days(i64::from(SUMMARY_WINDOW_DAYS)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let recent_options = MetricsOptions {
+            since: Some(since),
+            ..MetricsOptions::new(now)
+        };
+        ReportHistory {
+            recent: compute(facts, runs, coverage, policy, &recent_options),
+            runs: whole.runs,
+        }
+    }
+}
 
 /// The reasons behind a score in one line, from its largest factors that
 /// raised it: `KEV listed 2021-12-10; EPSS 0.94; internet-exposed`.
@@ -61,6 +117,9 @@ pub struct ReportInput<'a> {
     pub intel_sources: Vec<String>,
     /// How many rows the top risks table has.
     pub top: usize,
+    pub history: &'a ReportHistory,
+    /// The crown jewels, from [`crown_jewel_exposure`].
+    pub crown_jewels: &'a [CrownJewelExposure],
 }
 
 struct TopRow {
@@ -116,6 +175,11 @@ struct ReportTemplate {
     owners: Vec<OwnerRow>,
     files: Vec<FileRow>,
     intel: Vec<String>,
+    summary: Vec<String>,
+    trends: Vec<TrendSection>,
+    /// The reason the trend sections show no chart, when they show none.
+    trend_note: Option<&'static str>,
+    run_rows: Vec<RunRow>,
 }
 
 const UNOWNED: &str = "(no owner)";
@@ -214,10 +278,35 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         owners,
         files,
         intel: input.intel_sources.clone(),
+        summary: executive_summary(&input.history.recent, &input.history.runs, input.crown_jewels),
+        trends: trend_sections(&input.history.runs),
+        trend_note: match input.history.runs.len() {
+            0 => Some("No run is recorded yet."),
+            1 => Some("Trends need at least two runs, so this report shows the values of the only run."),
+            _ => None,
+        },
+        run_rows: input.history.runs.iter().map(run_row).collect(),
     };
     template
         .render()
         .expect("the template writes to a String, which cannot fail")
+}
+
+/// Formats a number rounded to a whole number, with thousands separators.
+fn whole_number(value: f64) -> String {
+    let rounded = value.round();
+    let digits = format!("{}", rounded.abs());
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if rounded < 0.0 {
+        grouped.insert(0, '-');
+    }
+    grouped
 }
 
 fn tier_index(tier: Tier) -> usize {
