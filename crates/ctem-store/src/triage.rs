@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::codec::{check_storable_time, format_time, parse_time, status_from_sql};
 use crate::error::sql_error;
-use crate::lifecycle::{corrupt_status, expired_acceptances, reopen_expired};
+use crate::lifecycle::{corrupt_status, expired_acceptances, expiry_reason, reopen_expired};
 use crate::read::finding_id;
 use crate::{Store, StoreError, TriageAction, TriageRequest};
 
@@ -181,7 +181,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO finding_history (finding_id, run_id, at, status, cause, reason)
                  VALUES (?1, NULL, ?2, 'reopened', 'expiry', ?3)",
-                params![id, until, format!("the risk acceptance ended on {until}")],
+                params![id, until, expiry_reason(&until)],
             )
             .map_err(sql_error(path, "recording an expiry"))?;
             let fingerprint: Option<String> = tx

@@ -158,3 +158,39 @@ fn run_before_triage_entry_is_rejected() {
         "{error}"
     );
 }
+
+#[test]
+fn expiry_reason_shows_end_as_rfc3339() {
+    let mut test = TestStore::new();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2"]))
+        .unwrap();
+    let listed = vulnerability("shop:1", "CVE-1").fingerprint();
+    let rescanned = vulnerability("shop:1", "CVE-2").fingerprint();
+    for (fingerprint, until) in [(&listed, day(5)), (&rescanned, day(6))] {
+        let accept = TriageAction::AcceptRisk {
+            approver: "carol".into(),
+            until,
+        };
+        test.store.triage(&request(vec![fingerprint.clone()], accept)).unwrap();
+    }
+
+    test.store.expire_acceptances(day(5)).unwrap();
+    let listed_history = test.store.finding_history(&listed).unwrap();
+    test.store
+        .record_run(&image_scan(day(7), "shop:1", &["CVE-1", "CVE-2"]))
+        .unwrap();
+    let rescanned_history = test.store.finding_history(&rescanned).unwrap();
+
+    let cases = [
+        (listed_history, "the risk acceptance ended on 2024-05-05T00:00:00Z"),
+        (rescanned_history, "the risk acceptance ended on 2024-05-06T00:00:00Z"),
+    ];
+    for (history, expected) in cases {
+        let expiry = history
+            .iter()
+            .find(|entry| entry.cause == Cause::Expiry)
+            .expect("an expiry entry");
+        assert_eq!(expiry.reason.as_deref(), Some(expected));
+    }
+}
