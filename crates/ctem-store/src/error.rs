@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::ErrorCode;
 
 /// Everything that can go wrong when opening, writing or reading a store.
@@ -51,15 +51,20 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
-    /// A run older than the latest stored run: the lifecycle would close and
-    /// reopen findings in the wrong order.
+    /// A run older than the latest stored run, triage or end of a risk
+    /// acceptance: the lifecycle would close and reopen findings in the
+    /// wrong order.
     #[error(
-        "run observed at {observed_at} is older than the latest stored run, observed at {latest}: \
-         import history in chronological order"
+        "run observed at {} is older than the latest stored {latest_change}, at {}: \
+         import history in chronological order",
+        observed_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        latest.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     )]
     OutOfOrder {
         observed_at: DateTime<Utc>,
         latest: DateTime<Utc>,
+        /// The change recorded at `latest`: `run`, `triage` or `end of a risk acceptance`.
+        latest_change: &'static str,
     },
 
     /// A run carries a value the store cannot keep.

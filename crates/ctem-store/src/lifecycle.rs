@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::mpsc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use ctem_model::fingerprint::{component_identity, primary_vulnerability_id};
 use ctem_model::{AssetKey, Fingerprint, LifecycleStatus, MergeKey, SourceStatus, Tier};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -713,7 +713,7 @@ impl<'a> Lifecycle<'a> {
         let expired = expired_acceptances(self.tx, self.path, self.at)?;
         for (id, until) in expired {
             reopen_expired(self.tx, self.path, id)?;
-            let reason = format!("the risk acceptance ended on {until}");
+            let reason = expiry_reason(&until);
             self.event(id, LifecycleStatus::Reopened, Cause::Expiry, Some(&reason))?;
         }
         Ok(())
@@ -836,6 +836,15 @@ fn vex_reason(scored: &ScoredFinding) -> String {
         reason.push_str(&format!("; source: {source}"));
     }
     reason
+}
+
+/// Builds the history reason of an ended acceptance from its stored end,
+/// shown without the nine fractional digits of the stored form.
+pub(crate) fn expiry_reason(until: &str) -> String {
+    let end = DateTime::parse_from_rfc3339(until)
+        .map(|end| end.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        .unwrap_or_else(|_| until.to_string());
+    format!("the risk acceptance ended on {end}")
 }
 
 /// The findings whose risk acceptance ended by `at`, with its end.

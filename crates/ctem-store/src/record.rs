@@ -36,7 +36,8 @@ impl Store {
     /// # Errors
     ///
     /// [`StoreError::OutOfOrder`] for a run observed before the latest
-    /// stored run, [`StoreError::InvalidRun`] for a score that is not a
+    /// stored run, triage or end of a risk acceptance,
+    /// [`StoreError::InvalidRun`] for a score that is not a
     /// finite number, and any database error. On every error the database
     /// is left as it was.
     pub fn record_run(&mut self, run: &RunInput) -> Result<RunSummary, StoreError> {
@@ -152,7 +153,7 @@ fn merge_run_assets(assets: &[Asset]) -> Vec<Asset> {
 }
 
 fn check_order(tx: &Transaction, path: &Path, observed_at: DateTime<Utc>) -> Result<(), StoreError> {
-    let latest: Option<(i64, String)> = tx
+    let latest_run: Option<(i64, String)> = tx
         .query_row(
             "SELECT id, observed_at FROM runs ORDER BY observed_at DESC, id DESC LIMIT 1",
             [],
@@ -160,11 +161,42 @@ fn check_order(tx: &Transaction, path: &Path, observed_at: DateTime<Utc>) -> Res
         )
         .optional()
         .map_err(sql_error(path, "reading the latest run"))?;
-
-    if let Some((id, text)) = latest {
+    if let Some((id, text)) = latest_run {
         let latest = parse_time(&text, "runs", "observed_at", &id.to_string())?;
         if observed_at < latest {
-            return Err(StoreError::OutOfOrder { observed_at, latest });
+            return Err(StoreError::OutOfOrder {
+                observed_at,
+                latest,
+                latest_change: "run",
+            });
+        }
+    }
+
+    // A run applies its statuses on top of every triage and expiry already
+    // stored, so a run observed before them would write its history out of
+    // order. An example is a run on an acceptance that a listing has already ended.
+    let latest_change: Option<(i64, String, String)> = tx
+        .query_row(
+            "SELECT id, at, cause FROM finding_history WHERE cause IN ('triage', 'validation', 'expiry')
+             ORDER BY at DESC, id DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()
+        .map_err(sql_error(path, "reading the latest triage"))?;
+    if let Some((id, text, cause)) = latest_change {
+        let latest = parse_time(&text, "finding_history", "at", &id.to_string())?;
+        if observed_at < latest {
+            let latest_change = if cause == "expiry" {
+                "end of a risk acceptance"
+            } else {
+                "triage"
+            };
+            return Err(StoreError::OutOfOrder {
+                observed_at,
+                latest,
+                latest_change,
+            });
         }
     }
     Ok(())

@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use ctem_model::{Fingerprint, LifecycleStatus};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use crate::codec::{check_storable_time, format_time, status_from_sql};
+use crate::codec::{check_storable_time, format_time, parse_time, status_from_sql};
 use crate::error::sql_error;
-use crate::lifecycle::{corrupt_status, expired_acceptances, reopen_expired};
+use crate::lifecycle::{corrupt_status, expired_acceptances, expiry_reason, reopen_expired};
 use crate::read::finding_id;
 use crate::{Store, StoreError, TriageAction, TriageRequest};
 
@@ -83,6 +83,7 @@ impl Store {
             if !changed.insert(id) {
                 continue;
             }
+            check_after_last_change(&tx, path, id, fingerprint, request.at)?;
             let text: String = tx
                 .query_row("SELECT status FROM findings WHERE id = ?1", [id], |row| row.get(0))
                 .map_err(sql_error(path, "reading a finding"))?;
@@ -180,7 +181,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO finding_history (finding_id, run_id, at, status, cause, reason)
                  VALUES (?1, NULL, ?2, 'reopened', 'expiry', ?3)",
-                params![id, until, format!("the risk acceptance ended on {until}")],
+                params![id, until, expiry_reason(&until)],
             )
             .map_err(sql_error(path, "recording an expiry"))?;
             let fingerprint: Option<String> = tx
@@ -192,6 +193,40 @@ impl Store {
         tx.commit().map_err(sql_error(path, "committing the expiry"))?;
         Ok(reopened)
     }
+}
+
+/// Rejects a triage dated before the finding's last recorded change: the
+/// action applies to the current status, so an older date would put the
+/// history out of order (a decision recorded before the run that found it).
+fn check_after_last_change(
+    tx: &rusqlite::Transaction,
+    path: &std::path::Path,
+    id: i64,
+    fingerprint: &Fingerprint,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let last: Option<String> = tx
+        .query_row(
+            "SELECT MAX(at) FROM finding_history WHERE finding_id = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .map_err(sql_error(path, "reading a finding's history"))?;
+    let Some(text) = last else {
+        return Ok(());
+    };
+    let last = parse_time(&text, "finding_history", "at", &id.to_string())?;
+    if at < last {
+        return Err(StoreError::InvalidTriage {
+            reason: format!(
+                "finding {fingerprint} last changed at {}, after the triage time {}; \
+                 give a later --at (`ctem finding {fingerprint}` shows its history)",
+                last.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The status after a triage action, or `None` where the status does not

@@ -243,7 +243,7 @@ fn run_older_than_latest_is_rejected() {
     let error = test.store.record_run(&image_scan(day(3), "shop:1", &[])).unwrap_err();
 
     assert!(
-        matches!(error, StoreError::OutOfOrder { observed_at, latest } if observed_at == day(3) && latest == day(5)),
+        matches!(error, StoreError::OutOfOrder { observed_at, latest, .. } if observed_at == day(3) && latest == day(5)),
         "{error:?}"
     );
     let message = error.to_string();

@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
-use comfy_table::{Cell, Table};
+use comfy_table::{Cell, ColumnConstraint, Table};
 use ctem_engine::json::StoredFindingJson;
 use ctem_engine::report::reasons;
 use ctem_model::{Fingerprint, LifecycleStatus, Validation};
@@ -166,6 +166,10 @@ fn sources_table(sources: &[SourceEntry]) -> Table {
         "Merged by",
         "Basis",
     ]);
+    // A fingerprint is copied into `ctem triage`, so it must not wrap.
+    if let Some(column) = table.column_mut(0) {
+        column.set_constraint(ColumnConstraint::ContentWidth);
+    }
     for source in sources {
         let row = [
             source.fingerprint.to_string(),

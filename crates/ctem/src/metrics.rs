@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::config::Config;
 use ctem_engine::metrics::{
     Breach, BreachState, DataWarnings, DurationStats, GroupBy, GroupDuration, Metrics, MetricsOptions, compute,
@@ -530,6 +530,10 @@ fn sla_table(breaches: &[&Breach], findings: &HashMap<i64, StoredFinding>, now: 
         "Days overdue",
         "State",
     ]);
+    // A fingerprint is copied into `ctem triage`, so it must not wrap.
+    if let Some(column) = table.column_mut(0) {
+        column.set_constraint(ColumnConstraint::ContentWidth);
+    }
     for breach in breaches {
         let stored = findings.get(&breach.id);
         table.add_row(vec![

@@ -71,3 +71,36 @@ fn invalid_sla_table_is_named() {
     }
     assert!(!Path::new(&folder.path().join("ctem.db")).exists());
 }
+
+#[test]
+fn sla_table_keeps_fingerprint_whole() {
+    let folder = tempfile::tempdir().unwrap();
+    let asset = format!("container_image:registry.example.com/{}/shop:1", "team".repeat(12));
+    let report = serde_json::json!({
+        "ctem_format": "1",
+        "tool": { "name": "long-scan", "version": "1.0.0" },
+        "scopes": [{ "target": "shop" }],
+        "assets": [{ "key": asset, "kind": "container_image", "name": "shop" }],
+        "findings": [{
+            "rule_id": "CVE-2024-0001",
+            "kind": "vulnerability",
+            "title": "left-pad: prototype pollution ".repeat(8),
+            "severity": "critical",
+            "vulnerability_ids": ["CVE-2024-0001"],
+            "asset": asset
+        }]
+    });
+    std::fs::write(folder.path().join("scan.json"), report.to_string()).unwrap();
+    let run = |args: &[&str]| {
+        let output = ctem().current_dir(folder.path()).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    run(&["assess", "scan.json", "--at", "2025-01-01T00:00:00Z"]);
+    let findings: serde_json::Value = serde_json::from_str(&run(&["findings", "--format", "json"])).unwrap();
+    let fingerprint = findings[0]["fingerprint"].as_str().unwrap().to_string();
+
+    let table = run(&["sla", "--now", "2026-01-01T00:00:00Z"]);
+
+    assert!(table.contains(&fingerprint), "{table}");
+}
