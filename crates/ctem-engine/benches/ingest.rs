@@ -53,7 +53,7 @@ fn request(path: PathBuf) -> AssessRequest {
         intel_dir: None,
         intel_cache: None,
         target: None,
-        observed_at: Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap(),
+        observed_at: Some(Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap()),
         strict: false,
     }
 }

@@ -34,8 +34,10 @@ pub struct AssessRequest {
     pub intel_cache: Option<PathBuf>,
     /// The scope target for reports that name none (`--target`).
     pub target: Option<String>,
-    /// When the scans were observed (`--at`); defaults to now.
-    pub observed_at: DateTime<Utc>,
+    /// When the scans were observed (`--at`). `None`: now, taken when the
+    /// run is written, so that runs of several processes at once are
+    /// recorded in the order they write.
+    pub observed_at: Option<DateTime<Utc>>,
     /// Write nothing if any file fails.
     pub strict: bool,
 }
@@ -196,14 +198,17 @@ pub fn assess(
     let ranked = score(findings, &inventory, &intel);
 
     let run = RunInput {
-        observed_at: request.observed_at,
+        observed_at: request.observed_at.unwrap_or_else(Utc::now),
         sources,
         scopes,
         assets: inventory.assets.values().cloned().collect(),
         relationships: inventory.relationships,
         findings: ranked,
     };
-    let summary = store.record_run(&run)?;
+    let summary = match request.observed_at {
+        Some(_) => store.record_run(&run)?,
+        None => store.record_current_run(&run)?,
+    };
     tracing::info!(
         run_id = summary.run_id,
         new = summary.new,

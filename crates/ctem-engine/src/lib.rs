@@ -21,7 +21,7 @@
 //!     intel_dir: None,
 //!     intel_cache: None,
 //!     target: None,
-//!     observed_at: chrono::Utc::now(),
+//!     observed_at: None,
 //!     strict: false,
 //! };
 //! let outcome = assess(&request, &mut store, &NoProgress).unwrap();

@@ -26,8 +26,8 @@
 //! out where the weakness has a tool-independent name:
 //!
 //! - a vulnerability with a CVE id (or, without one, a GHSA id) merges by
-//!   that id, the asset and the component (its purl without qualifiers and
-//!   subpath, or its name and version), so Trivy and Grype reports of one
+//!   that id, the asset and the component (its package name without
+//!   namespace or group, and its version), so Trivy and Grype reports of one
 //!   CVE in one package of one image are one finding, and so are Nessus
 //!   and Nuclei reports of one CVE on one host;
 //! - a secret merges by the hash of the secret, the asset and the path, so
@@ -256,28 +256,24 @@ pub fn primary_vulnerability_id(finding: &Finding) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A component as tools agree on it: the purl's type, namespace, name and
-/// version in lowercase (qualifiers such as `arch` and `distro`, and the
-/// subpath, vary between tools), else the name and version.
+/// A component as tools agree on it: its package name without namespace or
+/// group, and its version, in lowercase. Tools spell the rest differently:
+/// Trivy names a Maven package `org.apache.commons:commons-compress` and
+/// older Trivy reports carry no purl, while Grype gives
+/// `pkg:maven/org.apache.commons/commons-compress@1.21`; purl qualifiers
+/// (`arch`, `distro`) and subpaths vary between tools too. Within one
+/// vulnerability on one asset the short name and version are enough to
+/// tell packages apart.
 pub fn component_identity(component: &Component) -> String {
-    match &component.purl {
-        Some(purl) => {
-            let mut text = format!("pkg:{}/", purl.ty());
-            if let Some(namespace) = purl.namespace() {
-                text.push_str(namespace);
-                text.push('/');
-            }
-            text.push_str(purl.name());
-            if let Some(version) = purl.version() {
-                text.push('@');
-                text.push_str(version);
-            }
-            text.to_lowercase()
-        }
-        None => match &component.version {
-            Some(version) => format!("{}@{version}", component.name.to_lowercase()),
-            None => component.name.to_lowercase(),
-        },
+    let (name, version) = match &component.purl {
+        Some(purl) => (purl.name(), purl.version().or(component.version.as_deref())),
+        None => (component.name.as_str(), component.version.as_deref()),
+    };
+    // `group:artifact` (Maven in Trivy), `@scope/name` and `namespace/name`.
+    let short = name.rsplit([':', '/']).next().unwrap_or(name);
+    match version {
+        Some(version) => format!("{short}@{version}").to_lowercase(),
+        None => short.to_lowercase(),
     }
 }
 
@@ -387,6 +383,40 @@ mod tests {
         other_version.component.as_mut().unwrap().purl =
             Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.15.0".parse().unwrap());
         assert_ne!(MergeKey::of(&other_version), key);
+    }
+
+    #[test]
+    fn merge_key_matches_components_without_purls() {
+        let mut trivy = sample();
+        trivy.component = Some(Component {
+            name: "org.apache.commons:commons-compress".into(),
+            version: Some("1.21".into()),
+            ..Component::default()
+        });
+        let mut grype = trivy.clone();
+        grype.tool = "grype".into();
+        grype.component = Some(Component {
+            name: "commons-compress".into(),
+            version: Some("1.21".into()),
+            purl: Some("pkg:maven/org.apache.commons/commons-compress@1.21".parse().unwrap()),
+            ecosystem: Some("java-archive".into()),
+        });
+        assert_eq!(MergeKey::of(&trivy), MergeKey::of(&grype));
+        grype.component.as_mut().unwrap().purl =
+            Some("pkg:maven/org.apache.commons/commons-compress@1.22".parse().unwrap());
+        assert_ne!(MergeKey::of(&trivy), MergeKey::of(&grype));
+
+        let alpine = Component {
+            name: "freetype".into(),
+            version: Some("2.9.1-r2".into()),
+            ..Component::default()
+        };
+        let alpine_purl = Component {
+            purl: Some("pkg:apk/alpine/freetype@2.9.1-r2?arch=x86_64".parse().unwrap()),
+            ..alpine.clone()
+        };
+        assert_eq!(component_identity(&alpine), component_identity(&alpine_purl));
+        assert_eq!(component_identity(&alpine), "freetype@2.9.1-r2");
     }
 
     #[test]

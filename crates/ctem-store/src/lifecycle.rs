@@ -425,7 +425,10 @@ impl<'a> Lifecycle<'a> {
 
         let mut moved = self
             .tx
-            .prepare_cached("UPDATE finding_sources SET fingerprint = ?2, line = ?3 WHERE id = ?1")
+            .prepare_cached(
+                "UPDATE finding_sources SET fingerprint = ?2, line = ?3, merged_by = 'drift', basis = ?4
+                 WHERE id = ?1",
+            )
             .map_err(sql_error(self.path, "preparing the moved source update"))?;
         for (index, fingerprint, stored_line) in pairs {
             let stored = active
@@ -434,9 +437,6 @@ impl<'a> Lifecycle<'a> {
                 .expect("paired sources are active");
             let scored = findings[index];
             let line = i64::from(scored.finding.location.start_line.unwrap_or(0));
-            moved
-                .execute(params![stored.id, scored.fingerprint.as_str(), line])
-                .map_err(sql_error(self.path, "moving a source"))?;
             let status = active.priors[&stored.finding_id].status;
             let reason = format!(
                 "{} moved from line {stored_line} to line {line} of {}; same tool, rule and file \
@@ -444,6 +444,9 @@ impl<'a> Lifecycle<'a> {
                 scored.finding.rule_id,
                 scored.finding.location.path.as_deref().unwrap_or("the file"),
             );
+            moved
+                .execute(params![stored.id, scored.fingerprint.as_str(), line, reason])
+                .map_err(sql_error(self.path, "moving a source"))?;
             self.event(stored.finding_id, status, Cause::Merge, Some(&reason))?;
             target[index] = Some(Target::Stored(stored.finding_id));
         }

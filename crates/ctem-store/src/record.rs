@@ -41,17 +41,36 @@ impl Store {
     /// finite number, and any database error. On every error the database
     /// is left as it was.
     pub fn record_run(&mut self, run: &RunInput) -> Result<RunSummary, StoreError> {
+        self.record(run, false)
+    }
+
+    /// Records a run observed now, like [`Store::record_run`], but takes
+    /// the observation time once it holds the write lock: the later of
+    /// `run.observed_at` and the clock. Two processes that record runs at
+    /// once then record them in the order they write, where times taken
+    /// before waiting for the lock could be out of order.
+    pub fn record_current_run(&mut self, run: &RunInput) -> Result<RunSummary, StoreError> {
+        self.record(run, true)
+    }
+
+    fn record(&mut self, run: &RunInput, now_at_lock: bool) -> Result<RunSummary, StoreError> {
         check_storable_time(run.observed_at)?;
         let findings = distinct_findings(&run.findings)?;
         let assets = merge_run_assets(&run.assets);
-        let at = format_time(run.observed_at);
 
         let path = self.path.as_path();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error(path, "starting the run transaction"))?;
-        check_order(&tx, path, run.observed_at)?;
+        let observed_at = if now_at_lock {
+            run.observed_at.max(Utc::now())
+        } else {
+            run.observed_at
+        };
+        check_storable_time(observed_at)?;
+        let at = format_time(observed_at);
+        check_order(&tx, path, observed_at)?;
 
         let run_id = insert_run(&tx, path, &at)?;
         insert_sources(&tx, path, run_id, &run.sources)?;
@@ -65,7 +84,7 @@ impl Store {
         upsert_assets(&tx, path, &at, assets)?;
         upsert_relationships(&tx, path, &at, &run.relationships)?;
 
-        let lifecycle = Lifecycle::new(&tx, path, run_id, &at, run.observed_at, &crown_jewels);
+        let lifecycle = Lifecycle::new(&tx, path, run_id, &at, observed_at, &crown_jewels);
         let (summary, mut assessed) = lifecycle.apply(&findings, &run.scopes)?;
         assessed.extend(targets);
         mark_assessed(&tx, path, &at, &assessed)?;

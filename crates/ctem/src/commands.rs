@@ -44,8 +44,8 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         None => Config::default(),
     };
     let observed_at = match &args.at {
-        Some(text) => parse_time(text)?,
-        None => Utc::now(),
+        Some(text) => Some(parse_time(text)?),
+        None => None,
     };
     let mut store = open_store(&args.db.db)?;
 

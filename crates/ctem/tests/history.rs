@@ -627,3 +627,39 @@ fn identical_rerun_changes_nothing() {
     }
     assert_eq!(histories(&after), history_before);
 }
+
+#[test]
+fn concurrent_runs_without_at_all_record() {
+    let s = Scenario::new();
+    let w = weaknesses();
+    let folder = s.dir.join("now");
+    std::fs::create_dir_all(&folder).unwrap();
+    write_json(
+        &folder.join("trivy-blog.json"),
+        &trivy(BLOG, vec![w.c.clone(), w.d.clone()]),
+    );
+    // Without --at each run takes its time once it holds the write lock,
+    // so a run that waited for another one is never older than it.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            ctem()
+                .arg("assess")
+                .arg(&folder)
+                .arg("--db")
+                .arg(&s.db)
+                .args(["--top", "0"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let store = ctem_store::Store::open(&s.db).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 4);
+    assert_eq!(runs.iter().map(|run| run.summary.new).sum::<u64>(), 2);
+}
