@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
 use ctem_engine::report::{ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, reasons, render_html};
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
@@ -277,7 +277,10 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
         let mut row: Vec<String> = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
-            format!("{}\n{}", stored.finding.title, stored.finding.rule_id),
+            format!(
+                "{}\n{}\n{}",
+                stored.finding.title, stored.finding.rule_id, stored.fingerprint
+            ),
             tools_cell(stored),
             asset,
             status_cell(stored),
@@ -287,6 +290,12 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
             row.insert(0, (index + 1).to_string());
         }
         table.add_row(row.iter().map(|cell| table_cell(cell)));
+    }
+    // The fingerprint stays on one line, so that it can be copied into
+    // `ctem triage` or `ctem finding`.
+    let finding_column = if with_rank { 3 } else { 2 };
+    if let Some(column) = table.column_mut(finding_column) {
+        column.set_constraint(ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(38)));
     }
     table
 }

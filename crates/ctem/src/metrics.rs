@@ -417,7 +417,7 @@ fn write_sla(text: &mut String, metrics: &Metrics, findings: &HashMap<i64, Store
 }
 
 fn due_text(due: DateTime<Utc>) -> String {
-    due.format("%Y-%m-%d %H:%M UTC").to_string()
+    due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn write_backlog(text: &mut String, metrics: &Metrics) {
@@ -686,7 +686,7 @@ mod tests {
             "Mean time to remediate: 2.0 days (median 2.0, confirmed fixes: 1)",
             "SLA compliance: 100.0% (1 met, 0 missed); 1 overdue now, 0 fixed late in the period",
             "finding 2",
-            "2026-10-31 00:00 UTC",
+            "2026-10-31T00:00:00Z",
             "31.0",
             "Open backlog by days since first seen: 1 active finding(s)",
             "No runs in the period.",

@@ -663,3 +663,14 @@ fn concurrent_runs_without_at_all_record() {
     assert_eq!(runs.len(), 4);
     assert_eq!(runs.iter().map(|run| run.summary.new).sum::<u64>(), 2);
 }
+
+#[test]
+fn findings_table_keeps_fingerprints_whole() {
+    let s = month();
+    let table = run_ok(ctem().args(["findings", "--all", "--db"]).arg(&s.db));
+    let text = String::from_utf8(table.stdout).unwrap();
+    for finding in s.findings() {
+        let fingerprint = finding["fingerprint"].as_str().unwrap();
+        assert!(text.contains(fingerprint), "{fingerprint} is not whole in\n{text}");
+    }
+}
