@@ -26,10 +26,10 @@
 //! out where the weakness has a tool-independent name:
 //!
 //! - a vulnerability with a CVE id (or, without one, a GHSA id) merges by
-//!   that id, the asset and the component (its package name without
-//!   namespace or group, and its version), so Trivy and Grype reports of one
-//!   CVE in one package of one image are one finding, and so are Nessus
-//!   and Nuclei reports of one CVE on one host;
+//!   that id, the asset and the component: its package name without
+//!   namespace or group, and its version. Trivy and Grype reports of one CVE
+//!   in one package of one image are one finding. So are Nessus and Nuclei
+//!   reports of one CVE on one host;
 //! - a secret merges by the hash of the secret, the asset and the path, so
 //!   Gitleaks and TruffleHog reports of one key in one file are one finding;
 //! - anything else keeps the fingerprint's fields, so two findings merge only
@@ -257,10 +257,10 @@ pub fn primary_vulnerability_id(finding: &Finding) -> Option<String> {
 }
 
 /// A component as tools agree on it: its package name without namespace or
-/// group, and its version, in lowercase. Tools spell the rest differently:
-/// Trivy names a Maven package `org.apache.commons:commons-compress` and
-/// older Trivy reports carry no purl, while Grype gives
-/// `pkg:maven/org.apache.commons/commons-compress@1.21`; purl qualifiers
+/// group, and its version, in lowercase. Tools spell the rest differently.
+/// Trivy names a Maven package `org.apache.commons:commons-compress`, and
+/// older Trivy reports carry no purl. Grype gives
+/// `pkg:maven/org.apache.commons/commons-compress@1.21`. Purl qualifiers
 /// (`arch`, `distro`) and subpaths vary between tools too. Within one
 /// vulnerability on one asset the short name and version are enough to
 /// tell packages apart.

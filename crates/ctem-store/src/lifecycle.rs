@@ -7,12 +7,12 @@
 //! 1. One indexed range scan per scope loads the active sources of every
 //!    scope that the run saw reports in or covered, with the status of
 //!    their findings.
-//! 2. Each report is matched to a source: an active one by fingerprint;
-//!    else a stored one by fingerprint, which becomes active again; else,
-//!    for a code finding whose line moved, the unmatched active source of
-//!    the same scope, rule and file within [`DRIFT_LINES`] lines; else a
-//!    new source, which joins the stored finding with the same
-//!    [`MergeKey`] or creates a finding.
+//! 2. Each report is matched to a source. An active source with its
+//!    fingerprint comes first, then a stored one, which becomes active
+//!    again. A code finding whose line moved takes the unmatched active
+//!    source of the same scope, rule and file within [`DRIFT_LINES`] lines.
+//!    Any other report is a new source: it joins the stored finding with
+//!    the same [`MergeKey`], or creates a finding.
 //! 3. Each finding seen is written once, from its report with the highest
 //!    score, with the status that follows from its previous status.
 //! 4. The active sources of covered scopes that the run did not see become
@@ -282,7 +282,7 @@ impl<'a> Lifecycle<'a> {
         Ok((summary, assessed))
     }
 
-    /// Steps 2: matches each report to a source or decides to create one.
+    /// Step 2: matches each report to a source or decides to create one.
     fn match_reports(&self, findings: &[&ScoredFinding], active: &mut ActiveSources) -> Result<Matching, StoreError> {
         let path = self.path;
         let mut lookup = self
