@@ -45,6 +45,12 @@ impl Store {
         let assets = merge_run_assets(&run.assets);
         let at = format_time(run.observed_at);
 
+        // SQLite starts the log over only when a write begins after a
+        // checkpoint copied all of it. A run that began while the previous
+        // run's checkpoint was still copying would append to the log
+        // instead, and back-to-back runs would grow it without bound.
+        self.wait_for_checkpoint();
+
         let path = self.path.as_path();
         let tx = self
             .conn

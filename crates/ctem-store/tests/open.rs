@@ -225,6 +225,32 @@ fn checkpoint_copies_run_into_file() {
 }
 
 #[test]
+fn back_to_back_runs_reuse_the_log() {
+    let mut test = TestStore::new();
+    let wal = test.dir.path().join("ctem.db-wal");
+    let rules: Vec<String> = (0..200).map(|i| format!("CVE-2024-{i:05}")).collect();
+    let rule_refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+
+    // Each run rewrites the same findings, so each adds about as much to
+    // the log as the one before.
+    let mut sizes = Vec::new();
+    for run_day in 1..=30 {
+        test.store
+            .record_run(&image_scan(day(run_day), "shop:1", &rule_refs))
+            .unwrap();
+        sizes.push(std::fs::metadata(&wal).unwrap().len());
+    }
+
+    // A log that starts over once a checkpoint copied it stays near the
+    // size of the largest run, and one that only grows keeps every run.
+    let largest_first_two = sizes[0].max(sizes[1]);
+    assert!(
+        sizes[29] <= 2 * largest_first_two,
+        "the write-ahead log grew run after run: {sizes:?} bytes"
+    );
+}
+
+#[test]
 fn in_memory_database_is_rejected() {
     let error = Store::open(std::path::Path::new(":memory:")).unwrap_err();
 
