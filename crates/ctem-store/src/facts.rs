@@ -181,7 +181,8 @@ impl Store {
             let sql = format!(
                 "SELECT fingerprint, status, first_seen, last_seen, fixed_at, data, risk, tools, validation,
                         verified_at, accepted_until, introduced_at, id
-                 FROM findings WHERE id IN ({marks})"
+                 FROM findings JOIN finding_json ON finding_json.finding_id = findings.id
+                 WHERE id IN ({marks})"
             );
             let mut select = self
                 .conn

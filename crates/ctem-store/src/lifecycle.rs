@@ -850,8 +850,10 @@ pub(crate) fn reopen_expired(tx: &Transaction, path: &Path, id: i64) -> Result<(
 /// The prepared statements that write findings, sources and scores.
 struct FindingWriter<'t> {
     insert: rusqlite::CachedStatement<'t>,
+    insert_json: rusqlite::CachedStatement<'t>,
     touch: rusqlite::CachedStatement<'t>,
     rewrite: rusqlite::CachedStatement<'t>,
+    update_json: rusqlite::CachedStatement<'t>,
     insert_source: rusqlite::CachedStatement<'t>,
     insert_score: rusqlite::CachedStatement<'t>,
     component_first: rusqlite::CachedStatement<'t>,
@@ -867,29 +869,38 @@ impl<'t> FindingWriter<'t> {
             insert: prepare(
                 "INSERT INTO findings (fingerprint, tool, target, rule_id, kind, severity, title,
                                        asset_key, status, first_seen, last_seen, last_run_id,
-                                       score, tier, data, risk, merge_key, tools, component, vuln_id,
+                                       score, tier, merge_key, tools, component, vuln_id,
                                        introduced_at, crown_jewel, status_source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                         ?2, ?17, ?18, ?19, ?20, ?21)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14,
+                         ?2, ?15, ?16, ?17, ?18, ?19)",
                 "preparing the finding insert",
+            )?,
+            insert_json: prepare(
+                "INSERT INTO finding_json (finding_id, data, risk) VALUES (?1, ?2, ?3)",
+                "preparing the finding JSON insert",
             )?,
             // The common case of a rescan: the status, score, tier and
             // crown jewel flag stay, so no index is rewritten.
             touch: prepare(
-                "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5,
-                                     last_run_id = ?6, data = ?7, risk = ?8
+                "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5, last_run_id = ?6
                  WHERE id = ?1",
                 "preparing the finding refresh",
             )?,
             rewrite: prepare(
                 "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5,
-                                     last_run_id = ?6, data = ?7, risk = ?8, score = ?9, tier = ?10,
-                                     crown_jewel = ?11, tool = ?12, target = ?13, status = ?14,
-                                     status_source = CASE ?15 WHEN 'keep' THEN status_source ELSE ?15 END,
-                                     fixed_at = CASE ?14 WHEN 'fixed' THEN fixed_at ELSE NULL END,
-                                     verified_at = CASE ?14 WHEN 'fixed' THEN verified_at ELSE NULL END
+                                     last_run_id = ?6, score = ?7, tier = ?8,
+                                     crown_jewel = ?9, tool = ?10, target = ?11, status = ?12,
+                                     status_source = CASE ?13 WHEN 'keep' THEN status_source ELSE ?13 END,
+                                     fixed_at = CASE ?12 WHEN 'fixed' THEN fixed_at ELSE NULL END,
+                                     verified_at = CASE ?12 WHEN 'fixed' THEN verified_at ELSE NULL END
                  WHERE id = ?1",
                 "preparing the finding update",
+            )?,
+            // SQLite writes no page when the JSON is what it was, which is
+            // the common case of a rescan.
+            update_json: prepare(
+                "UPDATE finding_json SET data = ?2, risk = ?3 WHERE finding_id = ?1",
+                "preparing the finding JSON update",
             )?,
             insert_source: prepare(
                 "INSERT INTO finding_sources (finding_id, fingerprint, tool, target, active, first_seen,
@@ -950,8 +961,6 @@ impl<'t> FindingWriter<'t> {
                 run.run_id,
                 scored.risk.score,
                 scored.risk.tier.as_str(),
-                data,
-                risk,
                 MergeKey::of(finding).as_str(),
                 component,
                 vuln_id,
@@ -961,6 +970,9 @@ impl<'t> FindingWriter<'t> {
             ])
             .map_err(sql_error(run.path, "inserting a finding"))?;
         let id = run.tx.last_insert_rowid();
+        self.insert_json
+            .execute(params![id, data, risk])
+            .map_err(sql_error(run.path, "inserting a finding's JSON"))?;
         if says_not_affected {
             run.event(
                 id,
@@ -1068,11 +1080,9 @@ impl<'t> FindingWriter<'t> {
                 finding.title,
                 run.at,
                 run.run_id,
-                data,
-                risk,
             ])
             .map_err(sql_error(run.path, "updating a finding"))?;
-        Ok(())
+        self.update_json(run, id, data, risk)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1096,8 +1106,6 @@ impl<'t> FindingWriter<'t> {
                 finding.title,
                 run.at,
                 run.run_id,
-                data,
-                risk,
                 scored.risk.score,
                 scored.risk.tier.as_str(),
                 crown,
@@ -1107,6 +1115,13 @@ impl<'t> FindingWriter<'t> {
                 status_source,
             ])
             .map_err(sql_error(run.path, "updating a finding"))?;
+        self.update_json(run, id, data, risk)
+    }
+
+    fn update_json(&mut self, run: &Lifecycle<'_>, id: i64, data: &str, risk: &str) -> Result<(), StoreError> {
+        self.update_json
+            .execute(params![id, data, risk])
+            .map_err(sql_error(run.path, "updating a finding's JSON"))?;
         Ok(())
     }
 

@@ -4,6 +4,12 @@
 //! records it in `schema_migrations`, so a failed migration leaves the
 //! database at the version before it. Migrations are append-only: a
 //! released one is never edited, a change of schema is a new file.
+//!
+//! Migrations run with foreign keys off, so that one may rebuild a table
+//! that other tables refer to, as SQLite's procedure for schema changes
+//! that ALTER TABLE cannot make does ("Making Other Kinds Of Table Schema
+//! Changes", <https://sqlite.org/lang_altertable.html>). Each migration
+//! checks the foreign keys before it commits.
 
 use std::path::Path;
 
@@ -33,10 +39,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "merged_findings",
         sql: include_str!("../migrations/0002_merged_findings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "finding_json",
+        sql: include_str!("../migrations/0003_finding_json.sql"),
+    },
 ];
 
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
@@ -67,10 +78,21 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         });
     }
 
-    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        apply(conn, path, migration)?;
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    if pending.is_empty() {
+        return Ok(());
     }
-    Ok(())
+
+    // The pragma has no effect inside a transaction, so it is set around
+    // them, and set back even when a migration fails.
+    conn.pragma_update(None, "foreign_keys", "OFF")
+        .map_err(sql_error(path, "disabling foreign keys for the migrations"))?;
+    let applied = pending
+        .into_iter()
+        .try_for_each(|migration| apply(conn, path, migration));
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(sql_error(path, "enabling foreign keys"))?;
+    applied
 }
 
 fn apply(conn: &mut Connection, path: &Path, migration: &Migration) -> Result<(), StoreError> {
@@ -101,6 +123,7 @@ fn apply(conn: &mut Connection, path: &Path, migration: &Migration) -> Result<()
     }
 
     tx.execute_batch(migration.sql).map_err(failed)?;
+    check_foreign_keys(&tx).map_err(failed)?;
     tx.execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
         params![migration.version, migration.name, format_time(Utc::now())],
@@ -115,6 +138,26 @@ fn apply(conn: &mut Connection, path: &Path, migration: &Migration) -> Result<()
         "applied schema migration"
     );
     Ok(())
+}
+
+/// Fails with the first row that refers to a missing row, as
+/// `PRAGMA foreign_key_check` reports it.
+fn check_foreign_keys(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    let violation: Option<(String, Option<i64>, String)> = tx
+        .query_row("PRAGMA foreign_key_check", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
+    match violation {
+        None => Ok(()),
+        Some((table, rowid, parent)) => Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!(
+                "row {} of {table} refers to a row of {parent} that does not exist",
+                rowid.map_or_else(|| "without rowid".to_string(), |rowid| rowid.to_string())
+            )),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -22,19 +22,23 @@ fn new_file_gets_every_migration() {
         .unwrap();
     assert_eq!(
         applied,
-        [(1, "initial".to_string()), (2, "merged_findings".to_string())]
+        [
+            (1, "initial".to_string()),
+            (2, "merged_findings".to_string()),
+            (3, "finding_json".to_string())
+        ]
     );
     let tables: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'
              AND name IN ('runs', 'run_sources', 'run_scopes', 'assets', 'relationships',
-                          'findings', 'finding_sources', 'finding_history', 'finding_scores',
-                          'run_stats')",
+                          'findings', 'finding_json', 'finding_sources', 'finding_history',
+                          'finding_scores', 'run_stats')",
             [],
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 10);
+    assert_eq!(tables, 11);
 }
 
 #[test]
@@ -346,4 +350,79 @@ fn first_schema_database_is_migrated_with_its_history() {
     // nothing here.
     let redupe = store.redupe().unwrap();
     assert_eq!((redupe.before, redupe.after, redupe.merged), (2, 2, 0));
+}
+
+#[test]
+fn redupe_merges_first_schema_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ctem.db");
+    first_schema_database(&path);
+    // The first schema kept Trivy's and Grype's reports of one CVE as two
+    // findings.
+    let trivy = vulnerability("shop:1", "CVE-2024-1234");
+    let mut grype = trivy.clone();
+    grype.tool = "grype".into();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (id, finding) in [(3, &trivy), (4, &grype)] {
+        conn.execute(
+            "INSERT INTO findings VALUES (?1, ?2, ?3, 'shop:1', ?4, 'vulnerability', 'high', 't',
+                 'container_image:shop:1', 'open', '2024-05-01T00:00:00.000000000Z',
+                 '2024-05-02T00:00:00.000000000Z', NULL, 2, 50.0, 'P3', ?5, ?6)",
+            rusqlite::params![
+                id,
+                finding.fingerprint().as_str(),
+                finding.tool,
+                finding.rule_id,
+                serde_json::to_string(finding).unwrap(),
+                serde_json::to_string(&common::risk(50.0)).unwrap(),
+            ],
+        )
+        .unwrap();
+    }
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    let redupe = store.redupe().unwrap();
+
+    assert_eq!((redupe.before, redupe.after, redupe.merged), (4, 3, 1));
+    let merged = store
+        .finding(&grype.fingerprint())
+        .unwrap()
+        .expect("the merged finding");
+    assert_eq!(merged.fingerprint, trivy.fingerprint());
+    assert_eq!(merged.tools, ["grype", "trivy"]);
+    assert_eq!(merged.finding.rule_id, "CVE-2024-1234");
+    let json_rows: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM finding_json", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(json_rows, 3, "the merged finding's JSON was left behind");
+}
+
+#[test]
+fn migration_breaking_a_reference_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ctem.db");
+    first_schema_database(&path);
+    // An event of a finding that is not stored: the second migration copies
+    // it into finding_history, whose foreign key then has no finding.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO finding_events VALUES (99, 1, 'new', '2024-05-01T00:00:00.000000000Z');",
+        )
+        .unwrap();
+
+    let error = Store::open(&path).unwrap_err();
+
+    assert!(matches!(&error, StoreError::Migration { version: 2, .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("finding_history"), "{message}");
+    assert!(message.contains("does not exist"), "{message}");
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT max(version) FROM schema_migrations", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
 }
