@@ -73,17 +73,18 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     })
 }
 
-/// Reads a status as the store writes it. Unlike `LifecycleStatus::from_str`
-/// it accepts only the exact names, and allocates nothing.
-pub(crate) fn status_from_sql(name: &str) -> Option<LifecycleStatus> {
-    match name {
-        "new" => Some(LifecycleStatus::New),
-        "open" => Some(LifecycleStatus::Open),
-        "reopened" => Some(LifecycleStatus::Reopened),
-        "fixed" => Some(LifecycleStatus::Fixed),
-        "risk_accepted" => Some(LifecycleStatus::RiskAccepted),
-        "false_positive" => Some(LifecycleStatus::FalsePositive),
-        "not_affected" => Some(LifecycleStatus::NotAffected),
+/// Reads a status as the store writes it, from text or its bytes. Unlike
+/// `LifecycleStatus::from_str` it accepts only the exact names, and
+/// allocates nothing.
+pub(crate) fn status_from_sql(name: impl AsRef<[u8]>) -> Option<LifecycleStatus> {
+    match name.as_ref() {
+        b"new" => Some(LifecycleStatus::New),
+        b"open" => Some(LifecycleStatus::Open),
+        b"reopened" => Some(LifecycleStatus::Reopened),
+        b"fixed" => Some(LifecycleStatus::Fixed),
+        b"risk_accepted" => Some(LifecycleStatus::RiskAccepted),
+        b"false_positive" => Some(LifecycleStatus::FalsePositive),
+        b"not_affected" => Some(LifecycleStatus::NotAffected),
         _ => None,
     }
 }
