@@ -17,10 +17,10 @@ CREATE TABLE finding_json (
 INSERT INTO finding_json (finding_id, data, risk) SELECT id, data, risk FROM findings ORDER BY id;
 
 -- ALTER TABLE DROP COLUMN would leave each shortened row where it was, two
--- to a page. Copying the rows into a new table packs them. The migrations
--- run with foreign keys off, as SQLite's procedure for rebuilding a table
+-- to a page. Copying the rows into a new table packs them. The migration
+-- runs with foreign keys off, as SQLite's procedure for rebuilding a table
 -- requires ("Making Other Kinds Of Table Schema Changes" in the ALTER
--- TABLE documentation), and foreign_key_check runs before each commits.
+-- TABLE documentation), and foreign_key_check runs before it commits.
 -- The old pages stay in the file as free pages, which later runs reuse
 -- and VACUUM returns to the file system.
 CREATE TABLE findings_packed (

@@ -400,29 +400,29 @@ fn redupe_merges_first_schema_duplicates() {
 }
 
 #[test]
-fn migration_breaking_a_reference_rolls_back() {
+fn rebuild_breaking_a_reference_rolls_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ctem.db");
     first_schema_database(&path);
-    // An event of a finding that is not stored: the second migration copies
-    // it into finding_history, whose foreign key then has no finding.
+    // A score of a finding that is not stored. The third migration rebuilds
+    // findings with foreign keys off, and its check finds the score.
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute_batch(
             "PRAGMA foreign_keys = OFF;
-             INSERT INTO finding_events VALUES (99, 1, 'new', '2024-05-01T00:00:00.000000000Z');",
+             INSERT INTO finding_scores VALUES (1, 99, 50.0, 'P3');",
         )
         .unwrap();
 
     let error = Store::open(&path).unwrap_err();
 
-    assert!(matches!(&error, StoreError::Migration { version: 2, .. }), "{error:?}");
+    assert!(matches!(&error, StoreError::Migration { version: 3, .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("finding_history"), "{message}");
+    assert!(message.contains("finding_scores"), "{message}");
     assert!(message.contains("does not exist"), "{message}");
     let version: i64 = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("SELECT max(version) FROM schema_migrations", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }
