@@ -52,10 +52,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_finding_json.sql"),
         rebuilds_tables: true,
     },
+    Migration {
+        version: 4,
+        name: "json_hash",
+        sql: include_str!("../migrations/0004_json_hash.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
