@@ -28,6 +28,10 @@ timed() {
     /usr/bin/time -f "  %e s elapsed, %U s user, %S s sys, %M KB max RSS" "$@"
 }
 
+load() {
+    echo "load average:$(uptime | sed 's/.*load average://')"
+}
+
 fresh_copy() {
     rm -f "$sample" "$sample-wal" "$sample-shm"
     cp "$1" "$sample"
@@ -40,29 +44,33 @@ if [ ! -f "$db" ]; then
     timed "$history" build "$db"
 fi
 
-echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; load:$(uptime | sed 's/.*load average//')"
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB of memory"
 echo "database: $(du -m "$db" | cut -f1) MiB"
 # Warm the operating system's cache: every figure below is a warm-cache one.
 cat "$db" > /dev/null
 
 echo "== store reads of ctem metrics (history read), each in a new process"
+load
 for _ in $(seq "$samples"); do
     timed "$history" read "$db"
 done
 
 if "$ctem" metrics --help > /dev/null 2>&1; then
     echo "== ctem metrics"
+    load
     for _ in $(seq "$samples"); do
         timed "$ctem" metrics --db "$db" > /dev/null
     done
 fi
 
 echo "== record_run of the last run again, a day later (history rescan)"
+load
 for _ in $(seq "$samples"); do
     timed "$history" rescan "$db" "$sample"
 done
 
 echo "== ctem assess of the last run as a ctem-native report, unchanged"
+load
 if [ ! -f "$report" ]; then
     "$history" native "$report"
 fi

@@ -14,9 +14,9 @@
 //! into a new database, with risk acceptances and false positives set
 //! through `Store::triage` along the way. `read` opens the database in a new
 //! process and times each read of the metrics twice or more: the first read
-//! pays for loading pages into SQLite's cache. `rescan` copies the database
+//! starts with SQLite's cache empty. `rescan` copies the database
 //! and records the last run again, a day later and otherwise unchanged,
-//! into the copy. `native` writes the last run as a ctem-native JSON report,
+//! into the copy, once or more. `native` writes the last run as a ctem-native JSON report,
 //! for timing `ctem assess` on the same store. `benches/history.sh` runs them
 //! all with `/usr/bin/time`.
 
@@ -37,7 +37,8 @@ use generator::{History, RUNS, SEED};
 const USAGE: &str = "usage:
   history build DB [RUNS]      generate RUNS runs (default 100) into the new database DB
   history read DB [REPEATS]    time the metrics reads on DB, each REPEATS times (default 3)
-  history rescan DB COPY       copy DB to COPY and record the last run again into COPY
+  history rescan DB COPY [N]   copy DB to COPY and record the last run again into COPY, N times
+                               (default 1), a day apart
   history native OUT [RUNS]    write the last of RUNS runs as a ctem-native JSON report";
 
 /// Runs after which some of the run's new findings get their risk accepted
@@ -56,7 +57,10 @@ fn main() -> ExitCode {
         ["build", db, runs] => parse_count(runs, "RUNS").and_then(|runs| build(Path::new(db), runs)),
         ["read", db] => read(Path::new(db), 3),
         ["read", db, repeats] => parse_count(repeats, "REPEATS").and_then(|repeats| read(Path::new(db), repeats)),
-        ["rescan", db, copy] => rescan(Path::new(db), Path::new(copy)),
+        ["rescan", db, copy] => rescan(Path::new(db), Path::new(copy), 1),
+        ["rescan", db, copy, times] => {
+            parse_count(times, "N").and_then(|times| rescan(Path::new(db), Path::new(copy), times))
+        }
         ["native", out] => native(Path::new(out), RUNS),
         ["native", out, runs] => parse_count(runs, "RUNS").and_then(|runs| native(Path::new(out), runs)),
         _ => Err(USAGE.to_string()),
@@ -246,7 +250,7 @@ fn read(db: &Path, repeats: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn rescan(db: &Path, copy: &Path) -> Result<(), String> {
+fn rescan(db: &Path, copy: &Path, times: usize) -> Result<(), String> {
     if !db.exists() {
         return Err(format!(
             "{} does not exist; create it with `history build`",
@@ -266,15 +270,8 @@ fn rescan(db: &Path, copy: &Path) -> Result<(), String> {
         .ok_or_else(|| format!("{} has no runs; create it with `history build`", db.display()))?;
 
     let generating = Instant::now();
-    let input = History::run_again(SEED, latest.summary.observed_at);
+    let mut input = History::run_again(SEED, latest.summary.observed_at);
     let generated = generating.elapsed();
-
-    let recording = Instant::now();
-    let summary = store.record_run(&input).map_err(|error| error.to_string())?;
-    let recorded = recording.elapsed();
-    store.wait_for_checkpoint();
-    let checkpointed = recording.elapsed();
-
     println!(
         "copied the database in {:.2} s; generated {} reports in {:.2} s",
         copied.as_secs_f64(),
@@ -282,18 +279,28 @@ fn rescan(db: &Path, copy: &Path) -> Result<(), String> {
         generated.as_secs_f64()
     );
     println!("open                 {:>9.1} ms", millis(opened));
-    println!(
-        "record_run           {:>9.1} ms  (seen {}, new {}, still open {}, reopened {}, fixed {})",
-        millis(recorded),
-        summary.seen,
-        summary.new,
-        summary.still_open,
-        summary.reopened,
-        summary.fixed
-    );
-    println!("record_run + checkpoint {:>6.1} ms", millis(checkpointed));
-    if summary.new + summary.reopened + summary.fixed > 0 {
-        return Err("the repeated run changed findings; the copy does not hold the generated history".into());
+
+    for repeat in 0..times {
+        input.observed_at = latest.summary.observed_at + TimeSpan::days(repeat as i64 + 1);
+        let recording = Instant::now();
+        let summary = store.record_run(&input).map_err(|error| error.to_string())?;
+        let recorded = recording.elapsed();
+        store.wait_for_checkpoint();
+        let checkpointed = recording.elapsed();
+
+        println!(
+            "record_run           {:>9.1} ms  (seen {}, new {}, still open {}, reopened {}, fixed {})",
+            millis(recorded),
+            summary.seen,
+            summary.new,
+            summary.still_open,
+            summary.reopened,
+            summary.fixed
+        );
+        println!("record_run + checkpoint {:>6.1} ms", millis(checkpointed));
+        if summary.new + summary.reopened + summary.fixed > 0 {
+            return Err("the repeated run changed findings; the copy does not hold the generated history".into());
+        }
     }
     Ok(())
 }
