@@ -4,12 +4,14 @@
 //! SQLite's automatic checkpoint runs inside the commit that fills the log.
 //! It would make `record_run` wait while a large run is copied a second
 //! time and the file is synced, which took 0.4 to 0.6 s of a 2 s run of
-//! 100,000 findings in the benchmark (2 cores, ext4). The store turns it off on its own
-//! connection and starts a PASSIVE checkpoint on a second connection after
-//! each run instead. PASSIVE never blocks readers or writers, so the next
-//! run may start while it works. A checkpoint that fails loses nothing:
-//! the run stays in the log, where readers find it, until a later
-//! checkpoint or the last connection to close copies it.
+//! 100,000 findings in the benchmark (2 cores, ext4). The store turns it
+//! off on its own connection and starts a PASSIVE checkpoint on a second
+//! connection after each run instead. PASSIVE never blocks readers or
+//! writers, but the store's next run waits for it, because only a write
+//! that begins after the whole log was copied starts the log over. A
+//! checkpoint that fails loses nothing: the run stays in the log, where
+//! readers find it, until a later checkpoint or the last connection to
+//! close copies it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -73,17 +73,18 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     })
 }
 
-/// Reads a status as the store writes it. Unlike `LifecycleStatus::from_str`
-/// it accepts only the exact names, and allocates nothing.
-pub(crate) fn status_from_sql(name: &str) -> Option<LifecycleStatus> {
-    match name {
-        "new" => Some(LifecycleStatus::New),
-        "open" => Some(LifecycleStatus::Open),
-        "reopened" => Some(LifecycleStatus::Reopened),
-        "fixed" => Some(LifecycleStatus::Fixed),
-        "risk_accepted" => Some(LifecycleStatus::RiskAccepted),
-        "false_positive" => Some(LifecycleStatus::FalsePositive),
-        "not_affected" => Some(LifecycleStatus::NotAffected),
+/// Reads a status as the store writes it, from text or its bytes. Unlike
+/// `LifecycleStatus::from_str` it accepts only the exact names, and
+/// allocates nothing.
+pub(crate) fn status_from_sql(name: impl AsRef<[u8]>) -> Option<LifecycleStatus> {
+    match name.as_ref() {
+        b"new" => Some(LifecycleStatus::New),
+        b"open" => Some(LifecycleStatus::Open),
+        b"reopened" => Some(LifecycleStatus::Reopened),
+        b"fixed" => Some(LifecycleStatus::Fixed),
+        b"risk_accepted" => Some(LifecycleStatus::RiskAccepted),
+        b"false_positive" => Some(LifecycleStatus::FalsePositive),
+        b"not_affected" => Some(LifecycleStatus::NotAffected),
         _ => None,
     }
 }
@@ -107,6 +108,26 @@ pub(crate) fn parse_relationship_kind(text: &str, key: &str) -> Result<Relations
         key: key.to_string(),
         reason: format!("{text:?} is not a relationship kind: {error}"),
     })
+}
+
+/// Hashes a finding's stored JSON for `findings.json_hash`: FNV-1a with
+/// 64 bits over `data`, a 0xff byte (which UTF-8 text never contains) and
+/// `risk`. The hash is stored, so it must not change between builds or
+/// platforms, which rules out the standard library's hashers.
+pub(crate) fn json_hash(data: &str, risk: &str) -> i64 {
+    let hash = fnv1a(fnv1a(fnv1a(FNV_OFFSET, data.as_bytes()), &[0xff]), risk.as_bytes());
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(FNV_PRIME);
+    }
+    hash
 }
 
 /// Converts a count for an INTEGER column.
@@ -176,6 +197,20 @@ mod tests {
             assert_eq!(status_from_sql(status.as_str()), Some(status));
         }
         assert_eq!(status_from_sql("Open"), None);
+    }
+
+    #[test]
+    fn fnv1a_matches_reference_vectors() {
+        // FNV-1a 64 of "", "a" and "foobar", as other implementations give them.
+        assert_eq!(fnv1a(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn json_hash_separates_data_from_risk() {
+        assert_ne!(json_hash("{\"a\":1}", "{}"), json_hash("{\"a\":1}{", "}"));
+        assert_eq!(json_hash("{}", "{}"), json_hash("{}", "{}"));
     }
 
     #[test]

@@ -78,6 +78,7 @@
 mod checkpoint;
 mod codec;
 mod error;
+mod fact_row;
 mod facts;
 mod lifecycle;
 mod migrations;

@@ -26,7 +26,7 @@
 //! No statement uses RETURNING or a trigger: SQLite would then keep a
 //! statement journal and copy every page the statement touches. A rescan
 //! that changes nothing writes no status, score or tier, so the indexes on
-//! them are not rewritten.
+//! them are not rewritten, and no JSON (see [`json_hash`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -37,7 +37,7 @@ use ctem_model::fingerprint::{component_identity, primary_vulnerability_id};
 use ctem_model::{AssetKey, Fingerprint, LifecycleStatus, MergeKey, SourceStatus, Tier};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::codec::{format_time, status_from_sql};
+use crate::codec::{format_time, json_hash, status_from_sql};
 use crate::error::sql_error;
 use crate::{Cause, RunSummary, Scope, ScoredFinding, StoreError};
 
@@ -63,6 +63,8 @@ struct Prior {
     by_vex: bool,
     /// For `fixed`: whether a run confirmed it.
     verified: bool,
+    /// `findings.json_hash`: the hash of the stored JSON, if a run wrote it.
+    json_hash: Option<i64>,
 }
 
 /// An active source of one of the scopes that a run touches.
@@ -108,7 +110,7 @@ impl ActiveSources {
             .prepare_cached(
                 "SELECT source.fingerprint, source.id, source.finding_id, source.drift_key, source.line,
                         finding.status, finding.score, finding.tier, finding.crown_jewel,
-                        finding.status_source, finding.verified_at IS NOT NULL
+                        finding.status_source, finding.verified_at IS NOT NULL, finding.json_hash
                  FROM finding_sources AS source JOIN findings AS finding ON finding.id = source.finding_id
                  WHERE source.tool = ?1 AND source.target = ?2 AND source.active = 1",
             )
@@ -166,8 +168,8 @@ enum PriorError {
     Corrupt(StoreError),
 }
 
-/// Reads status, score, tier, crown_jewel, status_source and whether
-/// verified_at is set, from column `first` on.
+/// Reads status, score, tier, crown_jewel, status_source, whether
+/// verified_at is set and json_hash, from column `first` on.
 fn read_prior(row: &rusqlite::Row<'_>, first: usize, key: &str) -> Result<Prior, PriorError> {
     let status = row
         .get_ref(first)
@@ -193,6 +195,7 @@ fn read_prior(row: &rusqlite::Row<'_>, first: usize, key: &str) -> Result<Prior,
         .and_then(|value| Ok(value.as_str()?))
         .map_err(PriorError::Sql)?;
     let verified: bool = row.get(first + 5).map_err(PriorError::Sql)?;
+    let json_hash: Option<i64> = row.get(first + 6).map_err(PriorError::Sql)?;
     Ok(Prior {
         status,
         score,
@@ -200,6 +203,7 @@ fn read_prior(row: &rusqlite::Row<'_>, first: usize, key: &str) -> Result<Prior,
         crown,
         by_vex: source == "vex",
         verified,
+        json_hash,
     })
 }
 
@@ -506,7 +510,7 @@ impl<'a> Lifecycle<'a> {
 
         let mut batch = Vec::new().into_iter();
         for (index, scored) in findings.iter().enumerate() {
-            let Encoded { data, risk } = match batch.next() {
+            let encoded_json = match batch.next() {
                 Some(encoded) => encoded,
                 None => {
                     batch = encoded.recv().map_err(|_| encoder_stopped())??.into_iter();
@@ -518,7 +522,7 @@ impl<'a> Lifecycle<'a> {
 
             let finding_id = match target {
                 Target::Created(creator) if creator == index => {
-                    let id = writer.insert_finding(self, scored, &data, &risk)?;
+                    let id = writer.insert_finding(self, scored, &encoded_json)?;
                     created_ids.insert(index, id);
                     summary.new += 1;
                     summary.seen += 1;
@@ -559,7 +563,8 @@ impl<'a> Lifecycle<'a> {
                     } else {
                         (LifecycleStatus::New, "run")
                     };
-                    writer.rewrite(self, finding_id, scored, &data, &risk, status, source)?;
+                    let json = StoredJson::Replace(&encoded_json);
+                    writer.rewrite(self, finding_id, scored, json, status, source)?;
                 }
                 Target::Stored(id) => {
                     let prior = self.prior(active, id)?;
@@ -574,15 +579,16 @@ impl<'a> Lifecycle<'a> {
                         && prior.score == scored.risk.score
                         && prior.tier == scored.risk.tier
                         && prior.crown == crown;
+                    let json = StoredJson::Compare(&encoded_json, prior.json_hash);
                     if unchanged {
-                        writer.touch(self, id, scored, &data, &risk)?;
+                        writer.touch(self, id, scored, json)?;
                     } else {
                         let source = match cause {
                             Cause::Vex => "vex",
                             _ if status == prior.status && !prior.by_vex => "keep",
                             _ => "run",
                         };
-                        writer.rewrite(self, id, scored, &data, &risk, status, source)?;
+                        writer.rewrite(self, id, scored, json, status, source)?;
                     }
                     if status != prior.status {
                         self.event(id, status, cause, reason.as_deref())?;
@@ -607,7 +613,7 @@ impl<'a> Lifecycle<'a> {
         let mut select = self
             .tx
             .prepare_cached(
-                "SELECT status, score, tier, crown_jewel, status_source, verified_at IS NOT NULL
+                "SELECT status, score, tier, crown_jewel, status_source, verified_at IS NOT NULL, json_hash
                  FROM findings WHERE id = ?1",
             )
             .map_err(sql_error(self.path, "preparing the finding lookup"))?;
@@ -877,8 +883,10 @@ pub(crate) fn reopen_expired(tx: &Transaction, path: &Path, id: i64) -> Result<(
 /// The prepared statements that write findings, sources and scores.
 struct FindingWriter<'t> {
     insert: rusqlite::CachedStatement<'t>,
+    insert_json: rusqlite::CachedStatement<'t>,
     touch: rusqlite::CachedStatement<'t>,
     rewrite: rusqlite::CachedStatement<'t>,
+    update_json: rusqlite::CachedStatement<'t>,
     insert_source: rusqlite::CachedStatement<'t>,
     insert_score: rusqlite::CachedStatement<'t>,
     component_first: rusqlite::CachedStatement<'t>,
@@ -894,29 +902,37 @@ impl<'t> FindingWriter<'t> {
             insert: prepare(
                 "INSERT INTO findings (fingerprint, tool, target, rule_id, kind, severity, title,
                                        asset_key, status, first_seen, last_seen, last_run_id,
-                                       score, tier, data, risk, merge_key, tools, component, vuln_id,
-                                       introduced_at, crown_jewel, status_source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                         ?2, ?17, ?18, ?19, ?20, ?21)",
+                                       score, tier, merge_key, tools, component, vuln_id,
+                                       introduced_at, crown_jewel, status_source, json_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14,
+                         ?2, ?15, ?16, ?17, ?18, ?19, ?20)",
                 "preparing the finding insert",
+            )?,
+            insert_json: prepare(
+                "INSERT INTO finding_json (finding_id, data, risk) VALUES (?1, ?2, ?3)",
+                "preparing the finding JSON insert",
             )?,
             // The common case of a rescan: the status, score, tier and
             // crown jewel flag stay, so no index is rewritten.
             touch: prepare(
-                "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5,
-                                     last_run_id = ?6, data = ?7, risk = ?8
+                "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5, last_run_id = ?6,
+                                     json_hash = ?7
                  WHERE id = ?1",
                 "preparing the finding refresh",
             )?,
             rewrite: prepare(
                 "UPDATE findings SET kind = ?2, severity = ?3, title = ?4, last_seen = ?5,
-                                     last_run_id = ?6, data = ?7, risk = ?8, score = ?9, tier = ?10,
-                                     crown_jewel = ?11, tool = ?12, target = ?13, status = ?14,
-                                     status_source = CASE ?15 WHEN 'keep' THEN status_source ELSE ?15 END,
-                                     fixed_at = CASE ?14 WHEN 'fixed' THEN fixed_at ELSE NULL END,
-                                     verified_at = CASE ?14 WHEN 'fixed' THEN verified_at ELSE NULL END
+                                     last_run_id = ?6, score = ?7, tier = ?8,
+                                     crown_jewel = ?9, tool = ?10, target = ?11, status = ?12, json_hash = ?14,
+                                     status_source = CASE ?13 WHEN 'keep' THEN status_source ELSE ?13 END,
+                                     fixed_at = CASE ?12 WHEN 'fixed' THEN fixed_at ELSE NULL END,
+                                     verified_at = CASE ?12 WHEN 'fixed' THEN verified_at ELSE NULL END
                  WHERE id = ?1",
                 "preparing the finding update",
+            )?,
+            update_json: prepare(
+                "UPDATE finding_json SET data = ?2, risk = ?3 WHERE finding_id = ?1",
+                "preparing the finding JSON update",
             )?,
             insert_source: prepare(
                 "INSERT INTO finding_sources (finding_id, fingerprint, tool, target, active, first_seen,
@@ -947,8 +963,7 @@ impl<'t> FindingWriter<'t> {
         &mut self,
         run: &Lifecycle<'_>,
         scored: &ScoredFinding,
-        data: &str,
-        risk: &str,
+        json: &Encoded,
     ) -> Result<i64, StoreError> {
         let finding = &scored.finding;
         let target = finding.target.as_deref().unwrap_or("");
@@ -977,17 +992,19 @@ impl<'t> FindingWriter<'t> {
                 run.run_id,
                 scored.risk.score,
                 scored.risk.tier.as_str(),
-                data,
-                risk,
                 MergeKey::of(finding).as_str(),
                 component,
                 vuln_id,
                 introduced,
                 crown,
                 source,
+                json.hash,
             ])
             .map_err(sql_error(run.path, "inserting a finding"))?;
         let id = run.tx.last_insert_rowid();
+        self.insert_json
+            .execute(params![id, json.data, json.risk])
+            .map_err(sql_error(run.path, "inserting a finding's JSON"))?;
         run.event(id, LifecycleStatus::New, Cause::Run, None)?;
         if says_not_affected {
             run.event(id, LifecycleStatus::NotAffected, Cause::Vex, Some(&vex_reason(scored)))?;
@@ -1079,8 +1096,7 @@ impl<'t> FindingWriter<'t> {
         run: &Lifecycle<'_>,
         id: i64,
         scored: &ScoredFinding,
-        data: &str,
-        risk: &str,
+        json: StoredJson<'_>,
     ) -> Result<(), StoreError> {
         let finding = &scored.finding;
         self.touch
@@ -1091,21 +1107,18 @@ impl<'t> FindingWriter<'t> {
                 finding.title,
                 run.at,
                 run.run_id,
-                data,
-                risk,
+                json.encoded().hash,
             ])
             .map_err(sql_error(run.path, "updating a finding"))?;
-        Ok(())
+        self.update_json(run, id, json)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn rewrite(
         &mut self,
         run: &Lifecycle<'_>,
         id: i64,
         scored: &ScoredFinding,
-        data: &str,
-        risk: &str,
+        json: StoredJson<'_>,
         status: LifecycleStatus,
         status_source: &str,
     ) -> Result<(), StoreError> {
@@ -1119,8 +1132,6 @@ impl<'t> FindingWriter<'t> {
                 finding.title,
                 run.at,
                 run.run_id,
-                data,
-                risk,
                 scored.risk.score,
                 scored.risk.tier.as_str(),
                 crown,
@@ -1128,8 +1139,22 @@ impl<'t> FindingWriter<'t> {
                 finding.target.as_deref().unwrap_or(""),
                 status.as_str(),
                 status_source,
+                json.encoded().hash,
             ])
             .map_err(sql_error(run.path, "updating a finding"))?;
+        self.update_json(run, id, json)
+    }
+
+    /// Writes the finding's JSON unless the stored hash equals the
+    /// report's.
+    fn update_json(&mut self, run: &Lifecycle<'_>, id: i64, json: StoredJson<'_>) -> Result<(), StoreError> {
+        let encoded = match json {
+            StoredJson::Compare(encoded, stored) if stored == Some(encoded.hash) => return Ok(()),
+            StoredJson::Compare(encoded, _) | StoredJson::Replace(encoded) => encoded,
+        };
+        self.update_json
+            .execute(params![id, encoded.data, encoded.risk])
+            .map_err(sql_error(run.path, "updating a finding's JSON"))?;
         Ok(())
     }
 
@@ -1158,10 +1183,29 @@ const ENCODE_BATCH: usize = 512;
 /// Batches that the encoder thread may run ahead of the writes.
 const ENCODE_QUEUE: usize = 8;
 
-/// The JSON of one report and of its assessment.
+/// The JSON of one report and of its assessment, with their
+/// [`json_hash`].
 struct Encoded {
     data: String,
     risk: String,
+    hash: i64,
+}
+
+/// How a finding's stored JSON is to be updated.
+#[derive(Clone, Copy)]
+enum StoredJson<'e> {
+    /// Written unless the stored hash, if any, equals the report's.
+    Compare(&'e Encoded, Option<i64>),
+    /// Written: the stored hash belongs to another report.
+    Replace(&'e Encoded),
+}
+
+impl StoredJson<'_> {
+    fn encoded(&self) -> &Encoded {
+        match self {
+            StoredJson::Compare(encoded, _) | StoredJson::Replace(encoded) => encoded,
+        }
+    }
 }
 
 type EncodedBatch = Result<Vec<Encoded>, StoreError>;
@@ -1176,10 +1220,10 @@ fn encode_batches(findings: &[&ScoredFinding], sender: &mpsc::SyncSender<Encoded
             .iter()
             .map(|scored| {
                 let fingerprint = scored.fingerprint.as_str();
-                Ok(Encoded {
-                    data: to_json(&scored.finding, fingerprint)?,
-                    risk: to_json(&scored.risk, fingerprint)?,
-                })
+                let data = to_json(&scored.finding, fingerprint)?;
+                let risk = to_json(&scored.risk, fingerprint)?;
+                let hash = json_hash(&data, &risk);
+                Ok(Encoded { data, risk, hash })
             })
             .collect();
         let failed = batch.is_err();

@@ -14,7 +14,8 @@ use crate::{
 };
 
 const FINDING_COLUMNS: &str = "SELECT fingerprint, status, first_seen, last_seen, fixed_at, data, risk, tools, \
-                               validation, verified_at, accepted_until, introduced_at FROM findings";
+                               validation, verified_at, accepted_until, introduced_at \
+                               FROM findings JOIN finding_json ON finding_json.finding_id = findings.id";
 
 impl Store {
     /// Returns the findings that match `filter`, the highest score first and
@@ -274,9 +275,9 @@ impl Store {
             .filter(|tool| !tool.is_empty())
             .map(str::to_string)
             .collect();
-        let finding: Finding = parse_json(&data, "findings", "data", key)?;
+        let finding: Finding = parse_json(&data, "finding_json", "data", key)?;
         let risk: Option<RiskAssessment> = risk
-            .map(|text| parse_json(&text, "findings", "risk", key))
+            .map(|text| parse_json(&text, "finding_json", "risk", key))
             .transpose()?;
         let first_seen = parse_time(&first_seen, "findings", "first_seen", key)?;
         let last_seen = parse_time(&last_seen, "findings", "last_seen", key)?;

@@ -58,6 +58,12 @@ impl Store {
         let findings = distinct_findings(&run.findings)?;
         let assets = merge_run_assets(&run.assets);
 
+        // SQLite starts the log over only when a write begins after a
+        // checkpoint copied all of it. A run that began while the previous
+        // run's checkpoint was still copying would append to the log
+        // instead, and back-to-back runs would grow it without bound.
+        self.wait_for_checkpoint();
+
         let path = self.path.as_path();
         let tx = self
             .conn

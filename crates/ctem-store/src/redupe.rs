@@ -61,7 +61,7 @@ impl Store {
             let mut select = tx
                 .prepare(
                     "SELECT id, fingerprint, status, status_source, last_seen, data, merge_key, component, vuln_id
-                     FROM findings ORDER BY id",
+                     FROM findings JOIN finding_json ON finding_json.finding_id = findings.id ORDER BY id",
                 )
                 .map_err(sql_error(path, "preparing the finding scan"))?;
             let mut cursor = select.query([]).map_err(sql_error(path, "scanning findings"))?;
@@ -91,7 +91,7 @@ impl Store {
                     ))
                 })()
                 .map_err(sql_error(path, "reading findings"))?;
-                let finding: Finding = parse_json(&data, "findings", "data", &fingerprint)?;
+                let finding: Finding = parse_json(&data, "finding_json", "data", &fingerprint)?;
                 let status = status_from_sql(&status).ok_or_else(|| corrupt_status(&fingerprint, &status))?;
                 let merge_key = MergeKey::of(&finding);
                 let new_component = finding.component.as_ref().map(component_identity);
@@ -175,7 +175,7 @@ fn merge_into(
         survivor.key.basis(),
         survivor.key.rule().as_str()
     );
-    let statements: [(&str, &'static str); 6] = [
+    let statements: [(&str, &'static str); 7] = [
         (
             "UPDATE finding_sources SET finding_id = ?1, merged_by = ?3, basis = ?4 WHERE finding_id = ?2",
             "moving sources",
@@ -198,6 +198,10 @@ fn merge_into(
             "UPDATE findings SET first_seen = min(first_seen, (SELECT first_seen FROM findings WHERE id = ?2))
              WHERE id = ?1",
             "keeping the first detection",
+        ),
+        (
+            "DELETE FROM finding_json WHERE finding_id = ?2",
+            "deleting the JSON of a merged finding",
         ),
         ("DELETE FROM findings WHERE id = ?2", "deleting a merged finding"),
     ];

@@ -19,7 +19,8 @@ use crate::migrations;
 ///
 /// [`Store::record_run`] returns once the run is committed to the
 /// write-ahead log, which readers see at once. A helper thread then copies
-/// it into the database file; dropping the store waits for that copy.
+/// it into the database file; dropping the store and the next
+/// `record_run` wait for that copy.
 #[derive(Debug)]
 pub struct Store {
     pub(crate) conn: Connection,

@@ -590,3 +590,45 @@ fn with_target(mut finding: ctem_model::Finding, target: &str) -> ctem_model::Fi
     finding.target = Some(target.into());
     finding
 }
+
+#[test]
+fn rescan_keeps_or_replaces_report_json() {
+    let mut test = TestStore::new();
+    let target_scope = [scope("trivy", "shop:1")];
+    let report = |description: &str, score: f64| {
+        let mut finding = vulnerability("shop:1", "CVE-1");
+        finding.description = Some(description.to_string());
+        scored(finding, score)
+    };
+    let key = fingerprint("shop:1", "CVE-1");
+    let stored = |test: &TestStore| test.store.finding(&key).unwrap().expect("the finding is stored");
+
+    test.store
+        .record_run(&run(day(1), &target_scope, vec![report("first wording", 50.0)]))
+        .unwrap();
+    // The same report: the stored JSON stays as it is.
+    test.store
+        .record_run(&run(day(2), &target_scope, vec![report("first wording", 50.0)]))
+        .unwrap();
+    assert_eq!(stored(&test).finding.description.as_deref(), Some("first wording"));
+
+    // A reworded report with the same score only touches the finding.
+    test.store
+        .record_run(&run(day(3), &target_scope, vec![report("second wording", 50.0)]))
+        .unwrap();
+    assert_eq!(stored(&test).finding.description.as_deref(), Some("second wording"));
+
+    // A new score rewrites the finding and its assessment.
+    test.store
+        .record_run(&run(day(4), &target_scope, vec![report("third wording", 70.0)]))
+        .unwrap();
+    let finding = stored(&test);
+    assert_eq!(finding.finding.description.as_deref(), Some("third wording"));
+    assert_eq!(finding.risk.map(|risk| risk.score), Some(70.0));
+
+    // Back to the first wording: a hash of an older JSON must not hide it.
+    test.store
+        .record_run(&run(day(5), &target_scope, vec![report("first wording", 70.0)]))
+        .unwrap();
+    assert_eq!(stored(&test).finding.description.as_deref(), Some("first wording"));
+}

@@ -22,19 +22,24 @@ fn new_file_gets_every_migration() {
         .unwrap();
     assert_eq!(
         applied,
-        [(1, "initial".to_string()), (2, "merged_findings".to_string())]
+        [
+            (1, "initial".to_string()),
+            (2, "merged_findings".to_string()),
+            (3, "finding_json".to_string()),
+            (4, "json_hash".to_string())
+        ]
     );
     let tables: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'
              AND name IN ('runs', 'run_sources', 'run_scopes', 'assets', 'relationships',
-                          'findings', 'finding_sources', 'finding_history', 'finding_scores',
-                          'run_stats')",
+                          'findings', 'finding_json', 'finding_sources', 'finding_history',
+                          'finding_scores', 'run_stats')",
             [],
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 10);
+    assert_eq!(tables, 11);
 }
 
 #[test]
@@ -225,6 +230,32 @@ fn checkpoint_copies_run_into_file() {
 }
 
 #[test]
+fn back_to_back_runs_reuse_the_log() {
+    let mut test = TestStore::new();
+    let wal = test.dir.path().join("ctem.db-wal");
+    let rules: Vec<String> = (0..200).map(|i| format!("CVE-2024-{i:05}")).collect();
+    let rule_refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+
+    // Each run rewrites the same findings, so each adds about as much to
+    // the log as the one before.
+    let mut sizes = Vec::new();
+    for run_day in 1..=30 {
+        test.store
+            .record_run(&image_scan(day(run_day), "shop:1", &rule_refs))
+            .unwrap();
+        sizes.push(std::fs::metadata(&wal).unwrap().len());
+    }
+
+    // A log that starts over once a checkpoint copied it stays near the
+    // size of the largest run, and one that only grows keeps every run.
+    let largest_first_two = sizes[0].max(sizes[1]);
+    assert!(
+        sizes[29] <= 2 * largest_first_two,
+        "the write-ahead log grew run after run: {sizes:?} bytes"
+    );
+}
+
+#[test]
 fn in_memory_database_is_rejected() {
     let error = Store::open(std::path::Path::new(":memory:")).unwrap_err();
 
@@ -320,4 +351,79 @@ fn first_schema_database_is_migrated_with_its_history() {
     // nothing here.
     let redupe = store.redupe().unwrap();
     assert_eq!((redupe.before, redupe.after, redupe.merged), (2, 2, 0));
+}
+
+#[test]
+fn redupe_merges_first_schema_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ctem.db");
+    first_schema_database(&path);
+    // The first schema kept Trivy's and Grype's reports of one CVE as two
+    // findings.
+    let trivy = vulnerability("shop:1", "CVE-2024-1234");
+    let mut grype = trivy.clone();
+    grype.tool = "grype".into();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (id, finding) in [(3, &trivy), (4, &grype)] {
+        conn.execute(
+            "INSERT INTO findings VALUES (?1, ?2, ?3, 'shop:1', ?4, 'vulnerability', 'high', 't',
+                 'container_image:shop:1', 'open', '2024-05-01T00:00:00.000000000Z',
+                 '2024-05-02T00:00:00.000000000Z', NULL, 2, 50.0, 'P3', ?5, ?6)",
+            rusqlite::params![
+                id,
+                finding.fingerprint().as_str(),
+                finding.tool,
+                finding.rule_id,
+                serde_json::to_string(finding).unwrap(),
+                serde_json::to_string(&common::risk(50.0)).unwrap(),
+            ],
+        )
+        .unwrap();
+    }
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    let redupe = store.redupe().unwrap();
+
+    assert_eq!((redupe.before, redupe.after, redupe.merged), (4, 3, 1));
+    let merged = store
+        .finding(&grype.fingerprint())
+        .unwrap()
+        .expect("the merged finding");
+    assert_eq!(merged.fingerprint, trivy.fingerprint());
+    assert_eq!(merged.tools, ["grype", "trivy"]);
+    assert_eq!(merged.finding.rule_id, "CVE-2024-1234");
+    let json_rows: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM finding_json", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(json_rows, 3, "the merged finding's JSON was left behind");
+}
+
+#[test]
+fn rebuild_breaking_a_reference_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ctem.db");
+    first_schema_database(&path);
+    // A score of a finding that is not stored. The third migration rebuilds
+    // findings with foreign keys off, and its check finds the score.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO finding_scores VALUES (1, 99, 50.0, 'P3');",
+        )
+        .unwrap();
+
+    let error = Store::open(&path).unwrap_err();
+
+    assert!(matches!(&error, StoreError::Migration { version: 3, .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("finding_scores"), "{message}");
+    assert!(message.contains("does not exist"), "{message}");
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT max(version) FROM schema_migrations", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
 }

@@ -498,17 +498,17 @@ fn corrupt_finding_json_names_table_and_key() {
         .unwrap();
     let fingerprint = vulnerability("shop:1", "CVE-1").fingerprint();
     test.raw_connection()
-        .execute("UPDATE findings SET data = '{\"tool\": 42}'", [])
+        .execute("UPDATE finding_json SET data = '{\"tool\": 42}'", [])
         .unwrap();
 
     let error = test.store.findings(&FindingFilter::default()).unwrap_err();
 
     assert!(
-        matches!(&error, StoreError::Corrupt { table: "findings", column: "data", key, .. } if key == fingerprint.as_str()),
+        matches!(&error, StoreError::Corrupt { table: "finding_json", column: "data", key, .. } if key == fingerprint.as_str()),
         "{error:?}"
     );
     let message = error.to_string();
-    assert!(message.contains("findings.data"), "{message}");
+    assert!(message.contains("finding_json.data"), "{message}");
     assert!(message.contains(fingerprint.as_str()), "{message}");
     assert!(message.contains("invalid type"), "{message}");
 }
@@ -520,12 +520,12 @@ fn corrupt_risk_json_names_column() {
         .record_run(&image_scan(day(1), "shop:1", &["CVE-1"]))
         .unwrap();
     test.raw_connection()
-        .execute("UPDATE findings SET risk = '{\"score\": ' ", [])
+        .execute("UPDATE finding_json SET risk = '{\"score\": ' ", [])
         .unwrap();
 
     let error = test.store.findings(&FindingFilter::default()).unwrap_err();
 
-    assert!(error.to_string().contains("findings.risk"), "{error}");
+    assert!(error.to_string().contains("finding_json.risk"), "{error}");
 }
 
 #[test]
