@@ -92,7 +92,7 @@ impl Fingerprint {
         Fingerprint(format!("v{FINGERPRINT_VERSION}:{}", hex::encode(&digest[..16])))
     }
 
-    /// The identity of a code finding without its line, for findings that
+    /// Computes the identity of a code finding without its line, for findings that
     /// carry a line and no tool fingerprint: two reports with the same
     /// drift key and nearby lines may be one finding whose code moved.
     /// `None` for findings whose fingerprint does not hold a line.
@@ -135,7 +135,7 @@ impl fmt::Display for Fingerprint {
 /// The version of the merge key scheme, written as the prefix `m1:`.
 pub const MERGE_KEY_VERSION: u32 = 1;
 
-/// Which fields made two reports one finding.
+/// The fields that made two reports one finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MergeRule {
@@ -219,7 +219,7 @@ impl MergeKey {
         self.rule
     }
 
-    /// The compared values, for people.
+    /// Returns the compared values, for people.
     pub fn basis(&self) -> &str {
         &self.basis
     }
@@ -231,7 +231,7 @@ impl fmt::Display for MergeKey {
     }
 }
 
-/// The id that names a vulnerability across tools: the first CVE id in
+/// Returns the id that names a vulnerability across tools: the first CVE id in
 /// text order among the rule id and the vulnerability ids, else the first
 /// GHSA id. Other ids (vendor advisories, plugin ids) name it only within
 /// one tool.

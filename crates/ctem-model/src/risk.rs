@@ -70,7 +70,7 @@ pub struct RiskAssessment {
     pub factors: Vec<Factor>,
 }
 
-/// Where a finding stands: set by the runs that cover its scope and by
+/// The status of a finding, set by the runs that cover its scope and by
 /// people who triage it (`ctem triage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,15 +82,15 @@ pub enum LifecycleStatus {
     /// Seen again after it was fixed, or open again after a risk acceptance
     /// expired.
     Reopened,
-    /// A run covered its scope and no longer saw it, or somebody said it is
+    /// A run covered its scope and no longer saw it, or a person marked it
     /// fixed and no covering run has confirmed it yet.
     Fixed,
-    /// Somebody accepted the risk, with a reason, an approver and an expiry
+    /// A person accepted the risk, with a reason, an approver and an expiry
     /// date, after which it reopens.
     RiskAccepted,
-    /// Somebody found that the tool was wrong. Later sightings keep it so.
+    /// A person found that the tool was wrong. Later sightings keep it so.
     FalsePositive,
-    /// A VEX statement or somebody said the product is not affected.
+    /// A VEX statement or a person states that the product is not affected.
     NotAffected,
 }
 
@@ -125,9 +125,9 @@ impl LifecycleStatus {
         )
     }
 
-    /// Whether a run that sees the finding is what keeps it in this status,
-    /// so that a run that no longer sees it can fix it: the active statuses
-    /// and an accepted risk.
+    /// Tells whether runs keep the finding in this status while they report
+    /// it, so that a run that no longer reports it fixes it. These are the
+    /// active statuses and an accepted risk.
     pub fn is_tracked_by_runs(self) -> bool {
         self.is_active() || self == LifecycleStatus::RiskAccepted
     }

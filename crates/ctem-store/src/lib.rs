@@ -19,7 +19,7 @@
 //! | --- | --- | --- | --- |
 //! | not stored | `new` | — | — |
 //! | `new`, `open`, `reopened` | `open` | `fixed` (verified) | unchanged |
-//! | `fixed` | `reopened` | fix verified, if somebody had marked it | unchanged |
+//! | `fixed` | `reopened` | fix verified, if a person had marked it | unchanged |
 //! | `risk_accepted` | unchanged | `fixed` (verified) | unchanged |
 //! | `false_positive`, `not_affected` | unchanged | unchanged | unchanged |
 //!
@@ -32,7 +32,7 @@
 //!
 //! History is event-based. `finding_history` holds one row for every change
 //! (a run's status change, a triage, a merge, a validation mark, an
-//! expiry), with why and by whom, so the time to detect and the time to
+//! expiry), with the reason and the person, so the time to detect and the time to
 //! remediate are queries. `finding_scores` holds the score and tier of
 //! every finding in every run that saw it, and `run_stats` the state of the
 //! whole store after each run, which the trends draw.

@@ -17,7 +17,7 @@
 //!    score, with the status that follows from its previous status.
 //! 4. The active sources of covered scopes that the run did not see become
 //!    inactive. A finding without an active source left is fixed (or, if
-//!    somebody had said it was fixed, its fix is verified).
+//!    a person had marked it fixed, its fix is verified).
 //! 5. Risk acceptances that ended by the run's time reopen, Nuclei and DAST
 //!    matches confirm the exploitability of findings with the same
 //!    vulnerability on the same asset, and the run's statistics are
@@ -41,7 +41,7 @@ use crate::codec::{format_time, json_hash, status_from_sql};
 use crate::error::sql_error;
 use crate::{Cause, RunSummary, Scope, ScoredFinding, StoreError};
 
-/// How far, in lines, a code finding without a tool fingerprint may move
+/// The distance, in lines, that a code finding without a tool fingerprint may move
 /// between two runs and still be the same finding: code added or removed
 /// above it moves it. Within one file and rule, reports are paired with
 /// the nearest unmatched source, in line order, so two findings of one
@@ -217,7 +217,7 @@ fn tier_from_sql(name: &str) -> Option<Tier> {
     }
 }
 
-/// Which finding a report belongs to.
+/// The finding that a report belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Target {
     /// A stored finding, by id.
@@ -226,7 +226,7 @@ enum Target {
     Created(usize),
 }
 
-/// What a report needs written for its source.
+/// The write that a report's source needs.
 enum SourceWrite {
     /// Nothing: the source is stored and active.
     None,
@@ -604,8 +604,8 @@ impl<'a> Lifecycle<'a> {
         Ok(summary)
     }
 
-    /// The state of a stored finding before the run: from the active load,
-    /// else read.
+    /// Returns the state of a stored finding before the run, from the
+    /// active load or else from the database.
     fn prior(&self, active: &mut ActiveSources, id: i64) -> Result<Prior, StoreError> {
         if let Some(prior) = active.priors.get(&id) {
             return Ok(*prior);
@@ -730,7 +730,7 @@ impl<'a> Lifecycle<'a> {
 
     /// Marks exploitability confirmed on the findings with the same
     /// vulnerability on the same asset as a report of a validating tool
-    /// (Nuclei, ZAP, Burp), unless somebody marked them already.
+    /// (Nuclei, ZAP, Burp), unless a person marked them already.
     fn confirm_exploitability(&self, findings: &[&ScoredFinding]) -> Result<(), StoreError> {
         let mut matches: BTreeMap<(String, String), String> = BTreeMap::new();
         for scored in findings {
@@ -813,7 +813,7 @@ impl<'a> Lifecycle<'a> {
     }
 }
 
-/// The status of a stored finding that a run sees, with the cause and
+/// Returns the status of a stored finding that a run reports, with the cause and
 /// reason of a change.
 fn next_status(prior: Prior, scored: &ScoredFinding) -> (LifecycleStatus, Cause, Option<String>) {
     let says_not_affected = scored.finding.source_status == Some(SourceStatus::NotAffected);
@@ -856,7 +856,7 @@ pub(crate) fn expiry_reason(until: &str) -> String {
     format!("the risk acceptance ended on {end}")
 }
 
-/// The findings whose risk acceptance ended by `at`, with its end.
+/// Returns the findings whose risk acceptance ended by `at`, with its end.
 pub(crate) fn expired_acceptances(tx: &Transaction, path: &Path, at: &str) -> Result<Vec<(i64, String)>, StoreError> {
     let mut select = tx
         .prepare_cached(
@@ -1012,7 +1012,7 @@ impl<'t> FindingWriter<'t> {
         Ok(id)
     }
 
-    /// The introduction time of a finding the run creates (see
+    /// Returns the introduction time of a finding the run creates (see
     /// `FindingFacts::introduced_at`), as stored text.
     fn introduced_at(
         &mut self,
@@ -1191,7 +1191,7 @@ struct Encoded {
     hash: i64,
 }
 
-/// How a finding's stored JSON is to be updated.
+/// The update that a finding's stored JSON needs.
 #[derive(Clone, Copy)]
 enum StoredJson<'e> {
     /// Written unless the stored hash, if any, equals the report's.

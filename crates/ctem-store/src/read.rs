@@ -56,20 +56,8 @@ impl Store {
     /// Returns one finding by its fingerprint or by the fingerprint of any
     /// of its sources, if the store has it.
     pub fn finding(&self, fingerprint: &Fingerprint) -> Result<Option<StoredFinding>, StoreError> {
-        let path = self.path.as_path();
-        let mut select = self
-            .conn
-            .prepare_cached(&format!(
-                "{FINDING_COLUMNS} WHERE id = coalesce(
-                     (SELECT id FROM findings WHERE fingerprint = ?1),
-                     (SELECT finding_id FROM finding_sources WHERE fingerprint = ?1))"
-            ))
-            .map_err(sql_error(path, "preparing the finding lookup"))?;
-        let mut rows = select
-            .query([fingerprint.as_str()])
-            .map_err(sql_error(path, "looking up a finding"))?;
-        match rows.next().map_err(sql_error(path, "reading a finding"))? {
-            Some(row) => Ok(Some(self.decode_finding(row)?)),
+        match self.finding_id(fingerprint)? {
+            Some(id) => Ok(self.findings_by_id(&[id])?.pop()),
             None => Ok(None),
         }
     }
@@ -174,8 +162,8 @@ impl Store {
         Ok(sources)
     }
 
-    /// The row id of the finding with this fingerprint, or whose source
-    /// has it.
+    /// Returns the row id of the finding with this fingerprint, or whose
+    /// source has it.
     pub(crate) fn finding_id(&self, fingerprint: &Fingerprint) -> Result<Option<i64>, StoreError> {
         finding_id(&self.conn, &self.path, fingerprint.as_str())
     }
@@ -491,7 +479,7 @@ where
     T::try_from(row)
 }
 
-/// The row id of the finding with this fingerprint, or whose source has it.
+/// Returns the row id of the finding with this fingerprint, or whose source has it.
 pub(crate) fn finding_id(
     conn: &rusqlite::Connection,
     path: &std::path::Path,

@@ -338,7 +338,7 @@ fn upsert_relationships(
     Ok(())
 }
 
-/// The run's assets that are the targets of its scopes: a scope's target
+/// Returns the run's assets that are the targets of its scopes: a scope's target
 /// is the asset's key, its name or the identifier in its key. A scan that
 /// covered them assessed them, even where it found nothing.
 fn scope_assets(assets: &[Asset], scopes: &BTreeSet<Scope>) -> BTreeSet<AssetKey> {

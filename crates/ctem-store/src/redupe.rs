@@ -12,7 +12,7 @@ use crate::error::sql_error;
 use crate::lifecycle::{corrupt_status, refresh_tools};
 use crate::{Store, StoreError};
 
-/// What [`Store::redupe`] changed.
+/// The counts of what [`Store::redupe`] changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RedupeSummary {
     /// Findings before.
@@ -227,7 +227,7 @@ fn merge_into(
     Ok(())
 }
 
-/// The status of a merged group (see [`Store::redupe`]).
+/// Returns the status of a merged group (see [`Store::redupe`]).
 fn merged_status(members: &[&Row]) -> LifecycleStatus {
     let person_set = members.iter().find(|row| {
         row.status_source == "triage"

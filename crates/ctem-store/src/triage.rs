@@ -1,5 +1,5 @@
 //! Changes that people make to findings: triage statuses and validation
-//! marks, each recorded in the finding's history with why and by whom.
+//! marks, each recorded in the finding's history with the reason and the person.
 
 use std::collections::HashSet;
 
@@ -13,7 +13,7 @@ use crate::lifecycle::{corrupt_status, expired_acceptances, expiry_reason, reope
 use crate::read::finding_id;
 use crate::{Store, StoreError, TriageAction, TriageRequest};
 
-/// What a triage call did to one finding.
+/// The result of a triage call for one finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageOutcome {
     /// The fingerprint as given.
@@ -229,7 +229,7 @@ fn check_after_last_change(
     Ok(())
 }
 
-/// The status after a triage action, or `None` where the status does not
+/// Returns the status after a triage action, or `None` where the status does not
 /// allow it.
 fn next_status(before: LifecycleStatus, action: &TriageAction) -> Option<LifecycleStatus> {
     use LifecycleStatus::*;

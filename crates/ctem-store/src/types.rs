@@ -52,7 +52,7 @@ pub struct ScoredFinding {
     pub finding: Finding,
     pub risk: RiskAssessment,
     /// When the finding's vulnerability was published, where threat
-    /// intelligence knows: an input of the introduction time that MTTD
+    /// intelligence records it: an input of the introduction time that MTTD
     /// measures from.
     pub published: Option<DateTime<Utc>>,
 }
@@ -156,21 +156,21 @@ pub struct StoredFinding {
     pub risk: Option<RiskAssessment>,
 }
 
-/// What made a change of a finding.
+/// The cause of a change of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cause {
     /// A run saw it or, covering its scope, no longer saw it.
     Run,
-    /// Somebody triaged it.
+    /// A person triaged it.
     Triage,
-    /// A VEX statement said the product is not affected.
+    /// A VEX statement states that the product is not affected.
     Vex,
     /// A risk acceptance ended.
     Expiry,
     /// A report of another tool, or of a moved line, joined the finding.
     Merge,
     /// A validation mark was set, by a run (a DAST or Nuclei match) or by
-    /// somebody.
+    /// a person.
     Validation,
 }
 
@@ -206,7 +206,7 @@ impl Cause {
 pub struct HistoryEntry {
     /// The run that made the change; `None` for triage between runs.
     pub run_id: Option<i64>,
-    /// The observation time of that run, or when somebody triaged it.
+    /// The observation time of that run, or when a person triaged it.
     pub at: DateTime<Utc>,
     /// The status after the change.
     pub status: LifecycleStatus,
@@ -214,9 +214,9 @@ pub struct HistoryEntry {
     /// Why: the triage reason, the matched values of a merge, the VEX
     /// justification.
     pub reason: Option<String>,
-    /// Who triaged it.
+    /// The person who triaged it.
     pub actor: Option<String>,
-    /// Who approved a risk acceptance.
+    /// The person who approved a risk acceptance.
     pub approver: Option<String>,
     /// When a risk acceptance ends.
     pub expires_at: Option<DateTime<Utc>>,
@@ -234,14 +234,14 @@ pub struct SourceEntry {
     /// Whether the latest run that covered its scope saw it.
     pub active: bool,
     pub first_seen: DateTime<Utc>,
-    /// How it joined the finding: `first`, a merge rule (`vulnerability`,
+    /// The rule that joined it to the finding: `first`, a merge rule (`vulnerability`,
     /// `secret`, `fingerprint`) or `drift`.
     pub merged_by: String,
     /// The values that matched.
     pub basis: Option<String>,
 }
 
-/// A change that somebody makes to findings with `ctem triage`.
+/// A change that a person makes to findings with `ctem triage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TriageAction {
     /// Accept the risk until `until`, as approved by `approver`.
@@ -260,8 +260,8 @@ pub enum TriageAction {
     Validate(Validation),
 }
 
-/// One `ctem triage` call: the action, for the findings named, with why
-/// and by whom.
+/// One `ctem triage` call: the action for the findings named, with the
+/// reason and the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageRequest {
     /// Fingerprints of the findings or of any of their sources.
@@ -269,7 +269,7 @@ pub struct TriageRequest {
     pub action: TriageAction,
     /// Required: why.
     pub reason: String,
-    /// Who made the change.
+    /// The person who made the change.
     pub actor: Option<String>,
     /// When the change was made.
     pub at: DateTime<Utc>,

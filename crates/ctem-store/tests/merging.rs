@@ -13,7 +13,7 @@ use ctem_store::{Cause, FindingFilter, RunSummary, StoreError, TriageAction, Tri
 
 const IMAGE: &str = "shop:1";
 
-/// A report of CVE-2021-44228 in log4j-core 2.14.1 on the image, as
+/// Builds a report of CVE-2021-44228 in log4j-core 2.14.1 on the image, as
 /// `tool` words it.
 fn log4j(tool: &str) -> Finding {
     let (rule, extra) = match tool {
@@ -185,7 +185,7 @@ fn merged_finding_fixed_when_all_tools_stop() {
     assert_eq!(stored.fixed_at, Some(day(3)));
     assert_eq!(stored.verified_at, Some(day(3)));
 
-    // Trivy sees it again: reopened, through Trivy's own source.
+    // Trivy reports it again: reopened, through Trivy's own source.
     let summary = test
         .store
         .record_run(&run(
@@ -198,7 +198,7 @@ fn merged_finding_fixed_when_all_tools_stop() {
     assert_eq!(test.store.findings(&FindingFilter::default()).unwrap().len(), 1);
 }
 
-/// A Semgrep result of `rule` at `line` of app.py in the repository.
+/// Builds a Semgrep result of `rule` at `line` of app.py in the repository.
 fn sast(rule: &str, line: u32) -> Finding {
     let mut finding = Finding::new(
         "semgrep",
@@ -294,7 +294,7 @@ fn seen_finding_keeps_its_line() {
     assert_eq!(counts(&summary), [2, 1, 1, 0, 0]);
 }
 
-/// A ZAP alert of rule 40012 at `url`.
+/// Builds a ZAP alert of rule 40012 at `url`.
 fn dast(url: &str) -> Finding {
     let mut finding = Finding::new(
         "zap",
@@ -498,7 +498,7 @@ fn false_positive_survives_sightings() {
     let summary = test.store.record_run(&sast_run(4, &[])).unwrap();
     assert_eq!(summary.fixed, 0);
     assert_eq!(status(&test, &finding.fingerprint()), LifecycleStatus::FalsePositive);
-    // Somebody reopens it.
+    // A person reopens it.
     triage(&mut test, &finding.fingerprint(), TriageAction::Reopen, day(5));
     assert_eq!(status(&test, &finding.fingerprint()), LifecycleStatus::Open);
 }
@@ -523,11 +523,11 @@ fn claimed_fix_verified_or_reopened() {
         (LifecycleStatus::Fixed, Some(day(2)), None)
     );
 
-    // The scan still sees it: the claim was wrong.
+    // The scan still reports it: the claim was wrong.
     let summary = test.store.record_run(&scan(3, true)).unwrap();
     assert_eq!(summary.reopened, 1);
     triage(&mut test, &trivy.fingerprint(), TriageAction::Fixed, day(4));
-    // The scan no longer sees it: the fix is verified, at the scan's time.
+    // The scan no longer reports it: the fix is verified, at the scan's time.
     let summary = test.store.record_run(&scan(5, false)).unwrap();
     assert_eq!(summary.fixed, 0, "the finding was fixed already");
     let stored = test.store.finding(&trivy.fingerprint()).unwrap().unwrap();

@@ -266,7 +266,7 @@ fn in_memory_database_is_rejected() {
     assert!(error.to_string().contains("write-ahead logging"), "{error}");
 }
 
-/// A database written by the first schema: one finding open, one fixed,
+/// Writes a database in the first schema: one finding open, one fixed,
 /// with their history.
 fn first_schema_database(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();

@@ -1,8 +1,8 @@
-//! A month of runs, end to end through the command line: five weekly
-//! `ctem assess --at` runs over two images scanned by Trivy and Grype, with
-//! fixes, a reintroduction, a risk acceptance that ends, one CVE from two
-//! tools and a CVE published between two runs. Every metric that `ctem
-//! metrics` prints is asserted against a value worked out by hand below.
+//! A month of runs, end to end through the command line. Five weekly
+//! `ctem assess --at` runs cover two images scanned by Trivy and Grype.
+//! They bring fixes, a reintroduction, a risk acceptance that ends, one CVE
+//! from two tools and a CVE published between two runs. Every metric that
+//! `ctem metrics` prints is asserted against a value worked out by hand.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -171,7 +171,7 @@ P2 = 14
 P3 = 30
 "#;
 
-/// A CVE record that publishes E on 2026-11-25.
+/// Builds a CVE record that publishes E on 2026-11-25.
 fn cve_record() -> Value {
     let org = "8254265b-2729-46b6-b9e3-3dfca2d5bfca";
     json!({
@@ -271,7 +271,7 @@ fn by_rule<'f>(findings: &'f [Value], rule: &str) -> &'f Value {
         .unwrap_or_else(|| panic!("no finding of {rule}"))
 }
 
-/// The lifecycle counts of a run: seen, new, still open, reopened, fixed.
+/// Returns the lifecycle counts of a run: seen, new, still open, reopened, fixed.
 fn counts(run: &Value) -> [u64; 5] {
     ["seen", "new", "still_open", "reopened", "fixed"].map(|field| run[field].as_u64().unwrap())
 }
@@ -337,7 +337,7 @@ fn month() -> Scenario {
     ]);
     assert!(triage.to_string().contains("risk_accepted"), "{triage}");
 
-    // Run 3: Trivy no longer sees A, but Grype did not rescan, so A stays
+    // Run 3: Trivy no longer reports A, but Grype did not rescan, so A stays
     // open; D is back (reopened); C stays accepted.
     let run = s.assess(
         "run3",
@@ -349,7 +349,7 @@ fn month() -> Scenario {
     );
     assert_eq!(counts(&run), [3, 0, 2, 1, 0], "run 3");
 
-    // Run 4: Grype no longer sees A either: fixed. C's acceptance ended on
+    // Run 4: Grype no longer reports A either: fixed. C's acceptance ended on
     // 2026-11-20, so the run reopens it.
     let run = s.assess(
         "run4",
