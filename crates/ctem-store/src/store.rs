@@ -1,7 +1,7 @@
 //! Opening a store: the connection settings and the database checks.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode};
 
@@ -113,13 +113,31 @@ fn check_ctem_database(conn: &Connection, path: &Path) -> Result<(), StoreError>
 /// The bound of SQLite's page cache per connection, in KiB (64 MiB).
 const CACHE_KIB: i64 = 64 * 1024;
 
+/// Sets the journal mode to WAL and returns the mode SQLite reports.
+///
+/// SQLite does not call the busy handler on every lock conflict of this
+/// switch: a process that opens the file while another one creates the
+/// log, or deletes it as its last connection closes, gets `SQLITE_BUSY`
+/// at once (seen with four `ctem assess` started together on a new
+/// database). The switch changes nothing until it succeeds, so it is
+/// retried here for as long as the busy timeout.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(BUSY_TIMEOUT_SECS);
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(error) if error.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Sets write-ahead logging and the connection settings.
 fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     // SQLite returns the mode it actually set: `memory` for an in-memory
     // database, the old mode where the file system cannot share memory.
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(sql_error(path, "switching to write-ahead logging"))?;
+    let mode = switch_to_wal(conn).map_err(sql_error(path, "switching to write-ahead logging"))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::JournalMode {
             path: path.to_path_buf(),

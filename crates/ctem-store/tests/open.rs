@@ -427,3 +427,52 @@ fn rebuild_breaking_a_reference_rolls_back() {
         .unwrap();
     assert_eq!(version, 2);
 }
+
+/// Set in the child processes of `concurrent_processes_open_a_new_file`.
+const CHILD_PATH: &str = "CTEM_STORE_TEST_OPEN";
+
+#[test]
+fn concurrent_processes_open_a_new_file() {
+    if let Some(path) = std::env::var_os(CHILD_PATH) {
+        // A child: open, record a run, close, and report through the exit
+        // status.
+        let recorded = Store::open(std::path::Path::new(&path))
+            .and_then(|mut store| store.record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2"])));
+        if let Err(error) = recorded {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    // Processes started together on a database that does not exist yet
+    // race to create it, switch it to write-ahead logging, migrate it and
+    // write; each one, on closing, may delete the log another one just
+    // opened.
+    let exe = std::env::current_exe().unwrap();
+    for round in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ctem.db");
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args(["--exact", "concurrent_processes_open_a_new_file", "--nocapture"])
+                    .env(CHILD_PATH, &path)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.runs().unwrap().len(), 6, "round {round}");
+    }
+}
