@@ -70,24 +70,111 @@ struct LastTime {
     time: Option<DateTime<Utc>>,
 }
 
-impl FactDecoder {
-    /// Decodes one row of [`FACT_QUERY`] and appends it to `table`.
-    pub(crate) fn push(&mut self, row: &Row<'_>, table: &mut FactTable, path: &Path) -> Result<(), StoreError> {
+/// The rows of the fact query per batch that the reading thread hands to
+/// the decoding thread: large enough that the channel costs nothing per
+/// row, small enough that both threads start at once.
+pub(crate) const BATCH_ROWS: usize = 4096;
+
+/// The text columns of [`FACT_QUERY`]: all but `id` (0) and `score` (6).
+const TEXT_COLUMNS: [usize; 13] = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14];
+
+/// Marks a NULL column in [`RowBatch::ends`].
+const NULL: u32 = u32::MAX;
+
+/// Rows of the fact query copied out of SQLite, so that another thread can
+/// decode them while SQLite reads the next ones.
+pub(crate) struct RowBatch {
+    ids: Vec<i64>,
+    scores: Vec<f64>,
+    /// For each row, for each of [`TEXT_COLUMNS`], where its bytes end in
+    /// `bytes`, or [`NULL`].
+    ends: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+/// One row of a [`RowBatch`]: the id, the score and the bytes of the text
+/// columns, indexed by their column in [`FACT_QUERY`].
+pub(crate) struct RowView<'a> {
+    id: i64,
+    score: f64,
+    columns: [Option<&'a [u8]>; 15],
+}
+
+impl RowBatch {
+    /// An empty batch with room for `rows` rows of about 256 bytes.
+    pub(crate) fn with_capacity(rows: usize) -> RowBatch {
+        RowBatch {
+            ids: Vec::with_capacity(rows),
+            scores: Vec::with_capacity(rows),
+            ends: Vec::with_capacity(rows * TEXT_COLUMNS.len()),
+            bytes: Vec::with_capacity(rows * 256),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Copies one row of [`FACT_QUERY`].
+    pub(crate) fn push(&mut self, row: &Row<'_>, path: &Path) -> Result<(), StoreError> {
         let read_error = |error| sql_error(path, "reading finding facts")(error);
         let id: i64 = row.get(0).map_err(read_error)?;
-        let column = |index: usize| text(row, index, id, path);
-        let required = |index: usize| column(index)?.ok_or_else(|| corrupt(index, id, "expected text, found NULL"));
+        let score: f64 = row.get(6).map_err(read_error)?;
+        for column in TEXT_COLUMNS {
+            match text(row, column, id, path)? {
+                Some(bytes) => {
+                    self.bytes.extend_from_slice(bytes);
+                    // A batch holds 4,096 rows of a few hundred bytes.
+                    self.ends.push(self.bytes.len() as u32);
+                }
+                None => self.ends.push(NULL),
+            }
+        }
+        self.ids.push(id);
+        self.scores.push(score);
+        Ok(())
+    }
+
+    /// Calls `decode` on each row, in order, until it fails.
+    pub(crate) fn for_each(
+        &self,
+        mut decode: impl FnMut(&RowView<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut start = 0;
+        for (index, ends) in self.ends.chunks_exact(TEXT_COLUMNS.len()).enumerate() {
+            let mut view = RowView {
+                id: self.ids[index],
+                score: self.scores[index],
+                columns: [None; 15],
+            };
+            for (&column, &end) in TEXT_COLUMNS.iter().zip(ends) {
+                if end != NULL {
+                    view.columns[column] = Some(&self.bytes[start as usize..end as usize]);
+                    start = end;
+                }
+            }
+            decode(&view)?;
+        }
+        Ok(())
+    }
+}
+
+impl FactDecoder {
+    /// Decodes one row of [`FACT_QUERY`] and appends it to `table`.
+    pub(crate) fn push(&mut self, row: &RowView<'_>, table: &mut FactTable) -> Result<(), StoreError> {
+        let id = row.id;
+        let column = |index: usize| row.columns[index];
+        let required = |index: usize| column(index).ok_or_else(|| corrupt(index, id, "expected text, found NULL"));
 
         let asset = self.intern_asset(required(1)?, table, id)?;
         let tools = self.intern_tools(required(2)?, table, id)?;
         let kind = enumeration(required(3)?, 3, id, &KINDS, FindingKind::as_str, "a finding kind")?;
         let severity = enumeration(required(4)?, 4, id, &Severity::ALL, Severity::as_str, "a severity")?;
         let tier = enumeration(required(5)?, 5, id, &TIERS, Tier::as_str, "one of P1, P2, P3 or P4")?;
-        let score: f64 = row.get(6).map_err(read_error)?;
         let status_bytes = required(7)?;
         let status = status_from_sql(status_bytes)
             .ok_or_else(|| corrupt(7, id, format!("{:?} is not a finding status", lossy(status_bytes))))?;
-        let validation = match column(13)? {
+        let validation = match column(13) {
             None => None,
             Some(bytes) => Some(parse_name(
                 utf8(bytes, 13, id)?,
@@ -104,15 +191,15 @@ impl FactDecoder {
             kind,
             severity,
             tier,
-            score,
+            score: row.score,
             status,
             first_seen: self.time(required(8)?, 8, id)?,
             last_seen: self.time(required(9)?, 9, id)?,
-            introduced_at: self.optional_time(column(10)?, 10, id)?,
-            fixed_at: self.optional_time(column(11)?, 11, id)?,
-            verified_at: self.optional_time(column(12)?, 12, id)?,
+            introduced_at: self.optional_time(column(10), 10, id)?,
+            fixed_at: self.optional_time(column(11), 11, id)?,
+            verified_at: self.optional_time(column(12), 12, id)?,
             validation,
-            accepted_until: self.optional_time(column(14)?, 14, id)?,
+            accepted_until: self.optional_time(column(14), 14, id)?,
         };
         table.findings.push(facts);
         Ok(())

@@ -7,27 +7,59 @@ use rusqlite::{Row, params_from_iter};
 
 use crate::codec::{parse_json, parse_time};
 use crate::error::sql_error;
-use crate::fact_row::{FACT_QUERY, FactDecoder};
+use crate::fact_row::{BATCH_ROWS, FACT_QUERY, FactDecoder, RowBatch};
 use crate::{AssetCoverage, FactTable, RunStats, RunSummary, Store, StoreError, StoredFinding};
 
 impl Store {
     /// Reads the facts of every finding, in id order. The query reads no
     /// JSON, and the rows are decoded from their bytes (see the
-    /// `fact_row` module).
+    /// `fact_row` module) on a second thread, while SQLite reads the next
+    /// rows on this one. Both see the one read transaction of the query.
     pub fn fact_table(&self) -> Result<FactTable, StoreError> {
+        let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+        std::thread::scope(|scope| {
+            let decoding = scope.spawn(move || {
+                let mut table = FactTable::default();
+                let mut decoder = FactDecoder::default();
+                for batch in received {
+                    batch.for_each(|row| decoder.push(row, &mut table))?;
+                }
+                Ok::<_, StoreError>(table)
+            });
+            // A send fails only when the decoding thread stopped at an
+            // error, which its result then gives.
+            let read = self.read_fact_rows(|batch| batches.send(batch).is_ok());
+            drop(batches);
+            let decoded = decoding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let table = decoded?;
+            read?;
+            Ok(table)
+        })
+    }
+
+    /// Runs the fact query and hands its rows to `send` in batches, until
+    /// `send` returns false.
+    fn read_fact_rows(&self, mut send: impl FnMut(RowBatch) -> bool) -> Result<(), StoreError> {
         let path = self.path.as_path();
         let mut select = self
             .conn
             .prepare_cached(FACT_QUERY)
             .map_err(sql_error(path, "preparing the fact query"))?;
         let mut rows = select.query([]).map_err(sql_error(path, "querying finding facts"))?;
-
-        let mut table = FactTable::default();
-        let mut decoder = FactDecoder::default();
+        let mut batch = RowBatch::with_capacity(BATCH_ROWS);
         while let Some(row) = rows.next().map_err(sql_error(path, "reading finding facts"))? {
-            decoder.push(row, &mut table, path)?;
+            batch.push(row, path)?;
+            if batch.len() == BATCH_ROWS {
+                let full = std::mem::replace(&mut batch, RowBatch::with_capacity(BATCH_ROWS));
+                if !send(full) {
+                    return Ok(());
+                }
+            }
         }
-        Ok(table)
+        if batch.len() > 0 {
+            send(batch);
+        }
+        Ok(())
     }
 
     /// Returns the statistics of every run that has them, the oldest first.

@@ -615,3 +615,61 @@ fn large_evidence_round_trips() {
 
     assert_eq!(stored.finding, finding);
 }
+
+/// More findings than one batch of the fact reader, so that rows cross
+/// from the reading thread to the decoding thread in several batches.
+fn many_findings(count: usize) -> TestStore {
+    let mut test = TestStore::new();
+    let rules: Vec<String> = (0..count).map(|i| format!("CVE-2024-{i:05}")).collect();
+    let rule_refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &rule_refs))
+        .unwrap();
+    test
+}
+
+#[test]
+fn fact_table_reads_every_batch_in_order() {
+    let test = many_findings(10_000);
+    let facts = test.store.fact_table().unwrap();
+    assert_eq!(facts.findings.len(), 10_000);
+    assert!(facts.findings.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert_eq!(facts.assets.len(), 1);
+    assert!(facts.findings.iter().all(|fact| fact.first_seen == day(1)));
+}
+
+#[test]
+fn fact_table_names_corrupt_row_in_late_batch() {
+    let test = many_findings(10_000);
+    let bad_id: i64 = test
+        .raw_connection()
+        .query_row("SELECT id FROM findings ORDER BY id LIMIT 1 OFFSET 9000", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    test.raw_connection()
+        .execute("UPDATE findings SET tier = 'P9' WHERE id = ?1", [bad_id])
+        .unwrap();
+
+    let error = test.store.fact_table().unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains(&format!("findings.tier for {bad_id}")), "{message}");
+    assert!(message.contains("\"P9\""), "{message}");
+}
+
+#[test]
+fn fact_table_rejects_blob_in_text_column() {
+    let test = many_findings(5_000);
+    // A blob keeps its type in a TEXT column, where a number would be
+    // stored as its text.
+    test.raw_connection()
+        .execute(
+            "UPDATE findings SET last_seen = x'00ff' WHERE id = (SELECT max(id) FROM findings)",
+            [],
+        )
+        .unwrap();
+
+    let message = test.store.fact_table().unwrap_err().to_string();
+    assert!(message.contains("findings.last_seen"), "{message}");
+    assert!(message.contains("expected text, found Blob"), "{message}");
+}
