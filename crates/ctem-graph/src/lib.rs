@@ -28,4 +28,5 @@ pub use graph::{
 };
 pub use input::{Controls, ExploitSignals, GraphFinding, GraphInput};
 pub mod analysis;
+pub mod generate;
 pub mod rules;
