@@ -367,11 +367,13 @@ pub(super) fn secrets(builder: &mut Builder, identities: &Identities, hosts: &Ho
         asset.add_identifier("access_key_id", id.clone());
         asset.attributes.insert("aws_type".into(), "iam-access-key".into());
         asset.attributes.insert("status".into(), "Active".into());
+        // Not a real key: the secret part is derived from the index. The
+        // graph joins a leak to its credential by the secret's SHA-256.
+        let clear = format!("{:016x}{:016x}{:08x}", mix(index as u64), mix(!(index as u64)), index);
+        asset.add_identifier("secret_sha256", MaskedSecret::new(&clear).sha256);
         let key = builder.asset(asset);
         builder.link(user, RelationshipKind::HasCredential, &key);
 
-        // Not a real key: the secret part is derived from the index.
-        let clear = format!("{:016x}{:016x}{:08x}", mix(index as u64), mix(!(index as u64)), index);
         // The first key leaks into a repository, so every estate has a leak.
         if index == 0 || rng.chance(0.2) {
             let (repository, url) = apps.repository(&mut rng);

@@ -29,10 +29,12 @@
 //!   `kubernetes_workload:k8s:<namespace>/Deployment/<name>`, `Contains`
 //!   and `RunsOn` edges), repositories as source scanners key them.
 //!
-//! Two conventions have no parser behind them yet: a workload `RunsOn` the
-//! host of its Kubernetes node, and an IAM user `HasCredential` its access
-//! key (as a Kubernetes service account has its token), which a repository
-//! or host that leaks the key also `HasCredential`.
+//! Some conventions have no parser behind them yet, and follow what the
+//! rules define for them: a workload `RunsOn` the host of its Kubernetes
+//! node; an IAM user `HasCredential` its access key, a `credential` asset
+//! whose `secret_sha256` identifier matches the `Secret` findings that leak
+//! it; and a repository or host that leaks a key `HasCredential` it, as a
+//! Kubernetes workload has the secrets it mounts.
 //!
 //! The same seed and options give the same environment, record for record.
 //! The asset count is exactly [`GenerateOptions::assets`]; relationships

@@ -257,3 +257,19 @@ fn native_document_round_trips() {
         assert!(scopes.contains(&scope), "no scope {scope:?}");
     }
 }
+
+#[test]
+fn leaks_match_their_credentials() {
+    let environment = small(13);
+    let digests: HashSet<&str> = environment
+        .assets
+        .iter()
+        .filter(|asset| asset.kind == AssetKind::Credential)
+        .flat_map(|asset| asset.identifier_values("secret_sha256"))
+        .collect();
+    let leaks: Vec<_> = environment.findings.iter().filter_map(|f| f.secret.as_ref()).collect();
+    assert!(!leaks.is_empty());
+    for secret in leaks {
+        assert!(digests.contains(secret.sha256.as_str()), "leak of no credential");
+    }
+}
