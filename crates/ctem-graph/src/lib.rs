@@ -28,5 +28,6 @@ pub use graph::{
 };
 pub use input::{Controls, ExploitSignals, GraphFinding, GraphInput};
 pub mod analysis;
+pub mod export;
 pub mod generate;
 pub mod rules;
