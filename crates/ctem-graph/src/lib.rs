@@ -14,7 +14,8 @@
 //! - [`graph`]: the compact graph (dense node ids, CSR adjacency);
 //! - `analysis`: exposure, blast radius, most likely paths, choke points,
 //!   minimal fix sets and what-if;
-//! - `generate`: seeded enterprise environments for tests and benchmarks.
+//! - [`generate`]: seeded enterprise environments for tests and benchmarks;
+//! - [`export`]: Graphviz DOT, a JSON edge list and BloodHound OpenGraph.
 //!
 //! Every function here is pure: no I/O, so the engine, the server and the
 //! benchmarks call them alike.
