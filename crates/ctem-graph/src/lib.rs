@@ -14,7 +14,8 @@
 //! - [`graph`]: the compact graph (dense node ids, CSR adjacency);
 //! - `analysis`: exposure, blast radius, most likely paths, choke points,
 //!   minimal fix sets and what-if;
-//! - `generate`: seeded enterprise environments for tests and benchmarks.
+//! - [`generate`]: seeded enterprise environments for tests and benchmarks;
+//! - [`export`]: Graphviz DOT, a JSON edge list and BloodHound OpenGraph.
 //!
 //! Every function here is pure: no I/O, so the engine, the server and the
 //! benchmarks call them alike.
@@ -28,4 +29,6 @@ pub use graph::{
 };
 pub use input::{Controls, ExploitSignals, GraphFinding, GraphInput};
 pub mod analysis;
+pub mod export;
+pub mod generate;
 pub mod rules;
