@@ -41,6 +41,11 @@ pub enum Capability {
     Read,
     /// Writing a data store, a bucket or an image.
     Write,
+    /// Sending traffic from inside a network zone (a security group, a
+    /// subnet, a VPC, an address range). Zone nodes keep the graph near
+    /// linear in size: the hosts of a zone reach it once, and it reaches
+    /// what the zone may reach once, instead of one edge per host pair.
+    NetworkPosition,
 }
 
 impl Capability {
@@ -53,14 +58,18 @@ impl Capability {
             Capability::Control => "control",
             Capability::Read => "read",
             Capability::Write => "write",
+            Capability::NetworkPosition => "network_position",
         }
     }
 
     /// Whether holding this capability on a crown jewel means the crown
     /// jewel is compromised. Network access alone is not: it is what every
-    /// legitimate client has.
+    /// legitimate client has, and a network position is no hold on an asset.
     pub fn compromises(self) -> bool {
-        !matches!(self, Capability::Internet | Capability::NetworkAccess)
+        !matches!(
+            self,
+            Capability::Internet | Capability::NetworkAccess | Capability::NetworkPosition
+        )
     }
 }
 
@@ -253,6 +262,16 @@ impl GraphBuilder {
         self.asset_ids.insert(info.key.clone(), id);
         self.assets.push(info);
         id
+    }
+
+    /// The asset registered under an id.
+    pub fn asset_info(&self, id: AssetId) -> &AssetInfo {
+        &self.assets[id as usize]
+    }
+
+    /// The number of assets registered, the internet included.
+    pub fn asset_count(&self) -> usize {
+        self.assets.len()
     }
 
     /// The id of an asset registered before.

@@ -1,0 +1,75 @@
+//! Rule: local privilege escalation.
+//!
+//! # Premises
+//!
+//! A finding that [`weakness::classify`] reads as locally exploitable
+//! (`AV:L` with integrity impact), on a place where code runs (found as the
+//! exploit rule finds it: the host, the workloads that run the image, the
+//! runners of the images that a repository builds), and code execution
+//! there as a user.
+//!
+//! # Conclusion
+//!
+//! `ExecuteUser` of the place -> `ExecuteRoot` of the place.
+//!
+//! # Technique, evidence, probability
+//!
+//! T1068 (Exploitation for Privilege Escalation). Evidence `Observed`.
+//! Probability [`probability::exploit`] of the CVSS ease and the KEV and
+//! EPSS signals, times the EDR control.
+//!
+//! # Fixes
+//!
+//! The finding, by fingerprint.
+
+use super::context::{Context, Spec};
+use super::exploit::Sites;
+use super::probability;
+use super::weakness::{self, Access};
+use crate::{Capability, EdgeKind, Evidence, FixRef};
+
+pub fn apply(ctx: &mut Context<'_>, sites: &Sites) {
+    let mut places = Vec::new();
+    let mut targets = Vec::new();
+    for index in 0..ctx.input.findings.len() {
+        let graph_finding = ctx.input.findings[index];
+        let finding = graph_finding.finding;
+        let Some(weakness) = weakness::classify(finding) else {
+            continue;
+        };
+        if weakness.access != Access::Local {
+            continue;
+        }
+        let Some(asset) = ctx.find_asset(finding.asset.as_str()) else {
+            continue;
+        };
+        sites.collect(ctx, asset, None, &mut places);
+
+        let probability = probability::with_control(
+            probability::exploit(weakness.ease, graph_finding.signals),
+            ctx.input.controls.edr,
+        );
+        let spec = Spec {
+            kind: EdgeKind::PrivilegeEscalation,
+            technique: Some("T1068"),
+            probability,
+            evidence: Evidence::Observed,
+        };
+        // Several entries (services) may lead to one place; escalate once per place.
+        targets.clear();
+        targets.extend(places.iter().map(|&(_, place)| place));
+        targets.sort_unstable();
+        targets.dedup();
+        for &place in &targets {
+            let fix = FixRef::Finding {
+                fingerprint: graph_finding.fingerprint.to_string(),
+            };
+            ctx.edge(
+                (place, Capability::ExecuteUser),
+                (place, Capability::ExecuteRoot),
+                spec,
+                vec![fix],
+            );
+        }
+    }
+}
