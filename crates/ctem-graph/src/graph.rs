@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::HashMapExt;
+
 use ctem_model::{AssetKey, AssetKind, Criticality};
 use serde::{Deserialize, Serialize};
 
@@ -215,13 +217,16 @@ pub struct NewEdge {
 #[derive(Debug)]
 pub struct GraphBuilder {
     assets: Vec<AssetInfo>,
-    asset_ids: HashMap<AssetKey, AssetId>,
+    // foldhash rather than SipHash: the rules look up millions of keys
+    // here, and none of them comes from an attacker who could choose
+    // colliding keys.
+    asset_ids: foldhash::HashMap<AssetKey, AssetId>,
     nodes: Vec<Node>,
-    node_ids: HashMap<(AssetId, Capability), NodeId>,
+    node_ids: foldhash::HashMap<(AssetId, Capability), NodeId>,
     edges: Vec<Edge>,
     edge_fixes: Vec<FixId>,
     fixes: Vec<FixRef>,
-    fix_ids: HashMap<FixRef, FixId>,
+    fix_ids: foldhash::HashMap<FixRef, FixId>,
 }
 
 impl Default for GraphBuilder {
@@ -235,13 +240,13 @@ impl GraphBuilder {
     pub fn new() -> GraphBuilder {
         let mut builder = GraphBuilder {
             assets: Vec::new(),
-            asset_ids: HashMap::new(),
+            asset_ids: foldhash::HashMap::new(),
             nodes: Vec::new(),
-            node_ids: HashMap::new(),
+            node_ids: foldhash::HashMap::new(),
             edges: Vec::new(),
             edge_fixes: Vec::new(),
             fixes: Vec::new(),
-            fix_ids: HashMap::new(),
+            fix_ids: foldhash::HashMap::new(),
         };
         let internet = builder.asset(AssetInfo {
             key: AssetKey::from_stored(INTERNET.to_string()),
@@ -299,11 +304,16 @@ impl GraphBuilder {
     pub fn edge(&mut self, from: NodeId, to: NodeId, new: NewEdge) -> EdgeId {
         let start = self.edge_fixes.len() as u32;
         for fix in new.fixes {
-            let next = self.fixes.len() as FixId;
-            let id = *self.fix_ids.entry(fix.clone()).or_insert_with(|| {
-                self.fixes.push(fix);
-                next
-            });
+            // Look up before inserting, so that a known fix is not cloned.
+            let id = match self.fix_ids.get(&fix) {
+                Some(&id) => id,
+                None => {
+                    let id = self.fixes.len() as FixId;
+                    self.fix_ids.insert(fix.clone(), id);
+                    self.fixes.push(fix);
+                    id
+                }
+            };
             self.edge_fixes.push(id);
         }
         self.edges.push(Edge {

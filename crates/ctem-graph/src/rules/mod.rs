@@ -58,8 +58,9 @@ pub fn derive(input: &GraphInput<'_>) -> AttackGraph {
     exposure::apply(&mut ctx);
     network::apply(&mut ctx);
     let sites = exploit::Sites::new(&ctx);
-    exploit::apply(&mut ctx, &sites);
-    privilege_escalation::apply(&mut ctx, &sites);
+    let weaknesses: Vec<_> = input.findings.iter().map(|f| weakness::classify(f.finding)).collect();
+    exploit::apply(&mut ctx, &sites, &weaknesses);
+    privilege_escalation::apply(&mut ctx, &sites, &weaknesses);
     drop(sites);
     credentials::apply(&mut ctx);
     permissions::apply(&mut ctx);

@@ -25,18 +25,20 @@
 use super::context::{Context, Spec};
 use super::exploit::Sites;
 use super::probability;
-use super::weakness::{self, Access};
+use super::weakness::{Access, Weakness};
 use crate::{Capability, EdgeKind, Evidence, FixRef};
 
-pub fn apply(ctx: &mut Context<'_>, sites: &Sites) {
+/// Adds the edges of the rule; `weaknesses` has the reading of each
+/// finding of the input, by index.
+pub fn apply(ctx: &mut Context<'_>, sites: &Sites, weaknesses: &[Option<Weakness>]) {
     let mut places = Vec::new();
     let mut targets = Vec::new();
-    for index in 0..ctx.input.findings.len() {
-        let graph_finding = ctx.input.findings[index];
-        let finding = graph_finding.finding;
-        let Some(weakness) = weakness::classify(finding) else {
+    for (index, weakness) in weaknesses.iter().enumerate() {
+        let Some(weakness) = *weakness else {
             continue;
         };
+        let graph_finding = ctx.input.findings[index];
+        let finding = graph_finding.finding;
         if weakness.access != Access::Local {
             continue;
         }
