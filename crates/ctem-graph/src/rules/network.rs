@@ -121,7 +121,7 @@ pub fn apply(ctx: &mut Context<'_>) {
     }
 }
 
-/// The distinct (from, to) pairs of a relationship kind, in input order,
+/// Returns the distinct (from, to) pairs of a relationship kind, in input order,
 /// without the internet as source: a rule on several ports is one pair.
 fn pairs(ctx: &Context<'_>, kind: RelationshipKind) -> Vec<(AssetId, AssetId)> {
     let mut seen = foldhash::HashSet::default();
@@ -199,8 +199,8 @@ fn memberships(ctx: &mut Context<'_>, source: &[bool], target: &[bool]) {
 }
 
 /// Passes the flags of outer zones to the zones inside them until nothing
-/// changes; zones nest a few levels deep (security group or subnet in a
-/// VPC), so this runs a few passes over the memberships.
+/// changes. Zones nest a few levels deep (a security group or subnet in a
+/// VPC), so this takes a few passes over the memberships.
 fn spread_to_inner_zones(ctx: &Context<'_>, source: &mut [bool], target: &mut [bool]) {
     let nested: Vec<(AssetId, AssetId)> = ctx
         .links(RelationshipKind::MemberOf)
@@ -250,7 +250,7 @@ fn range_key(net: IpNet, length: u8) -> RangeKey {
     }
 }
 
-/// The (holder, range) pairs: each subnet or VPC whose range lies inside
+/// Returns the (holder, range) pairs: each subnet or VPC whose range lies inside
 /// an address range that some rule names as a source, and each host
 /// outside any zone whose address does.
 fn range_holders(ctx: &Context<'_>, source: &[bool]) -> Vec<(AssetId, AssetId)> {

@@ -73,7 +73,7 @@ pub fn apply(ctx: &mut Context<'_>) {
     patterns(ctx);
 }
 
-/// The capability on a principal that uses its permissions.
+/// Returns the capability on a principal that uses its permissions.
 fn principal_capability(ctx: &Context<'_>, principal: AssetId) -> Option<Capability> {
     match ctx.role(principal) {
         Role::Identity | Role::Credential => Some(Capability::Control),
@@ -131,7 +131,7 @@ fn assume(ctx: &mut Context<'_>) {
     ctx.put_links(RelationshipKind::CanAssume, links);
 }
 
-/// The fingerprint of the finding that reports a role trusting any principal.
+/// Returns the fingerprint of the finding that reports a role trusting any principal.
 fn trust_finding(ctx: &Context<'_>, principal: AssetId, role: AssetId, anyone: Option<AssetId>) -> Option<String> {
     if Some(principal) != anyone {
         return None;

@@ -2,11 +2,11 @@
 //!
 //! # Premises
 //!
-//! A finding that [`weakness::classify`] reads as locally exploitable
-//! (`AV:L` with integrity impact), on a place where code runs (found as the
-//! exploit rule finds it: the host, the workloads that run the image, the
-//! runners of the images that a repository builds), and code execution
-//! there as a user.
+//! A finding that [`classify`](super::weakness::classify) reads as locally exploitable
+//! (`AV:L` with integrity impact), and code execution as a user where the
+//! vulnerable code runs. The exploit rule's `Sites` finds those places: the
+//! host, the workloads that run the image, the runners of the images that a
+//! repository builds.
 //!
 //! # Conclusion
 //!

@@ -173,7 +173,7 @@ fn run_as_root(ctx: &mut Context<'_>) {
     }
 }
 
-/// The fingerprints of the open misconfiguration findings of an asset with
+/// Returns the fingerprints of the open misconfiguration findings of an asset with
 /// one of the given rule ids.
 fn open_findings(ctx: &Context<'_>, asset: AssetId, rules: &[&str]) -> Vec<String> {
     ctx.findings

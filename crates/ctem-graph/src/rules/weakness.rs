@@ -7,11 +7,12 @@
 //!   v4) gives no edge: an information leak or a denial of service is no
 //!   code execution.
 //! - The exploit yields root when the vector shows a compromise beyond the
-//!   vulnerable component: v3 scope changed with high confidentiality and
-//!   integrity (`S:C/C:H/I:H`), v2 complete impact (`C:C/I:C/A:C`, which
-//!   the v2 specification defines as total compromise of the system), v4
-//!   high subsequent-system impact (`SC:H/SI:H`). Otherwise it yields the
-//!   privileges of the vulnerable service, taken as an unprivileged user.
+//!   vulnerable component. In v3 that is a changed scope with high
+//!   confidentiality and integrity impact (`S:C/C:H/I:H`). In v2 it is
+//!   complete impact (`C:C/I:C/A:C`), which the v2 specification defines as
+//!   total compromise of the system. In v4 it is high impact on subsequent
+//!   systems (`SC:H/SI:H`). Otherwise the exploit yields the privileges of
+//!   the vulnerable service, taken as an unprivileged user.
 //! - When several vectors are given, a remote one wins over a local one,
 //!   and the easiest vector of the winning access sets the ease.
 //! - Without a vector: a `WebWeakness` (found by a DAST scanner over the
@@ -26,7 +27,7 @@ use ctem_model::{Finding, FindingKind, SourceStatus, VulnerabilityId};
 
 use super::probability::DEFAULT_EASE;
 
-/// How an attacker reaches the weakness.
+/// The attack vector of a weakness: over the network or as a local user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Network,
@@ -43,7 +44,8 @@ pub struct Weakness {
     pub ease: f64,
 }
 
-/// Returns whether the report itself says the finding needs no fix.
+/// Returns whether the report marks the finding not affected, fixed, a false
+/// positive or suppressed.
 pub fn is_closed(finding: &Finding) -> bool {
     matches!(
         finding.source_status,
@@ -97,8 +99,8 @@ fn without_vector(finding: &Finding) -> Option<Weakness> {
     })
 }
 
-/// The better of two readings of one finding: network access first, then
-/// root, then ease.
+/// Returns the better of two readings of one finding: network access
+/// first, then root, then ease.
 fn better(a: Weakness, b: Weakness) -> Weakness {
     let rank = |w: &Weakness| (w.access == Access::Network, w.root);
     match rank(&a).cmp(&rank(&b)) {
