@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::HashMapExt;
+
 use ctem_model::{AssetKey, AssetKind, Criticality};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +43,11 @@ pub enum Capability {
     Read,
     /// Writing a data store, a bucket or an image.
     Write,
+    /// Sending traffic from inside a network zone (a security group, a
+    /// subnet, a VPC, an address range). Zone nodes keep the graph near
+    /// linear in size: the hosts of a zone reach it once, and it reaches
+    /// what the zone may reach once, instead of one edge per host pair.
+    NetworkPosition,
 }
 
 impl Capability {
@@ -53,14 +60,18 @@ impl Capability {
             Capability::Control => "control",
             Capability::Read => "read",
             Capability::Write => "write",
+            Capability::NetworkPosition => "network_position",
         }
     }
 
     /// Whether holding this capability on a crown jewel means the crown
     /// jewel is compromised. Network access alone is not: it is what every
-    /// legitimate client has.
+    /// legitimate client has, and a network position is no hold on an asset.
     pub fn compromises(self) -> bool {
-        !matches!(self, Capability::Internet | Capability::NetworkAccess)
+        !matches!(
+            self,
+            Capability::Internet | Capability::NetworkAccess | Capability::NetworkPosition
+        )
     }
 }
 
@@ -206,13 +217,16 @@ pub struct NewEdge {
 #[derive(Debug)]
 pub struct GraphBuilder {
     assets: Vec<AssetInfo>,
-    asset_ids: HashMap<AssetKey, AssetId>,
+    // foldhash rather than SipHash: the rules look up millions of keys
+    // here, and none of them comes from an attacker who could choose
+    // colliding keys.
+    asset_ids: foldhash::HashMap<AssetKey, AssetId>,
     nodes: Vec<Node>,
-    node_ids: HashMap<(AssetId, Capability), NodeId>,
+    node_ids: foldhash::HashMap<(AssetId, Capability), NodeId>,
     edges: Vec<Edge>,
     edge_fixes: Vec<FixId>,
     fixes: Vec<FixRef>,
-    fix_ids: HashMap<FixRef, FixId>,
+    fix_ids: foldhash::HashMap<FixRef, FixId>,
 }
 
 impl Default for GraphBuilder {
@@ -226,13 +240,13 @@ impl GraphBuilder {
     pub fn new() -> GraphBuilder {
         let mut builder = GraphBuilder {
             assets: Vec::new(),
-            asset_ids: HashMap::new(),
+            asset_ids: foldhash::HashMap::new(),
             nodes: Vec::new(),
-            node_ids: HashMap::new(),
+            node_ids: foldhash::HashMap::new(),
             edges: Vec::new(),
             edge_fixes: Vec::new(),
             fixes: Vec::new(),
-            fix_ids: HashMap::new(),
+            fix_ids: foldhash::HashMap::new(),
         };
         let internet = builder.asset(AssetInfo {
             key: AssetKey::from_stored(INTERNET.to_string()),
@@ -253,6 +267,16 @@ impl GraphBuilder {
         self.asset_ids.insert(info.key.clone(), id);
         self.assets.push(info);
         id
+    }
+
+    /// The asset registered under an id.
+    pub fn asset_info(&self, id: AssetId) -> &AssetInfo {
+        &self.assets[id as usize]
+    }
+
+    /// The number of assets registered, the internet included.
+    pub fn asset_count(&self) -> usize {
+        self.assets.len()
     }
 
     /// The id of an asset registered before.
@@ -280,11 +304,16 @@ impl GraphBuilder {
     pub fn edge(&mut self, from: NodeId, to: NodeId, new: NewEdge) -> EdgeId {
         let start = self.edge_fixes.len() as u32;
         for fix in new.fixes {
-            let next = self.fixes.len() as FixId;
-            let id = *self.fix_ids.entry(fix.clone()).or_insert_with(|| {
-                self.fixes.push(fix);
-                next
-            });
+            // Look up before inserting, so that a known fix is not cloned.
+            let id = match self.fix_ids.get(&fix) {
+                Some(&id) => id,
+                None => {
+                    let id = self.fixes.len() as FixId;
+                    self.fix_ids.insert(fix.clone(), id);
+                    self.fixes.push(fix);
+                    id
+                }
+            };
             self.edge_fixes.push(id);
         }
         self.edges.push(Edge {
