@@ -509,20 +509,21 @@ fn greedy_prunes_redundant_fixes() {
     let a = net.host("a");
     let b = net.host("b");
     let t = net.host("t");
-    net.edge(AttackGraph::INTERNET, a, 0.5, &["shared"]);
-    net.edge(a, b, 0.5, &["vuln-ab"]);
-    net.edge(b, t, 0.5, &["shared"]);
+    net.edge(AttackGraph::INTERNET, a, 0.5, &["x"]);
+    net.edge(a, t, 0.5, &["z"]);
+    net.edge(AttackGraph::INTERNET, b, 0.5, &["y"]);
+    net.edge(b, t, 0.5, &["x"]);
     let graph = net.build();
-    let shared = fix_id(&graph, "shared");
+    let costs = [("x", 2.0), ("y", 1.0), ("z", 5.0)];
+    let cost = |id: u32| costs.iter().find(|(name, _)| fix_id(&graph, name) == id).unwrap().1;
 
-    // The relaxed cut may pick shared on either edge; once applied, it
-    // removes both, and no second fix is needed.
-    let set = minimal_fix_set(&graph, AttackGraph::INTERNET, &[t], &|id| {
-        if id == shared { 1.0 } else { 5.0 }
-    });
+    let set = minimal_fix_set(&graph, AttackGraph::INTERNET, &[t], &cost);
 
-    assert_eq!(fix_names(&graph, &set), BTreeSet::from(["shared".to_string()]));
-    assert_eq!(set.cost, 1.0);
+    // The relaxed cut is {internet -> a, internet -> b}, so {x, y} at 3;
+    // x alone also removes b -> t, which makes y redundant.
+    assert_eq!(fix_names(&graph, &set), BTreeSet::from(["x".to_string()]));
+    assert_eq!(set.cost, 2.0);
+    assert_eq!(set.method, "greedy");
 }
 
 #[test]

@@ -93,10 +93,13 @@ pub fn minimal_fix_set_with(
 
     let local = fixes_are_local(graph, &relevant);
     let network = CutNetwork::build(graph, from, &is_target, &relevant, &fix_cost, options);
+    let mut network = network;
     let groups_exact = network.groups_exact;
-    let mut chosen: BTreeSet<FixId> = network.min_cut().into_iter().collect();
+    let mut chosen_for = network.min_cut();
+    let mut chosen: BTreeSet<FixId> = chosen_for.iter().map(|&(fix, _)| fix).collect();
     if !local {
-        prune(graph, from, &is_target, &relevant, &fix_cost, &mut chosen);
+        chosen_for.sort_unstable();
+        prune(graph, &relevant, &network, &fix_cost, &chosen_for, &mut chosen);
     }
 
     let fixes: Vec<FixId> = chosen.into_iter().collect();
@@ -113,7 +116,9 @@ pub fn minimal_fix_set_with(
 /// The nodes and edges on some path from the start to a target.
 struct Relevant {
     node: Vec<bool>,
-    is_target_reached: Vec<bool>,
+    /// The relevant edges in ascending order, so parallel edges are adjacent.
+    edges: Vec<EdgeId>,
+    edge_mask: Vec<bool>,
     any_target: bool,
 }
 
@@ -122,21 +127,32 @@ impl Relevant {
         let forward = reach_forward(graph, from, Some(is_target));
         let backward = reach_backward(graph, targets, Some(is_target));
         let node: Vec<bool> = forward.iter().zip(&backward).map(|(&f, &b)| f && b).collect();
-        let is_target_reached: Vec<bool> = node.iter().zip(is_target).map(|(&n, &t)| n && t).collect();
-        let any_target = is_target_reached.iter().any(|&reached| reached);
+        let any_target = node.iter().zip(is_target).any(|(&n, &t)| n && t);
+
+        let mut edges = Vec::new();
+        let mut edge_mask = vec![false; graph.edge_count()];
+        for tail in 0..graph.node_count() as NodeId {
+            if !node[tail as usize] || is_target[tail as usize] {
+                continue;
+            }
+            for id in graph.out_edges(tail) {
+                let edge = graph.edge(id);
+                if usable(edge) && node[edge.to as usize] {
+                    edges.push(id);
+                    edge_mask[id as usize] = true;
+                }
+            }
+        }
         Relevant {
             node,
-            is_target_reached,
+            edges,
+            edge_mask,
             any_target,
         }
     }
 
-    fn edge(&self, graph: &AttackGraph, id: EdgeId) -> bool {
-        let edge = graph.edge(id);
-        usable(edge)
-            && self.node[edge.from as usize]
-            && self.node[edge.to as usize]
-            && !self.is_target_reached[edge.from as usize]
+    fn edge(&self, id: EdgeId) -> bool {
+        self.edge_mask[id as usize]
     }
 }
 
@@ -161,7 +177,7 @@ fn uncut_path(
         head += 1;
         for id in graph.out_edges(node) {
             let to = graph.edge(id).to;
-            if seen[to as usize] || !relevant.edge(graph, id) || cuttable(id) {
+            if seen[to as usize] || !relevant.edge(id) || cuttable(id) {
                 continue;
             }
             seen[to as usize] = true;
@@ -187,10 +203,7 @@ fn uncut_path(
 /// parallel edges.
 fn fixes_are_local(graph: &AttackGraph, relevant: &Relevant) -> bool {
     let mut group_of_fix = vec![(NONE, NONE); graph.fixes.len()];
-    for id in 0..graph.edge_count() as EdgeId {
-        if !relevant.edge(graph, id) {
-            continue;
-        }
+    for &id in &relevant.edges {
         let edge = graph.edge(id);
         for &fix in graph.fixes_of(id) {
             let group = &mut group_of_fix[fix as usize];
@@ -205,28 +218,108 @@ fn fixes_are_local(graph: &AttackGraph, relevant: &Relevant) -> bool {
 }
 
 /// Removes, most expensive first, every chosen fix without which every path
-/// stays cut. Each try is one breadth-first search over the relevant edges.
+/// stays cut. Each try is one search over the network, where a split group
+/// is closed while the remaining fixes remove all its edges.
+///
+/// `chosen_for` pairs each chosen fix with the group it was chosen for,
+/// sorted. When no chosen fix removes an edge outside the groups it was
+/// chosen for, nothing is tried: each group of a minimum cut then lies on a
+/// path that no other chosen fix cuts (the flow through it reaches the sink
+/// on the sink side of the cut), so every fix of positive cost is needed.
 fn prune(
     graph: &AttackGraph,
-    from: NodeId,
-    is_target: &[bool],
     relevant: &Relevant,
+    network: &CutNetwork,
     fix_cost: &[f64],
+    chosen_for: &[(FixId, u32)],
     chosen: &mut BTreeSet<FixId>,
 ) {
-    let mut applied = vec![false; graph.fixes.len()];
-    for &fix in chosen.iter() {
-        applied[fix as usize] = true;
+    // How many applied fixes remove each relevant edge, and the edges of
+    // each chosen fix, as positions in `relevant.edges`.
+    let mut applied_count = vec![0u32; relevant.edges.len()];
+    let mut edges_of_fix: Vec<(FixId, u32)> = Vec::new();
+    for (position, &id) in relevant.edges.iter().enumerate() {
+        let mut fixes: Vec<FixId> = graph
+            .fixes_of(id)
+            .iter()
+            .copied()
+            .filter(|fix| chosen.contains(fix))
+            .collect();
+        fixes.sort_unstable();
+        fixes.dedup();
+        applied_count[position] = fixes.len() as u32;
+        edges_of_fix.extend(fixes.into_iter().map(|fix| (fix, position as u32)));
     }
+    edges_of_fix.sort_unstable();
+
+    let mut group_of_position = vec![NONE; relevant.edges.len()];
+    let mut removed_in_group = vec![0u32; network.groups.len()];
+    for (index, group) in network.groups.iter().enumerate() {
+        for position in group.edges.clone() {
+            group_of_position[position] = index as u32;
+            if applied_count[position] > 0 {
+                removed_in_group[index] += 1;
+            }
+        }
+    }
+
+    let spills = edges_of_fix.iter().any(|&(fix, position)| {
+        chosen_for
+            .binary_search(&(fix, group_of_position[position as usize]))
+            .is_err()
+    });
+    if !spills {
+        return;
+    }
+
     let mut order: Vec<FixId> = chosen.iter().copied().collect();
     order.sort_by(|a, b| fix_cost[*b as usize].total_cmp(&fix_cost[*a as usize]).then(a.cmp(b)));
+    let mut closed = vec![false; network.flow.head.len()];
     for fix in order {
-        applied[fix as usize] = false;
-        let removed = |id: EdgeId| graph.fixes_of(id).iter().any(|&fix| applied[fix as usize]);
-        if uncut_path(graph, from, is_target, relevant, &removed).is_some() {
-            applied[fix as usize] = true;
+        let start = edges_of_fix.partition_point(|&(other, _)| other < fix);
+        let end = edges_of_fix.partition_point(|&(other, _)| other <= fix);
+        let fix_edges = &edges_of_fix[start..end];
+        toggle(
+            fix_edges,
+            -1,
+            &mut applied_count,
+            &group_of_position,
+            &mut removed_in_group,
+        );
+        for (group, removed) in network.groups.iter().zip(&removed_in_group) {
+            closed[group.inner_arc as usize] = *removed as usize == group.edges.len();
+        }
+        if network.flow.connects(network.source, network.sink, &closed) {
+            toggle(
+                fix_edges,
+                1,
+                &mut applied_count,
+                &group_of_position,
+                &mut removed_in_group,
+            );
         } else {
             chosen.remove(&fix);
+        }
+    }
+}
+
+/// Applies (`delta` 1) or withdraws (`delta` -1) one fix, given its edges,
+/// in the removal counts of [`prune`].
+fn toggle(
+    fix_edges: &[(FixId, u32)],
+    delta: i32,
+    applied: &mut [u32],
+    group_of_position: &[u32],
+    removed_in_group: &mut [u32],
+) {
+    for &(_, position) in fix_edges {
+        let position = position as usize;
+        let before = applied[position] > 0;
+        applied[position] = applied[position].wrapping_add_signed(delta);
+        let group = group_of_position[position];
+        if group != NONE && before != (applied[position] > 0) {
+            let removed = &mut removed_in_group[group as usize];
+            *removed = removed.wrapping_add_signed(delta);
         }
     }
 }
@@ -328,10 +421,21 @@ struct CutNetwork {
     flow: FlowNetwork,
     source: u32,
     sink: u32,
-    /// Per split group: the network nodes of its pair and its fixes.
-    groups: Vec<(u32, u32, Vec<FixId>)>,
+    groups: Vec<Group>,
     /// Whether every group's hitting set is a proven minimum.
     groups_exact: bool,
+}
+
+/// A group of parallel edges that fixes can remove, split into a node pair.
+struct Group {
+    inner: u32,
+    outer: u32,
+    /// The position of the arc from `inner` to `outer` in the network.
+    inner_arc: u32,
+    /// The cheapest fixes that remove all edges of the group.
+    fixes: Vec<FixId>,
+    /// The group's edges, as positions in [`Relevant::edges`].
+    edges: std::ops::Range<usize>,
 }
 
 impl CutNetwork {
@@ -361,13 +465,14 @@ impl CutNetwork {
             }
         }
         // Edges are sorted by (from, to), so each group is a run.
-        let relevant_edges: Vec<EdgeId> = (0..graph.edge_count() as EdgeId)
-            .filter(|&id| relevant.edge(graph, id))
-            .collect();
-        for group in relevant_edges.chunk_by(|&a, &b| {
+        let mut position = 0;
+        let mut inner_arcs = Vec::new();
+        for group in relevant.edges.chunk_by(|&a, &b| {
             let (a, b) = (graph.edge(a), graph.edge(b));
             (a.from, a.to) == (b.from, b.to)
         }) {
+            let edges = position..position + group.len();
+            position += group.len();
             let first = graph.edge(group[0]);
             let (tail, head) = (index[first.from as usize], index[first.to as usize]);
             let always = group.iter().any(|&id| {
@@ -385,13 +490,24 @@ impl CutNetwork {
             let (inner, outer) = (next, next + 1);
             next += 2;
             arcs.push((tail, inner, f64::INFINITY));
+            inner_arcs.push(arcs.len());
             arcs.push((inner, outer, cost));
             arcs.push((outer, head, f64::INFINITY));
-            groups.push((inner, outer, fixes));
+            groups.push(Group {
+                inner,
+                outer,
+                inner_arc: 0,
+                fixes,
+                edges,
+            });
         }
 
+        let (flow, positions) = FlowNetwork::new(next as usize, &arcs);
+        for (group, arc) in groups.iter_mut().zip(inner_arcs) {
+            group.inner_arc = positions[arc];
+        }
         CutNetwork {
-            flow: FlowNetwork::new(next as usize, &arcs),
+            flow,
             source: index[from as usize],
             sink,
             groups,
@@ -399,14 +515,16 @@ impl CutNetwork {
         }
     }
 
-    /// The fixes of the groups in a minimum cut.
-    fn min_cut(mut self) -> Vec<FixId> {
+    /// Finds a minimum cut; returns its fixes, each with the index of the
+    /// group it cuts.
+    fn min_cut(&mut self) -> Vec<(FixId, u32)> {
         self.flow.max_flow(self.source, self.sink);
         let reached = self.flow.residual_reach(self.source);
         self.groups
-            .into_iter()
-            .filter(|(inner, outer, _)| reached[*inner as usize] && !reached[*outer as usize])
-            .flat_map(|(_, _, fixes)| fixes)
+            .iter()
+            .enumerate()
+            .filter(|(_, group)| reached[group.inner as usize] && !reached[group.outer as usize])
+            .flat_map(|(index, group)| group.fixes.iter().map(move |&fix| (fix, index as u32)))
             .collect()
     }
 }
@@ -417,12 +535,16 @@ struct FlowNetwork {
     head: Vec<u32>,
     reverse: Vec<u32>,
     residual: Vec<f64>,
+    /// Whether an arc is one of the network's (not a reverse arc).
+    forward: Vec<bool>,
     /// Residuals at or below this count as zero, against rounding.
     epsilon: f64,
 }
 
 impl FlowNetwork {
-    fn new(nodes: usize, arcs: &[(u32, u32, f64)]) -> FlowNetwork {
+    /// Builds the network of `arcs` (tail, head, capacity); also returns
+    /// the position of each arc.
+    fn new(nodes: usize, arcs: &[(u32, u32, f64)]) -> (FlowNetwork, Vec<u32>) {
         let mut start = vec![0u32; nodes + 1];
         for &(tail, head, _) in arcs {
             start[tail as usize + 1] += 1;
@@ -435,29 +557,35 @@ impl FlowNetwork {
         let mut head = vec![0u32; arcs.len() * 2];
         let mut reverse = vec![0u32; arcs.len() * 2];
         let mut residual = vec![0.0; arcs.len() * 2];
+        let mut forward = vec![false; arcs.len() * 2];
+        let mut positions = Vec::with_capacity(arcs.len());
         for &(tail, to, capacity) in arcs {
-            let forward = slot[tail as usize];
+            let arc = slot[tail as usize];
             slot[tail as usize] += 1;
             let backward = slot[to as usize];
             slot[to as usize] += 1;
-            head[forward as usize] = to;
+            head[arc as usize] = to;
             head[backward as usize] = tail;
-            residual[forward as usize] = capacity;
-            reverse[forward as usize] = backward;
-            reverse[backward as usize] = forward;
+            residual[arc as usize] = capacity;
+            forward[arc as usize] = true;
+            reverse[arc as usize] = backward;
+            reverse[backward as usize] = arc;
+            positions.push(arc);
         }
         let largest = arcs
             .iter()
             .map(|arc| arc.2)
             .filter(|capacity| capacity.is_finite())
             .fold(0.0, f64::max);
-        FlowNetwork {
+        let network = FlowNetwork {
             start,
             head,
             reverse,
             residual,
+            forward,
             epsilon: largest * 1e-12,
-        }
+        };
+        (network, positions)
     }
 
     fn nodes(&self) -> usize {
@@ -472,7 +600,7 @@ impl FlowNetwork {
         let mut cursor = vec![0u32; self.nodes()];
         let mut stack: Vec<u32> = Vec::new();
         loop {
-            self.levels(source, &mut level);
+            self.levels(source, Some(sink), &mut level);
             if level[sink as usize] == u32::MAX {
                 return total;
             }
@@ -526,7 +654,10 @@ impl FlowNetwork {
         }
     }
 
-    fn levels(&self, source: u32, level: &mut [u32]) {
+    /// Sets the breadth-first level of each node over arcs with residual
+    /// capacity. With `stop`, nodes no closer than `stop` are not expanded,
+    /// since no shortest augmenting path goes through them.
+    fn levels(&self, source: u32, stop: Option<u32>, level: &mut [u32]) {
         level.fill(u32::MAX);
         level[source as usize] = 0;
         let mut queue = vec![source];
@@ -534,6 +665,9 @@ impl FlowNetwork {
         while head < queue.len() {
             let node = queue[head];
             head += 1;
+            if stop.is_some_and(|stop| level[node as usize] >= level[stop as usize]) {
+                break;
+            }
             for arc in self.start[node as usize]..self.start[node as usize + 1] {
                 let to = self.head[arc as usize];
                 if self.residual[arc as usize] > self.epsilon && level[to as usize] == u32::MAX {
@@ -544,10 +678,32 @@ impl FlowNetwork {
         }
     }
 
-    /// The nodes reachable from `source` along arcs with residual capacity.
+    /// Returns the nodes reachable from `source` along arcs with residual
+    /// capacity.
     fn residual_reach(&self, source: u32) -> Vec<bool> {
         let mut level = vec![u32::MAX; self.nodes()];
-        self.levels(source, &mut level);
+        self.levels(source, None, &mut level);
         level.iter().map(|&level| level != u32::MAX).collect()
+    }
+
+    /// Checks whether `sink` is reachable from `source` along the network's
+    /// own arcs, whatever their capacity, except the `closed` ones.
+    fn connects(&self, source: u32, sink: u32, closed: &[bool]) -> bool {
+        let mut seen = vec![false; self.nodes()];
+        seen[source as usize] = true;
+        let mut stack = vec![source];
+        while let Some(node) = stack.pop() {
+            if node == sink {
+                return true;
+            }
+            for arc in self.start[node as usize]..self.start[node as usize + 1] {
+                let to = self.head[arc as usize];
+                if self.forward[arc as usize] && !closed[arc as usize] && !seen[to as usize] {
+                    seen[to as usize] = true;
+                    stack.push(to);
+                }
+            }
+        }
+        false
     }
 }
