@@ -444,6 +444,37 @@ impl AttackGraph {
         format!("{}/{}", self.assets[n.asset as usize].key, n.capability.as_str())
     }
 
+    /// The same graph with only the edges that `keep` accepts. Node, asset
+    /// and fix ids stay the same; edge ids are renumbered.
+    pub fn retain_edges(&self, mut keep: impl FnMut(EdgeId, &Edge) -> bool) -> AttackGraph {
+        let n = self.nodes.len();
+        let edges: Vec<Edge> = (0..self.edges.len() as EdgeId)
+            .filter(|&id| keep(id, &self.edges[id as usize]))
+            .map(|id| self.edges[id as usize])
+            .collect();
+        let out_offsets = offsets(n, edges.iter().map(|edge| edge.from));
+
+        let in_offsets = offsets_counts(n, edges.iter().map(|edge| edge.to));
+        let mut in_edges = vec![0; edges.len()];
+        let mut next = in_offsets.clone();
+        for (id, edge) in edges.iter().enumerate() {
+            let slot = &mut next[edge.to as usize];
+            in_edges[*slot as usize] = id as EdgeId;
+            *slot += 1;
+        }
+
+        AttackGraph {
+            assets: self.assets.clone(),
+            nodes: self.nodes.clone(),
+            edges,
+            out_offsets,
+            in_offsets,
+            in_edges,
+            edge_fixes: self.edge_fixes.clone(),
+            fixes: self.fixes.clone(),
+        }
+    }
+
     /// The nodes whose capability compromises a crown jewel, grouped by
     /// crown-jewel asset.
     pub fn crown_jewel_goals(&self) -> Vec<(AssetId, Vec<NodeId>)> {

@@ -1,0 +1,293 @@
+//! Most likely paths: Dijkstra's algorithm (as A* when a lower bound of the
+//! remaining length is known) and Yen's k shortest loopless paths.
+//!
+//! The length of an edge is `-ln(probability)`, so lengths add where
+//! probabilities multiply and the shortest path is the most likely one.
+//! Targets are absorbing: a search stops at the first target it reaches.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+
+use crate::analysis::{Path, usable};
+use crate::{AttackGraph, Edge, EdgeId, NodeId};
+
+const NO_EDGE: EdgeId = EdgeId::MAX;
+
+/// The length of an edge: `-ln(probability)`, never below 0.
+pub(crate) fn weight(edge: &Edge) -> f64 {
+    (-f64::from(edge.probability).min(1.0).ln()).max(0.0)
+}
+
+/// An entry of a min-heap on `key`; ties go to the lower node id so that
+/// results do not depend on the heap's internals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Entry {
+    key: f64,
+    length: f64,
+    node: NodeId,
+}
+
+impl Eq for Entry {}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.total_cmp(&self.key).then_with(|| other.node.cmp(&self.node))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The lengths of the shortest paths from every node to the nearest target
+/// (infinite where none exists), by Dijkstra's algorithm over the reversed
+/// edges. A path does not pass through a target before its end. When
+/// `allowed` is given, only the nodes it marks are visited.
+pub fn distances_to(graph: &AttackGraph, is_target: &[bool], allowed: Option<&[bool]>) -> Vec<f64> {
+    let mut distance = vec![f64::INFINITY; graph.node_count()];
+    let mut heap = BinaryHeap::new();
+    for (node, _) in is_target.iter().enumerate().filter(|(_, is)| **is) {
+        distance[node] = 0.0;
+        heap.push(Entry {
+            key: 0.0,
+            length: 0.0,
+            node: node as NodeId,
+        });
+    }
+
+    while let Some(Entry { length, node, .. }) = heap.pop() {
+        if length > distance[node as usize] {
+            continue;
+        }
+        for &id in graph.in_edges(node) {
+            let edge = graph.edge(id);
+            let from = edge.from as usize;
+            if !usable(edge) || is_target[from] || allowed.is_some_and(|allowed| !allowed[from]) {
+                continue;
+            }
+            let candidate = length + weight(edge);
+            if candidate < distance[from] {
+                distance[from] = candidate;
+                heap.push(Entry {
+                    key: candidate,
+                    length: candidate,
+                    node: edge.from,
+                });
+            }
+        }
+    }
+    distance
+}
+
+/// Nodes and edges a search may not use.
+#[derive(Debug, Clone, Default)]
+pub struct Blocked {
+    pub nodes: Vec<NodeId>,
+    /// Kept short: each expansion scans it.
+    pub edges: Vec<EdgeId>,
+}
+
+/// The state of repeated shortest-path searches on one graph. Its vectors
+/// are sized to the graph once and reset only where a search touched them,
+/// so a short search stays cheap on a large graph.
+pub struct Search<'g> {
+    graph: &'g AttackGraph,
+    distance: Vec<f64>,
+    predecessor: Vec<EdgeId>,
+    blocked: Vec<bool>,
+    touched: Vec<NodeId>,
+    heap: BinaryHeap<Entry>,
+}
+
+impl<'g> Search<'g> {
+    pub fn new(graph: &'g AttackGraph) -> Search<'g> {
+        let n = graph.node_count();
+        Search {
+            graph,
+            distance: vec![f64::INFINITY; n],
+            predecessor: vec![NO_EDGE; n],
+            blocked: vec![false; n],
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// Finds the shortest path from `from` to the nearest target, avoiding
+    /// `blocked`, as its edges. With `lower_bound` (a consistent lower bound
+    /// of the remaining length per node, such as [`distances_to`] of the
+    /// unblocked graph) the search is A*; nodes with an infinite bound are
+    /// skipped.
+    pub fn shortest(
+        &mut self,
+        from: NodeId,
+        is_target: &[bool],
+        lower_bound: Option<&[f64]>,
+        blocked: &Blocked,
+    ) -> Option<Vec<EdgeId>> {
+        if is_target[from as usize] {
+            return Some(Vec::new());
+        }
+        let bound = |node: NodeId| lower_bound.map_or(0.0, |bound| bound[node as usize]);
+        if bound(from).is_infinite() {
+            return None;
+        }
+
+        self.reset();
+        for &node in &blocked.nodes {
+            self.blocked[node as usize] = true;
+        }
+        self.distance[from as usize] = 0.0;
+        self.touched.push(from);
+        self.heap.push(Entry {
+            key: bound(from),
+            length: 0.0,
+            node: from,
+        });
+
+        let mut found = None;
+        while let Some(Entry { length, node, .. }) = self.heap.pop() {
+            if length > self.distance[node as usize] {
+                continue;
+            }
+            if is_target[node as usize] {
+                found = Some(node);
+                break;
+            }
+            for id in self.graph.out_edges(node) {
+                let edge = self.graph.edge(id);
+                let to = edge.to;
+                if !usable(edge) || self.blocked[to as usize] || blocked.edges.contains(&id) {
+                    continue;
+                }
+                let remaining = bound(to);
+                let candidate = length + weight(edge);
+                if remaining.is_infinite() || candidate >= self.distance[to as usize] {
+                    continue;
+                }
+                if self.distance[to as usize].is_infinite() {
+                    self.touched.push(to);
+                }
+                self.distance[to as usize] = candidate;
+                self.predecessor[to as usize] = id;
+                self.heap.push(Entry {
+                    key: candidate + remaining,
+                    length: candidate,
+                    node: to,
+                });
+            }
+        }
+
+        for &node in &blocked.nodes {
+            self.blocked[node as usize] = false;
+        }
+        let target = found?;
+        let mut edges = Vec::new();
+        let mut node = target;
+        while node != from {
+            let id = self.predecessor[node as usize];
+            edges.push(id);
+            node = self.graph.edge(id).from;
+        }
+        edges.reverse();
+        Some(edges)
+    }
+
+    fn reset(&mut self) {
+        for &node in &self.touched {
+            self.distance[node as usize] = f64::INFINITY;
+            self.predecessor[node as usize] = NO_EDGE;
+        }
+        self.touched.clear();
+        self.heap.clear();
+    }
+}
+
+/// A candidate path of Yen's algorithm, ordered by length, then by its
+/// edges so that ties resolve the same way on every run.
+#[derive(Debug, PartialEq)]
+struct Candidate {
+    length: f64,
+    edges: Vec<EdgeId>,
+}
+
+impl Eq for Candidate {}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .length
+            .total_cmp(&self.length)
+            .then_with(|| other.edges.cmp(&self.edges))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Yen's algorithm: the `k` shortest loopless paths from `from` to the
+/// targets, shortest first. `to_target` is [`distances_to`] of the same
+/// targets; it guides every spur search as an A* bound, so a spur search
+/// that is not blocked walks straight to a target.
+pub fn yen(graph: &AttackGraph, from: NodeId, is_target: &[bool], to_target: &[f64], k: usize) -> Vec<Path> {
+    let mut search = Search::new(graph);
+    let length = |edges: &[EdgeId]| edges.iter().map(|&id| weight(graph.edge(id))).sum::<f64>();
+    if k == 0 {
+        return Vec::new();
+    }
+    let Some(first) = search.shortest(from, is_target, Some(to_target), &Blocked::default()) else {
+        return Vec::new();
+    };
+
+    let mut accepted = vec![first.clone()];
+    let mut seen: HashSet<Vec<EdgeId>> = HashSet::from([first]);
+    let mut candidates = BinaryHeap::new();
+    while accepted.len() < k {
+        let last = accepted.last().expect("one path is accepted before the loop");
+        let mut nodes = vec![from];
+        nodes.extend(last.iter().map(|&id| graph.edge(id).to));
+
+        // Each spur leaves the last path at node i, keeps its first i edges
+        // (the root) and may not take the next edge of any accepted path
+        // with the same root, nor revisit a root node.
+        let mut spurs = Vec::new();
+        for i in 0..last.len() {
+            let root = &last[..i];
+            let blocked = Blocked {
+                nodes: nodes[..i].to_vec(),
+                edges: accepted
+                    .iter()
+                    .filter(|path| path.len() > i && path[..i] == *root)
+                    .map(|path| path[i])
+                    .collect(),
+            };
+            if let Some(spur) = search.shortest(nodes[i], is_target, Some(to_target), &blocked) {
+                let mut edges = root.to_vec();
+                edges.extend(spur);
+                spurs.push(edges);
+            }
+        }
+        for edges in spurs {
+            if seen.insert(edges.clone()) {
+                candidates.push(Candidate {
+                    length: length(&edges),
+                    edges,
+                });
+            }
+        }
+
+        let Some(next) = candidates.pop() else {
+            break;
+        };
+        accepted.push(next.edges);
+    }
+
+    accepted
+        .into_iter()
+        .map(|edges| Path::from_edges(graph, edges))
+        .collect()
+}
