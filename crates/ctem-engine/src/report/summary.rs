@@ -355,7 +355,7 @@ fn day(time: DateTime<Utc>) -> String {
 }
 
 /// Joins "a", "b" and "c" as "a, b and c".
-fn join_words(words: &[String]) -> String {
+pub(super) fn join_words(words: &[String]) -> String {
     match words {
         [] => String::new(),
         [only] => only.clone(),
