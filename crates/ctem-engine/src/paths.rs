@@ -16,7 +16,7 @@ use ctem_graph::{
     AssetId, AttackGraph, Controls, EdgeId, Evidence, ExploitSignals, FixId, FixRef, GraphFinding, GraphInput, NodeId,
 };
 use ctem_intel::Intel;
-use ctem_model::{Asset, Criticality, Finding, Relationship, SourceStatus};
+use ctem_model::{Asset, Criticality, Finding, Relationship, RelationshipKind, SourceStatus};
 use ctem_store::ScoredFinding;
 use serde::Serialize;
 
@@ -136,10 +136,7 @@ pub fn compute(
             (scored.fingerprint.as_str().to_string(), label)
         })
         .collect();
-    let configured: HashMap<&str, &str> = assets
-        .iter()
-        .filter_map(|asset| Some((asset.key.as_str(), asset.attributes.get("crown_jewel")?.as_str())))
-        .collect();
+    let configured = configured_jewel_names(assets, relationships);
     let jewel_names = graph
         .assets
         .iter()
@@ -154,6 +151,27 @@ pub fn compute(
         findings,
         jewel_names,
     })
+}
+
+/// Maps asset keys to the configured crown-jewel name that the engine
+/// recorded on the asset. A service or component without one takes the
+/// name of its host or image (`hosts` and `contains`, one level), because
+/// that is where it got its crown-jewel criticality from.
+fn configured_jewel_names<'a>(assets: &'a [Asset], relationships: &'a [Relationship]) -> HashMap<&'a str, &'a str> {
+    let mut names: HashMap<&str, &str> = assets
+        .iter()
+        .filter_map(|asset| Some((asset.key.as_str(), asset.attributes.get("crown_jewel")?.as_str())))
+        .collect();
+    let inherited: Vec<(&str, &str)> = relationships
+        .iter()
+        .filter(|relationship| matches!(relationship.kind, RelationshipKind::Hosts | RelationshipKind::Contains))
+        .filter(|relationship| !names.contains_key(relationship.to.as_str()))
+        .filter_map(|relationship| Some((relationship.to.as_str(), *names.get(relationship.from.as_str())?)))
+        .collect();
+    for (child, name) in inherited {
+        names.entry(child).or_insert(name);
+    }
+    names
 }
 
 fn analyze_crown_jewel(graph: &AttackGraph, asset: AssetId, goals: Vec<NodeId>, path_count: usize) -> CrownJewelPaths {

@@ -1,6 +1,7 @@
 //! The "Attack paths" section of the HTML report and its sentence in the
 //! executive summary.
 
+use super::summary::NAMED_CROWN_JEWELS;
 use crate::paths::{CrownJewelView, PathView, PathsView};
 
 /// A crown jewel as the section shows it.
@@ -136,10 +137,14 @@ pub fn attack_path_sentence(view: &PathsView) -> String {
             total => format!("No path of attack from the internet reaches any of the {total} crown jewels."),
         };
     }
-    let named: Vec<String> = reachable
+    let mut named: Vec<String> = reachable
         .iter()
+        .take(NAMED_CROWN_JEWELS)
         .map(|(name, probability)| format!("{name} ({} likely)", probability_percent(*probability)))
         .collect();
+    if reachable.len() > NAMED_CROWN_JEWELS {
+        named.push(format!("{} more", reachable.len() - NAMED_CROWN_JEWELS));
+    }
     let list = super::summary::join_words(&named);
     if total == 1 {
         return format!("An attacker on the internet can reach the crown jewel {list}.");
