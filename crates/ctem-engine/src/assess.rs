@@ -16,6 +16,7 @@ use globset::Glob;
 use crate::config::Config;
 use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
+use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT};
 use crate::vex::{self, VexSummary};
 
 /// The inputs and options of one assessment.
@@ -88,16 +89,41 @@ pub struct AssessOutcome {
     pub intel: Intel,
     /// What the run's VEX statements changed.
     pub vex: VexSummary,
+    /// The attack paths to the crown jewels; `None` when no asset is a
+    /// crown jewel.
+    pub attack_paths: Option<AttackPaths>,
+}
+
+/// The result of [`analyze_paths`]: the attack paths of the inputs,
+/// computed without a database.
+#[derive(Debug)]
+pub struct PathsOutcome {
+    pub files: Vec<FileOutcome>,
+    pub intel: Intel,
+    pub vex: VexSummary,
+    /// `None` when no asset is a crown jewel.
+    pub attack_paths: Option<AttackPaths>,
+}
+
+impl PathsOutcome {
+    /// Files that failed to parse.
+    pub fn failures(&self) -> impl Iterator<Item = &ParseError> {
+        failures(&self.files)
+    }
 }
 
 impl AssessOutcome {
     /// Files that failed to parse.
     pub fn failures(&self) -> impl Iterator<Item = &ParseError> {
-        self.files.iter().filter_map(|file| match &file.status {
-            FileStatus::Failed(error) => Some(error),
-            _ => None,
-        })
+        failures(&self.files)
     }
+}
+
+fn failures(files: &[FileOutcome]) -> impl Iterator<Item = &ParseError> {
+    files.iter().filter_map(|file| match &file.status {
+        FileStatus::Failed(error) => Some(error),
+        _ => None,
+    })
 }
 
 /// A reason a run stopped before anything was written.
@@ -119,6 +145,107 @@ pub fn assess(
     store: &mut Store,
     progress: &dyn Progress,
 ) -> Result<AssessOutcome, AssessError> {
+    let Ingested {
+        intel,
+        files,
+        sources,
+        inventory,
+        findings,
+        scopes,
+        vex,
+    } = ingest(request, progress)?;
+    let ranked = score(findings, &inventory, &intel);
+
+    let run = RunInput {
+        observed_at: request.observed_at.unwrap_or_else(Utc::now),
+        sources,
+        scopes,
+        assets: inventory.assets.values().cloned().collect(),
+        relationships: inventory.relationships,
+        findings: ranked,
+    };
+    let attack_paths = paths::compute(
+        &run.assets,
+        &run.relationships,
+        &run.findings,
+        &intel,
+        &request.config.controls.to_graph(),
+        DEFAULT_PATH_COUNT,
+    );
+
+    let summary = match request.observed_at {
+        Some(_) => store.record_run(&run)?,
+        None => store.record_current_run(&run)?,
+    };
+    tracing::info!(
+        run_id = summary.run_id,
+        new = summary.new,
+        fixed = summary.fixed,
+        "run recorded"
+    );
+
+    Ok(AssessOutcome {
+        summary,
+        files,
+        ranked: run.findings,
+        assets: inventory.assets,
+        intel,
+        vex,
+        attack_paths,
+    })
+}
+
+/// Reads, resolves and scores the inputs like [`assess`], then derives the
+/// attack graph and keeps the `path_count` most likely paths to each crown
+/// jewel. Nothing is written.
+pub fn analyze_paths(
+    request: &AssessRequest,
+    progress: &dyn Progress,
+    path_count: usize,
+) -> Result<PathsOutcome, AssessError> {
+    let Ingested {
+        intel,
+        files,
+        inventory,
+        findings,
+        vex,
+        ..
+    } = ingest(request, progress)?;
+    let ranked = score(findings, &inventory, &intel);
+
+    let assets: Vec<Asset> = inventory.assets.into_values().collect();
+    let attack_paths = paths::compute(
+        &assets,
+        &inventory.relationships,
+        &ranked,
+        &intel,
+        &request.config.controls.to_graph(),
+        path_count,
+    );
+    Ok(PathsOutcome {
+        files,
+        intel,
+        vex,
+        attack_paths,
+    })
+}
+
+/// The inputs of a run, read and resolved, before scoring.
+struct Ingested {
+    intel: Intel,
+    files: Vec<FileOutcome>,
+    sources: Vec<SourceRecord>,
+    inventory: Inventory,
+    /// Every finding of the run, with the VEX statements of the run applied.
+    findings: Vec<Finding>,
+    scopes: BTreeSet<Scope>,
+    vex: VexSummary,
+}
+
+/// Loads the intelligence, parses every input file, resolves the inventory
+/// and applies the run's VEX statements. With `--strict`, a file that
+/// failed stops the run here.
+fn ingest(request: &AssessRequest, progress: &dyn Progress) -> Result<Ingested, AssessError> {
     let base = config_dir(request);
     let intel = load_intel(request, &base)?;
 
@@ -195,33 +322,13 @@ pub fn assess(
             "VEX statements applied"
         );
     }
-    let ranked = score(findings, &inventory, &intel);
-
-    let run = RunInput {
-        observed_at: request.observed_at.unwrap_or_else(Utc::now),
-        sources,
-        scopes,
-        assets: inventory.assets.values().cloned().collect(),
-        relationships: inventory.relationships,
-        findings: ranked,
-    };
-    let summary = match request.observed_at {
-        Some(_) => store.record_run(&run)?,
-        None => store.record_current_run(&run)?,
-    };
-    tracing::info!(
-        run_id = summary.run_id,
-        new = summary.new,
-        fixed = summary.fixed,
-        "run recorded"
-    );
-
-    Ok(AssessOutcome {
-        summary,
-        files,
-        ranked: run.findings,
-        assets: inventory.assets,
+    Ok(Ingested {
         intel,
+        files,
+        sources,
+        inventory,
+        findings,
+        scopes,
         vex,
     })
 }

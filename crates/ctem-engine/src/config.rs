@@ -2,7 +2,8 @@
 //!
 //! The file names the crown jewels, the rules that set asset criticality,
 //! exposure and owners, the threat intelligence files, how report paths
-//! map to scope targets, and the days to fix by tier. Every field is optional, and an unknown field is an
+//! map to scope targets, the days to fix by tier, and the compensating
+//! controls that the attack graph accounts for. Every field is optional, and an unknown field is an
 //! error that names it, because a misspelt rule that silently matches
 //! nothing would make the ranking wrong without a sign.
 //!
@@ -36,6 +37,9 @@
 //!
 //! [sla.criticality.crown_jewel]
 //! P1 = 3
+//!
+//! [controls]
+//! waf = 0.5
 //! ```
 
 use std::collections::BTreeMap;
@@ -91,6 +95,98 @@ pub struct Config {
     /// and `ctem sla`.
     #[serde(default)]
     pub sla: SlaConfig,
+    /// Compensating controls that lower the success probability of attack
+    /// path edges.
+    #[serde(default)]
+    pub controls: ControlsConfig,
+}
+
+/// Compensating controls, each a factor in (0, 1] that multiplies the
+/// success probability of the attack path edges it addresses. 1.0, the
+/// default, means no such control.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ControlsConfig {
+    /// A web application firewall in front of internet-exposed services:
+    /// applies to exploits of web services reached from the internet.
+    #[serde(deserialize_with = "waf_factor")]
+    pub waf: f64,
+    /// Network segmentation beyond security groups: applies to network
+    /// reach from one host to another.
+    #[serde(deserialize_with = "segmentation_factor")]
+    pub segmentation: f64,
+    /// Endpoint detection and response on hosts: applies to privilege
+    /// escalation and credential access on hosts.
+    #[serde(deserialize_with = "edr_factor")]
+    pub edr: f64,
+    /// Multi-factor authentication: applies to the use of stolen
+    /// credentials.
+    #[serde(deserialize_with = "mfa_factor")]
+    pub mfa: f64,
+}
+
+/// Defines a deserializer of one control factor that accepts an integer
+/// or a float and names the field when the value is of another type.
+macro_rules! factor_deserializer {
+    ($function:ident, $field:literal) => {
+        fn $function<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+            match toml::Value::deserialize(deserializer)? {
+                toml::Value::Float(value) => Ok(value),
+                toml::Value::Integer(value) => Ok(value as f64),
+                other => Err(serde::de::Error::custom(format!(
+                    "controls.{}: expected a number in (0, 1], found a {}",
+                    $field,
+                    other.type_str()
+                ))),
+            }
+        }
+    };
+}
+
+factor_deserializer!(waf_factor, "waf");
+factor_deserializer!(segmentation_factor, "segmentation");
+factor_deserializer!(edr_factor, "edr");
+factor_deserializer!(mfa_factor, "mfa");
+
+impl Default for ControlsConfig {
+    fn default() -> Self {
+        ControlsConfig {
+            waf: 1.0,
+            segmentation: 1.0,
+            edr: 1.0,
+            mfa: 1.0,
+        }
+    }
+}
+
+impl ControlsConfig {
+    fn validate(&self) -> Result<(), String> {
+        let fields = [
+            ("waf", self.waf),
+            ("segmentation", self.segmentation),
+            ("edr", self.edr),
+            ("mfa", self.mfa),
+        ];
+        for (name, factor) in fields {
+            // Written so that NaN fails too.
+            if !(factor > 0.0 && factor <= 1.0) {
+                return Err(format!(
+                    "controls.{name}: invalid factor {factor}; expected a number in (0, 1], where 1.0 means no control and 0.5 halves the success probability of the attack steps it applies to"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The controls as the attack graph rules read them.
+    pub fn to_graph(&self) -> ctem_graph::Controls {
+        ctem_graph::Controls {
+            waf: self.waf,
+            segmentation: self.segmentation,
+            edr: self.edr,
+            mfa: self.mfa,
+        }
+    }
 }
 
 /// Paths are relative to the folder of the configuration file.
@@ -263,6 +359,7 @@ impl Config {
                 return Err(format!("targets[{index}].target: must not be empty"));
             }
         }
+        self.controls.validate()?;
         Ok(())
     }
 }
@@ -464,6 +561,37 @@ mod tests {
                 "extreme",
             ),
             ("[[targets]]\npath = \"a\"\ntarget = \" \"\n", "targets[0].target"),
+        ];
+        for (text, expected) in cases {
+            let error = Config::parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text:?} gave {error}");
+        }
+    }
+
+    #[test]
+    fn controls_default_to_no_control() {
+        let config = Config::parse("").unwrap();
+        assert_eq!(config.controls, ControlsConfig::default());
+        assert_eq!(config.controls.to_graph(), ctem_graph::Controls::default());
+
+        let config = Config::parse("[controls]\nwaf = 0.5\nmfa = 1\n").unwrap();
+        assert_eq!(config.controls.waf, 0.5);
+        assert_eq!(config.controls.mfa, 1.0);
+        assert_eq!(config.controls.segmentation, 1.0);
+    }
+
+    #[test]
+    fn invalid_controls_are_named() {
+        let cases = [
+            ("[controls]\nwaf = 0\n", "controls.waf"),
+            ("[controls]\nsegmentation = 1.5\n", "controls.segmentation"),
+            ("[controls]\nedr = -0.2\n", "controls.edr"),
+            ("[controls]\nmfa = nan\n", "controls.mfa"),
+            (
+                "[controls]\nwaf = \"high\"\n",
+                "controls.waf: expected a number in (0, 1], found a string",
+            ),
+            ("[controls]\nfirewall = 0.5\n", "firewall"),
         ];
         for (text, expected) in cases {
             let error = Config::parse(text).unwrap_err();

@@ -6,6 +6,7 @@
 //! the configuration's criticality, exposure and owner rules, enriches and
 //! scores every finding (`ctem-intel`, `ctem-risk`) after the run's
 //! [VEX statements](vex) have set the status of the findings they match,
+//! derives the [attack paths](paths) to the crown jewels (`ctem-graph`),
 //! and records the run in the store (`ctem-store`) in one transaction. The
 //! [report] module renders the results.
 //!
@@ -34,9 +35,13 @@ mod files;
 pub mod inventory;
 pub mod json;
 pub mod metrics;
+pub mod paths;
 pub mod report;
 pub mod sla;
 pub mod synthetic;
 pub mod vex;
 
-pub use assess::{AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, Progress, assess};
+pub use assess::{
+    AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, PathsOutcome, Progress,
+    analyze_paths, assess,
+};

@@ -79,11 +79,10 @@ pub fn assess(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> RiskAs
     }
 }
 
-/// Reads the model's inputs from the finding, its asset and the
-/// intelligence, with one candidate factor per input that the finding has.
-fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (Inputs, Vec<Candidate>) {
-    // A finding that names only a GHSA or OSV id finds its CVEs through
-    // the aliases of the loaded OSV advisories.
+/// Lists the CVEs of a finding, sorted and without repeats. A finding
+/// that names only a GHSA or OSV id finds its CVEs through the aliases of
+/// the loaded OSV advisories.
+pub fn finding_cves(finding: &Finding, intel: &Intel) -> Vec<CveId> {
     let mut cves: Vec<CveId> = finding
         .vulnerability_ids
         .iter()
@@ -94,6 +93,13 @@ fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (In
         .collect();
     cves.sort();
     cves.dedup();
+    cves
+}
+
+/// Reads the model's inputs from the finding, its asset and the
+/// intelligence, with one candidate factor per input that the finding has.
+fn gather_inputs(finding: &Finding, asset: Option<&Asset>, intel: &Intel) -> (Inputs, Vec<Candidate>) {
+    let cves = finding_cves(finding, intel);
     let name_cve = cves.len() > 1;
 
     let mut inputs = Inputs {

@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Ingest reports, enrich, score, record the run and print the top risks.
     Assess(AssessArgs),
+    /// Show the attack paths from the internet to the crown jewels, their
+    /// choke points and the fewest fixes that cut them, without a database.
+    Paths(PathsArgs),
     /// Parse one report without a database and print what ctem reads from it.
     Parse(ParseArgs),
     /// List the report formats ctem reads.
@@ -179,6 +182,52 @@ pub struct AssessArgs {
     /// Write nothing if any file fails to parse.
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    /// Report files and folders (searched recursively), as for `ctem assess`.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Configuration file. Default: ./ctem.toml, else ctem.toml in the first
+    /// folder given as a path.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// Folder of threat intelligence files (CISA KEV JSON, FIRST EPSS CSV),
+    /// searched recursively.
+    #[arg(long)]
+    pub intel: Option<PathBuf>,
+
+    /// The intelligence cache to read when neither --intel nor ctem.toml
+    /// names intelligence files (see `ctem intel status`).
+    #[arg(long, value_name = "DIR")]
+    pub intel_cache: Option<PathBuf>,
+
+    /// Only the paths to this crown jewel: its name in ctem.toml, its asset
+    /// name or its asset key.
+    #[arg(long, value_name = "CROWN_JEWEL")]
+    pub to: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = PathsFormat::Table)]
+    pub format: PathsFormat,
+
+    /// How many of the most likely paths to show for each crown jewel.
+    #[arg(short = 'k', value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub k: u16,
+
+    /// Write the result here instead of to standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsFormat {
+    Table,
+    Json,
+    /// Graphviz DOT: the paths as a directed graph.
+    Dot,
 }
 
 #[derive(Debug, Args)]

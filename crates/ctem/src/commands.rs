@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
+use ctem_engine::paths::PathsView;
 use ctem_engine::report::{ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, reasons, render_html};
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
@@ -25,6 +26,7 @@ use crate::output::table_cell;
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Assess(args) => assess_command(args),
+        Command::Paths(args) => crate::paths::paths_command(args),
         Command::Parse(args) => parse_command(args),
         Command::Formats(args) => formats_command(args),
         Command::Findings(args) => findings_command(args),
@@ -38,11 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn assess_command(args: AssessArgs) -> Result<u8> {
-    let config_path = find_config(&args)?;
-    let config = match &config_path {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    let (config, config_path) = load_config(args.config.as_deref(), &args.paths)?;
     let observed_at = match &args.at {
         Some(text) => Some(parse_time(text)?),
         None => None,
@@ -71,18 +69,12 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         Err(error) => return Err(error.into()),
     };
 
-    for error in outcome.failures() {
-        eprintln!("error: {error}");
-    }
-    for warning in &outcome.vex.warnings {
-        eprintln!("warning: {warning}");
-    }
-    if outcome.intel.is_empty() {
-        eprintln!(
-            "warning: no threat intelligence was loaded, so scores use CVSS and severity only; \
-             run `ctem intel update` (or `ctem intel import PATH`), or pass --intel DIR"
-        );
-    }
+    print_problems(
+        outcome.failures(),
+        &outcome.vex.warnings,
+        &outcome.intel,
+        "scores use CVSS and severity only",
+    );
 
     // The printed list needs only the top findings; the HTML report counts
     // every open finding by tier and owner, so only it reads them all.
@@ -101,9 +93,10 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         .map(|asset| (asset.key.clone(), asset))
         .collect();
 
+    let attack_paths = outcome.attack_paths.as_ref().map(|paths| paths.view(None));
     let rendered = match args.format {
         OutputFormat::Table => assess_table(&outcome, &top, open_count, &assets),
-        OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets)?,
+        OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets, attack_paths.as_ref())?,
     };
     write_output(args.output.as_deref(), &rendered)?;
 
@@ -136,6 +129,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
             top: args.top,
             history: &history,
             crown_jewels: &crown_jewels,
+            attack_paths: attack_paths.as_ref(),
         });
         std::fs::write(path, html).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
@@ -144,24 +138,59 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     Ok(if failed { EXIT_FILE_FAILED } else { 0 })
 }
 
+/// Prints the files that failed, the VEX warnings, and a warning with
+/// `consequence` when no threat intelligence was loaded.
+pub(crate) fn print_problems<'a>(
+    failures: impl Iterator<Item = &'a ctem_ingest::ParseError>,
+    vex_warnings: &[String],
+    intel: &ctem_intel::Intel,
+    consequence: &str,
+) {
+    for error in failures {
+        eprintln!("error: {error}");
+    }
+    for warning in vex_warnings {
+        eprintln!("warning: {warning}");
+    }
+    if intel.is_empty() {
+        warn_without_intel(consequence);
+    }
+}
+
+/// Warns that no threat intelligence was loaded, with what that changes
+/// and how to load some.
+fn warn_without_intel(consequence: &str) {
+    eprintln!(
+        "warning: no threat intelligence was loaded, so {consequence}; \
+         run `ctem intel update` (or `ctem intel import PATH`), or pass --intel DIR"
+    );
+}
+
+/// Loads the configuration that [`find_config`] finds, or the default
+/// configuration when there is none, with the path it came from.
+pub(crate) fn load_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<(Config, Option<PathBuf>)> {
+    let config_path = find_config(config, paths)?;
+    let config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    Ok((config, config_path))
+}
+
 /// `--config`, else `./ctem.toml`, else `ctem.toml` in the first folder
 /// among the paths.
-fn find_config(args: &AssessArgs) -> Result<Option<PathBuf>> {
-    if let Some(path) = &args.config {
+fn find_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathBuf>> {
+    if let Some(path) = config {
         if !path.is_file() {
             bail!("{}: configuration file not found", path.display());
         }
-        return Ok(Some(path.clone()));
+        return Ok(Some(path.to_path_buf()));
     }
     let here = PathBuf::from("ctem.toml");
     if here.is_file() {
         return Ok(Some(here));
     }
-    let in_first_folder = args
-        .paths
-        .iter()
-        .find(|path| path.is_dir())
-        .map(|dir| dir.join("ctem.toml"));
+    let in_first_folder = paths.iter().find(|path| path.is_dir()).map(|dir| dir.join("ctem.toml"));
     Ok(in_first_folder.filter(|path| path.is_file()))
 }
 
@@ -352,6 +381,7 @@ fn assess_json(
     top: &[StoredFinding],
     open_count: u64,
     assets: &BTreeMap<AssetKey, Asset>,
+    attack_paths: Option<&PathsView>,
 ) -> Result<String> {
     let summary = &outcome.summary;
     let files: Vec<_> = outcome
@@ -400,6 +430,7 @@ fn assess_json(
             "warnings": outcome.vex.warnings,
         },
         "top": top_findings,
+        "attack_paths": attack_paths,
     });
     Ok(serde_json::to_string_pretty(&document)? + "\n")
 }
@@ -589,12 +620,12 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
 
 /// A progress bar on stderr while files are parsed, shown only when stderr
 /// is a terminal so that logs and pipes stay clean.
-struct TerminalProgress {
+pub(crate) struct TerminalProgress {
     bar: Option<ProgressBar>,
 }
 
 impl TerminalProgress {
-    fn new() -> TerminalProgress {
+    pub(crate) fn new() -> TerminalProgress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -606,7 +637,7 @@ impl TerminalProgress {
         TerminalProgress { bar }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

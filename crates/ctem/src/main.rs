@@ -10,6 +10,7 @@ mod commands;
 mod finding;
 mod intel;
 mod metrics;
+mod paths;
 mod triage;
 
 use std::process::ExitCode;

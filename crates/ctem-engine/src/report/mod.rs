@@ -2,9 +2,10 @@
 //!
 //! The HTML report opens with an executive summary in business words
 //! ([`executive_summary`]), then the figures of the run, the trend charts
-//! over every run, the top risks, the open findings by owner and the
-//! inputs. docs/metrics.md, section "Report", describes each part.
+//! over every run, the top risks, the attack paths to the crown jewels,
+//! the open findings by owner and the inputs. docs/metrics.md, section "Report", describes each part.
 
+mod attack;
 mod charts;
 mod summary;
 #[cfg(test)]
@@ -18,11 +19,14 @@ use chrono::{DateTime, Utc};
 use ctem_model::{Asset, AssetKey, Factor, RiskAssessment, Tier};
 use ctem_store::{AssetCoverage, FactTable, RunStats, RunSummary, StoredFinding};
 
+pub use attack::{attack_path_sentence, probability_percent};
 pub use summary::{CrownJewelExposure, crown_jewel_exposure, executive_summary};
 
 use crate::assess::{FileOutcome, FileStatus};
 use crate::metrics::{Metrics, MetricsOptions, RunPoint, compute};
+use crate::paths::PathsView;
 use crate::sla::SlaPolicy;
+use attack::{JewelSection, jewel_sections};
 use trends::{RunRow, TrendSection, run_row, trend_sections};
 
 /// The days before the run that the executive summary speaks of.
@@ -120,6 +124,9 @@ pub struct ReportInput<'a> {
     pub history: &'a ReportHistory,
     /// The crown jewels, from [`crown_jewel_exposure`].
     pub crown_jewels: &'a [CrownJewelExposure],
+    /// The attack paths to the crown jewels; `None` when the run derived
+    /// no attack graph because no asset is a crown jewel.
+    pub attack_paths: Option<&'a PathsView>,
 }
 
 struct TopRow {
@@ -180,6 +187,9 @@ struct ReportTemplate {
     /// The reason the trend sections show no chart, when they show none.
     trend_note: Option<&'static str>,
     run_rows: Vec<RunRow>,
+    attack_paths: Vec<JewelSection>,
+    /// Whether the run derived an attack graph.
+    attack_graph: bool,
 }
 
 const UNOWNED: &str = "(no owner)";
@@ -257,6 +267,12 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         .filter(|file| matches!(file.status, FileStatus::Parsed { .. }))
         .count();
 
+    let mut summary = executive_summary(&input.history.recent, &input.history.runs, input.crown_jewels);
+    if let Some(view) = input.attack_paths {
+        // After the crown jewels' open weaknesses, which it explains.
+        summary.insert(1, attack_path_sentence(view));
+    }
+
     let template = ReportTemplate {
         generated_at: input.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         version: env!("CARGO_PKG_VERSION"),
@@ -278,7 +294,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         owners,
         files,
         intel: input.intel_sources.clone(),
-        summary: executive_summary(&input.history.recent, &input.history.runs, input.crown_jewels),
+        summary,
         trends: trend_sections(&input.history.runs),
         trend_note: match input.history.runs.len() {
             0 => Some("No run is recorded yet."),
@@ -286,6 +302,8 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
             _ => None,
         },
         run_rows: input.history.runs.iter().map(run_row).collect(),
+        attack_paths: input.attack_paths.map(jewel_sections).unwrap_or_default(),
+        attack_graph: input.attack_paths.is_some(),
     };
     template
         .render()

@@ -13,7 +13,7 @@ use crate::config::CrownJewel;
 use crate::metrics::{Metrics, RunPoint};
 
 /// How many crown jewels the summary names before it adds "and N more".
-const NAMED_CROWN_JEWELS: usize = 5;
+pub(super) const NAMED_CROWN_JEWELS: usize = 5;
 
 /// A crown jewel and its open weaknesses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,7 +355,7 @@ fn day(time: DateTime<Utc>) -> String {
 }
 
 /// Joins "a", "b" and "c" as "a, b and c".
-fn join_words(words: &[String]) -> String {
+pub(super) fn join_words(words: &[String]) -> String {
     match words {
         [] => String::new(),
         [only] => only.clone(),

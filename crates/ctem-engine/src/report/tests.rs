@@ -98,6 +98,14 @@ fn shop_jewels() -> Vec<CrownJewelExposure> {
 }
 
 fn render(history: &ReportHistory, crown_jewels: &[CrownJewelExposure]) -> String {
+    render_with_paths(history, crown_jewels, None)
+}
+
+fn render_with_paths(
+    history: &ReportHistory,
+    crown_jewels: &[CrownJewelExposure],
+    attack_paths: Option<&crate::paths::PathsView>,
+) -> String {
     let now = history.recent.now;
     let summary = RunSummary {
         run_id: history.runs.last().map_or(1, |run| run.run_id),
@@ -119,6 +127,7 @@ fn render(history: &ReportHistory, crown_jewels: &[CrownJewelExposure]) -> Strin
         top: 10,
         history,
         crown_jewels,
+        attack_paths,
     })
 }
 
@@ -677,4 +686,67 @@ fn later_crown_jewel_rule_wins() {
     let assets = BTreeMap::from([(db.key.clone(), db)]);
     let exposure = crown_jewel_exposure(&config.crown_jewels, &assets, &[], &findings);
     assert_eq!(exposure, vec![jewel("Payments database", 1, 0)]);
+}
+
+/// The part of the report between the start of `id`'s section and its end.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<section id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let end = start + html[start..].find("</section>").expect("the section is closed");
+    &html[start..end]
+}
+
+#[test]
+fn attack_paths_section_shows_paths_and_fixes() {
+    let history = ReportHistory {
+        recent: busy_recent(),
+        runs: three_runs(),
+    };
+    let view = crate::paths::tests::sample_paths().view(None);
+    let html = render_with_paths(&history, &shop_jewels(), Some(&view));
+
+    let paths = section(&html, "attack-paths");
+    assert!(paths.contains("<h2>Attack paths</h2>"), "{paths}");
+    assert!(paths.contains("Payments database"), "{paths}");
+    assert!(paths.contains("probability 45%"), "{paths}");
+    assert!(paths.contains("T1190"), "{paths}");
+    assert!(paths.contains("www.acme.example (execute user)"), "{paths}");
+    assert!(
+        paths.contains("Choke points: www.acme.example (execute user)."),
+        "{paths}"
+    );
+    assert!(
+        paths.contains("Minimal fix set: 1 change (cost 1), the fewest possible."),
+        "{paths}"
+    );
+    assert!(
+        paths.contains("fix Apache 2.4.49 path traversal (CVE-2021-41773)"),
+        "{paths}"
+    );
+    assert!(paths.contains("Card vault"), "{paths}");
+    assert!(paths.contains("No path from the internet reaches it."), "{paths}");
+    // The reachable crown jewel comes first.
+    assert!(paths.find("Payments database").unwrap() < paths.find("Card vault").unwrap());
+
+    let summary = executive_text(&html);
+    assert!(
+        summary.contains("An attacker on the internet can reach 1 of 2 crown jewels: Payments database (45% likely)."),
+        "{summary}"
+    );
+    for jargon in ["CVE", "KEV", "EPSS", "CVSS", "P1", "MTTR", "SLA", "tier"] {
+        assert!(!summary.contains(jargon), "{jargon} in the summary: {summary}");
+    }
+}
+
+#[test]
+fn attack_paths_section_without_graph_says_why() {
+    let history = ReportHistory {
+        recent: busy_recent(),
+        runs: three_runs(),
+    };
+    let html = render(&history, &shop_jewels());
+    let paths = section(&html, "attack-paths");
+    assert!(paths.contains("No asset is a crown jewel"), "{paths}");
+    assert!(!executive_text(&html).contains("attacker"));
 }

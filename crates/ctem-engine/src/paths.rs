@@ -1,0 +1,602 @@
+//! Attack paths of a run. The attack graph is derived from the run's
+//! inventory and open findings (`ctem-graph`). For each crown jewel, the
+//! analyses find the most likely paths from the internet, the choke points
+//! on them and the cheapest set of fixes that cuts them all.
+//!
+//! [`compute`] runs the graph step of `ctem assess` and `ctem paths`;
+//! [`AttackPaths::view`] resolves the graph's dense ids into the names,
+//! findings and configuration changes that the JSON output, the terminal
+//! table and the HTML report show. docs/json-output.md, section
+//! "Attack paths", documents the JSON shape.
+
+use std::collections::HashMap;
+
+use ctem_graph::analysis::{self, ChokePoint, Exposure, FixSet, Path};
+use ctem_graph::{
+    AssetId, AttackGraph, Controls, EdgeId, Evidence, ExploitSignals, FixId, FixRef, GraphFinding, GraphInput, NodeId,
+};
+use ctem_intel::Intel;
+use ctem_model::{Asset, Criticality, Finding, Relationship, RelationshipKind, SourceStatus};
+use ctem_store::ScoredFinding;
+use serde::Serialize;
+
+pub use ctem_graph::analysis::ChokeKind;
+
+/// How many of the most likely paths to each crown jewel `ctem assess`
+/// keeps, and `ctem paths` shows without `-k`.
+pub const DEFAULT_PATH_COUNT: usize = 3;
+
+/// The cost of one fix in a minimal fix set. Every fix counts as one
+/// change, so the cost of a set is the number of changes it takes.
+// NOTE: a fix of a finding and a configuration change cost the same,
+// because the inventory records the effort of neither.
+const FIX_COST: f64 = 1.0;
+
+/// The attack graph of a run and what the analyses found in it.
+#[derive(Debug, Clone)]
+pub struct AttackPaths {
+    pub graph: AttackGraph,
+    pub exposure: Exposure,
+    /// One entry per crown-jewel asset of the graph, in the order of
+    /// [`AttackGraph::crown_jewel_goals`].
+    pub crown_jewels: Vec<CrownJewelPaths>,
+    /// The open findings that the graph read, by fingerprint, so that a
+    /// fix can name the finding it is.
+    findings: HashMap<String, FindingLabel>,
+    /// The configured crown-jewel name of each crown-jewel asset, by
+    /// asset id.
+    jewel_names: HashMap<AssetId, String>,
+}
+
+/// The paths from the internet to one crown-jewel asset.
+#[derive(Debug, Clone)]
+pub struct CrownJewelPaths {
+    pub asset: AssetId,
+    /// The nodes whose capability compromises the asset.
+    pub goals: Vec<NodeId>,
+    /// `None` when the internet does not reach the asset.
+    pub most_likely: Option<Path>,
+    /// The most likely loopless paths, most likely first.
+    pub paths: Vec<Path>,
+    pub choke_points: Vec<ChokePoint>,
+    /// `None` when the internet does not reach the asset, so there is
+    /// nothing to cut.
+    pub fix_set: Option<FixSet>,
+}
+
+#[derive(Debug, Clone)]
+struct FindingLabel {
+    title: String,
+    rule_id: String,
+    asset: String,
+}
+
+/// Derives the attack graph of a run and analyses the paths to each crown
+/// jewel, keeping the `path_count` most likely paths of each.
+///
+/// Returns `None` without deriving anything when no asset is a crown
+/// jewel, because every analysis here is about reaching one.
+pub fn compute(
+    assets: &[Asset],
+    relationships: &[Relationship],
+    findings: &[ScoredFinding],
+    intel: &Intel,
+    controls: &Controls,
+    path_count: usize,
+) -> Option<AttackPaths> {
+    if !assets
+        .iter()
+        .any(|asset| asset.criticality == Some(Criticality::CrownJewel))
+    {
+        tracing::debug!("no crown jewel among the assets; the attack graph step is skipped");
+        return None;
+    }
+
+    // TODO: a finding that `ctem triage` marked false positive or not
+    // affected in the database still gives edges here, because the graph
+    // reads the run's findings and not their stored status.
+    let open: Vec<&ScoredFinding> = findings.iter().filter(|scored| is_open(&scored.finding)).collect();
+    let graph_findings: Vec<GraphFinding<'_>> = open
+        .iter()
+        .map(|scored| GraphFinding {
+            finding: &scored.finding,
+            fingerprint: scored.fingerprint.as_str(),
+            signals: exploit_signals(&scored.finding, intel),
+        })
+        .collect();
+    let input = GraphInput {
+        assets,
+        relationships,
+        findings: &graph_findings,
+        controls,
+    };
+    let graph = ctem_graph::rules::derive(&input);
+
+    let exposure = analysis::exposure(&graph);
+    let crown_jewels = graph
+        .crown_jewel_goals()
+        .into_iter()
+        .map(|(asset, goals)| analyze_crown_jewel(&graph, asset, goals, path_count))
+        .collect();
+    tracing::info!(
+        nodes = graph.node_count(),
+        edges = graph.edge_count(),
+        reachable_crown_jewels = exposure.reachable_crown_jewels.len(),
+        "attack graph derived"
+    );
+
+    let findings = open
+        .iter()
+        .map(|scored| {
+            let label = FindingLabel {
+                title: scored.finding.title.clone(),
+                rule_id: scored.finding.rule_id.clone(),
+                asset: scored.finding.asset.to_string(),
+            };
+            (scored.fingerprint.as_str().to_string(), label)
+        })
+        .collect();
+    let configured = configured_jewel_names(assets, relationships);
+    let jewel_names = graph
+        .assets
+        .iter()
+        .enumerate()
+        .filter_map(|(id, info)| Some((id as AssetId, configured.get(info.key.as_str())?.to_string())))
+        .collect();
+
+    Some(AttackPaths {
+        graph,
+        exposure,
+        crown_jewels,
+        findings,
+        jewel_names,
+    })
+}
+
+/// Maps asset keys to the configured crown-jewel name that the engine
+/// recorded on the asset. A service or component without one takes the
+/// name of its host or image (`hosts` and `contains`, one level), because
+/// that is where it got its crown-jewel criticality from.
+fn configured_jewel_names<'a>(assets: &'a [Asset], relationships: &'a [Relationship]) -> HashMap<&'a str, &'a str> {
+    let mut names: HashMap<&str, &str> = assets
+        .iter()
+        .filter_map(|asset| Some((asset.key.as_str(), asset.attributes.get("crown_jewel")?.as_str())))
+        .collect();
+    let inherited: Vec<(&str, &str)> = relationships
+        .iter()
+        .filter(|relationship| matches!(relationship.kind, RelationshipKind::Hosts | RelationshipKind::Contains))
+        .filter(|relationship| !names.contains_key(relationship.to.as_str()))
+        .filter_map(|relationship| Some((relationship.to.as_str(), *names.get(relationship.from.as_str())?)))
+        .collect();
+    for (child, name) in inherited {
+        names.entry(child).or_insert(name);
+    }
+    names
+}
+
+fn analyze_crown_jewel(graph: &AttackGraph, asset: AssetId, goals: Vec<NodeId>, path_count: usize) -> CrownJewelPaths {
+    let from = AttackGraph::INTERNET;
+    let most_likely = analysis::most_likely_path(graph, from, &goals);
+    if most_likely.is_none() {
+        return CrownJewelPaths {
+            asset,
+            goals,
+            most_likely,
+            paths: Vec::new(),
+            choke_points: Vec::new(),
+            fix_set: None,
+        };
+    }
+
+    let paths = analysis::k_best_paths(graph, from, &goals, path_count);
+    let choke_points = analysis::choke_points(graph, from, &goals, path_count);
+    let fix_set = analysis::minimal_fix_set(graph, from, &goals, &|_| FIX_COST);
+    CrownJewelPaths {
+        asset,
+        goals,
+        most_likely,
+        paths,
+        choke_points,
+        fix_set: Some(fix_set),
+    }
+}
+
+/// Tells whether a finding can still be exploited, going by the status in
+/// its report: a finding that the tool or a VEX statement marks not affected,
+/// fixed, suppressed or a false positive gives no attack step.
+fn is_open(finding: &Finding) -> bool {
+    !matches!(
+        finding.source_status,
+        Some(SourceStatus::NotAffected | SourceStatus::Fixed | SourceStatus::Suppressed | SourceStatus::FalsePositive)
+    )
+}
+
+/// Reads the exploitation signals of a finding from threat intelligence: whether
+/// one of its CVEs is in KEV, and the highest EPSS probability among
+/// them, with the CVEs that scoring reads ([`ctem_risk::finding_cves`]).
+pub fn exploit_signals(finding: &Finding, intel: &Intel) -> ExploitSignals {
+    let cves = ctem_risk::finding_cves(finding, intel);
+    ExploitSignals {
+        kev: cves.iter().any(|cve| intel.kev(cve).is_some()),
+        epss: cves
+            .iter()
+            .filter_map(|cve| intel.epss(cve).map(|record| record.score.epss))
+            .max_by(f64::total_cmp),
+    }
+}
+
+impl AttackPaths {
+    /// Finds the indexes into [`AttackPaths::crown_jewels`] that `name` selects:
+    /// the crown jewel whose asset key or asset name is `name`, or every
+    /// asset of the configured crown jewel of that name. The error lists
+    /// the crown jewels to choose from.
+    pub fn select(&self, name: &str) -> Result<Vec<usize>, String> {
+        let selected: Vec<usize> = self
+            .crown_jewels
+            .iter()
+            .enumerate()
+            .filter(|(_, jewel)| {
+                let info = &self.graph.assets[jewel.asset as usize];
+                info.key.as_str() == name
+                    || info.name == name
+                    || self
+                        .jewel_names
+                        .get(&jewel.asset)
+                        .is_some_and(|configured| configured == name)
+            })
+            .map(|(index, _)| index)
+            .collect();
+        if !selected.is_empty() {
+            return Ok(selected);
+        }
+
+        let mut known: Vec<String> = self
+            .crown_jewels
+            .iter()
+            .map(|jewel| {
+                let info = &self.graph.assets[jewel.asset as usize];
+                match self.jewel_names.get(&jewel.asset) {
+                    Some(configured) => format!("{configured:?} ({})", info.key),
+                    None => format!("{:?} ({})", info.name, info.key),
+                }
+            })
+            .collect();
+        known.sort();
+        known.dedup();
+        if known.is_empty() {
+            return Err(format!(
+                "unknown crown jewel {name:?}: the attack graph has no crown jewel"
+            ));
+        }
+        Err(format!(
+            "unknown crown jewel {name:?}; expected a crown jewel's name or asset key: {}",
+            known.join(", ")
+        ))
+    }
+
+    /// Resolves the analyses of the selected crown jewels (indexes into
+    /// [`AttackPaths::crown_jewels`], as [`AttackPaths::select`] returns
+    /// them) into names and findings. `None` selects them all.
+    pub fn view(&self, selected: Option<&[usize]>) -> PathsView {
+        let jewels: Vec<&CrownJewelPaths> = match selected {
+            Some(indexes) => indexes.iter().map(|&index| &self.crown_jewels[index]).collect(),
+            None => self.crown_jewels.iter().collect(),
+        };
+        PathsView {
+            graph: GraphSize {
+                nodes: self.graph.node_count(),
+                edges: self.graph.edge_count(),
+            },
+            exposure: ExposureView {
+                crown_jewels: self.exposure.crown_jewels,
+                reachable_crown_jewels: self
+                    .exposure
+                    .reachable_crown_jewels
+                    .iter()
+                    .map(|&asset| self.graph.assets[asset as usize].key.to_string())
+                    .collect(),
+                assets: self.exposure.assets,
+                assets_with_path: self.exposure.assets_with_path,
+            },
+            crown_jewels: jewels.into_iter().map(|jewel| self.jewel_view(jewel)).collect(),
+        }
+    }
+
+    fn jewel_view(&self, jewel: &CrownJewelPaths) -> CrownJewelView {
+        let info = &self.graph.assets[jewel.asset as usize];
+        CrownJewelView {
+            asset: info.key.to_string(),
+            name: info.name.clone(),
+            crown_jewel: self.jewel_names.get(&jewel.asset).cloned(),
+            reachable: jewel.most_likely.is_some(),
+            probability: jewel.most_likely.as_ref().map(|path| path.probability),
+            most_likely_path: jewel.most_likely.as_ref().map(|path| self.path_view(path)),
+            paths: jewel.paths.iter().map(|path| self.path_view(path)).collect(),
+            choke_points: jewel
+                .choke_points
+                .iter()
+                .map(|point| ChokePointView {
+                    node: self.node_view(point.node),
+                    kind: point.kind,
+                })
+                .collect(),
+            fix_set: jewel.fix_set.as_ref().map(|set| FixSetView {
+                cost: set.cost,
+                exact: set.exact,
+                method: set.method,
+                fixes: set.fixes.iter().map(|&fix| self.fix_view(fix)).collect(),
+            }),
+        }
+    }
+
+    fn path_view(&self, path: &Path) -> PathView {
+        PathView {
+            probability: path.probability,
+            steps: path.edges.iter().map(|&edge| self.step_view(edge)).collect(),
+        }
+    }
+
+    fn step_view(&self, id: EdgeId) -> StepView {
+        let edge = self.graph.edge(id);
+        StepView {
+            from: self.node_view(edge.from),
+            to: self.node_view(edge.to),
+            kind: edge.kind.as_str(),
+            technique: edge.technique,
+            probability: f64::from(edge.probability),
+            evidence: edge.evidence,
+            enabled_by: self.graph.fixes_of(id).iter().map(|&fix| self.fix_view(fix)).collect(),
+        }
+    }
+
+    fn node_view(&self, node: NodeId) -> NodeView {
+        let info = self.graph.asset_of(node);
+        NodeView {
+            asset: info.key.to_string(),
+            name: info.name.clone(),
+            capability: self.graph.nodes[node as usize].capability.as_str(),
+        }
+    }
+
+    fn fix_view(&self, fix: FixId) -> FixView {
+        match &self.graph.fixes[fix as usize] {
+            FixRef::Finding { fingerprint } => {
+                let label = self.findings.get(fingerprint);
+                FixView::Finding {
+                    fingerprint: fingerprint.clone(),
+                    title: label.map(|label| label.title.clone()),
+                    rule_id: label.map(|label| label.rule_id.clone()),
+                    asset: label.map(|label| label.asset.clone()),
+                }
+            }
+            FixRef::Configuration { asset, change } => FixView::Configuration {
+                asset: asset.to_string(),
+                change: change.clone(),
+            },
+        }
+    }
+}
+
+/// The attack paths as `ctem paths --format json` prints them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PathsView {
+    pub graph: GraphSize,
+    pub exposure: ExposureView,
+    pub crown_jewels: Vec<CrownJewelView>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GraphSize {
+    pub nodes: usize,
+    pub edges: usize,
+}
+
+/// [`Exposure`] with asset keys in place of asset ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExposureView {
+    pub crown_jewels: usize,
+    pub reachable_crown_jewels: Vec<String>,
+    pub assets: usize,
+    pub assets_with_path: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrownJewelView {
+    /// The asset key.
+    pub asset: String,
+    /// The asset name.
+    pub name: String,
+    /// The name of the configured crown jewel that selects the asset.
+    pub crown_jewel: Option<String>,
+    /// Whether a path from the internet compromises the asset.
+    pub reachable: bool,
+    /// The probability of the most likely path.
+    pub probability: Option<f64>,
+    pub most_likely_path: Option<PathView>,
+    pub paths: Vec<PathView>,
+    pub choke_points: Vec<ChokePointView>,
+    pub fix_set: Option<FixSetView>,
+}
+
+impl CrownJewelView {
+    /// The configured crown-jewel name, else the asset name.
+    pub fn display_name(&self) -> &str {
+        self.crown_jewel.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathView {
+    /// The product of the step probabilities.
+    pub probability: f64,
+    pub steps: Vec<StepView>,
+}
+
+/// One edge of a path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepView {
+    pub from: NodeView,
+    pub to: NodeView,
+    /// The edge kind, such as `exploit` or `network_reach`.
+    pub kind: &'static str,
+    /// The ATT&CK technique id, such as `T1190`.
+    pub technique: Option<&'static str>,
+    pub probability: f64,
+    pub evidence: Evidence,
+    /// The findings and configuration that make the step possible: fixing
+    /// any of them removes it.
+    pub enabled_by: Vec<FixView>,
+}
+
+/// A capability on an asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeView {
+    pub asset: String,
+    pub name: String,
+    pub capability: &'static str,
+}
+
+impl NodeView {
+    /// `name (capability)`, or the asset key where the name is empty.
+    pub fn label(&self) -> String {
+        let name = if self.name.is_empty() { &self.asset } else { &self.name };
+        format!("{name} ({})", self.capability.replace('_', " "))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChokePointView {
+    pub node: NodeView,
+    #[serde(flatten)]
+    pub kind: ChokeKind,
+}
+
+/// A fix: a finding to fix, or a configuration change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FixView {
+    Finding {
+        fingerprint: String,
+        /// The title, rule id and asset of the finding; absent when the
+        /// fix names a finding that is not among the run's open findings.
+        title: Option<String>,
+        rule_id: Option<String>,
+        asset: Option<String>,
+    },
+    Configuration {
+        asset: String,
+        change: String,
+    },
+}
+
+impl FixView {
+    /// The fix in one line of text.
+    pub fn describe(&self) -> String {
+        match self {
+            FixView::Finding {
+                fingerprint,
+                title,
+                rule_id,
+                asset,
+            } => match (title, rule_id, asset) {
+                (Some(title), Some(rule_id), Some(asset)) => format!("fix {title} ({rule_id}) on {asset}"),
+                _ => format!("fix finding {fingerprint}"),
+            },
+            FixView::Configuration { asset, change } => format!("{change} on {asset}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixSetView {
+    /// The number of changes the set takes.
+    pub cost: f64,
+    /// Whether the set is a proven minimum.
+    pub exact: bool,
+    /// `min_cut` or `greedy`.
+    pub method: &'static str,
+    pub fixes: Vec<FixView>,
+}
+
+/// Writes the most likely paths of the selected crown jewels as a
+/// Graphviz DOT digraph: one node per capability on a path, one edge per
+/// step, labelled with its kind, technique and probability.
+// NOTE: a local writer that draws only the paths; a graph-wide DOT export
+// in ctem-graph would draw every node.
+pub fn to_dot(view: &PathsView) -> String {
+    let mut nodes: Vec<&NodeView> = Vec::new();
+    let mut edges: Vec<(usize, usize, String)> = Vec::new();
+    let mut jewels: Vec<&NodeView> = Vec::new();
+    for jewel in &view.crown_jewels {
+        for path in &jewel.paths {
+            for step in &path.steps {
+                let from = position_or_push(&mut nodes, &step.from);
+                let to = position_or_push(&mut nodes, &step.to);
+                let label = match step.technique {
+                    Some(technique) => format!("{} {technique} p={:.2}", step.kind, step.probability),
+                    None => format!("{} p={:.2}", step.kind, step.probability),
+                };
+                if !edges
+                    .iter()
+                    .any(|(a, b, known)| *a == from && *b == to && *known == label)
+                {
+                    edges.push((from, to, label));
+                }
+            }
+            if let Some(last) = path.steps.last() {
+                jewels.push(&last.to);
+            }
+        }
+    }
+
+    let mut dot = String::from("digraph attack_paths {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n");
+    for (index, node) in nodes.iter().enumerate() {
+        let style = if jewels.contains(node) {
+            ", style=filled, fillcolor=\"#f4c7c3\""
+        } else if node.capability == "internet" {
+            ", shape=ellipse"
+        } else {
+            ""
+        };
+        dot.push_str(&format!(
+            "  n{index} [label={}{style}];\n",
+            dot_string(&format!("{}\n{}", node.name, node.capability))
+        ));
+    }
+    for (from, to, label) in &edges {
+        dot.push_str(&format!("  n{from} -> n{to} [label={}];\n", dot_string(label)));
+    }
+    dot.push_str("}\n");
+    dot
+}
+
+fn position_or_push<'a>(nodes: &mut Vec<&'a NodeView>, node: &'a NodeView) -> usize {
+    match nodes.iter().position(|known| *known == node) {
+        Some(index) => index,
+        None => {
+            nodes.push(node);
+            nodes.len() - 1
+        }
+    }
+}
+
+/// A DOT quoted string: quotes and backslashes escaped, line breaks as
+/// `\n`, other control characters dropped.
+fn dot_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            c if c.is_control() => {}
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,198 @@
+//! `ctem paths`: the attack paths from the internet to the crown jewels.
+
+use anyhow::{Result, bail};
+use ctem_engine::paths::{ChokeKind, CrownJewelView, PathView, PathsView, to_dot};
+use ctem_engine::report::{attack_path_sentence, probability_percent};
+use ctem_engine::{AssessRequest, analyze_paths};
+
+use crate::EXIT_FILE_FAILED;
+use crate::cli::{PathsArgs, PathsFormat};
+use crate::commands::{TerminalProgress, load_config, print_problems, wide_table, write_output};
+use crate::output::table_cell;
+
+pub fn paths_command(args: PathsArgs) -> Result<u8> {
+    let (config, config_path) = load_config(args.config.as_deref(), &args.paths)?;
+    let request = AssessRequest {
+        paths: args.paths.clone(),
+        config,
+        config_path,
+        intel_dir: args.intel.clone(),
+        intel_cache: args.intel_cache.clone(),
+        target: None,
+        observed_at: None,
+        strict: false,
+    };
+    let progress = TerminalProgress::new();
+    let outcome = analyze_paths(&request, &progress, usize::from(args.k));
+    progress.finish();
+    let outcome = outcome?;
+
+    print_problems(
+        outcome.failures(),
+        &outcome.vex.warnings,
+        &outcome.intel,
+        "attack step probabilities use no exploitation evidence",
+    );
+
+    let view = match (&outcome.attack_paths, &args.to) {
+        (None, Some(name)) => {
+            bail!("unknown crown jewel {name:?}: no asset is a crown jewel; name crown jewels in ctem.toml")
+        }
+        (None, None) => None,
+        (Some(paths), Some(name)) => {
+            let selected = match paths.select(name) {
+                Ok(selected) => selected,
+                Err(message) => bail!("{message}"),
+            };
+            Some(paths.view(Some(&selected)))
+        }
+        (Some(paths), None) => Some(paths.view(None)),
+    };
+
+    let rendered = match args.format {
+        PathsFormat::Table => paths_table(view.as_ref()),
+        PathsFormat::Json => paths_json(view.as_ref())?,
+        PathsFormat::Dot => to_dot(view.as_ref().unwrap_or(&PathsView::default())),
+    };
+    write_output(args.output.as_deref(), &rendered)?;
+
+    let failed = outcome.failures().count() > 0;
+    Ok(if failed { EXIT_FILE_FAILED } else { 0 })
+}
+
+/// The JSON document of docs/json-output.md, section "Attack paths". With
+/// no crown jewel, `graph` and `exposure` are null.
+fn paths_json(view: Option<&PathsView>) -> Result<String> {
+    let document = match view {
+        Some(view) => serde_json::to_value(view)?,
+        None => serde_json::json!({"graph": null, "exposure": null, "crown_jewels": []}),
+    };
+    Ok(serde_json::to_string_pretty(&document)? + "\n")
+}
+
+fn paths_table(view: Option<&PathsView>) -> String {
+    let Some(view) = view else {
+        return "No asset is a crown jewel, so there is no attack path to show. Name the crown jewels in ctem.toml \
+                ([[crown_jewels]]).\n"
+            .to_string();
+    };
+    let mut text = format!(
+        "Attack graph: {} nodes, {} edges. {}\n",
+        view.graph.nodes,
+        view.graph.edges,
+        attack_path_sentence(view)
+    );
+    for jewel in &view.crown_jewels {
+        text.push('\n');
+        text.push_str(&jewel_text(jewel));
+    }
+    text
+}
+
+fn jewel_text(jewel: &CrownJewelView) -> String {
+    let mut text = format!(
+        "== {} ({}) ==\n",
+        table_cell(jewel.display_name()),
+        table_cell(&jewel.asset)
+    );
+    let Some(best) = &jewel.most_likely_path else {
+        text.push_str("Reachable from the internet: no.\n");
+        return text;
+    };
+    text.push_str(&format!(
+        "Reachable from the internet: yes. Most likely path: probability {}, {} step(s).\n",
+        probability(best.probability),
+        best.steps.len()
+    ));
+    text.push_str(&steps_table(best));
+
+    if jewel.paths.len() > 1 {
+        text.push_str(&format!("The {} most likely paths:\n", jewel.paths.len()));
+        for (index, path) in jewel.paths.iter().enumerate() {
+            text.push_str(&format!(
+                "  {}. probability {}: {}\n",
+                index + 1,
+                probability(path.probability),
+                path_line(path)
+            ));
+        }
+    }
+
+    if jewel.choke_points.is_empty() {
+        text.push_str("Choke points: none.\n");
+    } else {
+        text.push_str("Choke points:\n");
+        for point in &jewel.choke_points {
+            let why = match point.kind {
+                ChokeKind::Dominator => "every path passes it".to_string(),
+                ChokeKind::Frequent { paths, of } => format!("{paths} of the {of} most likely paths pass it"),
+            };
+            text.push_str(&format!("  - {} ({why})\n", table_cell(&point.node.label())));
+        }
+    }
+
+    if let Some(set) = &jewel.fix_set {
+        let bound = if set.exact {
+            "the fewest possible"
+        } else {
+            "not proven the fewest"
+        };
+        text.push_str(&format!(
+            "Minimal fix set: {} fix(es), cost {} ({bound}, {}):\n",
+            set.fixes.len(),
+            set.cost,
+            set.method
+        ));
+        for fix in &set.fixes {
+            text.push_str(&format!("  - {}\n", table_cell(&fix.describe())));
+        }
+    }
+    text
+}
+
+/// The steps of a path as a table: what the attacker holds before and
+/// after each step, how, and what enables it.
+fn steps_table(path: &PathView) -> String {
+    let mut table = wide_table();
+    table.set_header(vec![
+        "#",
+        "From",
+        "To",
+        "Step",
+        "Technique",
+        "Probability",
+        "Enabled by",
+    ]);
+    for (index, step) in path.steps.iter().enumerate() {
+        let enabled_by: Vec<String> = step.enabled_by.iter().map(|fix| fix.describe()).collect();
+        let row = [
+            (index + 1).to_string(),
+            step.from.label(),
+            step.to.label(),
+            step.kind.to_string(),
+            step.technique.unwrap_or("-").to_string(),
+            format!("{:.2}", step.probability),
+            enabled_by.join("\n"),
+        ];
+        table.add_row(row.iter().map(|cell| table_cell(cell)));
+    }
+    table.to_string() + "\n"
+}
+
+/// The nodes of a path joined by arrows.
+fn path_line(path: &PathView) -> String {
+    let mut line = String::new();
+    if let Some(first) = path.steps.first() {
+        line.push_str(&first.from.label());
+    }
+    for step in &path.steps {
+        line.push_str(" -> ");
+        line.push_str(&step.to.label());
+    }
+    table_cell(&line)
+}
+
+/// A probability with four decimals and as a percent: `0.4200 (42%)`.
+fn probability(value: f64) -> String {
+    format!("{value:.4} ({})", probability_percent(value))
+}

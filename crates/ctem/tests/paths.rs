@@ -1,0 +1,266 @@
+//! End-to-end tests of `ctem paths` and the attack paths of `ctem assess`
+//! on the example environment, whose AWS inventory puts the shop front
+//! on the internet with a role that reads the payment exports, and lets
+//! it reach the payments database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn ctem() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
+    // A cache folder that does not exist, so that a cache that `ctem intel
+    // update` filled on this machine cannot change the results.
+    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    command
+        .env_remove("CTEM_DB")
+        .env_remove("CTEM_LOG")
+        .env("CTEM_INTEL_CACHE", no_cache);
+    command
+}
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().expect("ctem runs");
+    if !output.status.success() {
+        eprintln!("stdout:\n{}", String::from_utf8_lossy(&output.stdout));
+        eprintln!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    output
+}
+
+fn paths(extra: &[&str]) -> Output {
+    run(ctem().arg("paths").arg(example_dir()).args(extra))
+}
+
+/// The crown jewels of the JSON output that the internet reaches through a
+/// most likely path of at least two steps.
+fn multi_step_jewels(json: &Value) -> Vec<&Value> {
+    json["crown_jewels"]
+        .as_array()
+        .expect("crown_jewels is an array")
+        .iter()
+        .filter(|jewel| {
+            jewel["reachable"] == true
+                && jewel["most_likely_path"]["steps"]
+                    .as_array()
+                    .is_some_and(|steps| steps.len() >= 2)
+        })
+        .collect()
+}
+
+#[test]
+fn json_shows_multi_step_path() {
+    let output = paths(&["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("the output is JSON");
+
+    assert!(json["graph"]["edges"].as_u64().unwrap() > 0, "{json}");
+    let jewels = multi_step_jewels(&json);
+    assert!(
+        !jewels.is_empty(),
+        "no crown jewel with a path of two or more steps: {json:#}"
+    );
+
+    let jewel = jewels[0];
+    let path = &jewel["most_likely_path"];
+    let probability = path["probability"].as_f64().unwrap();
+    assert!(probability > 0.0 && probability <= 1.0, "probability {probability}");
+    assert_eq!(jewel["probability"], path["probability"]);
+
+    let steps = path["steps"].as_array().unwrap();
+    assert_eq!(
+        steps[0]["from"]["capability"], "internet",
+        "the path starts on the internet"
+    );
+    for pair in steps.windows(2) {
+        assert_eq!(pair[0]["to"], pair[1]["from"], "the steps are not chained");
+    }
+    // The product of the step probabilities is the path probability.
+    let product: f64 = steps.iter().map(|step| step["probability"].as_f64().unwrap()).product();
+    assert!((product - probability).abs() < 1e-6, "{product} vs {probability}");
+    for step in steps {
+        for field in ["kind", "technique", "probability", "evidence", "enabled_by"] {
+            assert!(step.get(field).is_some(), "{field} missing in {step}");
+        }
+    }
+    assert!(
+        steps
+            .iter()
+            .any(|step| !step["enabled_by"].as_array().unwrap().is_empty()),
+        "no step names the finding or configuration that enables it: {path:#}"
+    );
+
+    let paths = jewel["paths"].as_array().unwrap();
+    assert!(!paths.is_empty() && paths.len() <= 3, "{} paths", paths.len());
+    assert_eq!(paths[0]["probability"], path["probability"]);
+    let fix_set = &jewel["fix_set"];
+    assert!(!fix_set["fixes"].as_array().unwrap().is_empty(), "{fix_set}");
+    assert!(fix_set["cost"].as_f64().unwrap() > 0.0, "{fix_set}");
+}
+
+#[test]
+fn table_shows_path_and_probability() {
+    let output = paths(&[]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Attack graph: "), "{stdout}");
+    assert!(stdout.contains("Reachable from the internet: yes"), "{stdout}");
+    assert!(stdout.contains("Most likely path: probability 0."), "{stdout}");
+    assert!(stdout.contains("Minimal fix set: "), "{stdout}");
+    assert!(stdout.contains("Choke points"), "{stdout}");
+
+    // At least one crown jewel's most likely path has two or more steps,
+    // and its table numbers them.
+    let step_counts: Vec<usize> = stdout
+        .lines()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("Most likely path: probability ")?;
+            let (_, steps) = rest.split_once(", ")?;
+            steps.strip_suffix(" step(s).")?.parse().ok()
+        })
+        .collect();
+    assert!(
+        step_counts.iter().any(|&count| count >= 2),
+        "no path of two or more steps: {step_counts:?}\n{stdout}"
+    );
+    let second_step = stdout
+        .lines()
+        .any(|line| line.trim_start_matches('│').trim_start().starts_with("2 "));
+    assert!(second_step, "no table row for a second step:\n{stdout}");
+}
+
+#[test]
+fn k_limits_path_count() {
+    let output = paths(&["--format", "json", "-k", "1"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for jewel in json["crown_jewels"].as_array().unwrap() {
+        assert!(jewel["paths"].as_array().unwrap().len() <= 1, "{jewel}");
+    }
+}
+
+#[test]
+fn to_selects_one_crown_jewel() {
+    let all = paths(&["--format", "json"]);
+    let all: Value = serde_json::from_slice(&all.stdout).unwrap();
+    let jewel = multi_step_jewels(&all)[0].clone();
+    let key = jewel["asset"].as_str().unwrap();
+
+    let output = paths(&["--format", "json", "--to", key]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let selected = json["crown_jewels"].as_array().unwrap();
+    assert_eq!(selected.len(), 1, "{json}");
+    assert_eq!(selected[0]["asset"], key);
+}
+
+#[test]
+fn to_unknown_lists_crown_jewels() {
+    let output = paths(&["--to", "Payroll"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown crown jewel \"Payroll\""), "{stderr}");
+    assert!(
+        stderr.contains("Payments database"),
+        "the crown jewels are not listed: {stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn dot_output_is_digraph() {
+    let output = paths(&["--format", "dot"]);
+    assert_eq!(output.status.code(), Some(0));
+    let dot = String::from_utf8(output.stdout).unwrap();
+    assert!(dot.starts_with("digraph "), "{dot}");
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+
+    // Braces balance outside quoted strings, and never close more than
+    // they opened.
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in dot.chars() {
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, _, '"') => in_string = !in_string,
+            (false, _, '{') => depth += 1,
+            (false, _, '}') => depth -= 1,
+            _ => {}
+        }
+        assert!(depth >= 0, "a brace closes before it opens: {dot}");
+    }
+    assert_eq!(depth, 0, "{dot}");
+    assert!(!in_string, "an unterminated string: {dot}");
+    assert!(dot.contains(" -> "), "no edge: {dot}");
+    assert!(dot.matches(" -> ").count() >= 2, "fewer than two edges: {dot}");
+}
+
+#[test]
+fn assess_report_has_attack_paths() {
+    let temp = tempfile::tempdir().unwrap();
+    let report = temp.path().join("report.html");
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir())
+        .arg("--db")
+        .arg(temp.path().join("ctem.db"))
+        .args(["--format", "json", "--report"])
+        .arg(&report));
+    assert_eq!(output.status.code(), Some(0));
+
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        !multi_step_jewels(&json["attack_paths"]).is_empty(),
+        "no multi-step path in the assess JSON: {:#}",
+        json["attack_paths"]
+    );
+
+    let html = std::fs::read_to_string(&report).unwrap();
+    let start = html
+        .find("<section id=\"attack-paths\">")
+        .expect("no attack paths section");
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(section.contains("<h2>Attack paths</h2>"), "{section}");
+    assert!(section.contains("(most likely): probability "), "{section}");
+    assert!(section.contains("Minimal fix set: "), "{section}");
+    assert!(
+        html.contains("An attacker on the internet can reach"),
+        "no summary sentence"
+    );
+}
+
+#[test]
+fn no_crown_jewel_skips_paths() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("ctem.toml");
+    std::fs::write(&config, "[controls]\nwaf = 0.5\n").unwrap();
+    let output = run(ctem()
+        .arg("paths")
+        .arg(example_dir().join("scans"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["crown_jewels"], serde_json::json!([]));
+    assert_eq!(json["graph"], Value::Null);
+}
+
+#[test]
+fn invalid_control_names_field() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("ctem.toml");
+    std::fs::write(&config, "[controls]\nsegmentation = 2\n").unwrap();
+    let output = run(ctem().arg("paths").arg(example_dir()).arg("--config").arg(&config));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("controls.segmentation"), "{stderr}");
+    assert!(stderr.contains("(0, 1]"), "{stderr}");
+}
