@@ -321,10 +321,13 @@ impl AttackPaths {
                 })
                 .collect(),
             fix_set: jewel.fix_set.as_ref().map(|set| FixSetView {
-                cost: set.cost,
+                cost: (!set.uncuttable).then_some(set.cost),
                 exact: set.exact,
                 method: set.method,
                 fixes: set.fixes.iter().map(|&fix| self.fix_view(fix)).collect(),
+                uncut_path: set
+                    .uncuttable
+                    .then(|| self.path_view(&Path::from_edges(&self.graph, set.uncut_path.clone()))),
             }),
         }
     }
@@ -457,10 +460,18 @@ pub struct NodeView {
 }
 
 impl NodeView {
-    /// `name (capability)`, or the asset key where the name is empty.
+    /// `name (asset kind, capability)`, or the asset key in place of an
+    /// empty name. The kind tells apart the assets that share a name, such
+    /// as a scanned host and the cloud instance it is.
     pub fn label(&self) -> String {
         let name = if self.name.is_empty() { &self.asset } else { &self.name };
-        format!("{name} ({})", self.capability.replace('_', " "))
+        let capability = self.capability.replace('_', " ");
+        match self.asset.split_once(':') {
+            Some((kind, _)) if !self.asset.starts_with(ctem_graph::INTERNET) => {
+                format!("{name} ({}, {capability})", kind.replace('_', " "))
+            }
+            _ => format!("{name} ({capability})"),
+        }
     }
 }
 
@@ -509,13 +520,17 @@ impl FixView {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FixSetView {
-    /// The number of changes the set takes.
-    pub cost: f64,
+    /// The number of changes the set takes; `None` when no set of fixes
+    /// cuts every path.
+    pub cost: Option<f64>,
     /// Whether the set is a proven minimum.
     pub exact: bool,
     /// `min_cut` or `greedy`.
     pub method: &'static str,
     pub fixes: Vec<FixView>,
+    /// A path that no known fix removes, when there is one: every step of
+    /// it is allowed by design or has no fix that ctem knows.
+    pub uncut_path: Option<PathView>,
 }
 
 /// Writes the most likely paths of the selected crown jewels as a

@@ -131,7 +131,12 @@ fn jewel_text(jewel: &CrownJewelView) -> String {
         }
     }
 
-    if let Some(set) = &jewel.fix_set {
+    if let Some(set) = &jewel.fix_set
+        && let Some(uncut) = &set.uncut_path
+    {
+        text.push_str("No set of fixes cuts every path: no known fix removes this one:\n");
+        text.push_str(&format!("  {}\n", path_line(uncut)));
+    } else if let Some(set) = &jewel.fix_set {
         let bound = if set.exact {
             "the fewest possible"
         } else {
@@ -140,7 +145,7 @@ fn jewel_text(jewel: &CrownJewelView) -> String {
         text.push_str(&format!(
             "Minimal fix set: {} fix(es), cost {} ({bound}, {}):\n",
             set.fixes.len(),
-            set.cost,
+            set.cost.unwrap_or(f64::INFINITY),
             set.method
         ));
         for fix in &set.fixes {

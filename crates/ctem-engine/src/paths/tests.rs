@@ -116,6 +116,8 @@ pub(crate) fn sample_paths() -> AttackPaths {
             cost: 1.0,
             exact: true,
             method: "min_cut",
+            uncuttable: false,
+            uncut_path: Vec::new(),
         }),
     };
     let unreachable = CrownJewelPaths {
@@ -166,7 +168,7 @@ fn view_resolves_steps_and_fixes() {
     assert_eq!(kinds, ["internet_exposure", "exploit", "network_reach"]);
     assert_eq!(path.steps[0].from.capability, "internet");
     assert_eq!(path.steps[1].technique, Some("T1190"));
-    assert_eq!(path.steps[1].to.label(), "www.acme.example (execute user)");
+    assert_eq!(path.steps[1].to.label(), "www.acme.example (host, execute user)");
     assert_eq!(
         path.steps[1].enabled_by[0].describe(),
         "fix Apache 2.4.49 path traversal (CVE-2021-41773) on host:203.0.113.10"

@@ -44,6 +44,9 @@ pub(super) fn jewel_sections(view: &PathsView) -> Vec<JewelSection> {
 
 fn jewel_section(jewel: &CrownJewelView) -> JewelSection {
     let fix_summary = jewel.fix_set.as_ref().map_or_else(String::new, |set| {
+        if set.uncut_path.is_some() {
+            return "no set of fixes cuts every path: one path has no known fix".to_string();
+        }
         let changes = match set.fixes.len() {
             1 => "1 change".to_string(),
             count => format!("{count} changes"),
@@ -53,7 +56,7 @@ fn jewel_section(jewel: &CrownJewelView) -> JewelSection {
         } else {
             "a small set, not proven the fewest"
         };
-        format!("{changes} (cost {}), {bound}", set.cost)
+        format!("{changes} (cost {}), {bound}", set.cost.unwrap_or(f64::INFINITY))
     });
     JewelSection {
         name: jewel.display_name().to_string(),

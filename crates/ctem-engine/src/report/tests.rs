@@ -711,9 +711,9 @@ fn attack_paths_section_shows_paths_and_fixes() {
     assert!(paths.contains("Payments database"), "{paths}");
     assert!(paths.contains("probability 45%"), "{paths}");
     assert!(paths.contains("T1190"), "{paths}");
-    assert!(paths.contains("www.acme.example (execute user)"), "{paths}");
+    assert!(paths.contains("www.acme.example (host, execute user)"), "{paths}");
     assert!(
-        paths.contains("Choke points: www.acme.example (execute user)."),
+        paths.contains("Choke points: www.acme.example (host, execute user)."),
         "{paths}"
     );
     assert!(

@@ -20,15 +20,17 @@
 //! # Conclusion
 //!
 //! internet -> `NetworkAccess` of the member, the target or the exposed
-//! asset; for an exposed repository or image, internet -> `Read` of it (its
-//! code or layers are public); internet -> `Control` of the any-principal
-//! identity.
+//! asset; for an exposed repository, internet -> `Read` of it (its code is
+//! public); internet -> `Control` of the any-principal identity. An exposed
+//! container image gets `NetworkAccess`: the configuration marks an image
+//! exposed when the containers that run it serve internet traffic, which
+//! says nothing of whether its registry is public.
 //!
 //! # Technique, evidence, probability
 //!
 //! No technique for network exposure (the exploit that follows is T1190);
 //! T1593.003 (Search Open Websites/Domains: Code Repositories) for public
-//! repositories and images; T1078.004 (Valid Accounts: Cloud Accounts) for
+//! repositories; T1078.004 (Valid Accounts: Cloud Accounts) for
 //! the any-principal identity. Evidence `Configured`; probability
 //! [`INTERNET_EXPOSURE`].
 //!
@@ -106,7 +108,7 @@ pub fn apply(ctx: &mut Context<'_>) {
         }
         let (capability, technique) = match ctx.role(asset) {
             Role::Internet | Role::Zone | Role::Identity | Role::Credential | Role::Pattern => continue,
-            Role::Repository | Role::Image => (Capability::Read, Some("T1593.003")),
+            Role::Repository => (Capability::Read, Some("T1593.003")),
             _ => (Capability::NetworkAccess, None),
         };
         let change = exposure_change(ctx, asset, "");
@@ -182,7 +184,7 @@ fn exposure_change(ctx: &Context<'_>, asset: AssetId, ports: &str) -> String {
             format!("change service {name} to type ClusterIP or an internal load balancer{ports}")
         }
         (Role::Repository, _, _) => format!("make repository {name} private"),
-        (Role::Image, _, _) => format!("make image {name} private"),
+        (Role::Image, _, _) => format!("stop serving internet traffic from containers of image {name}"),
         _ => format!("remove the internet exposure of {name}{ports}"),
     }
 }
