@@ -194,6 +194,9 @@ pub struct Edge {
     /// The chance that an attacker holding `from` gets `to` this way, in
     /// (0, 1].
     pub probability: f32,
+    /// `-ln(probability)`, the length of the edge in path searches,
+    /// computed once when the edge is added.
+    weight: f64,
     pub evidence: Evidence,
     /// The fixes that remove this edge: a range of [`AttackGraph::edge_fixes`].
     fixes_start: u32,
@@ -322,6 +325,7 @@ impl GraphBuilder {
             kind: new.kind,
             technique: new.technique,
             probability: new.probability,
+            weight: (-f64::from(new.probability).min(1.0).ln()).max(0.0),
             evidence: new.evidence,
             fixes_start: start,
             fixes_len: self.edge_fixes.len() as u32 - start,
@@ -399,6 +403,15 @@ pub struct AttackGraph {
     in_edges: Vec<EdgeId>,
     edge_fixes: Vec<FixId>,
     pub fixes: Vec<FixRef>,
+}
+
+impl Edge {
+    /// The length of the edge in path searches, `-ln(probability)`, so
+    /// that the shortest path is the most likely one. 0 for probabilities
+    /// of 1 and above; infinite for 0.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
 }
 
 impl AttackGraph {

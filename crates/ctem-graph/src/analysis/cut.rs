@@ -275,33 +275,76 @@ fn prune(
     let mut order: Vec<FixId> = chosen.iter().copied().collect();
     order.sort_by(|a, b| fix_cost[*b as usize].total_cmp(&fix_cost[*a as usize]).then(a.cmp(b)));
     let mut closed = vec![false; network.flow.head.len()];
+    for (group, removed) in network.groups.iter().zip(&removed_in_group) {
+        closed[group.inner_arc as usize] = *removed as usize == group.edges.len();
+    }
+    let mut changed = Vec::new();
+    let mut searches = 0;
     for fix in order {
         let start = edges_of_fix.partition_point(|&(other, _)| other < fix);
         let end = edges_of_fix.partition_point(|&(other, _)| other <= fix);
         let fix_edges = &edges_of_fix[start..end];
+        changed.clear();
         toggle(
             fix_edges,
             -1,
             &mut applied_count,
             &group_of_position,
             &mut removed_in_group,
+            &mut changed,
         );
-        for (group, removed) in network.groups.iter().zip(&removed_in_group) {
-            closed[group.inner_arc as usize] = *removed as usize == group.edges.len();
+        let opened: Vec<usize> = changed
+            .iter()
+            .map(|&group| group as usize)
+            .filter(|&group| {
+                let arc = network.groups[group].inner_arc as usize;
+                closed[arc] && removed_in_group[group] as usize != network.groups[group].edges.len()
+            })
+            .collect();
+        // Withdrawing a fix whose groups all stay closed cuts every path
+        // that was cut before, so it goes without a search.
+        if opened.is_empty() {
+            chosen.remove(&fix);
+            continue;
         }
-        if network.flow.connects(network.source, network.sink, &closed) {
+        let reconnects = if searches < MAX_PRUNE_SEARCHES {
+            searches += 1;
+            for &group in &opened {
+                closed[network.groups[group].inner_arc as usize] = false;
+            }
+            let connects = network.flow.connects(network.source, network.sink, &closed);
+            for &group in &opened {
+                closed[network.groups[group].inner_arc as usize] = true;
+            }
+            connects
+        } else {
+            true
+        };
+        if reconnects {
+            changed.clear();
             toggle(
                 fix_edges,
                 1,
                 &mut applied_count,
                 &group_of_position,
                 &mut removed_in_group,
+                &mut changed,
             );
         } else {
             chosen.remove(&fix);
+            for &group in &opened {
+                closed[network.groups[group].inner_arc as usize] = false;
+            }
         }
     }
 }
+
+/// The searches over the network that [`prune`] runs at most per fix set.
+/// Each costs a pass over the network, so a cut of thousands of fixes on a
+/// graph of millions of edges would take minutes; past the bound the
+/// remaining fixes are kept, which leaves a valid cut that may not be
+/// minimal.
+const MAX_PRUNE_SEARCHES: usize = 64;
 
 /// Applies (`delta` 1) or withdraws (`delta` -1) one fix, given its edges,
 /// in the removal counts of [`prune`].
@@ -311,6 +354,7 @@ fn toggle(
     applied: &mut [u32],
     group_of_position: &[u32],
     removed_in_group: &mut [u32],
+    changed: &mut Vec<u32>,
 ) {
     for &(_, position) in fix_edges {
         let position = position as usize;
@@ -320,6 +364,7 @@ fn toggle(
         if group != NONE && before != (applied[position] > 0) {
             let removed = &mut removed_in_group[group as usize];
             *removed = removed.wrapping_add_signed(delta);
+            changed.push(group);
         }
     }
 }

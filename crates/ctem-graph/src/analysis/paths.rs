@@ -15,23 +15,44 @@ const NO_EDGE: EdgeId = EdgeId::MAX;
 
 /// The length of an edge: `-ln(probability)`, never below 0.
 pub(crate) fn weight(edge: &Edge) -> f64 {
-    (-f64::from(edge.probability).min(1.0).ln()).max(0.0)
+    edge.weight()
 }
 
 /// An entry of a min-heap on `key`; ties go to the lower node id so that
 /// results do not depend on the heap's internals.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    key: f64,
+    /// The bits of the key, a length of zero or more: for such floats the
+    /// order of the bits is the order of the values, and integers compare
+    /// faster.
+    key: u64,
     length: f64,
     node: NodeId,
+}
+
+impl Entry {
+    fn new(key: f64, length: f64, node: NodeId) -> Entry {
+        debug_assert!(key >= 0.0, "path lengths are never negative");
+        // Adding 0.0 turns -0.0, whose bits would order last, into 0.0.
+        Entry {
+            key: (key + 0.0).to_bits(),
+            length,
+            node,
+        }
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
 }
 
 impl Eq for Entry {}
 
 impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key.total_cmp(&self.key).then_with(|| other.node.cmp(&self.node))
+        other.key.cmp(&self.key).then_with(|| other.node.cmp(&self.node))
     }
 }
 
@@ -50,11 +71,7 @@ pub fn distances_to(graph: &AttackGraph, is_target: &[bool], allowed: Option<&[b
     let mut heap = BinaryHeap::new();
     for (node, _) in is_target.iter().enumerate().filter(|(_, is)| **is) {
         distance[node] = 0.0;
-        heap.push(Entry {
-            key: 0.0,
-            length: 0.0,
-            node: node as NodeId,
-        });
+        heap.push(Entry::new(0.0, 0.0, node as NodeId));
     }
 
     while let Some(Entry { length, node, .. }) = heap.pop() {
@@ -70,11 +87,7 @@ pub fn distances_to(graph: &AttackGraph, is_target: &[bool], allowed: Option<&[b
             let candidate = length + weight(edge);
             if candidate < distance[from] {
                 distance[from] = candidate;
-                heap.push(Entry {
-                    key: candidate,
-                    length: candidate,
-                    node: edge.from,
-                });
+                heap.push(Entry::new(candidate, candidate, edge.from));
             }
         }
     }
@@ -140,11 +153,7 @@ impl<'g> Search<'g> {
         }
         self.distance[from as usize] = 0.0;
         self.touched.push(from);
-        self.heap.push(Entry {
-            key: bound(from),
-            length: 0.0,
-            node: from,
-        });
+        self.heap.push(Entry::new(bound(from), 0.0, from));
 
         let mut found = None;
         while let Some(Entry { length, node, .. }) = self.heap.pop() {
@@ -171,11 +180,7 @@ impl<'g> Search<'g> {
                 }
                 self.distance[to as usize] = candidate;
                 self.predecessor[to as usize] = id;
-                self.heap.push(Entry {
-                    key: candidate + remaining,
-                    length: candidate,
-                    node: to,
-                });
+                self.heap.push(Entry::new(candidate + remaining, candidate, to));
             }
         }
 
