@@ -137,6 +137,8 @@ pub enum AssessError {
     Strict { count: usize, details: String },
     #[error(transparent)]
     Store(#[from] ctem_store::StoreError),
+    #[error(transparent)]
+    OpenGraph(#[from] paths::OpenGraphError),
 }
 
 /// Runs one assessment and records it in the store in one transaction.
@@ -170,8 +172,9 @@ pub fn assess(
         &run.findings,
         &intel,
         &request.config.controls.to_graph(),
+        &read_opengraph(request)?,
         DEFAULT_PATH_COUNT,
-    );
+    )?;
 
     let summary = match request.observed_at {
         Some(_) => store.record_run(&run)?,
@@ -220,8 +223,9 @@ pub fn analyze_paths(
         &ranked,
         &intel,
         &request.config.controls.to_graph(),
+        &read_opengraph(request)?,
         path_count,
-    );
+    )?;
     Ok(PathsOutcome {
         files,
         intel,
@@ -331,6 +335,28 @@ fn ingest(request: &AssessRequest, progress: &dyn Progress) -> Result<Ingested, 
         scopes,
         vex,
     })
+}
+
+/// Reads the OpenGraph files that `[attack_paths] opengraph` names,
+/// relative to the configuration's folder.
+fn read_opengraph(request: &AssessRequest) -> Result<Vec<paths::OpenGraphInput>, AssessError> {
+    let base = config_dir(request);
+    request
+        .config
+        .attack_paths
+        .opengraph
+        .iter()
+        .map(|name| {
+            let path = base.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|error| {
+                AssessError::Input(format!(
+                    "cannot read the OpenGraph file {} named in [attack_paths] opengraph: {error}",
+                    path.display()
+                ))
+            })?;
+            Ok(paths::OpenGraphInput { path, text })
+        })
+        .collect()
 }
 
 fn config_dir(request: &AssessRequest) -> PathBuf {

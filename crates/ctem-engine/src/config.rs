@@ -99,6 +99,19 @@ pub struct Config {
     /// path edges.
     #[serde(default)]
     pub controls: ControlsConfig,
+    /// Inputs of the attack graph beyond the reports.
+    #[serde(default)]
+    pub attack_paths: AttackPathsConfig,
+}
+
+/// The `[attack_paths]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttackPathsConfig {
+    /// BloodHound OpenGraph JSON files whose nodes and edges join the
+    /// attack graph, such as Active Directory paths. Paths are relative
+    /// to the folder of the configuration file.
+    pub opengraph: Vec<PathBuf>,
 }
 
 /// Compensating controls, each a factor in (0, 1] that multiplies the

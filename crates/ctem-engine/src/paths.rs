@@ -10,8 +10,10 @@
 //! "Attack paths", documents the JSON shape.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use ctem_graph::analysis::{self, ChokePoint, Exposure, FixSet, Path};
+use ctem_graph::export::{ImportError, ImportLimits, import_opengraph};
 use ctem_graph::{
     AssetId, AttackGraph, Controls, EdgeId, Evidence, ExploitSignals, FixId, FixRef, GraphFinding, GraphInput, NodeId,
 };
@@ -82,14 +84,15 @@ pub fn compute(
     findings: &[ScoredFinding],
     intel: &Intel,
     controls: &Controls,
+    opengraph: &[OpenGraphInput],
     path_count: usize,
-) -> Option<AttackPaths> {
+) -> Result<Option<AttackPaths>, OpenGraphError> {
     if !assets
         .iter()
         .any(|asset| asset.criticality == Some(Criticality::CrownJewel))
     {
         tracing::debug!("no crown jewel among the assets; the attack graph step is skipped");
-        return None;
+        return Ok(None);
     }
 
     // TODO: a finding that `ctem triage` marked false positive or not
@@ -110,7 +113,24 @@ pub fn compute(
         findings: &graph_findings,
         controls,
     };
-    let graph = ctem_graph::rules::derive(&input);
+    let mut builder = ctem_graph::rules::derive_builder(&input);
+    for file in opengraph {
+        let summary =
+            import_opengraph(&file.text, assets, &mut builder, &ImportLimits::default()).map_err(|source| {
+                OpenGraphError {
+                    path: file.path.clone(),
+                    source,
+                }
+            })?;
+        tracing::info!(
+            path = %file.path.display(),
+            nodes = summary.nodes,
+            edges = summary.edges,
+            joined = summary.joined,
+            "OpenGraph file imported"
+        );
+    }
+    let graph = builder.build();
 
     let exposure = analysis::exposure(&graph);
     let crown_jewels = graph
@@ -144,13 +164,42 @@ pub fn compute(
         .filter_map(|(id, info)| Some((id as AssetId, configured.get(info.key.as_str())?.to_string())))
         .collect();
 
-    Some(AttackPaths {
+    Ok(Some(AttackPaths {
         graph,
         exposure,
         crown_jewels,
         findings,
         jewel_names,
-    })
+    }))
+}
+
+/// Widens an `f32` to the `f64` of its shortest decimal: 0.9 rather than
+/// the 0.8999999761581421 that a plain widening gives.
+fn decimal(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
+}
+
+impl AttackPaths {
+    /// Writes the whole attack graph as BloodHound OpenGraph JSON.
+    pub fn opengraph_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&ctem_graph::export::to_opengraph(&self.graph))
+    }
+}
+
+/// A BloodHound OpenGraph file to import, read by the caller.
+#[derive(Debug, Clone)]
+pub struct OpenGraphInput {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// An OpenGraph file that could not be imported; the run stops before
+/// anything is written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot import the OpenGraph file {}: {source}", path.display())]
+pub struct OpenGraphError {
+    pub path: PathBuf,
+    pub source: ImportError,
 }
 
 /// Maps asset keys to the configured crown-jewel name that the engine
@@ -346,7 +395,7 @@ impl AttackPaths {
             to: self.node_view(edge.to),
             kind: edge.kind.as_str(),
             technique: edge.technique,
-            probability: f64::from(edge.probability),
+            probability: decimal(edge.probability),
             evidence: edge.evidence,
             enabled_by: self.graph.fixes_of(id).iter().map(|&fix| self.fix_view(fix)).collect(),
         }

@@ -228,6 +228,9 @@ pub enum PathsFormat {
     Json,
     /// Graphviz DOT: the paths as a directed graph.
     Dot,
+    /// BloodHound OpenGraph JSON of the whole attack graph, for BloodHound
+    /// or another tool that reads it.
+    Opengraph,
 }
 
 #[derive(Debug, Args)]

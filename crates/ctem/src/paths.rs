@@ -53,6 +53,10 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
         PathsFormat::Table => paths_table(view.as_ref()),
         PathsFormat::Json => paths_json(view.as_ref())?,
         PathsFormat::Dot => to_dot(view.as_ref().unwrap_or(&PathsView::default())),
+        PathsFormat::Opengraph => match &outcome.attack_paths {
+            Some(paths) => paths.opengraph_json()? + "\n",
+            None => bail!("no attack graph to export: no asset is a crown jewel; name crown jewels in ctem.toml"),
+        },
     };
     write_output(args.output.as_deref(), &rendered)?;
 

@@ -264,3 +264,122 @@ fn invalid_control_names_field() {
     assert!(stderr.contains("controls.segmentation"), "{stderr}");
     assert!(stderr.contains("(0, 1]"), "{stderr}");
 }
+
+/// Writes the example's configuration to `dir`, with its intelligence
+/// files named by absolute path and `extra` appended.
+fn example_config_in(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(example_dir().join("ctem.toml")).unwrap();
+    let intel = example_dir().join("intel");
+    let text = text.replace("\"intel/", &format!("\"{}/", intel.display()));
+    let config = dir.join("ctem.toml");
+    std::fs::write(&config, format!("{text}\n{extra}")).unwrap();
+    config
+}
+
+/// A BloodHound OpenGraph file in which the shop front's instance role
+/// has a session of the service account `svc-web`, which administers the
+/// payments database host.
+const OPENGRAPH: &str = r#"{
+  "metadata": {"source_kind": "Base"},
+  "graph": {
+    "nodes": [
+      {"id": "identity:arn:aws:iam::111122223333:role/shop-web", "kinds": ["AWSRole"], "properties": {"name": "shop-web"}},
+      {"id": "S-1-5-21-1-1104", "kinds": ["User"], "properties": {"name": "svc-web"}},
+      {"id": "host:10.20.0.5", "kinds": ["Computer"], "properties": {"name": "db-pay01.acme.internal"}}
+    ],
+    "edges": [
+      {"kind": "HasSession", "start": {"value": "identity:arn:aws:iam::111122223333:role/shop-web"}, "end": {"value": "S-1-5-21-1-1104"}},
+      {"kind": "AdminTo", "start": {"value": "S-1-5-21-1-1104"}, "end": {"value": "host:10.20.0.5"}, "properties": {"probability": 0.9}}
+    ]
+  }
+}"#;
+
+/// Returns the most likely path to the payments database host from the
+/// JSON output of `ctem paths`.
+fn payments_host_path(json: &Value) -> Value {
+    json["crown_jewels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|jewel| jewel["asset"] == "host:10.20.0.5")
+        .expect("the payments database host is a crown jewel")["most_likely_path"]
+        .clone()
+}
+
+#[test]
+fn opengraph_edges_join_the_paths() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(temp.path().join("ad.json"), OPENGRAPH).unwrap();
+    let without = example_config_in(temp.path(), "");
+    let before: Value = serde_json::from_slice(
+        &run(ctem()
+            .arg("paths")
+            .arg(example_dir())
+            .arg("--config")
+            .arg(&without)
+            .args(["--format", "json"]))
+        .stdout,
+    )
+    .unwrap();
+    let with = example_config_in(temp.path(), "[attack_paths]\nopengraph = [\"ad.json\"]\n");
+    let output = run(ctem()
+        .arg("paths")
+        .arg(example_dir())
+        .arg("--config")
+        .arg(&with)
+        .args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(0));
+    let after: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let old = payments_host_path(&before);
+    let new = payments_host_path(&after);
+    let kinds: Vec<&str> = new["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"imported"), "{kinds:?}");
+    assert!(
+        new["probability"].as_f64().unwrap() > old["probability"].as_f64().unwrap(),
+        "{new}\n{old}"
+    );
+    let last = new["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["to"]["asset"], "host:10.20.0.5");
+    assert_eq!(last["probability"], 0.9);
+}
+
+#[test]
+fn opengraph_errors_name_file_and_position() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(temp.path().join("ad.json"), &OPENGRAPH[..200]).unwrap();
+    let config = example_config_in(temp.path(), "[attack_paths]\nopengraph = [\"ad.json\"]\n");
+    let output = run(ctem().arg("paths").arg(example_dir()).arg("--config").arg(&config));
+    assert_ne!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ad.json"), "{stderr}");
+    assert!(stderr.contains("line"), "{stderr}");
+
+    let missing = example_config_in(temp.path(), "[attack_paths]\nopengraph = [\"missing.json\"]\n");
+    let output = run(ctem().arg("paths").arg(example_dir()).arg("--config").arg(&missing));
+    assert_ne!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("missing.json"), "{stderr}");
+}
+
+#[test]
+fn opengraph_export_reimports() {
+    let output = paths(&["--format", "opengraph"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("the output is JSON");
+    let nodes = json["graph"]["nodes"].as_array().unwrap();
+    let edges = json["graph"]["edges"].as_array().unwrap();
+    assert!(nodes.len() > 10, "{} nodes", nodes.len());
+    assert!(edges.len() > 10, "{} edges", edges.len());
+    // Every edge names nodes of the file.
+    let ids: std::collections::HashSet<&str> = nodes.iter().map(|node| node["id"].as_str().unwrap()).collect();
+    for edge in edges {
+        assert!(ids.contains(edge["start"]["value"].as_str().unwrap()), "{edge}");
+        assert!(ids.contains(edge["end"]["value"].as_str().unwrap()), "{edge}");
+    }
+}

@@ -49,10 +49,17 @@ pub mod probability;
 mod supply_chain;
 pub mod weakness;
 
-use crate::{AttackGraph, GraphInput};
+use crate::{AttackGraph, GraphBuilder, GraphInput};
 
 /// Derives the attack graph of an environment.
 pub fn derive(input: &GraphInput<'_>) -> AttackGraph {
+    derive_builder(input).build()
+}
+
+/// Derives the edges of an environment's attack graph and returns the
+/// builder before it is frozen, so that edges from elsewhere (a BloodHound
+/// OpenGraph file, see [`crate::export::import_opengraph`]) can join them.
+pub fn derive_builder(input: &GraphInput<'_>) -> GraphBuilder {
     let mut ctx = context::Context::new(input);
 
     exposure::apply(&mut ctx);
@@ -68,5 +75,5 @@ pub fn derive(input: &GraphInput<'_>) -> AttackGraph {
     // Last: these rules add edges for the nodes the others created.
     implication::apply(&mut ctx);
 
-    ctx.builder.build()
+    ctx.builder
 }
