@@ -70,6 +70,8 @@ pub struct CrownJewelPaths {
 struct FindingLabel {
     title: String,
     rule_id: String,
+    /// CVE, GHSA and other ids, for `ctem paths --fix`.
+    vulnerability_ids: Vec<String>,
     asset: String,
 }
 
@@ -132,12 +134,7 @@ pub fn compute(
     }
     let graph = builder.build();
 
-    let exposure = analysis::exposure(&graph);
-    let crown_jewels = graph
-        .crown_jewel_goals()
-        .into_iter()
-        .map(|(asset, goals)| analyze_crown_jewel(&graph, asset, goals, path_count))
-        .collect();
+    let (exposure, crown_jewels) = analyze_graph(&graph, path_count);
     tracing::info!(
         nodes = graph.node_count(),
         edges = graph.edge_count(),
@@ -151,6 +148,12 @@ pub fn compute(
             let label = FindingLabel {
                 title: scored.finding.title.clone(),
                 rule_id: scored.finding.rule_id.clone(),
+                vulnerability_ids: scored
+                    .finding
+                    .vulnerability_ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 asset: scored.finding.asset.to_string(),
             };
             (scored.fingerprint.as_str().to_string(), label)
@@ -180,10 +183,79 @@ fn decimal(value: f32) -> f64 {
 }
 
 impl AttackPaths {
+    /// Applies the fixes that `selectors` name and analyzes the graph
+    /// again, for the exposure that would remain. A selector names a
+    /// finding by fingerprint (or a prefix of at least 8 characters), by
+    /// rule or vulnerability id (`CVE-2021-41773`, every finding of it), or a
+    /// configuration change by its text or by its asset key.
+    ///
+    /// # Errors
+    ///
+    /// A selector that names no fix of the graph.
+    pub fn what_if(&self, selectors: &[String], path_count: usize) -> Result<WhatIf, String> {
+        let mut applied: Vec<FixId> = Vec::new();
+        for selector in selectors {
+            let matched: Vec<FixId> = (0..self.graph.fixes.len() as FixId)
+                .filter(|&fix| self.fix_matches(fix, selector))
+                .collect();
+            if matched.is_empty() {
+                return Err(format!(
+                    "--fix {selector:?} names no fix of the attack graph; give a finding's fingerprint, \
+                     its rule or CVE id, or a configuration change as `ctem paths` prints it"
+                ));
+            }
+            applied.extend(matched);
+        }
+        applied.sort_unstable();
+        applied.dedup();
+
+        let graph = analysis::what_if(&self.graph, &applied);
+        let (exposure, crown_jewels) = analyze_graph(&graph, path_count);
+        let applied_views = applied.iter().map(|&fix| self.fix_view(fix)).collect();
+        Ok(WhatIf {
+            applied: applied_views,
+            reachable_before: self.exposure.reachable_crown_jewels.len(),
+            after: AttackPaths {
+                graph,
+                exposure,
+                crown_jewels,
+                findings: self.findings.clone(),
+                jewel_names: self.jewel_names.clone(),
+            },
+        })
+    }
+
+    fn fix_matches(&self, fix: FixId, selector: &str) -> bool {
+        match &self.graph.fixes[fix as usize] {
+            FixRef::Finding { fingerprint } => {
+                fingerprint == selector
+                    || (selector.len() >= 8 && fingerprint.starts_with(selector))
+                    || self.findings.get(fingerprint).is_some_and(|label| {
+                        label.rule_id.eq_ignore_ascii_case(selector)
+                            || label
+                                .vulnerability_ids
+                                .iter()
+                                .any(|id| id.eq_ignore_ascii_case(selector))
+                    })
+            }
+            FixRef::Configuration { asset, change } => asset.as_str() == selector || change == selector,
+        }
+    }
+
     /// Writes the whole attack graph as BloodHound OpenGraph JSON.
     pub fn opengraph_json(&self) -> serde_json::Result<String> {
         serde_json::to_string_pretty(&ctem_graph::export::to_opengraph(&self.graph))
     }
+}
+
+/// The attack paths after a set of fixes (`ctem paths --fix`).
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    /// The fixes applied, as `ctem paths` names them.
+    pub applied: Vec<FixView>,
+    /// Crown jewels that the internet reached before the fixes.
+    pub reachable_before: usize,
+    pub after: AttackPaths,
 }
 
 /// A BloodHound OpenGraph file to import, read by the caller.
@@ -221,6 +293,17 @@ fn configured_jewel_names<'a>(assets: &'a [Asset], relationships: &'a [Relations
         names.entry(child).or_insert(name);
     }
     names
+}
+
+/// Runs the analyses of every crown jewel of a graph.
+fn analyze_graph(graph: &AttackGraph, path_count: usize) -> (Exposure, Vec<CrownJewelPaths>) {
+    let exposure = analysis::exposure(graph);
+    let crown_jewels = graph
+        .crown_jewel_goals()
+        .into_iter()
+        .map(|(asset, goals)| analyze_crown_jewel(graph, asset, goals, path_count))
+        .collect();
+    (exposure, crown_jewels)
 }
 
 fn analyze_crown_jewel(graph: &AttackGraph, asset: AssetId, goals: Vec<NodeId>, path_count: usize) -> CrownJewelPaths {

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! The queries: everything reachable from the internet
-//! (`analysis::blast_radius`), the assets with a path to a crown jewel
+//! (`analysis::blast_radius`), the nodes with a path to a crown-jewel goal
+//! (`analysis::reaching`), the assets with a path to a crown jewel
 //! (`analysis::exposure`), and the most likely path from the internet to a
 //! crown-jewel goal (`analysis::most_likely_path`). It prints one JSON
 //! object with the results and the times in seconds.
@@ -61,6 +62,9 @@ fn main() -> ExitCode {
     let radius = analysis::blast_radius(&graph, AttackGraph::INTERNET);
     let reach_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
+    let reaching = analysis::reaching(&graph, &goals);
+    let reverse_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
     let exposure = analysis::exposure(&graph);
     let exposure_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
         "edges": graph.edge_count(),
         "goals": goals.len(),
         "reachable_from_internet": radius.nodes.len(),
+        "with_path_to_goal": reaching.iter().filter(|&&reached| reached).count(),
         "assets_with_path_to_goal": exposure.assets_with_path,
         "most_likely_path": path_nodes.map(|nodes| serde_json::json!({
             "path": nodes,
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
             "generate": generate_seconds,
             "derive": derive_seconds,
             "reachability": reach_seconds,
+            "reverse_reachability": reverse_seconds,
             "exposure": exposure_seconds,
             "most_likely_path": path_seconds,
         },

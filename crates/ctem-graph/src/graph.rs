@@ -360,6 +360,7 @@ impl GraphBuilder {
         }
         in_offsets.truncate(n + 1);
 
+        let (heads, tails, lengths) = search_arrays(&self.edges);
         AttackGraph {
             assets: self.assets,
             nodes: self.nodes,
@@ -367,10 +368,31 @@ impl GraphBuilder {
             out_offsets: offsets,
             in_offsets,
             in_edges,
+            heads,
+            tails,
+            lengths,
             edge_fixes: self.edge_fixes,
             fixes: self.fixes,
         }
     }
+}
+
+/// The targets, sources and search lengths of `edges`. An edge that no
+/// search may use (probability 0 or below, or NaN) has an infinite length.
+fn search_arrays(edges: &[Edge]) -> (Vec<NodeId>, Vec<NodeId>, Vec<f64>) {
+    let heads = edges.iter().map(|edge| edge.to).collect();
+    let tails = edges.iter().map(|edge| edge.from).collect();
+    let lengths = edges
+        .iter()
+        .map(|edge| {
+            if edge.probability > 0.0 {
+                edge.weight
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
+    (heads, tails, lengths)
 }
 
 /// CSR offsets of sorted keys: `offsets[v]..offsets[v + 1]` holds the keys
@@ -401,6 +423,12 @@ pub struct AttackGraph {
     out_offsets: Vec<u32>,
     in_offsets: Vec<u32>,
     in_edges: Vec<EdgeId>,
+    /// The ends and the length of each edge, by edge id: what searches
+    /// read, packed apart from the rest of [`Edge`] so that a search
+    /// touches a fraction of the memory.
+    heads: Vec<NodeId>,
+    tails: Vec<NodeId>,
+    lengths: Vec<f64>,
     edge_fixes: Vec<FixId>,
     pub fixes: Vec<FixRef>,
 }
@@ -435,6 +463,22 @@ impl AttackGraph {
     pub fn in_edges(&self, node: NodeId) -> &[EdgeId] {
         let range = self.in_offsets[node as usize] as usize..self.in_offsets[node as usize + 1] as usize;
         &self.in_edges[range]
+    }
+
+    /// The node an edge leads to.
+    pub fn edge_head(&self, id: EdgeId) -> NodeId {
+        self.heads[id as usize]
+    }
+
+    /// The node an edge leaves.
+    pub fn edge_tail(&self, id: EdgeId) -> NodeId {
+        self.tails[id as usize]
+    }
+
+    /// The search length of an edge: [`Edge::weight`], or infinite for an
+    /// edge that no path may use (probability 0 or below).
+    pub fn edge_length(&self, id: EdgeId) -> f64 {
+        self.lengths[id as usize]
     }
 
     pub fn edge(&self, id: EdgeId) -> &Edge {
@@ -476,6 +520,7 @@ impl AttackGraph {
             *slot += 1;
         }
 
+        let (heads, tails, lengths) = search_arrays(&edges);
         AttackGraph {
             assets: self.assets.clone(),
             nodes: self.nodes.clone(),
@@ -483,6 +528,9 @@ impl AttackGraph {
             out_offsets,
             in_offsets,
             in_edges,
+            heads,
+            tails,
+            lengths,
             edge_fixes: self.edge_fixes.clone(),
             fixes: self.fixes.clone(),
         }

@@ -216,6 +216,12 @@ pub struct PathsArgs {
     /// How many of the most likely paths to show for each crown jewel.
     #[arg(short = 'k', value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub k: u16,
+    /// Show the paths that would remain after this fix: a finding's
+    /// fingerprint (or its first 8 or more characters), a rule or CVE id
+    /// (every finding of it), or a configuration change or its asset key as
+    /// the table prints them. Repeat for several fixes.
+    #[arg(long = "fix", value_name = "FIX")]
+    pub fixes: Vec<String>,
 
     /// Write the result here instead of to standard output.
     #[arg(long)]

@@ -1,7 +1,7 @@
 //! `ctem paths`: the attack paths from the internet to the crown jewels.
 
 use anyhow::{Result, bail};
-use ctem_engine::paths::{ChokeKind, CrownJewelView, PathView, PathsView, to_dot};
+use ctem_engine::paths::{ChokeKind, CrownJewelView, PathView, PathsView, WhatIf, to_dot};
 use ctem_engine::report::{attack_path_sentence, probability_percent};
 use ctem_engine::{AssessRequest, analyze_paths};
 
@@ -34,7 +34,20 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
         "attack step probabilities use no exploitation evidence",
     );
 
-    let view = match (&outcome.attack_paths, &args.to) {
+    let what_if = match (&outcome.attack_paths, args.fixes.is_empty()) {
+        (_, true) => None,
+        (None, false) => bail!("--fix has nothing to apply: no asset is a crown jewel; name crown jewels in ctem.toml"),
+        (Some(paths), false) => match paths.what_if(&args.fixes, usize::from(args.k)) {
+            Ok(what_if) => Some(what_if),
+            Err(message) => bail!("{message}"),
+        },
+    };
+    let analyzed = what_if
+        .as_ref()
+        .map(|what_if| &what_if.after)
+        .or(outcome.attack_paths.as_ref());
+
+    let view = match (analyzed, &args.to) {
         (None, Some(name)) => {
             bail!("unknown crown jewel {name:?}: no asset is a crown jewel; name crown jewels in ctem.toml")
         }
@@ -50,10 +63,16 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
     };
 
     let rendered = match args.format {
-        PathsFormat::Table => paths_table(view.as_ref()),
-        PathsFormat::Json => paths_json(view.as_ref())?,
+        PathsFormat::Table => {
+            let header = match (&what_if, &outcome.attack_paths) {
+                (Some(what_if), Some(before)) => what_if_header(what_if, &before.view(None)),
+                _ => String::new(),
+            };
+            header + &paths_table(view.as_ref())
+        }
+        PathsFormat::Json => paths_json(view.as_ref(), what_if.as_ref())?,
         PathsFormat::Dot => to_dot(view.as_ref().unwrap_or(&PathsView::default())),
-        PathsFormat::Opengraph => match &outcome.attack_paths {
+        PathsFormat::Opengraph => match analyzed {
             Some(paths) => paths.opengraph_json()? + "\n",
             None => bail!("no attack graph to export: no asset is a crown jewel; name crown jewels in ctem.toml"),
         },
@@ -64,13 +83,34 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
     Ok(if failed { EXIT_FILE_FAILED } else { 0 })
 }
 
+/// The lines above the table of `ctem paths --fix`: the fixes applied and
+/// what the internet reached before them. The table below shows what it
+/// reaches after.
+fn what_if_header(what_if: &WhatIf, before: &PathsView) -> String {
+    let mut text = format!("What if these {} fix(es) were applied:\n", what_if.applied.len());
+    for fix in &what_if.applied {
+        text.push_str(&format!("  - {}\n", table_cell(&fix.describe())));
+    }
+    text.push_str(&format!(
+        "Before them: {}\nAfter them:\n\n",
+        attack_path_sentence(before)
+    ));
+    text
+}
+
 /// The JSON document of docs/json-output.md, section "Attack paths". With
 /// no crown jewel, `graph` and `exposure` are null.
-fn paths_json(view: Option<&PathsView>) -> Result<String> {
-    let document = match view {
+fn paths_json(view: Option<&PathsView>, what_if: Option<&WhatIf>) -> Result<String> {
+    let mut document = match view {
         Some(view) => serde_json::to_value(view)?,
         None => serde_json::json!({"graph": null, "exposure": null, "crown_jewels": []}),
     };
+    if let Some(what_if) = what_if {
+        document["what_if"] = serde_json::json!({
+            "applied": what_if.applied,
+            "reachable_crown_jewels_before": what_if.reachable_before,
+        });
+    }
     Ok(serde_json::to_string_pretty(&document)? + "\n")
 }
 

@@ -383,3 +383,73 @@ fn opengraph_export_reimports() {
         assert!(ids.contains(edge["end"]["value"].as_str().unwrap()), "{edge}");
     }
 }
+
+/// The `--fix` arguments that apply one crown jewel's minimal fix set, as
+/// the JSON output lists it.
+fn fix_arguments(jewel: &Value) -> Vec<String> {
+    jewel["fix_set"]["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|fix| {
+            let selector = match fix["type"].as_str().unwrap() {
+                "finding" => fix["fingerprint"].as_str().unwrap(),
+                _ => fix["change"].as_str().unwrap(),
+            };
+            ["--fix".to_string(), selector.to_string()]
+        })
+        .collect()
+}
+
+#[test]
+fn fix_set_applied_cuts_every_path() {
+    let before: Value = serde_json::from_slice(&paths(&["--format", "json"]).stdout).unwrap();
+    for jewel in before["crown_jewels"].as_array().unwrap() {
+        assert_eq!(jewel["reachable"], true, "{}", jewel["asset"]);
+        let mut arguments = vec!["--format".to_string(), "json".to_string()];
+        arguments.extend(fix_arguments(jewel));
+        let refs: Vec<&str> = arguments.iter().map(String::as_str).collect();
+        let output = paths(&refs);
+        assert_eq!(output.status.code(), Some(0));
+        let after: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+        let same = after["crown_jewels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|other| other["asset"] == jewel["asset"])
+            .unwrap();
+        assert_eq!(same["reachable"], false, "{} after {arguments:?}", jewel["asset"]);
+        let applied = after["what_if"]["applied"].as_array().unwrap();
+        assert_eq!(applied.len(), jewel["fix_set"]["fixes"].as_array().unwrap().len());
+        assert_eq!(
+            after["what_if"]["reachable_crown_jewels_before"],
+            before["exposure"]["reachable_crown_jewels"].as_array().unwrap().len()
+        );
+    }
+}
+
+#[test]
+fn fix_by_cve_shows_remaining_exposure() {
+    let output = paths(&[
+        "--fix",
+        "CVE-2021-41773",
+        "--fix",
+        "cve-2021-34798",
+        "--fix",
+        "CVE-2021-36160",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("What if these 3 fix(es) were applied:"), "{stdout}");
+    assert!(
+        stdout.contains("Before them: An attacker on the internet can reach 4 of 4"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Payments database (13% likely)"), "{stdout}");
+
+    let output = paths(&["--fix", "CVE-1999-0001"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"CVE-1999-0001\" names no fix"), "{stderr}");
+}

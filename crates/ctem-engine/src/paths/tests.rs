@@ -134,6 +134,7 @@ pub(crate) fn sample_paths() -> AttackPaths {
         FindingLabel {
             title: "Apache 2.4.49 path traversal".to_string(),
             rule_id: "CVE-2021-41773".to_string(),
+            vulnerability_ids: vec!["CVE-2021-41773".to_string()],
             asset: "host:203.0.113.10".to_string(),
         },
     )]);

@@ -144,6 +144,12 @@ pub fn exposure(graph: &AttackGraph) -> Exposure {
     }
 }
 
+/// Marks the nodes with a path to one of `targets` (the targets included),
+/// by a breadth-first search over the reversed edges.
+pub fn reaching(graph: &AttackGraph, targets: &[NodeId]) -> Vec<bool> {
+    reach_backward(graph, targets, None)
+}
+
 /// Computes everything reachable from `from` by a breadth-first search.
 pub fn blast_radius(graph: &AttackGraph, from: NodeId) -> BlastRadius {
     let reached = reach_forward(graph, from, None);
@@ -267,10 +273,10 @@ pub(crate) fn reach_forward(graph: &AttackGraph, from: NodeId, stop: Option<&[bo
             continue;
         }
         for id in graph.out_edges(node) {
-            let edge = graph.edge(id);
-            if usable(edge) && !reached[edge.to as usize] {
-                reached[edge.to as usize] = true;
-                queue.push(edge.to);
+            let to = graph.edge_head(id);
+            if graph.edge_length(id).is_finite() && !reached[to as usize] {
+                reached[to as usize] = true;
+                queue.push(to);
             }
         }
     }
@@ -294,11 +300,11 @@ pub(crate) fn reach_backward(graph: &AttackGraph, targets: &[NodeId], stop: Opti
         let node = queue[head];
         head += 1;
         for &id in graph.in_edges(node) {
-            let edge = graph.edge(id);
-            let blocked = stop.is_some_and(|stop| stop[edge.from as usize]);
-            if usable(edge) && !blocked && !reached[edge.from as usize] {
-                reached[edge.from as usize] = true;
-                queue.push(edge.from);
+            let from = graph.edge_tail(id);
+            let blocked = stop.is_some_and(|stop| stop[from as usize]);
+            if graph.edge_length(id).is_finite() && !blocked && !reached[from as usize] {
+                reached[from as usize] = true;
+                queue.push(from);
             }
         }
     }

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 
-use crate::analysis::{Path, usable};
+use crate::analysis::Path;
 use crate::{AttackGraph, Edge, EdgeId, NodeId};
 
 const NO_EDGE: EdgeId = EdgeId::MAX;
@@ -79,15 +79,16 @@ pub fn distances_to(graph: &AttackGraph, is_target: &[bool], allowed: Option<&[b
             continue;
         }
         for &id in graph.in_edges(node) {
-            let edge = graph.edge(id);
-            let from = edge.from as usize;
-            if !usable(edge) || is_target[from] || allowed.is_some_and(|allowed| !allowed[from]) {
+            let tail = graph.edge_tail(id);
+            let from = tail as usize;
+            let edge_length = graph.edge_length(id);
+            if edge_length.is_infinite() || is_target[from] || allowed.is_some_and(|allowed| !allowed[from]) {
                 continue;
             }
-            let candidate = length + weight(edge);
+            let candidate = length + edge_length;
             if candidate < distance[from] {
                 distance[from] = candidate;
-                heap.push(Entry::new(candidate, candidate, edge.from));
+                heap.push(Entry::new(candidate, candidate, tail));
             }
         }
     }
@@ -165,13 +166,13 @@ impl<'g> Search<'g> {
                 break;
             }
             for id in self.graph.out_edges(node) {
-                let edge = self.graph.edge(id);
-                let to = edge.to;
-                if !usable(edge) || self.blocked[to as usize] || blocked.edges.contains(&id) {
+                let to = self.graph.edge_head(id);
+                let edge_length = self.graph.edge_length(id);
+                if edge_length.is_infinite() || self.blocked[to as usize] || blocked.edges.contains(&id) {
                     continue;
                 }
                 let remaining = bound(to);
-                let candidate = length + weight(edge);
+                let candidate = length + edge_length;
                 if remaining.is_infinite() || candidate >= self.distance[to as usize] {
                     continue;
                 }
