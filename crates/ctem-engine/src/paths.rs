@@ -295,14 +295,32 @@ fn configured_jewel_names<'a>(assets: &'a [Asset], relationships: &'a [Relations
     names
 }
 
-/// Runs the analyses of every crown jewel of a graph.
+/// Runs the analyses of every crown jewel of a graph, the crown jewels
+/// spread over the available cores: each analysis is a few passes over
+/// the whole graph, independent of the others.
 fn analyze_graph(graph: &AttackGraph, path_count: usize) -> (Exposure, Vec<CrownJewelPaths>) {
     let exposure = analysis::exposure(graph);
-    let crown_jewels = graph
-        .crown_jewel_goals()
-        .into_iter()
-        .map(|(asset, goals)| analyze_crown_jewel(graph, asset, goals, path_count))
-        .collect();
+    let goals = graph.crown_jewel_goals();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, goals.len().max(1));
+    let chunk = goals.len().div_ceil(threads).max(1);
+    let crown_jewels = std::thread::scope(|scope| {
+        let workers: Vec<_> = goals
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(asset, goals)| analyze_crown_jewel(graph, *asset, goals.clone(), path_count))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
     (exposure, crown_jewels)
 }
 
