@@ -8,8 +8,8 @@ Reads the JSON edge list that `ctem_graph::export::edge_list` writes
 1. reachability: the nodes reachable from the internet node (BFS), as
    `analysis::blast_radius` from the internet;
 2. reverse reachability: the nodes with a path to a crown-jewel goal
-   (a node whose `crown_jewel_goal` is true), as `analysis::exposure`
-   counts them, also counted as distinct assets (the internet excluded),
+   (a node whose `crown_jewel_goal` is true), as `analysis::reaching`
+   marks them, also counted as distinct assets (the internet excluded),
    the unit of `Exposure::assets_with_path`;
 3. the most likely path from the internet to any goal: Dijkstra on
    `weight` (-ln p), as `analysis::most_likely_path`.

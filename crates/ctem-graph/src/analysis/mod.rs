@@ -181,8 +181,7 @@ pub fn blast_radius(graph: &AttackGraph, from: NodeId) -> BlastRadius {
 /// gives the empty path of probability 1.
 pub fn most_likely_path(graph: &AttackGraph, from: NodeId, targets: &[NodeId]) -> Option<Path> {
     let is_target = node_mask(graph, targets);
-    let mut search = paths::Search::new(graph);
-    let found = search.shortest(from, &is_target, None, &paths::Blocked::default())?;
+    let found = paths::nearest_target(graph, from, &is_target)?;
     Some(Path::from_edges(graph, found))
 }
 

@@ -5,7 +5,7 @@
 //! probabilities multiply and the shortest path is the most likely one.
 //! Targets are absorbing: a search stops at the first target it reaches.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashSet};
 
 use crate::analysis::Path;
@@ -93,6 +93,58 @@ pub fn distances_to(graph: &AttackGraph, is_target: &[bool], allowed: Option<&[b
         }
     }
     distance
+}
+
+/// Finds the shortest path from `from` to the nearest target, as its
+/// edges: Dijkstra's algorithm without the blocked nodes and the lower
+/// bound of [`Search::shortest`], for the one search of
+/// [`crate::analysis::most_likely_path`]. A heap entry is the bits of its
+/// length and the node (16 bytes), and an entry is stale when the node's
+/// length has dropped since it was pushed.
+pub fn nearest_target(graph: &AttackGraph, from: NodeId, is_target: &[bool]) -> Option<Vec<EdgeId>> {
+    if is_target[from as usize] {
+        return Some(Vec::new());
+    }
+    let n = graph.node_count();
+    let mut distance = vec![f64::INFINITY; n];
+    let mut predecessor = vec![NO_EDGE; n];
+    let mut heap = BinaryHeap::new();
+    distance[from as usize] = 0.0;
+    heap.push(Reverse((0.0_f64.to_bits(), from)));
+
+    let mut found = None;
+    while let Some(Reverse((bits, node))) = heap.pop() {
+        let length = distance[node as usize];
+        if bits != length.to_bits() {
+            continue;
+        }
+        if is_target[node as usize] {
+            found = Some(node);
+            break;
+        }
+        for id in graph.out_edges(node) {
+            let edge_length = graph.edge_length(id);
+            let to = graph.edge_head(id) as usize;
+            // Adding 0.0 turns a -0.0 sum, whose bits would order last,
+            // into 0.0; an infinite length never passes the comparison.
+            let candidate = length + edge_length + 0.0;
+            if candidate < distance[to] {
+                distance[to] = candidate;
+                predecessor[to] = id;
+                heap.push(Reverse((candidate.to_bits(), to as NodeId)));
+            }
+        }
+    }
+
+    let mut edges = Vec::new();
+    let mut node = found?;
+    while node != from {
+        let id = predecessor[node as usize];
+        edges.push(id);
+        node = graph.edge_tail(id);
+    }
+    edges.reverse();
+    Some(edges)
 }
 
 /// Nodes and edges a search may not use.
