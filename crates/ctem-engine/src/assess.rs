@@ -1,6 +1,6 @@
 //! The main job: ingest, resolve, enrich, score and persist one run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use ctem_ingest::{ParseError, ParsedReport, Parser, default_target, detect};
 use ctem_intel::{Intel, IntelCache};
 use ctem_model::fingerprint::primary_vulnerability_id;
-use ctem_model::{Asset, AssetKey, CveId, Finding, Fingerprint, VexStatement};
-use ctem_store::{RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
+use ctem_model::{Asset, AssetKey, CveId, Finding, Fingerprint, LifecycleStatus, VexStatement};
+use ctem_store::{FindingFilter, RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
 use globset::Glob;
 
 use crate::config::Config;
@@ -173,6 +173,7 @@ pub fn assess(
         &intel,
         &request.config.controls.to_graph(),
         &read_opengraph(request)?,
+        &dismissed_fingerprints(store)?,
         DEFAULT_PATH_COUNT,
     )?;
 
@@ -224,6 +225,7 @@ pub fn analyze_paths(
         &intel,
         &request.config.controls.to_graph(),
         &read_opengraph(request)?,
+        &HashSet::new(),
         path_count,
     )?;
     Ok(PathsOutcome {
@@ -335,6 +337,24 @@ fn ingest(request: &AssessRequest, progress: &dyn Progress) -> Result<Ingested, 
         scopes,
         vex,
     })
+}
+
+/// Returns the fingerprints of every source of the stored findings that a
+/// person marked false positive or not affected, which give no attack
+/// step.
+fn dismissed_fingerprints(store: &Store) -> Result<HashSet<String>, AssessError> {
+    let filter = FindingFilter {
+        statuses: vec![LifecycleStatus::FalsePositive, LifecycleStatus::NotAffected],
+        ..FindingFilter::default()
+    };
+    let mut dismissed = HashSet::new();
+    for stored in store.findings(&filter)? {
+        for source in store.finding_sources(&stored.fingerprint)? {
+            dismissed.insert(source.fingerprint.to_string());
+        }
+        dismissed.insert(stored.fingerprint.to_string());
+    }
+    Ok(dismissed)
 }
 
 /// Reads the OpenGraph files that `[attack_paths] opengraph` names,

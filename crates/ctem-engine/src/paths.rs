@@ -9,7 +9,7 @@
 //! table and the HTML report show. docs/json-output.md, section
 //! "Attack paths", documents the JSON shape.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use ctem_graph::analysis::{self, ChokePoint, Exposure, FixSet, Path};
@@ -87,6 +87,7 @@ pub fn compute(
     intel: &Intel,
     controls: &Controls,
     opengraph: &[OpenGraphInput],
+    dismissed: &HashSet<String>,
     path_count: usize,
 ) -> Result<Option<AttackPaths>, OpenGraphError> {
     if !assets
@@ -97,10 +98,13 @@ pub fn compute(
         return Ok(None);
     }
 
-    // TODO: a finding that `ctem triage` marked false positive or not
-    // affected in the database still gives edges here, because the graph
-    // reads the run's findings and not their stored status.
-    let open: Vec<&ScoredFinding> = findings.iter().filter(|scored| is_open(&scored.finding)).collect();
+    // `dismissed` holds the findings that a person marked false positive
+    // or not affected in the store (`ctem assess` fills it; `ctem paths`
+    // reads no store, so only the reports' own statuses apply there).
+    let open: Vec<&ScoredFinding> = findings
+        .iter()
+        .filter(|scored| is_open(&scored.finding) && !dismissed.contains(scored.fingerprint.as_str()))
+        .collect();
     let graph_findings: Vec<GraphFinding<'_>> = open
         .iter()
         .map(|scored| GraphFinding {

@@ -453,3 +453,68 @@ fn fix_by_cve_shows_remaining_exposure() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("\"CVE-1999-0001\" names no fix"), "{stderr}");
 }
+
+#[test]
+fn false_positive_triage_removes_its_steps() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let assess = |at: &str| -> Value {
+        let output = run(ctem()
+            .arg("assess")
+            .arg(example_dir())
+            .arg("--db")
+            .arg(&db)
+            .args(["--format", "json", "--at", at]));
+        assert_eq!(output.status.code(), Some(0));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let first = assess("2026-11-30T08:00:00Z");
+    let shop_host = |json: &Value| -> Value {
+        json["attack_paths"]["crown_jewels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|jewel| jewel["asset"] == "host:203.0.113.10")
+            .unwrap()
+            .clone()
+    };
+    let before = shop_host(&first);
+    let exploit = &before["most_likely_path"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["kind"] == "exploit")
+        .expect("the path to the shop front exploits a finding")["enabled_by"][0];
+    let fingerprint = exploit["fingerprint"].as_str().unwrap();
+
+    let triage = run(ctem()
+        .args(["triage", fingerprint, "--status", "false-positive"])
+        .args([
+            "--reason",
+            "the module is not loaded",
+            "--at",
+            "2026-11-30T09:00:00Z",
+            "--db",
+        ])
+        .arg(&db));
+    assert_eq!(triage.status.code(), Some(0));
+
+    let after = shop_host(&assess("2026-11-30T10:00:00Z"));
+    let uses_it = after["paths"].as_array().unwrap().iter().any(|path| {
+        path["steps"].as_array().unwrap().iter().any(|step| {
+            step["enabled_by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|fix| fix["fingerprint"] == fingerprint)
+        })
+    });
+    assert!(
+        !uses_it,
+        "a path still exploits the false positive {fingerprint}: {after:#}"
+    );
+    assert!(
+        after["probability"].as_f64().unwrap_or(0.0) <= before["probability"].as_f64().unwrap(),
+        "{after:#}"
+    );
+}

@@ -265,7 +265,17 @@ fn sentence_names_reachable_jewels() {
 #[test]
 fn no_crown_jewel_skips_graph() {
     let assets = vec![Asset::new(AssetKind::Host, "10.0.0.1", "app01")];
-    let paths = compute(&assets, &[], &[], &Intel::default(), &Controls::default(), &[], 3).unwrap();
+    let paths = compute(
+        &assets,
+        &[],
+        &[],
+        &Intel::default(),
+        &Controls::default(),
+        &[],
+        &HashSet::new(),
+        3,
+    )
+    .unwrap();
     assert!(paths.is_none());
 }
 
