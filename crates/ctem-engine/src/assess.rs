@@ -16,7 +16,7 @@ use globset::Glob;
 use crate::config::Config;
 use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
-use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT};
+use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT, PathsInput};
 use crate::vex::{self, VexSummary};
 
 /// The inputs and options of one assessment.
@@ -166,16 +166,16 @@ pub fn assess(
         relationships: inventory.relationships,
         findings: ranked,
     };
-    let attack_paths = paths::compute(
-        &run.assets,
-        &run.relationships,
-        &run.findings,
-        &intel,
-        &request.config.controls.to_graph(),
-        &read_opengraph(request)?,
-        &dismissed_fingerprints(store)?,
-        DEFAULT_PATH_COUNT,
-    )?;
+    let attack_paths = paths::compute(PathsInput {
+        assets: &run.assets,
+        relationships: &run.relationships,
+        findings: &run.findings,
+        intel: &intel,
+        controls: &request.config.controls.to_graph(),
+        opengraph: &read_opengraph(request)?,
+        dismissed: &dismissed_fingerprints(store)?,
+        path_count: DEFAULT_PATH_COUNT,
+    })?;
 
     let summary = match request.observed_at {
         Some(_) => store.record_run(&run)?,
@@ -218,16 +218,16 @@ pub fn analyze_paths(
     let ranked = score(findings, &inventory, &intel);
 
     let assets: Vec<Asset> = inventory.assets.into_values().collect();
-    let attack_paths = paths::compute(
-        &assets,
-        &inventory.relationships,
-        &ranked,
-        &intel,
-        &request.config.controls.to_graph(),
-        &read_opengraph(request)?,
-        &HashSet::new(),
+    let attack_paths = paths::compute(PathsInput {
+        assets: &assets,
+        relationships: &inventory.relationships,
+        findings: &ranked,
+        intel: &intel,
+        controls: &request.config.controls.to_graph(),
+        opengraph: &read_opengraph(request)?,
+        dismissed: &HashSet::new(),
         path_count,
-    )?;
+    })?;
     Ok(PathsOutcome {
         files,
         intel,

@@ -75,21 +75,39 @@ struct FindingLabel {
     asset: String,
 }
 
+/// What [`compute`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct PathsInput<'a> {
+    pub assets: &'a [Asset],
+    pub relationships: &'a [Relationship],
+    pub findings: &'a [ScoredFinding],
+    pub intel: &'a Intel,
+    pub controls: &'a Controls,
+    /// BloodHound OpenGraph files whose edges join the graph.
+    pub opengraph: &'a [OpenGraphInput],
+    /// Fingerprints of findings that give no attack step: those that a
+    /// person marked false positive or not affected.
+    pub dismissed: &'a HashSet<String>,
+    /// How many of the most likely paths to keep per crown jewel.
+    pub path_count: usize,
+}
+
 /// Derives the attack graph of a run and analyses the paths to each crown
 /// jewel, keeping the `path_count` most likely paths of each.
 ///
 /// Returns `None` without deriving anything when no asset is a crown
 /// jewel, because every analysis here is about reaching one.
-pub fn compute(
-    assets: &[Asset],
-    relationships: &[Relationship],
-    findings: &[ScoredFinding],
-    intel: &Intel,
-    controls: &Controls,
-    opengraph: &[OpenGraphInput],
-    dismissed: &HashSet<String>,
-    path_count: usize,
-) -> Result<Option<AttackPaths>, OpenGraphError> {
+pub fn compute(request: PathsInput<'_>) -> Result<Option<AttackPaths>, OpenGraphError> {
+    let PathsInput {
+        assets,
+        relationships,
+        findings,
+        intel,
+        controls,
+        opengraph,
+        dismissed,
+        path_count,
+    } = request;
     if !assets
         .iter()
         .any(|asset| asset.criticality == Some(Criticality::CrownJewel))

@@ -265,16 +265,16 @@ fn sentence_names_reachable_jewels() {
 #[test]
 fn no_crown_jewel_skips_graph() {
     let assets = vec![Asset::new(AssetKind::Host, "10.0.0.1", "app01")];
-    let paths = compute(
-        &assets,
-        &[],
-        &[],
-        &Intel::default(),
-        &Controls::default(),
-        &[],
-        &HashSet::new(),
-        3,
-    )
+    let paths = compute(PathsInput {
+        assets: &assets,
+        relationships: &[],
+        findings: &[],
+        intel: &Intel::default(),
+        controls: &Controls::default(),
+        opengraph: &[],
+        dismissed: &HashSet::new(),
+        path_count: 3,
+    })
     .unwrap();
     assert!(paths.is_none());
 }
