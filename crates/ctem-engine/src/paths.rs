@@ -264,10 +264,123 @@ impl AttackPaths {
         }
     }
 
+    /// Computes what an attacker who holds every capability on one asset
+    /// reaches from there: the blast radius of that asset. `name` is the
+    /// asset's key or its name (ignoring case).
+    ///
+    /// # Errors
+    ///
+    /// A name that matches no asset of the graph, or several.
+    pub fn blast_radius(&self, name: &str) -> Result<BlastRadiusView, String> {
+        let matches: Vec<AssetId> = (0..self.graph.assets.len() as AssetId)
+            .filter(|&id| {
+                let info = &self.graph.assets[id as usize];
+                info.key.as_str() == name || info.name.eq_ignore_ascii_case(name)
+            })
+            .collect();
+        let asset = match matches.as_slice() {
+            [asset] => *asset,
+            [] => {
+                return Err(format!(
+                    "--from {name:?} matches no asset of the attack graph; give an asset key"
+                ));
+            }
+            several => {
+                let keys: Vec<&str> = several
+                    .iter()
+                    .map(|&id| self.graph.assets[id as usize].key.as_str())
+                    .collect();
+                return Err(format!(
+                    "--from {name:?} matches {} assets; give one of their keys: {}",
+                    keys.len(),
+                    keys.join(", ")
+                ));
+            }
+        };
+
+        let starts: Vec<NodeId> = (0..self.graph.node_count() as NodeId)
+            .filter(|&node| self.graph.nodes[node as usize].asset == asset)
+            .collect();
+        let mut nodes: Vec<NodeId> = Vec::new();
+        for &start in &starts {
+            nodes.extend(analysis::blast_radius(&self.graph, start).nodes);
+        }
+        nodes.sort_unstable();
+        nodes.dedup();
+        let mut assets: Vec<AssetId> = nodes
+            .iter()
+            .map(|&node| self.graph.nodes[node as usize].asset)
+            .collect();
+        assets.sort_unstable();
+        assets.dedup();
+        let mut jewels: Vec<AssetId> = nodes
+            .iter()
+            .map(|&node| self.graph.nodes[node as usize])
+            .filter(|node| node.capability.compromises() && self.graph.assets[node.asset as usize].is_crown_jewel())
+            .map(|node| node.asset)
+            .collect();
+        jewels.sort_unstable();
+        jewels.dedup();
+
+        let info = &self.graph.assets[asset as usize];
+        Ok(BlastRadiusView {
+            asset: info.key.to_string(),
+            name: info.name.clone(),
+            capabilities: starts
+                .iter()
+                .map(|&node| self.graph.nodes[node as usize].capability.as_str())
+                .collect(),
+            nodes: nodes.len(),
+            assets: assets
+                .iter()
+                .filter(|&&id| id != asset)
+                .map(|&id| self.graph.assets[id as usize].key.to_string())
+                .collect(),
+            crown_jewels: jewels
+                .iter()
+                .filter(|&&id| id != asset)
+                .map(|&id| {
+                    let info = &self.graph.assets[id as usize];
+                    CrownJewelRef {
+                        asset: info.key.to_string(),
+                        name: info.name.clone(),
+                        crown_jewel: self.jewel_names.get(&id).cloned(),
+                    }
+                })
+                .collect(),
+        })
+    }
+
     /// Writes the whole attack graph as BloodHound OpenGraph JSON.
     pub fn opengraph_json(&self) -> serde_json::Result<String> {
         serde_json::to_string_pretty(&ctem_graph::export::to_opengraph(&self.graph))
     }
+}
+
+/// What an attacker who holds an asset reaches (`ctem paths --from`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlastRadiusView {
+    /// The key and name of the asset the attacker starts from.
+    pub asset: String,
+    pub name: String,
+    /// The capabilities on it that the attacker is assumed to hold: every
+    /// one the graph has for the asset.
+    pub capabilities: Vec<&'static str>,
+    /// The graph nodes reached, the start included.
+    pub nodes: usize,
+    /// The keys of the other assets reached, in the graph's order.
+    pub assets: Vec<String>,
+    /// The crown jewels that a reached capability compromises.
+    pub crown_jewels: Vec<CrownJewelRef>,
+}
+
+/// A crown jewel, named for output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrownJewelRef {
+    pub asset: String,
+    pub name: String,
+    /// The name of the configured crown jewel that selects the asset.
+    pub crown_jewel: Option<String>,
 }
 
 /// The attack paths after a set of fixes (`ctem paths --fix`).

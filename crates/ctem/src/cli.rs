@@ -222,6 +222,11 @@ pub struct PathsArgs {
     /// the table prints them. Repeat for several fixes.
     #[arg(long = "fix", value_name = "FIX")]
     pub fixes: Vec<String>,
+    /// Show the blast radius of this asset instead of the paths: what an
+    /// attacker who holds it reaches, crown jewels first. The asset key, or
+    /// the asset name when one asset has it.
+    #[arg(long, value_name = "ASSET", conflicts_with_all = ["to"])]
+    pub from: Option<String>,
 
     /// Write the result here instead of to standard output.
     #[arg(long)]

@@ -1,7 +1,7 @@
 //! `ctem paths`: the attack paths from the internet to the crown jewels.
 
 use anyhow::{Result, bail};
-use ctem_engine::paths::{ChokeKind, CrownJewelView, PathView, PathsView, WhatIf, to_dot};
+use ctem_engine::paths::{BlastRadiusView, ChokeKind, CrownJewelView, PathView, PathsView, WhatIf, to_dot};
 use ctem_engine::report::{attack_path_sentence, probability_percent};
 use ctem_engine::{AssessRequest, analyze_paths};
 
@@ -47,6 +47,26 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
         .map(|what_if| &what_if.after)
         .or(outcome.attack_paths.as_ref());
 
+    if let Some(name) = &args.from {
+        let Some(paths) = analyzed else {
+            bail!("--from has no attack graph to search: no asset is a crown jewel; name crown jewels in ctem.toml");
+        };
+        let radius = match paths.blast_radius(name) {
+            Ok(radius) => radius,
+            Err(message) => bail!("{message}"),
+        };
+        let rendered = match args.format {
+            PathsFormat::Json => serde_json::to_string_pretty(&radius)? + "\n",
+            PathsFormat::Table => blast_radius_table(&radius),
+            PathsFormat::Dot | PathsFormat::Opengraph => {
+                bail!("--from writes a table or JSON; use --format table or --format json")
+            }
+        };
+        write_output(args.output.as_deref(), &rendered)?;
+        let failed = outcome.failures().count() > 0;
+        return Ok(if failed { EXIT_FILE_FAILED } else { 0 });
+    }
+
     let view = match (analyzed, &args.to) {
         (None, Some(name)) => {
             bail!("unknown crown jewel {name:?}: no asset is a crown jewel; name crown jewels in ctem.toml")
@@ -81,6 +101,47 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
 
     let failed = outcome.failures().count() > 0;
     Ok(if failed { EXIT_FILE_FAILED } else { 0 })
+}
+
+/// The number of reached assets that `ctem paths --from` lists by name;
+/// the JSON output lists them all.
+const SHOWN_ASSETS: usize = 20;
+
+fn blast_radius_table(radius: &BlastRadiusView) -> String {
+    let mut text = format!(
+        "An attacker who holds {} ({}: {}) reaches {} other asset(s) ({} capabilities in all).\n",
+        table_cell(&radius.name),
+        table_cell(&radius.asset),
+        radius.capabilities.join(", ").replace('_', " "),
+        radius.assets.len(),
+        radius.nodes
+    );
+    if radius.crown_jewels.is_empty() {
+        text.push_str("No crown jewel is among them.\n");
+    } else {
+        text.push_str("Crown jewels among them:\n");
+        for jewel in &radius.crown_jewels {
+            let configured = jewel.crown_jewel.as_deref().unwrap_or(&jewel.name);
+            text.push_str(&format!(
+                "  - {} ({})\n",
+                table_cell(configured),
+                table_cell(&jewel.asset)
+            ));
+        }
+    }
+    if !radius.assets.is_empty() {
+        text.push_str("Assets reached:\n");
+        for asset in radius.assets.iter().take(SHOWN_ASSETS) {
+            text.push_str(&format!("  - {}\n", table_cell(asset)));
+        }
+        if radius.assets.len() > SHOWN_ASSETS {
+            text.push_str(&format!(
+                "  and {} more (--format json lists them all)\n",
+                radius.assets.len() - SHOWN_ASSETS
+            ));
+        }
+    }
+    text
 }
 
 /// The lines above the table of `ctem paths --fix`: the fixes applied and

@@ -518,3 +518,53 @@ fn false_positive_triage_removes_its_steps() {
         "{after:#}"
     );
 }
+
+#[test]
+fn from_lists_blast_radius() {
+    let output = paths(&["--from", "host:203.0.113.10", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let radius: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(radius["asset"], "host:203.0.113.10");
+    let capabilities = radius["capabilities"].as_array().unwrap();
+    assert!(capabilities.contains(&Value::from("execute_user")), "{radius}");
+    let assets: Vec<&str> = radius["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|asset| asset.as_str().unwrap())
+        .collect();
+    assert!(assets.contains(&"host:10.20.0.5"), "{assets:?}");
+    assert!(!assets.contains(&"host:203.0.113.10"), "{assets:?}");
+    let jewels: Vec<&str> = radius["crown_jewels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|jewel| jewel["asset"].as_str().unwrap())
+        .collect();
+    assert!(
+        jewels.contains(&"data_store:arn:aws:s3:::acme-payment-exports"),
+        "{jewels:?}"
+    );
+    assert!(jewels.contains(&"host:10.20.0.5"), "{jewels:?}");
+
+    let table = paths(&["--from", "host:203.0.113.10"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("An attacker who holds www.acme.example"), "{text}");
+    assert!(
+        text.contains("Payment exports (data_store:arn:aws:s3:::acme-payment-exports)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn from_ambiguous_name_lists_keys() {
+    let output = paths(&["--from", "www.acme.example"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("matches 2 assets"), "{stderr}");
+    assert!(stderr.contains("host:203.0.113.10"), "{stderr}");
+
+    let output = paths(&["--from", "host:192.0.2.1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("matches no asset"));
+}
