@@ -101,6 +101,10 @@ pub struct PathsOutcome {
     pub files: Vec<FileOutcome>,
     pub intel: Intel,
     pub vex: VexSummary,
+    /// The resolved assets of the inputs.
+    pub assets: Vec<Asset>,
+    /// Every finding of the inputs, scored, highest score first.
+    pub findings: Vec<ScoredFinding>,
     /// `None` when no asset is a crown jewel.
     pub attack_paths: Option<AttackPaths>,
 }
@@ -232,6 +236,8 @@ pub fn analyze_paths(
         files,
         intel,
         vex,
+        assets,
+        findings: ranked,
         attack_paths,
     })
 }

@@ -29,6 +29,7 @@
 //! println!("{} new findings", outcome.summary.new);
 //! ```
 
+pub mod actions;
 mod assess;
 pub mod config;
 mod files;

@@ -351,6 +351,15 @@ impl AttackPaths {
         })
     }
 
+    /// The configured crown-jewel name of a crown-jewel asset, else its
+    /// asset name.
+    pub(crate) fn crown_jewel_name(&self, asset: AssetId) -> String {
+        match self.jewel_names.get(&asset) {
+            Some(name) => name.clone(),
+            None => self.graph.assets[asset as usize].name.clone(),
+        }
+    }
+
     /// Writes the whole attack graph as BloodHound OpenGraph JSON.
     pub fn opengraph_json(&self) -> serde_json::Result<String> {
         serde_json::to_string_pretty(&ctem_graph::export::to_opengraph(&self.graph))
@@ -489,7 +498,7 @@ fn analyze_crown_jewel(graph: &AttackGraph, asset: AssetId, goals: Vec<NodeId>, 
 /// Tells whether a finding can still be exploited, going by the status in
 /// its report: a finding that the tool or a VEX statement marks not affected,
 /// fixed, suppressed or a false positive gives no attack step.
-fn is_open(finding: &Finding) -> bool {
+pub(crate) fn is_open(finding: &Finding) -> bool {
     !matches!(
         finding.source_status,
         Some(SourceStatus::NotAffected | SourceStatus::Fixed | SourceStatus::Suppressed | SourceStatus::FalsePositive)
