@@ -22,6 +22,10 @@ pub enum Command {
     /// Show the attack paths from the internet to the crown jewels, their
     /// choke points and the fewest fixes that cut them, without a database.
     Paths(PathsArgs),
+    /// Group the findings into remediation actions (upgrade, patch, rotate,
+    /// reconfigure) and rank them by risk removed per unit of effort,
+    /// without a database.
+    Actions(ActionsArgs),
     /// Parse one report without a database and print what ctem reads from it.
     Parse(ParseArgs),
     /// List the report formats ctem reads.
@@ -184,8 +188,9 @@ pub struct AssessArgs {
     pub strict: bool,
 }
 
+/// The inputs of a command that analyzes reports without a database.
 #[derive(Debug, Args)]
-pub struct PathsArgs {
+pub struct OfflineInputs {
     /// Report files and folders (searched recursively), as for `ctem assess`.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -204,6 +209,12 @@ pub struct PathsArgs {
     /// names intelligence files (see `ctem intel status`).
     #[arg(long, value_name = "DIR")]
     pub intel_cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    #[command(flatten)]
+    pub inputs: OfflineInputs,
 
     /// Only the paths to this crown jewel: its name in ctem.toml, its asset
     /// name or its asset key.
@@ -231,6 +242,31 @@ pub struct PathsArgs {
     /// Write the result here instead of to standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    #[command(flatten)]
+    pub inputs: OfflineInputs,
+
+    /// How many of the highest-ranked actions to show; 0 shows them all.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// A table followed by the reason for each rank, or JSON (see
+    /// docs/json-output.md).
+    #[arg(long, value_enum, default_value_t = ActionsFormat::Table)]
+    pub format: ActionsFormat,
+
+    /// Write the result here instead of to standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActionsFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

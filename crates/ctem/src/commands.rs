@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::EXIT_FILE_FAILED;
-use crate::cli::{AssessArgs, Cli, Command, FindingsArgs, FormatsArgs, OutputFormat, ParseArgs};
+use crate::cli::{AssessArgs, Cli, Command, FindingsArgs, FormatsArgs, OfflineInputs, OutputFormat, ParseArgs};
 use crate::output::table_cell;
 
 /// Runs a command and returns its exit code. An `Err` is a usage,
@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Assess(args) => assess_command(args),
         Command::Paths(args) => crate::paths::paths_command(args),
+        Command::Actions(args) => crate::actions::actions_command(args),
         Command::Parse(args) => parse_command(args),
         Command::Formats(args) => formats_command(args),
         Command::Findings(args) => findings_command(args),
@@ -168,6 +169,22 @@ fn warn_without_intel(consequence: &str) {
 
 /// Loads the configuration that [`find_config`] finds, or the default
 /// configuration when there is none, with the path it came from.
+/// Builds the request of a command that reads reports without a database
+/// (`ctem paths`, `ctem actions`).
+pub(crate) fn offline_request(inputs: &OfflineInputs) -> Result<AssessRequest> {
+    let (config, config_path) = load_config(inputs.config.as_deref(), &inputs.paths)?;
+    Ok(AssessRequest {
+        paths: inputs.paths.clone(),
+        config,
+        config_path,
+        intel_dir: inputs.intel.clone(),
+        intel_cache: inputs.intel_cache.clone(),
+        target: None,
+        observed_at: None,
+        strict: false,
+    })
+}
+
 pub(crate) fn load_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<(Config, Option<PathBuf>)> {
     let config_path = find_config(config, paths)?;
     let config = match &config_path {

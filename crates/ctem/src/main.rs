@@ -5,6 +5,7 @@
 #[macro_use]
 mod output;
 
+mod actions;
 mod cli;
 mod commands;
 mod finding;

@@ -1,27 +1,17 @@
 //! `ctem paths`: the attack paths from the internet to the crown jewels.
 
 use anyhow::{Result, bail};
+use ctem_engine::analyze_paths;
 use ctem_engine::paths::{BlastRadiusView, ChokeKind, CrownJewelView, PathView, PathsView, WhatIf, to_dot};
 use ctem_engine::report::{attack_path_sentence, probability_percent};
-use ctem_engine::{AssessRequest, analyze_paths};
 
 use crate::EXIT_FILE_FAILED;
 use crate::cli::{PathsArgs, PathsFormat};
-use crate::commands::{TerminalProgress, load_config, print_problems, wide_table, write_output};
+use crate::commands::{TerminalProgress, offline_request, print_problems, wide_table, write_output};
 use crate::output::table_cell;
 
 pub fn paths_command(args: PathsArgs) -> Result<u8> {
-    let (config, config_path) = load_config(args.config.as_deref(), &args.paths)?;
-    let request = AssessRequest {
-        paths: args.paths.clone(),
-        config,
-        config_path,
-        intel_dir: args.intel.clone(),
-        intel_cache: args.intel_cache.clone(),
-        target: None,
-        observed_at: None,
-        strict: false,
-    };
+    let request = offline_request(&args.inputs)?;
     let progress = TerminalProgress::new();
     let outcome = analyze_paths(&request, &progress, usize::from(args.k));
     progress.finish();

@@ -1,0 +1,200 @@
+//! End-to-end tests of `ctem actions` on the example environment. The
+//! expected groups come from its scans: Nmap's vulners script reports
+//! three CVEs of Apache httpd 2.4.49 on the shop front (203.0.113.10),
+//! Trivy reports two log4j-core 2.14.1 CVEs in the shop image, and
+//! Gitleaks reports two different secrets.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn ctem() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
+    // A cache folder that does not exist, so that a cache that `ctem intel
+    // update` filled on this machine cannot change the results.
+    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    command
+        .env_remove("CTEM_DB")
+        .env_remove("CTEM_LOG")
+        .env("CTEM_INTEL_CACHE", no_cache);
+    command
+}
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
+}
+
+fn actions(extra: &[&str]) -> Output {
+    let output = ctem()
+        .arg("actions")
+        .arg(example_dir())
+        .args(extra)
+        .output()
+        .expect("ctem runs");
+    if !output.status.success() {
+        eprintln!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    output
+}
+
+fn all_actions() -> Vec<Value> {
+    let output = actions(&["--top", "0", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("the output is JSON");
+    assert_eq!(json["total"], json["shown"]);
+    json["actions"].as_array().expect("actions is an array").clone()
+}
+
+fn titles(action: &Value) -> Vec<String> {
+    let mut titles: Vec<String> = action["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["title"].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    titles
+}
+
+fn find<'a>(actions: &'a [Value], key: &str) -> &'a Value {
+    actions
+        .iter()
+        .find(|action| action["key"] == key)
+        .unwrap_or_else(|| panic!("no action {key}"))
+}
+
+#[test]
+fn httpd_upgrade_ranks_first() {
+    let actions = all_actions();
+    let top = &actions[0];
+
+    assert_eq!(top["rank"], 1);
+    assert_eq!(top["kind"], "upgrade");
+    assert_eq!(top["key"], "upgrade::apache httpd");
+    assert_eq!(
+        titles(top),
+        [
+            "CVE-2021-34798 in Apache httpd 2.4.49",
+            "CVE-2021-36160 in Apache httpd 2.4.49",
+            "CVE-2021-41773 in Apache httpd 2.4.49",
+        ]
+    );
+    assert_eq!(top["assets"], serde_json::json!(["host:203.0.113.10"]));
+    assert_eq!(top["owners"], serde_json::json!(["infrastructure"]));
+    // Nmap names no fixed version.
+    assert_eq!(top["upgrade"]["target_version"], Value::Null);
+    assert_eq!(top["upgrade"]["without_fixed_version"], 3);
+    // The exploit of httpd is the shop front's minimal fix set.
+    let cuts = top["cuts"].as_array().unwrap();
+    assert!(cuts.contains(&serde_json::json!({"crown_jewel": "Shop front", "role": "fix_set"})));
+    assert!(top["explanation"].as_str().unwrap().starts_with("Ranks 1 of "));
+}
+
+#[test]
+fn log4j_is_one_upgrade() {
+    let actions = all_actions();
+    let log4j = find(&actions, "upgrade:jar:org.apache.logging.log4j:log4j-core");
+
+    let titles = titles(log4j);
+    assert_eq!(titles.len(), 2);
+    assert!(titles[0].starts_with("CVE-2021-44228 "));
+    assert!(titles[1].starts_with("CVE-2021-45046 "));
+    assert_eq!(
+        log4j["assets"],
+        serde_json::json!(["container_image:ghcr.io/acme/shop-web:1.4.2"])
+    );
+    assert_eq!(log4j["owners"], serde_json::json!(["web-team"]));
+    // CVE-2021-44228 needs 2.15.0 and CVE-2021-45046 needs 2.16.0; their
+    // 2.12.2 backport is below the installed 2.14.1.
+    assert_eq!(log4j["upgrade"]["target_version"], "2.16.0");
+    assert_eq!(log4j["upgrade"]["version_order"], "semver");
+    assert_eq!(log4j["rank"], 2);
+}
+
+#[test]
+fn each_secret_rotated_once() {
+    let actions = all_actions();
+
+    let rotations: Vec<&Value> = actions
+        .iter()
+        .filter(|action| action["kind"] == "rotate_secret")
+        .collect();
+    assert_eq!(rotations.len(), 2);
+    for rotation in rotations {
+        assert_eq!(rotation["findings"].as_array().unwrap().len(), 1);
+        assert_eq!(rotation["effort"], 1.0);
+    }
+}
+
+#[test]
+fn every_open_finding_closed_once() {
+    let actions = all_actions();
+
+    let mut seen = HashSet::new();
+    for action in &actions {
+        for finding in action["findings"].as_array().unwrap() {
+            let fingerprint = finding["fingerprint"].as_str().unwrap().to_string();
+            assert!(seen.insert(fingerprint.clone()), "{fingerprint} in two actions");
+        }
+    }
+    // The SBOM marks CVE-2018-7489 of jackson-databind not affected.
+    let all_titles: Vec<String> = actions.iter().flat_map(titles).collect();
+    assert!(!all_titles.iter().any(|title| title.contains("CVE-2018-7489")));
+}
+
+#[test]
+fn ranking_follows_formula() {
+    let actions = all_actions();
+
+    let mut previous = f64::INFINITY;
+    for action in &actions {
+        let finding_risk: f64 = action["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|finding| finding["score"].as_f64().unwrap())
+            .sum();
+        let bonus: f64 = action["cuts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|cut| if cut["role"] == "fix_set" { 50.0 } else { 25.0 })
+            .sum();
+        let risk = action["risk_removed"].as_f64().unwrap();
+        let priority = action["priority"].as_f64().unwrap();
+        assert!((risk - finding_risk - bonus).abs() < 1e-9, "{}", action["key"]);
+        assert!((priority - risk / action["effort"].as_f64().unwrap()).abs() < 1e-9);
+        assert!(priority <= previous, "{} out of order", action["key"]);
+        previous = priority;
+    }
+}
+
+#[test]
+fn configuration_changes_are_actions() {
+    let actions = all_actions();
+
+    let changes: Vec<&Value> = actions
+        .iter()
+        .filter(|action| action["kind"] == "change_configuration")
+        .collect();
+    assert!(!changes.is_empty());
+    for change in changes {
+        assert!(change["findings"].as_array().unwrap().is_empty());
+        assert!(!change["cuts"].as_array().unwrap().is_empty());
+        assert!(change["change"]["change"].is_string());
+    }
+}
+
+#[test]
+fn top_limits_table() {
+    let output = actions(&["--top", "3"]);
+
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("3 of "), "{text}");
+    assert!(text.contains("Upgrade Apache httpd to a fixed version on 1 asset(s)"));
+    assert!(text.contains("\n3. Ranks 3 of "));
+    assert!(!text.contains("\n4. Ranks 4 of "));
+}
