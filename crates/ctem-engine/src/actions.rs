@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ctem_graph::FixRef;
-use ctem_model::{Asset, Finding, FindingKind, Tier};
+use ctem_model::{Asset, Component, Finding, FindingKind, Tier};
 use ctem_store::ScoredFinding;
 use serde::Serialize;
 
@@ -157,7 +157,8 @@ pub struct Action {
     /// 1 for the action to take first.
     pub rank: usize,
     pub kind: ActionKind,
-    /// A stable key of the group, such as `upgrade:maven:log4j-core`.
+    /// A stable key of the group, such as
+    /// `upgrade:pkg:maven/org.apache.logging.log4j/log4j-core`.
     pub key: String,
     /// The action in one line of text.
     pub summary: String,
@@ -193,7 +194,10 @@ pub struct Action {
 /// A component upgrade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Upgrade {
+    /// The component name as the first closed finding's report gives it.
     pub component: String,
+    /// The purl type when the report gives a purl, else the ecosystem as
+    /// the report names it.
     pub ecosystem: Option<String>,
     /// The installed versions seen, sorted.
     pub installed: Vec<String>,
@@ -286,11 +290,7 @@ fn group_of(finding: &Finding) -> (ActionKind, String) {
     let asset = finding.asset.as_str();
     match finding.kind {
         FindingKind::Vulnerability => match &finding.component {
-            Some(component) => {
-                let ecosystem = component.ecosystem.as_deref().unwrap_or("").to_ascii_lowercase();
-                let name = component.name.to_ascii_lowercase();
-                (ActionKind::Upgrade, format!("upgrade:{ecosystem}:{name}"))
-            }
+            Some(component) => (ActionKind::Upgrade, format!("upgrade:{}", package_identity(component))),
             None => (
                 ActionKind::Patch,
                 format!("patch:{asset}:{}:{}", finding.tool, finding.rule_id),
@@ -314,6 +314,21 @@ fn group_of(finding: &Finding) -> (ActionKind, String) {
             (ActionKind::FixWeakness, format!("fix:{asset}:{}", finding.rule_id))
         }
     }
+}
+
+/// Names a package without its version, in lowercase: the purl type,
+/// namespace and name when the report gives a purl, so that scanners that
+/// call the ecosystem `jar`, `java-archive` or `maven` and the package
+/// `group:artifact` or `artifact` agree. Else the ecosystem and name.
+fn package_identity(component: &Component) -> String {
+    let identity = match &component.purl {
+        Some(purl) => match purl.namespace() {
+            Some(namespace) => format!("pkg:{}/{namespace}/{}", purl.ty(), purl.name()),
+            None => format!("pkg:{}/{}", purl.ty(), purl.name()),
+        },
+        None => format!("{}:{}", component.ecosystem.as_deref().unwrap_or(""), component.name),
+    };
+    identity.to_ascii_lowercase()
 }
 
 fn finding_action(kind: ActionKind, key: String, members: &[&ScoredFinding], path_fixes: &[PathFix]) -> Action {
@@ -484,8 +499,11 @@ fn upgrade_of(members: &[&ScoredFinding]) -> Upgrade {
             .cloned()
     };
     Upgrade {
+        ecosystem: match &component.purl {
+            Some(purl) => Some(purl.ty().to_string()),
+            None => component.ecosystem,
+        },
         component: component.name,
-        ecosystem: component.ecosystem,
         installed: installed.into_iter().collect(),
         version_order: target_version
             .as_ref()

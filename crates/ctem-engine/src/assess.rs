@@ -94,8 +94,8 @@ pub struct AssessOutcome {
     pub attack_paths: Option<AttackPaths>,
 }
 
-/// The result of [`analyze_paths`]: the attack paths of the inputs,
-/// computed without a database.
+/// The result of [`analyze_paths`]: the scored findings, assets and attack
+/// paths of the inputs, computed without a database.
 #[derive(Debug)]
 pub struct PathsOutcome {
     pub files: Vec<FileOutcome>,

@@ -95,7 +95,7 @@ fn httpd_upgrade_ranks_first() {
 #[test]
 fn log4j_is_one_upgrade() {
     let actions = all_actions();
-    let log4j = find(&actions, "upgrade:jar:org.apache.logging.log4j:log4j-core");
+    let log4j = find(&actions, "upgrade:pkg:maven/org.apache.logging.log4j/log4j-core");
 
     let titles = titles(log4j);
     assert_eq!(titles.len(), 2);

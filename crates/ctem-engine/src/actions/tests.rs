@@ -171,6 +171,7 @@ fn upgrade_groups_component_across_assets() {
         .unwrap();
 
     assert_eq!(upgrade.key, "upgrade:maven:log4j-core");
+    assert_eq!(target_ecosystem(upgrade), Some("maven"));
     assert_eq!(upgrade.findings.len(), 3);
     assert_eq!(upgrade.finding_risk, 230.0);
     assert_eq!(upgrade.effort, 3.0);
@@ -345,4 +346,37 @@ fn version_parse_pads_and_strips() {
         let parsed = parse_version(text).map(|version| version.to_string());
         assert_eq!(parsed.as_deref(), expected, "{text}");
     }
+}
+
+fn target_ecosystem(action: &Action) -> Option<&str> {
+    action.upgrade.as_ref()?.ecosystem.as_deref()
+}
+
+#[test]
+fn upgrade_groups_by_purl() {
+    let mut trivy = vulnerability(
+        "CVE-2021-44228",
+        image("shop"),
+        Some(("org.apache.logging.log4j:log4j-core", "2.14.1", "jar")),
+        &["2.15.0"],
+    );
+    let mut grype = vulnerability(
+        "CVE-2021-45046",
+        image("billing"),
+        Some(("log4j-core", "2.14.1", "java-archive")),
+        &["2.16.0"],
+    );
+    let purl = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
+    trivy.component.as_mut().unwrap().purl = Some(purl.parse().unwrap());
+    grype.component.as_mut().unwrap().purl = Some(purl.parse().unwrap());
+    let findings = vec![scored(trivy, 90.0), scored(grype, 80.0)];
+
+    let actions = plan(&findings, &[], &[]);
+
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].key, "upgrade:pkg:maven/org.apache.logging.log4j/log4j-core");
+    assert_eq!(actions[0].assets.len(), 2);
+    assert_eq!(target_ecosystem(&actions[0]), Some("maven"));
+    let upgrade = actions[0].upgrade.as_ref().unwrap();
+    assert_eq!(upgrade.target_version.as_deref(), Some("2.16.0"));
 }
