@@ -8,7 +8,8 @@
 //! [VEX statements](vex) have set the status of the findings they match,
 //! derives the [attack paths](paths) to the crown jewels (`ctem-graph`),
 //! and records the run in the store (`ctem-store`) in one transaction. The
-//! [report] module renders the results.
+//! [report] module renders the results, and [actions] groups the findings
+//! into ranked remediation actions.
 //!
 //! ```no_run
 //! use ctem_engine::{AssessRequest, NoProgress, assess, config::Config};
