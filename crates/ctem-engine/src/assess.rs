@@ -18,6 +18,7 @@ use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
 use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT, PathsInput};
 use crate::vex::{self, VexSummary};
+use ctem_graph::export::ImportLimits;
 
 /// The inputs and options of one assessment.
 #[derive(Debug, Clone)]
@@ -374,7 +375,7 @@ fn read_opengraph(request: &AssessRequest) -> Result<Vec<paths::OpenGraphInput>,
         .iter()
         .map(|name| {
             let path = base.join(name);
-            let text = std::fs::read_to_string(&path).map_err(|error| {
+            let text = read_bounded(&path, ImportLimits::default().max_bytes).map_err(|error| {
                 AssessError::Input(format!(
                     "cannot read the OpenGraph file {} named in [attack_paths] opengraph: {error}",
                     path.display()
@@ -383,6 +384,23 @@ fn read_opengraph(request: &AssessRequest) -> Result<Vec<paths::OpenGraphInput>,
             Ok(paths::OpenGraphInput { path, text })
         })
         .collect()
+}
+
+/// Reads a text file of at most `limit` bytes; reading stops past the
+/// limit, so a huge or endless file (a device, a pipe) costs no memory.
+fn read_bounded(path: &Path, limit: usize) -> std::io::Result<String> {
+    use std::io::Read;
+
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_string(&mut text)?;
+    if text.len() > limit {
+        return Err(std::io::Error::other(format!(
+            "the file has more than {limit} bytes, the limit for OpenGraph files; split it into several files"
+        )));
+    }
+    Ok(text)
 }
 
 fn config_dir(request: &AssessRequest) -> PathBuf {
@@ -443,8 +461,9 @@ fn load_cached_intel(request: &AssessRequest, base: &Path) -> Result<Intel, Asse
         .map_err(|e| AssessError::Intel(e.to_string()))
 }
 
-/// The configuration file and the intelligence files it names, so that a
-/// folder holding both the reports and these is assessed without them.
+/// The configuration file and the intelligence and OpenGraph files it
+/// names, so that a folder holding both the reports and these is assessed
+/// without them.
 fn excluded_paths(request: &AssessRequest, base: &Path) -> BTreeSet<PathBuf> {
     let settings = &request.config.intel;
     let named = request
@@ -452,7 +471,8 @@ fn excluded_paths(request: &AssessRequest, base: &Path) -> BTreeSet<PathBuf> {
         .iter()
         .cloned()
         .chain(settings.kev.iter().map(|path| base.join(path)))
-        .chain(settings.epss.iter().map(|path| base.join(path)));
+        .chain(settings.epss.iter().map(|path| base.join(path)))
+        .chain(request.config.attack_paths.opengraph.iter().map(|path| base.join(path)));
     let mut excluded: BTreeSet<PathBuf> = named.filter_map(|path| path.canonicalize().ok()).collect();
     let dirs = settings
         .dir

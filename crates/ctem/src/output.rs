@@ -37,14 +37,28 @@ pub fn printable(text: impl std::fmt::Display) -> String {
 /// the table layout slows down sharply on very long words.
 const MAX_CELL_CHARS: usize = 300;
 
+/// Whether `c` changes the direction of the text around it (U+200E, U+200F,
+/// U+202A to U+202E, U+2066 to U+2069), which would let a name in a report
+/// display as something else.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Report text made safe for a terminal table: control characters (which
-/// could carry escape sequences from an untrusted report) become spaces,
+/// could carry escape sequences from an untrusted report) and direction
+/// overrides become spaces,
 /// and text past [`MAX_CELL_CHARS`] is cut with an ellipsis.
 pub fn table_cell(text: &str) -> String {
     let mut cell: String = text
         .chars()
         .take(MAX_CELL_CHARS)
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .map(|c| {
+            if (c.is_control() && c != '\n') || is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     if text.chars().nth(MAX_CELL_CHARS).is_some() {
         cell.push('…');

@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 use ctem_engine::analyze_paths;
+use ctem_engine::config::Config;
 use ctem_engine::paths::{BlastRadiusView, ChokeKind, CrownJewelView, PathView, PathsView, WhatIf, to_dot};
 use ctem_engine::report::{attack_path_sentence, probability_percent};
 
@@ -26,7 +27,7 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
 
     let what_if = match (&outcome.attack_paths, args.fixes.is_empty()) {
         (_, true) => None,
-        (None, false) => bail!("--fix has nothing to apply: no asset is a crown jewel; name crown jewels in ctem.toml"),
+        (None, false) => bail!("--fix has nothing to apply: {}", no_crown_jewel(&request.config)),
         (Some(paths), false) => match paths.what_if(&args.fixes, usize::from(args.k)) {
             Ok(what_if) => Some(what_if),
             Err(message) => bail!("{message}"),
@@ -39,7 +40,10 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
 
     if let Some(name) = &args.from {
         let Some(paths) = analyzed else {
-            bail!("--from has no attack graph to search: no asset is a crown jewel; name crown jewels in ctem.toml");
+            bail!(
+                "--from has no attack graph to search: {}",
+                no_crown_jewel(&request.config)
+            );
         };
         let radius = match paths.blast_radius(name) {
             Ok(radius) => radius,
@@ -59,7 +63,7 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
 
     let view = match (analyzed, &args.to) {
         (None, Some(name)) => {
-            bail!("unknown crown jewel {name:?}: no asset is a crown jewel; name crown jewels in ctem.toml")
+            bail!("unknown crown jewel {name:?}: {}", no_crown_jewel(&request.config))
         }
         (None, None) => None,
         (Some(paths), Some(name)) => {
@@ -78,13 +82,13 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
                 (Some(what_if), Some(before)) => what_if_header(what_if, &before.view(None)),
                 _ => String::new(),
             };
-            header + &paths_table(view.as_ref())
+            header + &paths_table(view.as_ref(), &request.config)
         }
         PathsFormat::Json => paths_json(view.as_ref(), what_if.as_ref())?,
         PathsFormat::Dot => to_dot(view.as_ref().unwrap_or(&PathsView::default())),
         PathsFormat::Opengraph => match analyzed {
             Some(paths) => paths.opengraph_json()? + "\n",
-            None => bail!("no attack graph to export: no asset is a crown jewel; name crown jewels in ctem.toml"),
+            None => bail!("no attack graph to export: {}", no_crown_jewel(&request.config)),
         },
     };
     write_output(args.output.as_deref(), &rendered)?;
@@ -165,11 +169,28 @@ fn paths_json(view: Option<&PathsView>, what_if: Option<&WhatIf>) -> Result<Stri
     Ok(serde_json::to_string_pretty(&document)? + "\n")
 }
 
-fn paths_table(view: Option<&PathsView>) -> String {
+/// Why there is no attack graph: no crown jewel configured, or configured
+/// crown jewels that match no asset of the inputs.
+fn no_crown_jewel(config: &Config) -> String {
+    if config.crown_jewels.is_empty() {
+        return "no asset is a crown jewel; name the crown jewels in ctem.toml ([[crown_jewels]])".to_string();
+    }
+    let names: Vec<String> = config
+        .crown_jewels
+        .iter()
+        .map(|jewel| format!("{:?}", jewel.name))
+        .collect();
+    format!(
+        "the crown jewels of the configuration ({}) match no asset of the inputs; check their match rules",
+        names.join(", ")
+    )
+}
+
+fn paths_table(view: Option<&PathsView>, config: &Config) -> String {
     let Some(view) = view else {
-        return "No asset is a crown jewel, so there is no attack path to show. Name the crown jewels in ctem.toml \
-                ([[crown_jewels]]).\n"
-            .to_string();
+        let mut reason = no_crown_jewel(config);
+        reason[..1].make_ascii_uppercase();
+        return format!("There is no attack path to show: {reason}.\n");
     };
     let mut text = format!(
         "Attack graph: {} nodes, {} edges. {}\n",
@@ -280,16 +301,18 @@ fn steps_table(path: &PathView) -> String {
 }
 
 /// The nodes of a path joined by arrows.
+/// The nodes of a path in one line. Each label is cut on its own, so a
+/// long path still shows where it ends.
 fn path_line(path: &PathView) -> String {
     let mut line = String::new();
     if let Some(first) = path.steps.first() {
-        line.push_str(&first.from.label());
+        line.push_str(&table_cell(&first.from.label()));
     }
     for step in &path.steps {
         line.push_str(" -> ");
-        line.push_str(&step.to.label());
+        line.push_str(&table_cell(&step.to.label()));
     }
-    table_cell(&line)
+    line
 }
 
 /// A probability with four decimals and as a percent: `0.4200 (42%)`.

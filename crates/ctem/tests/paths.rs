@@ -568,3 +568,78 @@ fn from_ambiguous_name_lists_keys() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("matches no asset"));
 }
+
+#[test]
+fn exposure_counts_match_crown_jewels() {
+    let json: Value = serde_json::from_slice(&paths(&["--format", "json"]).stdout).unwrap();
+    let jewels = json["crown_jewels"].as_array().unwrap();
+    assert_eq!(json["exposure"]["crown_jewels"], jewels.len());
+    let reachable = jewels.iter().filter(|jewel| jewel["reachable"] == true).count();
+    assert_eq!(
+        json["exposure"]["reachable_crown_jewels"].as_array().unwrap().len(),
+        reachable
+    );
+    let assets = json["exposure"]["assets"].as_u64().unwrap();
+    assert!(
+        assets < json["graph"]["nodes"].as_u64().unwrap(),
+        "{}",
+        json["exposure"]
+    );
+    // Path probabilities are the products of the step probabilities as
+    // printed, without the noise of widened 32-bit floats.
+    for jewel in jewels {
+        let path = &jewel["most_likely_path"];
+        let product: f64 = path["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|step| step["probability"].as_f64().unwrap())
+            .product();
+        let printed = path["probability"].as_f64().unwrap();
+        assert!((printed - product).abs() < 1e-11, "{printed} against {product}");
+        assert_eq!(printed, (printed * 1e12).round() / 1e12);
+    }
+}
+
+#[test]
+fn unmatched_crown_jewel_is_named() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("ctem.toml");
+    std::fs::write(
+        &config,
+        "[[crown_jewels]]\nname = \"Ghost\"\nmatch = { name = \"no-such-asset\" }\n",
+    )
+    .unwrap();
+    let output = run(ctem()
+        .arg("paths")
+        .arg(example_dir().join("scans"))
+        .arg("--config")
+        .arg(&config));
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("(\"Ghost\") match no asset"), "{stdout}");
+
+    let output = run(ctem()
+        .arg("paths")
+        .arg(example_dir().join("scans"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--to", "Ghost"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("match no asset"));
+}
+
+#[test]
+fn long_path_lines_show_their_end() {
+    let output = paths(&["--to", "Payments database"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|line| line.contains("probability 0.")).collect();
+    assert!(!lines.is_empty(), "{stdout}");
+    for line in lines.iter().filter(|line| line.contains(" -> ")) {
+        assert!(!line.ends_with('…'), "{line}");
+        assert!(
+            line.ends_with("(host, execute user)") || line.ends_with(", execute user)"),
+            "{line}"
+        );
+    }
+}

@@ -48,12 +48,13 @@ pub struct Exposure {
     /// Crown-jewel assets with a path from the internet to a node that
     /// compromises them, in ascending order.
     pub reachable_crown_jewels: Vec<AssetId>,
-    /// Crown-jewel assets in the graph.
+    /// Crown-jewel assets with a node that compromises them (the entries
+    /// of [`AttackGraph::crown_jewel_goals`]).
     pub crown_jewels: usize,
     /// Assets (other than the internet) with a path to a crown-jewel goal.
     /// A crown jewel that has a goal node counts, through the empty path.
     pub assets_with_path: usize,
-    /// Assets in the graph, the internet excluded.
+    /// Assets with at least one node in the graph, the internet excluded.
     pub assets: usize,
 }
 
@@ -136,11 +137,19 @@ pub fn exposure(graph: &AttackGraph) -> Exposure {
     }
     has_path[internet_asset as usize] = false;
 
+    // Counted over the assets that have a node: a crown-jewel service or
+    // component that no capability compromises, and an asset that no rule
+    // gave a node, are not part of the graph.
+    let mut in_graph = vec![false; graph.assets.len()];
+    for node in &graph.nodes {
+        in_graph[node.asset as usize] = true;
+    }
+    in_graph[internet_asset as usize] = false;
     Exposure {
         reachable_crown_jewels,
-        crown_jewels: graph.assets.iter().filter(|asset| asset.is_crown_jewel()).count(),
+        crown_jewels: goals.len(),
         assets_with_path: has_path.iter().filter(|&&has| has).count(),
-        assets: graph.assets.len() - 1,
+        assets: in_graph.iter().filter(|&&has| has).count(),
     }
 }
 

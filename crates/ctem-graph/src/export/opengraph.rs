@@ -227,7 +227,7 @@ pub struct ImportSummary {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ImportError {
-    #[error("the OpenGraph file has {bytes} bytes, more than the limit of {limit}: split it or raise the limit")]
+    #[error("the OpenGraph file has {bytes} bytes, more than the limit of {limit}: split it into several files")]
     TooLarge { bytes: usize, limit: usize },
     #[error("invalid OpenGraph JSON at line {line}, column {column}: {message}")]
     Json {
