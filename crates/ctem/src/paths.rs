@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 use ctem_engine::analyze_paths;
 use ctem_engine::config::Config;
-use ctem_engine::paths::{BlastRadiusView, ChokeKind, CrownJewelView, PathView, PathsView, WhatIf, to_dot};
+use ctem_engine::paths::{BlastRadiusView, ChokeKind, CrownJewelView, FixView, PathView, PathsView, WhatIf, to_dot};
 use ctem_engine::report::{attack_path_sentence, probability_percent};
 
 use crate::EXIT_FILE_FAILED;
@@ -88,7 +88,15 @@ pub fn paths_command(args: PathsArgs) -> Result<u8> {
         PathsFormat::Dot => to_dot(view.as_ref().unwrap_or(&PathsView::default())),
         PathsFormat::Opengraph => match analyzed {
             Some(paths) => paths.opengraph_json()? + "\n",
-            None => bail!("no attack graph to export: {}", no_crown_jewel(&request.config)),
+            None => {
+                // The graph is derived only for crown jewels: with none,
+                // the export is an empty graph, as the JSON and DOT outputs
+                // are empty.
+                eprintln!("note: empty attack graph: {}", no_crown_jewel(&request.config));
+                serde_json::json!({"metadata": {"source_kind": "CTEM"}, "graph": {"nodes": [], "edges": []}})
+                    .to_string()
+                    + "\n"
+            }
         },
     };
     write_output(args.output.as_deref(), &rendered)?;
@@ -309,7 +317,16 @@ fn path_line(path: &PathView) -> String {
         line.push_str(&table_cell(&first.from.label()));
     }
     for step in &path.steps {
-        line.push_str(" -> ");
+        // An exploit names its finding, so that paths through one asset
+        // by two flaws read apart.
+        match step.enabled_by.first() {
+            Some(FixView::Finding {
+                rule_id: Some(rule_id), ..
+            }) if step.enabled_by.len() == 1 => {
+                line.push_str(&format!(" -[{}]-> ", table_cell(rule_id)));
+            }
+            _ => line.push_str(" -> "),
+        }
         line.push_str(&table_cell(&step.to.label()));
     }
     line

@@ -643,3 +643,37 @@ fn long_path_lines_show_their_end() {
         );
     }
 }
+
+#[test]
+fn instance_profile_step_names_profile_change() {
+    let output = paths(&["--to", "Payment exports", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let changes: Vec<&str> = json["crown_jewels"][0]["most_likely_path"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|step| step["enabled_by"].as_array().unwrap())
+        .filter_map(|fix| fix["change"].as_str())
+        .collect();
+    assert!(
+        changes.contains(&"remove role shop-web from instance profile shop-web"),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn opengraph_export_without_crown_jewel_is_empty() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("ctem.toml");
+    std::fs::write(&config, "[controls]\nwaf = 0.5\n").unwrap();
+    let output = run(ctem()
+        .arg("paths")
+        .arg(example_dir().join("scans"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "opengraph"]));
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["graph"]["nodes"], serde_json::json!([]));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("empty attack graph"));
+}

@@ -269,10 +269,21 @@ pub fn import_opengraph(
     }
     // serde_json stops nesting deeper than 128 levels, so a hostile file
     // cannot exhaust the stack.
+    // Windows tools often write a byte order mark, which JSON does not allow.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file: OpenGraphFile = serde_json::from_str(text).map_err(|error| ImportError::Json {
         line: error.line(),
         column: error.column(),
-        message: error.to_string(),
+        message: if error.is_eof() {
+            "the file ends too early; it may be truncated".to_string()
+        } else {
+            // serde_json appends the position, which the error shows already.
+            let text = error.to_string();
+            match text.rfind(" at line ") {
+                Some(end) => text[..end].to_string(),
+                None => text,
+            }
+        },
     })?;
     check_sizes(&file, limits)?;
 

@@ -110,8 +110,19 @@ fn assume(ctx: &mut Context<'_>) {
                 evidence: Evidence::Permitted,
             }
         };
+        // An instance profile passes its role to the instance: the change
+        // is on the profile, not on the role's trust policy.
+        let from_profile = ctx.info(principal).key.as_str().contains(":instance-profile/");
         let fix = match trust_finding(ctx, principal, role, anyone) {
             Some(fingerprint) => FixRef::Finding { fingerprint },
+            None if from_profile => ctx.configuration_fix(
+                principal,
+                format!(
+                    "remove role {} from instance profile {}",
+                    ctx.label(role),
+                    ctx.label(principal)
+                ),
+            ),
             None => ctx.configuration_fix(
                 role,
                 format!(

@@ -178,9 +178,24 @@ fn missing_field_is_reported() {
 fn truncated_file_is_reported() {
     let cut = &FIXTURE[..FIXTURE.len() / 2];
     match import(cut) {
-        Err(ImportError::Json { message, .. }) => assert!(message.contains("EOF"), "{message}"),
+        Err(ImportError::Json { message, .. }) => assert!(message.contains("may be truncated"), "{message}"),
         other => panic!("expected a JSON error, got {other:?}"),
     }
+}
+
+#[test]
+fn byte_order_mark_is_skipped() {
+    let text = format!("\u{feff}{FIXTURE}");
+    let (plain_summary, plain_graph) = import(FIXTURE).unwrap();
+    let (summary, graph) = import(&text).unwrap();
+    assert_eq!(summary, plain_summary);
+    assert_eq!(labels(&graph), labels(&plain_graph));
+}
+
+#[test]
+fn json_error_names_position_once() {
+    let error = import(r#"{"graph": {"nodes": [}}"#).unwrap_err().to_string();
+    assert_eq!(error.matches("line 1").count(), 1, "{error}");
 }
 
 #[test]
