@@ -236,17 +236,23 @@ fn assess_report_has_attack_paths() {
     );
 }
 
-#[test]
-fn no_crown_jewel_skips_paths() {
+/// Runs `ctem paths` on the example's scans with a configuration that
+/// names no crown jewel.
+fn paths_without_crown_jewel(format: &str) -> Output {
     let temp = tempfile::tempdir().unwrap();
     let config = temp.path().join("ctem.toml");
     std::fs::write(&config, "[controls]\nwaf = 0.5\n").unwrap();
-    let output = run(ctem()
+    run(ctem()
         .arg("paths")
         .arg(example_dir().join("scans"))
         .arg("--config")
         .arg(&config)
-        .args(["--format", "json"]));
+        .args(["--format", format]))
+}
+
+#[test]
+fn no_crown_jewel_skips_paths() {
+    let output = paths_without_crown_jewel("json");
     assert_eq!(output.status.code(), Some(0));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["crown_jewels"], serde_json::json!([]));
@@ -663,15 +669,7 @@ fn instance_profile_step_names_profile_change() {
 
 #[test]
 fn opengraph_export_without_crown_jewel_is_empty() {
-    let temp = tempfile::tempdir().unwrap();
-    let config = temp.path().join("ctem.toml");
-    std::fs::write(&config, "[controls]\nwaf = 0.5\n").unwrap();
-    let output = run(ctem()
-        .arg("paths")
-        .arg(example_dir().join("scans"))
-        .arg("--config")
-        .arg(&config)
-        .args(["--format", "opengraph"]));
+    let output = paths_without_crown_jewel("opengraph");
     assert_eq!(output.status.code(), Some(0));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["graph"]["nodes"], serde_json::json!([]));
