@@ -253,6 +253,9 @@ pub struct DateSummary {
     pub kev_known: usize,
     /// CVEs added to KEV in the window after the date.
     pub labels: usize,
+    /// Labelled CVEs with an EPSS score at the date. The others had no
+    /// score yet, mostly because they were not published yet.
+    pub labels_with_epss: usize,
     /// CVEs with an EPSS score at the date.
     pub with_epss: usize,
     /// The EPSS prior of [`Rule::CtemLikelihood`] at the date.
@@ -283,6 +286,11 @@ pub fn run(records: &[CveRecord], rules: &[Rule], config: &Config) -> Report {
             date,
             kev_known: features.iter().filter(|f| f.kev).count(),
             labels: labels.iter().filter(|&&label| label).count(),
+            labels_with_epss: features
+                .iter()
+                .zip(&labels)
+                .filter(|(f, label)| **label && f.epss.is_some())
+                .count(),
             with_epss: features.iter().filter(|f| f.epss.is_some()).count(),
             epss_prior,
         });

@@ -94,6 +94,7 @@ fn run_reports_coverage_and_efficiency() {
     assert_eq!(report.population, 10);
     assert_eq!(report.dates[0].labels, 2);
     assert_eq!(report.dates[0].kev_known, 0);
+    assert_eq!(report.dates[0].labels_with_epss, 2);
 
     let efforts = &report.rules[0].efforts;
     // 10%: one CVE passes the threshold and it is a label.
