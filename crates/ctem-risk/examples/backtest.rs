@@ -85,7 +85,7 @@ fn reader(path: &Path, has_headers: bool) -> Result<csv::Reader<std::fs::File>> 
     csv::ReaderBuilder::new()
         .has_headers(has_headers)
         .from_path(path)
-        .map_err(|error| format!("{}: cannot open: {error}", path.display()).into())
+        .map_err(|error| format!("{}: failed to open: {error}", path.display()).into())
 }
 
 /// Returns field `column` of a row, or an error naming the file, line and column.
