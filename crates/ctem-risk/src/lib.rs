@@ -141,6 +141,7 @@
 //! ```
 
 mod assess;
+pub mod backtest;
 mod model;
 
 pub use assess::{assess, finding_cves};
