@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use ctem_ingest::{ParseError, ParsedReport, Parser, default_target, detect};
 use ctem_intel::{Intel, IntelCache};
 use ctem_model::fingerprint::primary_vulnerability_id;
-use ctem_model::{Asset, AssetKey, CveId, Finding, Fingerprint, LifecycleStatus, VexStatement};
+use ctem_model::{Asset, AssetKey, CveId, Finding, Fingerprint, LifecycleStatus, Relationship, VexStatement};
 use ctem_store::{FindingFilter, RunInput, RunSummary, Scope, ScoredFinding, SourceRecord, Store};
 use globset::Glob;
 
@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
 use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT, PathsInput};
+use crate::policy::{FindingPolicy, PolicyError, policy_paths};
 use crate::vex::{self, VexSummary};
 use ctem_graph::export::ImportLimits;
 
@@ -144,6 +145,8 @@ pub enum AssessError {
     Store(#[from] ctem_store::StoreError),
     #[error(transparent)]
     OpenGraph(#[from] paths::OpenGraphError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// Runs one assessment and records it in the store in one transaction.
@@ -152,6 +155,7 @@ pub fn assess(
     store: &mut Store,
     progress: &dyn Progress,
 ) -> Result<AssessOutcome, AssessError> {
+    let policy = load_policy(request)?;
     let Ingested {
         intel,
         files,
@@ -161,7 +165,7 @@ pub fn assess(
         scopes,
         vex,
     } = ingest(request, progress)?;
-    let ranked = score(findings, &inventory, &intel);
+    let ranked = score(findings, &inventory, &intel, policy.as_ref())?;
 
     let run = RunInput {
         observed_at: request.observed_at.unwrap_or_else(Utc::now),
@@ -212,20 +216,19 @@ pub fn analyze_paths(
     progress: &dyn Progress,
     path_count: usize,
 ) -> Result<PathsOutcome, AssessError> {
-    let Ingested {
-        intel,
+    let Analysis {
         files,
-        inventory,
-        findings,
+        intel,
         vex,
-        ..
-    } = ingest(request, progress)?;
-    let ranked = score(findings, &inventory, &intel);
+        assets,
+        relationships,
+        findings: ranked,
+    } = analyze(request, progress)?;
 
-    let assets: Vec<Asset> = inventory.assets.into_values().collect();
+    let assets: Vec<Asset> = assets.into_values().collect();
     let attack_paths = paths::compute(PathsInput {
         assets: &assets,
-        relationships: &inventory.relationships,
+        relationships: &relationships,
         findings: &ranked,
         intel: &intel,
         controls: &request.config.controls.to_graph(),
@@ -241,6 +244,70 @@ pub fn analyze_paths(
         findings: ranked,
         attack_paths,
     })
+}
+
+/// The result of [`analyze`]: the scored findings and assets of the
+/// inputs, computed without a database.
+#[derive(Debug)]
+pub struct Analysis {
+    pub files: Vec<FileOutcome>,
+    pub intel: Intel,
+    pub vex: VexSummary,
+    /// The resolved assets of the inputs.
+    pub assets: BTreeMap<AssetKey, Asset>,
+    /// The relationships between the assets.
+    pub relationships: Vec<Relationship>,
+    /// Every finding of the inputs, scored and adjusted by the
+    /// configuration's policies, highest score first.
+    pub findings: Vec<ScoredFinding>,
+}
+
+impl Analysis {
+    /// Files that failed to parse.
+    pub fn failures(&self) -> impl Iterator<Item = &ParseError> {
+        failures(&self.files)
+    }
+}
+
+/// Reads, resolves and scores the inputs like [`assess`], applying the
+/// configuration's policies. Nothing is written.
+pub fn analyze(request: &AssessRequest, progress: &dyn Progress) -> Result<Analysis, AssessError> {
+    let policy = load_policy(request)?;
+    let Ingested {
+        intel,
+        files,
+        inventory,
+        findings,
+        vex,
+        ..
+    } = ingest(request, progress)?;
+    let findings = score(findings, &inventory, &intel, policy.as_ref())?;
+    Ok(Analysis {
+        files,
+        intel,
+        vex,
+        assets: inventory.assets,
+        relationships: inventory.relationships,
+        findings,
+    })
+}
+
+/// Loads and checks the policy files of `[policy] files`, so that a
+/// caller can reject a broken policy before it opens the store.
+pub fn check_policy(request: &AssessRequest) -> Result<(), AssessError> {
+    load_policy(request).map(|_| ())
+}
+
+/// Loads the policy files of `[policy] files`, relative to the
+/// configuration's folder. A policy that fails to load stops the run
+/// before any input is read.
+fn load_policy(request: &AssessRequest) -> Result<Option<FindingPolicy>, AssessError> {
+    let files = &request.config.policy.files;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let policy = FindingPolicy::load(&policy_paths(files, &config_dir(request)))?;
+    Ok(Some(policy))
 }
 
 /// The inputs of a run, read and resolved, before scoring.
@@ -461,8 +528,8 @@ fn load_cached_intel(request: &AssessRequest, base: &Path) -> Result<Intel, Asse
         .map_err(|e| AssessError::Intel(e.to_string()))
 }
 
-/// The configuration file and the intelligence and OpenGraph files it
-/// names, so that a folder holding both the reports and these is assessed
+/// The configuration file and the intelligence, OpenGraph and policy
+/// files it names, so that a folder holding both the reports and these is assessed
 /// without them.
 fn excluded_paths(request: &AssessRequest, base: &Path) -> BTreeSet<PathBuf> {
     let settings = &request.config.intel;
@@ -472,7 +539,8 @@ fn excluded_paths(request: &AssessRequest, base: &Path) -> BTreeSet<PathBuf> {
         .cloned()
         .chain(settings.kev.iter().map(|path| base.join(path)))
         .chain(settings.epss.iter().map(|path| base.join(path)))
-        .chain(request.config.attack_paths.opengraph.iter().map(|path| base.join(path)));
+        .chain(request.config.attack_paths.opengraph.iter().map(|path| base.join(path)))
+        .chain(request.config.policy.files.iter().map(|path| base.join(path)));
     let mut excluded: BTreeSet<PathBuf> = named.filter_map(|path| path.canonicalize().ok()).collect();
     let dirs = settings
         .dir
@@ -623,10 +691,15 @@ fn resolve(
     (inventory, findings, scopes, statements)
 }
 
-/// Scores every finding and sorts them, highest score first. Findings with
-/// the same fingerprint (one weakness reported twice) are kept once, with
-/// the higher score.
-fn score(findings: Vec<Finding>, inventory: &Inventory, intel: &Intel) -> Vec<ScoredFinding> {
+/// Scores every finding, applies the policy and sorts them, highest score
+/// first. Findings with the same fingerprint (one weakness reported twice)
+/// are kept once, with the higher score.
+fn score(
+    findings: Vec<Finding>,
+    inventory: &Inventory,
+    intel: &Intel,
+    policy: Option<&FindingPolicy>,
+) -> Result<Vec<ScoredFinding>, AssessError> {
     let mut by_fingerprint: BTreeMap<Fingerprint, ScoredFinding> = BTreeMap::new();
     for finding in findings {
         let asset = inventory.assets.get(&finding.asset);
@@ -649,11 +722,15 @@ fn score(findings: Vec<Finding>, inventory: &Inventory, intel: &Intel) -> Vec<Sc
         }
     }
     let mut ranked: Vec<ScoredFinding> = by_fingerprint.into_values().collect();
+    if let Some(policy) = policy {
+        let changed = policy.apply(&mut ranked, &inventory.assets)?;
+        tracing::info!(policy = policy.paths(), changed, "policy applied");
+    }
     ranked.sort_by(|a, b| {
         b.risk
             .score
             .total_cmp(&a.risk.score)
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
-    ranked
+    Ok(ranked)
 }

@@ -102,6 +102,19 @@ pub struct Config {
     /// Inputs of the attack graph beyond the reports.
     #[serde(default)]
     pub attack_paths: AttackPathsConfig,
+    /// Organization rules written in Rego (see docs/policy.md).
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// The `[policy]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Rego files of package `ctem` whose rules `tier`, `raise` and
+    /// `accept` adjust each scored finding. Paths are relative to the
+    /// folder of the configuration file.
+    pub files: Vec<PathBuf>,
 }
 
 /// The `[attack_paths]` table.

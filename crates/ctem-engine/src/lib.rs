@@ -38,12 +38,13 @@ pub mod inventory;
 pub mod json;
 pub mod metrics;
 pub mod paths;
+pub mod policy;
 pub mod report;
 pub mod sla;
 pub mod synthetic;
 pub mod vex;
 
 pub use assess::{
-    AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, PathsOutcome, Progress,
-    analyze_paths, assess,
+    Analysis, AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, PathsOutcome, Progress,
+    analyze, analyze_paths, assess, check_policy,
 };

@@ -39,6 +39,14 @@ pub enum StoreError {
     )]
     SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
 
+    /// A database opened for reading only lacks migrations of this ctem.
+    #[error(
+        "database {} has schema version {found}, but this ctem reads version {expected}: run \
+         `ctem assess` once with this ctem to migrate it",
+        path.display()
+    )]
+    SchemaTooOld { path: PathBuf, found: i64, expected: i64 },
+
     /// A migration failed; its transaction was rolled back.
     #[error(
         "migration {version} ({name}) failed on {}: {source}; the database stays at the version before it",

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::StoreError;
 use crate::error::{BUSY_TIMEOUT_SECS, sql_error};
@@ -56,6 +56,46 @@ impl Store {
 
         // record_run and the reads prepare about twenty distinct statements.
         conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            checkpoint: None,
+        })
+    }
+
+    /// Opens an existing database for reading only: nothing is created,
+    /// migrated or written, so a CI job can read the store of a team
+    /// without changing it.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Store::open`], and [`StoreError::SchemaTooOld`] for
+    /// a database that lacks migrations (any `ctem assess` applies them).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))
+            .map_err(sql_error(path, "setting the busy timeout"))?;
+        check_ctem_database(&conn, path)?;
+
+        let found = migrations::current_version(&conn, path)?;
+        if found > migrations::SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: migrations::SCHEMA_VERSION,
+            });
+        }
+        if found < migrations::SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooOld {
+                path: path.to_path_buf(),
+                found,
+                expected: migrations::SCHEMA_VERSION,
+            });
+        }
         Ok(Store {
             conn,
             path: path.to_path_buf(),

@@ -476,3 +476,35 @@ fn concurrent_processes_open_a_new_file() {
         assert_eq!(store.runs().unwrap().len(), 6, "round {round}");
     }
 }
+
+#[test]
+fn read_only_store_reads_a_recorded_run() {
+    let mut test = TestStore::new();
+    let run = image_scan(day(1), "shop:1", &["CVE-1"]);
+    test.store.record_run(&run).unwrap();
+    let fingerprint = run.findings[0].fingerprint.clone();
+    drop(test.store);
+
+    let store = Store::open_read_only(&test.dir.path().join("ctem.db")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(store.finding(&fingerprint).unwrap().is_some());
+}
+
+#[test]
+fn read_only_store_does_not_create_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.db");
+    let error = Store::open_read_only(&path).unwrap_err();
+    assert!(matches!(error, StoreError::Open { .. }), "{error}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn read_only_store_rejects_an_unmigrated_database() {
+    let test = TestStore::new();
+    test.raw_connection()
+        .execute("DELETE FROM schema_migrations WHERE version = ?1", [SCHEMA_VERSION])
+        .unwrap();
+    let error = Store::open_read_only(&test.path()).unwrap_err();
+    assert!(matches!(error, StoreError::SchemaTooOld { .. }), "{error}");
+}

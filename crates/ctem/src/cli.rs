@@ -26,6 +26,9 @@ pub enum Command {
     /// reconfigure) and rank them by risk removed per unit of effort,
     /// without a database.
     Actions(ActionsArgs),
+    /// Evaluate a Rego gate policy over the findings of the inputs, for CI:
+    /// exit code 1 with the policy's messages when it denies, 0 otherwise.
+    Gate(GateArgs),
     /// Parse one report without a database and print what ctem reads from it.
     Parse(ParseArgs),
     /// List the report formats ctem reads.
@@ -242,6 +245,22 @@ pub struct PathsArgs {
     /// Write the result here instead of to standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The gate policy: a Rego file of package `ctem.gate` whose rule
+    /// `deny` is a set of messages (see docs/policy.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+
+    #[command(flatten)]
+    pub inputs: OfflineInputs,
+
+    /// A ctem database, read only: findings it does not hold are `new`.
+    /// Without it, or when the file does not exist, every finding is new.
+    #[arg(long, value_name = "DB")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Assess(args) => assess_command(args),
         Command::Paths(args) => crate::paths::paths_command(args),
         Command::Actions(args) => crate::actions::actions_command(args),
+        Command::Gate(args) => crate::gate::gate_command(args),
         Command::Parse(args) => parse_command(args),
         Command::Formats(args) => formats_command(args),
         Command::Findings(args) => findings_command(args),
@@ -46,8 +47,6 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         Some(text) => Some(parse_time(text)?),
         None => None,
     };
-    let mut store = open_store(&args.db.db)?;
-
     let request = AssessRequest {
         paths: args.paths.clone(),
         config,
@@ -58,6 +57,9 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         observed_at,
         strict: args.strict,
     };
+    // A broken policy stops the run before the store is created or migrated.
+    ctem_engine::check_policy(&request)?;
+    let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
     let outcome = assess(&request, &mut store, &progress);
     progress.finish();
@@ -373,6 +375,14 @@ fn tools_cell(stored: &StoredFinding) -> String {
 /// validation mark.
 fn status_cell(stored: &StoredFinding) -> String {
     let mut cell = stored.status.to_string();
+    if stored
+        .risk
+        .as_ref()
+        .and_then(ctem_engine::policy::accepted_by_policy)
+        .is_some()
+    {
+        cell.push_str("\naccepted by policy");
+    }
     if let Some(until) = stored.accepted_until {
         cell.push_str(&format!("\nuntil {}", until.format("%Y-%m-%d %H:%M")));
     }
@@ -426,6 +436,7 @@ fn assess_json(
                 value["asset_details"] = serde_json::to_value(asset).expect("assets serialize");
             }
             value["reasons"] = json!(stored.risk.as_ref().map(|r| reasons(r, 4)).unwrap_or_default());
+            value["accepted_by_policy"] = json!(stored.risk.as_ref().and_then(ctem_engine::policy::accepted_by_policy));
             value
         })
         .collect();

@@ -9,6 +9,7 @@ mod actions;
 mod cli;
 mod commands;
 mod finding;
+mod gate;
 mod intel;
 mod metrics;
 mod paths;
@@ -28,6 +29,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub const EXIT_FILE_FAILED: u8 = 1;
 /// Exit code of a usage, configuration or storage error: nothing was done.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `ctem gate` when its policy denies the run.
+pub const EXIT_GATE_DENIED: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -75,7 +75,11 @@ impl ReportHistory {
 /// A status from the report (suppressed, not affected) comes first, because
 /// it explains a low score better than the factors it cancelled.
 pub fn reasons(risk: &RiskAssessment, max: usize) -> String {
-    let status = risk.factors.iter().filter(|factor| factor.name == "source_status");
+    // Status and policy factors add no points, yet they explain the tier.
+    let status = risk
+        .factors
+        .iter()
+        .filter(|factor| factor.name == "source_status" || factor.name == crate::policy::POLICY_FACTOR);
     let raising = risk.factors.iter().filter(|factor| factor.contribution > 0.0);
     let mut shown: Vec<&Factor> = status.chain(raising).collect();
     if shown.is_empty() {

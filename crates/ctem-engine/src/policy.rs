@@ -1,0 +1,656 @@
+//! Organization rules as code: Rego policies that adjust scored findings
+//! and gate CI pipelines, evaluated with the `regorus` engine.
+//!
+//! A [`FindingPolicy`] is compiled from the files of `[policy] files`, package
+//! `ctem`. For each scored finding, its rules read the finding's
+//! [input document](finding_input) and may set the tier (`tier`), raise it
+//! one level (`raise`) or accept the risk (`accept`), each with a reason
+//! that joins the finding's factors. A [`GatePolicy`] (package
+//! `ctem.gate`) reads every finding of a run and its rule `deny` returns the
+//! messages that fail the pipeline. docs/policy.md describes both for users.
+//!
+//! Policies are parsed and checked once; each evaluation reuses the
+//! compiled engine. A policy that does not parse, or whose rules fail to
+//! evaluate, is a [`PolicyError`] naming the file and the line, and stops
+//! the run before anything is written.
+//!
+//! ```
+//! use ctem_engine::policy::FindingPolicy;
+//!
+//! let policy = FindingPolicy::from_sources(vec![(
+//!     "org.rego".to_string(),
+//!     "package ctem\nraise := \"payment systems first\" if input.asset.owner == \"payments\"".to_string(),
+//! )])
+//! .unwrap();
+//! let input = serde_json::json!({"asset": {"owner": "payments"}});
+//! let decision = policy.decide(&input).unwrap();
+//! assert_eq!(decision.raise, vec!["payment systems first".to_string()]);
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ctem_model::{Asset, AssetKey, Factor, RiskAssessment, Tier};
+use ctem_store::ScoredFinding;
+use regorus::{Engine, Value};
+use serde_json::{Value as Json, json};
+
+/// The package whose rules adjust findings.
+pub const FINDING_PACKAGE: &str = "data.ctem";
+/// The package of a gate policy.
+pub const GATE_PACKAGE: &str = "data.ctem.gate";
+/// The name of the factors that policies add to a finding.
+pub const POLICY_FACTOR: &str = "policy";
+/// The largest policy file ctem reads.
+const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A policy that could not be loaded or evaluated.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}: cannot read the policy: {source}")]
+    Read { path: String, source: std::io::Error },
+    /// The engine's message names the file, the line and the column, and
+    /// quotes the line.
+    #[error("policy {path} does not compile: {message}")]
+    Compile { path: String, message: String },
+    #[error("policy {path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("policy evaluation failed{context}: {message}")]
+    Evaluate { context: String, message: String },
+}
+
+/// Loads policy files into an engine that has parsed them all.
+fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), PolicyError> {
+    let mut engine = Engine::new();
+    // A built-in called with a wrong argument fails the evaluation instead
+    // of silently making the rule undefined.
+    engine.set_strict_builtin_errors(true);
+    let mut packages = Vec::new();
+    for (path, text) in sources {
+        let package = engine
+            .add_policy(path.clone(), text)
+            .map_err(|error| PolicyError::Compile {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+        packages.push(package);
+    }
+    Ok((engine, packages))
+}
+
+fn read_sources(paths: &[PathBuf]) -> Result<Vec<(String, String)>, PolicyError> {
+    paths
+        .iter()
+        .map(|path| {
+            let display = path.display().to_string();
+            let read_error = |source| PolicyError::Read {
+                path: display.clone(),
+                source,
+            };
+            let size = std::fs::metadata(path).map_err(read_error)?.len();
+            if size > MAX_POLICY_BYTES {
+                return Err(PolicyError::Invalid {
+                    path: display.clone(),
+                    message: format!("the file has {size} bytes; a policy may have at most {MAX_POLICY_BYTES}"),
+                });
+            }
+            let text = std::fs::read_to_string(path).map_err(read_error)?;
+            Ok((display, text))
+        })
+        .collect()
+}
+
+/// Evaluates a package as one object, so that rules the policy leaves
+/// out are just missing keys. The first evaluation also runs the engine's
+/// semantic checks (unknown variables, functions and imports).
+fn eval_package(engine: &mut Engine, package: &str, input: &Json, context: &str) -> Result<Json, PolicyError> {
+    let evaluate_error = |message: String| PolicyError::Evaluate {
+        context: context.to_string(),
+        message,
+    };
+    engine.set_input(Value::from(input.clone()));
+    let results = engine
+        .eval_query(package.to_string(), false)
+        .map_err(|error| evaluate_error(error.to_string()))?;
+    let value = results
+        .result
+        .into_iter()
+        .next()
+        .and_then(|result| result.expressions.into_iter().next())
+        .map(|expression| expression.value);
+    match value {
+        Some(value) if value != Value::Undefined => {
+            serde_json::to_value(&value).map_err(|error| evaluate_error(error.to_string()))
+        }
+        _ => Ok(Json::Object(serde_json::Map::new())),
+    }
+}
+
+/// Checks that some file declares `package` and evaluates it once with an
+/// empty input, so that errors the engine finds only when it prepares the
+/// evaluation surface at load time.
+fn check_package(engine: &mut Engine, packages: &[String], paths: &str, package: &str) -> Result<(), PolicyError> {
+    if !packages.iter().any(|declared| declared == package) {
+        return Err(PolicyError::Invalid {
+            path: paths.to_string(),
+            message: format!(
+                "no file declares package {}; found {}",
+                package.trim_start_matches("data."),
+                packages
+                    .iter()
+                    .map(|declared| declared.trim_start_matches("data."))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    eval_package(engine, package, &json!({}), &format!(" in {paths}"))?;
+    Ok(())
+}
+
+/// The decision of a policy for one finding. Each entry is a reason.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// `tier`: the tier to set, with its reason.
+    pub tier: Option<(Tier, String)>,
+    /// `raise`: reasons to raise the tier one level (once, however many).
+    pub raise: Vec<String>,
+    /// `accept`: reasons the risk is accepted.
+    pub accept: Vec<String>,
+}
+
+impl Decision {
+    /// Returns whether the policy changed nothing.
+    pub fn is_empty(&self) -> bool {
+        self.tier.is_none() && self.raise.is_empty() && self.accept.is_empty()
+    }
+
+    /// Applies the decision to a risk assessment: the tier is set, then
+    /// raised, and one factor per reason explains it. The score stays the
+    /// model's, so the contributions still add up to it.
+    pub fn apply(&self, risk: &mut RiskAssessment, source: &str) {
+        let factor = |rule: &str, reason: &str| Factor {
+            name: POLICY_FACTOR.to_string(),
+            value: format!("data/ctem/{rule}: {reason}"),
+            contribution: 0.0,
+            source: source.to_string(),
+        };
+        if let Some((tier, reason)) = &self.tier {
+            risk.tier = *tier;
+            risk.factors.push(factor("tier", &format!("{tier}, {reason}")));
+        }
+        if !self.raise.is_empty() {
+            risk.tier = raised(risk.tier);
+        }
+        for reason in &self.raise {
+            risk.factors.push(factor("raise", reason));
+        }
+        for reason in &self.accept {
+            risk.factors.push(factor("accept", reason));
+        }
+    }
+}
+
+/// Returns the tier one level more urgent. P1 stays P1.
+fn raised(tier: Tier) -> Tier {
+    match tier {
+        Tier::P1 | Tier::P2 => Tier::P1,
+        Tier::P3 => Tier::P2,
+        Tier::P4 => Tier::P3,
+    }
+}
+
+/// Returns the reason of a policy acceptance, if the factors contain one.
+pub fn accepted_by_policy(risk: &RiskAssessment) -> Option<&str> {
+    risk.factors
+        .iter()
+        .filter(|factor| factor.name == POLICY_FACTOR)
+        .find_map(|factor| factor.value.strip_prefix("data/ctem/accept: "))
+}
+
+/// The rules of package `ctem`, compiled once.
+#[derive(Clone)]
+pub struct FindingPolicy {
+    engine: Engine,
+    /// The files, for error messages and the factors' source.
+    paths: String,
+}
+
+impl std::fmt::Debug for FindingPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FindingPolicy").field("paths", &self.paths).finish()
+    }
+}
+
+impl FindingPolicy {
+    /// Reads, parses and checks the policy files.
+    pub fn load(paths: &[PathBuf]) -> Result<FindingPolicy, PolicyError> {
+        FindingPolicy::from_sources(read_sources(paths)?)
+    }
+
+    /// Parses and checks policies given as (file name, text) pairs.
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<FindingPolicy, PolicyError> {
+        let paths = sources
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (mut engine, packages) = load_engine(sources)?;
+        check_package(&mut engine, &packages, &paths, FINDING_PACKAGE)?;
+        Ok(FindingPolicy { engine, paths })
+    }
+
+    /// Returns the policy files, comma-separated.
+    pub fn paths(&self) -> &str {
+        &self.paths
+    }
+
+    /// Evaluates the rules for one finding's input document.
+    pub fn decide(&self, input: &Json) -> Result<Decision, PolicyError> {
+        let mut engine = self.engine.clone();
+        self.decide_with(&mut engine, input)
+    }
+
+    fn decide_with(&self, engine: &mut Engine, input: &Json) -> Result<Decision, PolicyError> {
+        let context = format!(
+            " in {} for finding {}",
+            self.paths,
+            input
+                .get("fingerprint")
+                .and_then(Json::as_str)
+                .unwrap_or("(no fingerprint)")
+        );
+        let package = eval_package(engine, FINDING_PACKAGE, input, &context)?;
+        let invalid = |message: String| PolicyError::Evaluate {
+            context: context.clone(),
+            message,
+        };
+
+        let tier = match package.get("tier") {
+            None => None,
+            Some(value) => Some(tier_rule(value).map_err(invalid)?),
+        };
+        let raise = package
+            .get("raise")
+            .map(|value| reasons("raise", value))
+            .transpose()
+            .map_err(invalid)?;
+        let accept = package
+            .get("accept")
+            .map(|value| reasons("accept", value))
+            .transpose()
+            .map_err(invalid)?;
+        Ok(Decision {
+            tier,
+            raise: raise.unwrap_or_default(),
+            accept: accept.unwrap_or_default(),
+        })
+    }
+
+    /// Evaluates the rules for every finding and applies the decisions.
+    /// Returns how many findings the policy changed.
+    pub fn apply(
+        &self,
+        findings: &mut [ScoredFinding],
+        assets: &BTreeMap<AssetKey, Asset>,
+    ) -> Result<usize, PolicyError> {
+        let mut engine = self.engine.clone();
+        let mut changed = 0;
+        for scored in findings.iter_mut() {
+            let input = finding_input(scored, assets.get(&scored.finding.asset));
+            let decision = self.decide_with(&mut engine, &input)?;
+            if !decision.is_empty() {
+                decision.apply(&mut scored.risk, &self.paths);
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}
+
+/// Reads `tier`: an object `{"tier": "P1", "reason": "..."}`.
+fn tier_rule(value: &Json) -> Result<(Tier, String), String> {
+    let expected = "data.ctem.tier must be an object {\"tier\": \"P1\"..\"P4\", \"reason\": \"...\"}";
+    let tier = value
+        .get("tier")
+        .and_then(Json::as_str)
+        .ok_or_else(|| format!("{expected}; got {value}"))?;
+    let tier = tier
+        .parse::<Tier>()
+        .map_err(|_| format!("{expected}; got tier {tier:?}"))?;
+    let reason = value
+        .get("reason")
+        .and_then(Json::as_str)
+        .ok_or_else(|| format!("{expected}; the reason is missing in {value}"))?;
+    Ok((tier, reason.to_string()))
+}
+
+/// Reads `raise` or `accept`: a reason, or a set of reasons.
+fn reasons(rule: &str, value: &Json) -> Result<Vec<String>, String> {
+    let wrong = || format!("data.ctem.{rule} must be a reason string or a set of them; got {value}");
+    match value {
+        Json::String(reason) => Ok(vec![reason.clone()]),
+        Json::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_string).ok_or_else(wrong))
+            .collect(),
+        _ => Err(wrong()),
+    }
+}
+
+/// Builds the input document of a finding, as docs/policy.md describes it.
+pub fn finding_input(scored: &ScoredFinding, asset: Option<&Asset>) -> Json {
+    let finding = &scored.finding;
+    let risk = &scored.risk;
+    let factor = |name: &str| risk.factors.iter().find(|factor| factor.name == name);
+    let epss = factor("epss").and_then(|factor| {
+        factor
+            .value
+            .split_whitespace()
+            .next()
+            .and_then(|text| text.parse::<f64>().ok())
+    });
+    json!({
+        "fingerprint": scored.fingerprint.to_string(),
+        "kind": finding.kind.as_str(),
+        "rule_id": finding.rule_id,
+        "tool": finding.tool,
+        "title": finding.title,
+        "severity": finding.severity.as_str(),
+        "vulnerability_ids": finding.vulnerability_ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "cwes": finding.cwes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "status": finding.source_status,
+        "asset": asset_input(&finding.asset, asset),
+        "score": risk.score,
+        "tier": risk.tier.as_str(),
+        "kev": factor("kev").is_some(),
+        "epss": epss,
+        "factors": risk.factors.iter().map(|factor| json!({
+            "name": factor.name,
+            "value": factor.value,
+            "contribution": factor.contribution,
+            "source": factor.source,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn asset_input(key: &AssetKey, asset: Option<&Asset>) -> Json {
+    json!({
+        "key": key.to_string(),
+        "kind": asset.map(|asset| asset.kind.as_str()),
+        "name": asset.map(|asset| asset.name.as_str()),
+        "criticality": asset.and_then(|asset| asset.criticality).map(|level| level.as_str()),
+        "internet_exposed": asset.and_then(|asset| asset.internet_exposed),
+        "tags": asset.map(|asset| asset.tags.clone()).unwrap_or_default(),
+        "owner": asset.and_then(|asset| asset.owner.clone()),
+    })
+}
+
+/// A gate policy (package `ctem.gate`) for CI pipelines.
+#[derive(Clone)]
+pub struct GatePolicy {
+    engine: Engine,
+    path: String,
+}
+
+impl std::fmt::Debug for GatePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatePolicy").field("path", &self.path).finish()
+    }
+}
+
+impl GatePolicy {
+    /// Reads, parses and checks a gate policy file.
+    pub fn load(path: &Path) -> Result<GatePolicy, PolicyError> {
+        GatePolicy::from_sources(read_sources(&[path.to_path_buf()])?)
+    }
+
+    /// Parses and checks gate policies given as (file name, text) pairs.
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<GatePolicy, PolicyError> {
+        let path = sources
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (mut engine, packages) = load_engine(sources)?;
+        check_package(&mut engine, &packages, &path, GATE_PACKAGE)?;
+        Ok(GatePolicy { engine, path })
+    }
+
+    /// Evaluates `deny` over the run's findings and the new ones among them
+    /// (input documents of [`finding_input`]). Returns the messages, sorted;
+    /// empty when the gate passes.
+    pub fn deny(&self, findings: Vec<Json>, new: Vec<Json>) -> Result<Vec<String>, PolicyError> {
+        let mut engine = self.engine.clone();
+        let context = format!(" in {}", self.path);
+        let input = json!({"findings": findings, "new": new});
+        let package = eval_package(&mut engine, GATE_PACKAGE, &input, &context)?;
+        let Some(deny) = package.get("deny") else {
+            return Ok(Vec::new());
+        };
+        let mut messages = reasons("gate.deny", deny).map_err(|message| PolicyError::Evaluate { context, message })?;
+        messages.sort();
+        Ok(messages)
+    }
+}
+
+/// Resolves `[policy] files` against the configuration's folder.
+pub fn policy_paths(files: &[PathBuf], base: &Path) -> Vec<PathBuf> {
+    files.iter().map(|file| base.join(file)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ctem_intel::Intel;
+    use ctem_model::{AssetKind, Criticality, Finding, FindingKind, Severity};
+
+    fn policy(text: &str) -> Result<FindingPolicy, PolicyError> {
+        FindingPolicy::from_sources(vec![("org.rego".to_string(), text.to_string())])
+    }
+
+    /// A high-severity secret on an internal, low-criticality host owned
+    /// by `payments`, scored by the real model: likelihood 0.5 * 0.81,
+    /// impact 0.35 * 0.9, score 35.7, tier P3.
+    fn scored() -> (ScoredFinding, Asset) {
+        let mut asset = Asset::new(AssetKind::Host, "web-1", "web-1");
+        asset.internet_exposed = Some(false);
+        asset.criticality = Some(Criticality::Low);
+        asset.owner = Some("payments".to_string());
+        asset.tags = vec!["pci".to_string()];
+        let finding = Finding::new(
+            "gitleaks",
+            "aws-access-key",
+            FindingKind::Secret,
+            "AWS key",
+            Severity::High,
+            asset.key.clone(),
+        );
+        let risk = ctem_risk::assess(&finding, Some(&asset), &Intel::default());
+        let scored = ScoredFinding {
+            fingerprint: finding.fingerprint(),
+            finding,
+            risk,
+            published: None,
+        };
+        (scored, asset)
+    }
+
+    fn decide(policy: &FindingPolicy) -> (ScoredFinding, Decision) {
+        let (mut scored, asset) = scored();
+        let assets = BTreeMap::from([(asset.key.clone(), asset)]);
+        let input = finding_input(&scored, assets.get(&scored.finding.asset));
+        let decision = policy.decide(&input).unwrap();
+        policy.apply(std::slice::from_mut(&mut scored), &assets).unwrap();
+        (scored, decision)
+    }
+
+    fn policy_factors(risk: &RiskAssessment) -> Vec<&str> {
+        risk.factors
+            .iter()
+            .filter(|factor| factor.name == POLICY_FACTOR)
+            .map(|factor| factor.value.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn input_document_names_the_asset_and_the_score() {
+        let (scored, asset) = scored();
+        let input = finding_input(&scored, Some(&asset));
+        assert_eq!(input["kind"], "secret");
+        assert_eq!(input["tool"], "gitleaks");
+        assert_eq!(input["severity"], "high");
+        assert_eq!(input["asset"]["criticality"], "low");
+        assert_eq!(input["asset"]["internet_exposed"], false);
+        assert_eq!(input["asset"]["owner"], "payments");
+        assert_eq!(input["asset"]["tags"], json!(["pci"]));
+        assert_eq!(input["kev"], false);
+        assert_eq!(input["epss"], Json::Null);
+        assert_eq!(input["tier"], scored.risk.tier.as_str());
+        assert_eq!(input["score"], scored.risk.score);
+    }
+
+    #[test]
+    fn tier_overrides_the_model() {
+        let policy = policy(
+            r#"package ctem
+tier := {"tier": "P4", "reason": "test keys only"} if input.rule_id == "aws-access-key""#,
+        )
+        .unwrap();
+        let (scored, decision) = decide(&policy);
+        assert_eq!(decision.tier, Some((Tier::P4, "test keys only".to_string())));
+        assert_eq!(scored.risk.tier, Tier::P4);
+        assert_eq!(policy_factors(&scored.risk), vec!["data/ctem/tier: P4, test keys only"]);
+    }
+
+    #[test]
+    fn raise_bumps_the_tier_one_level_once() {
+        let policy = policy(
+            r#"package ctem
+raise contains "payments first" if input.asset.owner == "payments"
+raise contains "pci scope" if "pci" in input.asset.tags"#,
+        )
+        .unwrap();
+        let (unchanged, _) = scored();
+        let (scored, decision) = decide(&policy);
+        assert_eq!(
+            decision.raise,
+            vec!["payments first".to_string(), "pci scope".to_string()]
+        );
+        assert_eq!(unchanged.risk.tier, Tier::P3);
+        assert_eq!(scored.risk.tier, Tier::P2);
+        assert_eq!(scored.risk.score, unchanged.risk.score);
+        assert_eq!(
+            policy_factors(&scored.risk),
+            vec!["data/ctem/raise: payments first", "data/ctem/raise: pci scope"]
+        );
+    }
+
+    #[test]
+    fn raise_keeps_p1() {
+        assert_eq!(raised(Tier::P1), Tier::P1);
+        assert_eq!(raised(Tier::P4), Tier::P3);
+    }
+
+    #[test]
+    fn accept_marks_the_finding() {
+        let policy = policy(
+            r#"package ctem
+accept := "rotated weekly by the vault" if input.kind == "secret""#,
+        )
+        .unwrap();
+        let (unchanged, _) = scored();
+        let (scored, _) = decide(&policy);
+        assert_eq!(accepted_by_policy(&scored.risk), Some("rotated weekly by the vault"));
+        assert_eq!(scored.risk.tier, unchanged.risk.tier);
+    }
+
+    #[test]
+    fn rules_that_do_not_apply_change_nothing() {
+        let policy = policy(
+            r#"package ctem
+raise := "never" if input.tool == "zap""#,
+        )
+        .unwrap();
+        let (unchanged, _) = scored();
+        let (scored, decision) = decide(&policy);
+        assert!(decision.is_empty());
+        assert_eq!(scored.risk, unchanged.risk);
+    }
+
+    #[test]
+    fn syntax_error_names_the_file_and_line() {
+        let error = policy("package ctem\n\nraise := if {\n").unwrap_err();
+        let message = error.to_string();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{message}");
+        assert!(message.contains("org.rego:3:"), "{message}");
+    }
+
+    #[test]
+    fn unknown_variable_is_an_error_at_load() {
+        let error = policy("package ctem\n\nraise := \"x\" if {\n  undefined_thing == 1\n}\n").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("org.rego:4:"), "{message}");
+    }
+
+    #[test]
+    fn wrong_package_is_named() {
+        let error = policy("package acme\nraise := \"x\"").unwrap_err();
+        assert!(
+            error.to_string().contains("no file declares package ctem; found acme"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn runtime_error_names_the_finding() {
+        let policy = policy(
+            r#"package ctem
+tier := {"tier": input.tool, "reason": "the tool is no tier"} if input.kind == "secret""#,
+        )
+        .unwrap();
+        let (scored, asset) = scored();
+        let error = policy.decide(&finding_input(&scored, Some(&asset))).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(&scored.fingerprint.to_string()), "{message}");
+        assert!(message.contains("got tier \"gitleaks\""), "{message}");
+    }
+
+    #[test]
+    fn conflicting_values_are_an_evaluation_error() {
+        let policy = policy(
+            r#"package ctem
+accept := "a" if input.kind == "secret"
+accept := "b" if input.tool == "gitleaks""#,
+        )
+        .unwrap();
+        let (scored, asset) = scored();
+        let error = policy.decide(&finding_input(&scored, Some(&asset))).unwrap_err();
+        assert!(matches!(error, PolicyError::Evaluate { .. }), "{error}");
+        assert!(error.to_string().contains("org.rego"), "{error}");
+    }
+
+    #[test]
+    fn gate_returns_sorted_messages() {
+        let gate = GatePolicy::from_sources(vec![(
+            "gate.rego".to_string(),
+            r#"package ctem.gate
+deny contains sprintf("new %s finding %s", [f.tier, f.rule_id]) if {
+  some f in input.new
+  f.tier == "P1"
+}"#
+            .to_string(),
+        )])
+        .unwrap();
+        let new = vec![
+            json!({"tier": "P1", "rule_id": "b"}),
+            json!({"tier": "P2", "rule_id": "c"}),
+            json!({"tier": "P1", "rule_id": "a"}),
+        ];
+        assert_eq!(
+            gate.deny(Vec::new(), new).unwrap(),
+            vec!["new P1 finding a".to_string(), "new P1 finding b".to_string()]
+        );
+        assert!(gate.deny(Vec::new(), Vec::new()).unwrap().is_empty());
+    }
+}
