@@ -75,7 +75,7 @@ struct FindingLabel {
     asset: String,
 }
 
-/// What [`compute`] reads.
+/// The inputs of [`compute`].
 #[derive(Debug, Clone, Copy)]
 pub struct PathsInput<'a> {
     pub assets: &'a [Asset],
@@ -374,7 +374,7 @@ impl AttackPaths {
     }
 }
 
-/// What an attacker who holds an asset reaches (`ctem paths --from`).
+/// The assets an attacker reaches from one asset (`ctem paths --from`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BlastRadiusView {
     /// The key and name of the asset the attacker starts from.
@@ -775,7 +775,7 @@ pub struct NodeView {
 
 impl NodeView {
     /// `name (asset kind, capability)`, or the asset key in place of an
-    /// empty name. The kind tells apart the assets that share a name, such
+    /// empty name. The kind distinguishes the assets that share a name, such
     /// as a scanned host and the cloud instance it is.
     pub fn label(&self) -> String {
         let name = if self.name.is_empty() { &self.asset } else { &self.name };
@@ -815,7 +815,7 @@ pub enum FixView {
 }
 
 impl FixView {
-    /// The fix in one line of text.
+    /// Describes the fix in one line of text.
     pub fn describe(&self) -> String {
         match self {
             FixView::Finding {
@@ -843,7 +843,7 @@ pub struct FixSetView {
     pub method: &'static str,
     pub fixes: Vec<FixView>,
     /// A path that no known fix removes, when there is one: every step of
-    /// it is allowed by design or has no fix that ctem knows.
+    /// it is allowed by design or has no fix in the graph.
     pub uncut_path: Option<PathView>,
 }
 

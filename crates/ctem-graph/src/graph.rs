@@ -23,7 +23,7 @@ pub type FixId = u32;
 /// The index of an asset in [`AttackGraph::assets`].
 pub type AssetId = u32;
 
-/// What an attacker holds on one asset.
+/// A capability of the attacker on one asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
@@ -75,7 +75,7 @@ impl Capability {
     }
 }
 
-/// How one capability yields another.
+/// The kind of step by which one capability yields another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeKind {
@@ -136,7 +136,7 @@ impl EdgeKind {
     }
 }
 
-/// Why ctem believes an edge exists.
+/// The evidence for an edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
@@ -160,7 +160,7 @@ pub enum FixRef {
     Configuration { asset: AssetKey, change: String },
 }
 
-/// What the graph keeps of an asset, for output.
+/// The part of an asset that the graph keeps, for output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssetInfo {
     pub key: AssetKey,
@@ -183,7 +183,7 @@ pub struct Node {
     pub capability: Capability,
 }
 
-/// How one capability yields another.
+/// A step by which one capability yields another.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
     pub from: NodeId,
@@ -377,7 +377,7 @@ impl GraphBuilder {
     }
 }
 
-/// The targets, sources and search lengths of `edges`. An edge that no
+/// Builds the targets, sources and search lengths of `edges`. An edge that no
 /// search may use (probability 0 or below, or NaN) has an infinite length.
 fn search_arrays(edges: &[Edge]) -> (Vec<NodeId>, Vec<NodeId>, Vec<f64>) {
     let heads = edges.iter().map(|edge| edge.to).collect();

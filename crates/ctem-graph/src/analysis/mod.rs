@@ -216,7 +216,7 @@ pub fn choke_points(graph: &AttackGraph, from: NodeId, targets: &[NodeId], k: us
 
 /// Finds the cheapest set of fixes that cuts every path from `from` to
 /// `targets`. `cost` gives the cost of each fix. See [`cut`] for when the
-/// answer is exact.
+/// result is exact.
 pub fn minimal_fix_set(graph: &AttackGraph, from: NodeId, targets: &[NodeId], cost: &dyn Fn(FixId) -> f64) -> FixSet {
     cut::minimal_fix_set_with(graph, from, targets, cost, &FixSetOptions::default())
 }

@@ -20,7 +20,7 @@ const NO_NODE: NodeId = NodeId::MAX;
 const CAPABILITIES: usize = 8;
 const RELATIONSHIP_KINDS: usize = 12;
 
-/// What part an asset plays in the rules.
+/// The part an asset plays in the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Internet,
@@ -306,7 +306,7 @@ impl<'a> Context<'a> {
             .flat_map(move |asset| asset.identifier_values(kind))
     }
 
-    /// Whether the input says the internet reaches the asset.
+    /// Whether the input marks the asset as reached from the internet.
     pub fn internet_exposed(&self, asset: AssetId) -> bool {
         self.assets[asset as usize].is_some_and(|asset| asset.internet_exposed == Some(true))
     }
