@@ -21,10 +21,11 @@ use crate::codec::{parse_name, parse_time, status_from_sql};
 use crate::error::sql_error;
 use crate::{FactTable, FindingFacts, StoreError};
 
-/// The fact query. Its columns are [`FACT_COLUMNS`], in that order.
+/// The fact query over an inclusive range of ids. Its columns are
+/// [`FACT_COLUMNS`], in that order.
 pub(crate) const FACT_QUERY: &str = "SELECT id, asset_key, tools, kind, severity, tier, score, status, first_seen, \
                                      last_seen, introduced_at, fixed_at, verified_at, validation, accepted_until \
-                                     FROM findings ORDER BY id";
+                                     FROM findings WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
 
 /// The names of the fact query's columns, for errors.
 const FACT_COLUMNS: [&str; 15] = [

@@ -3,63 +3,84 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Row, params_from_iter};
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Row, params_from_iter};
 
 use crate::codec::{parse_json, parse_time};
-use crate::error::sql_error;
+use crate::error::{BUSY_TIMEOUT_SECS, sql_error};
 use crate::fact_row::{BATCH_ROWS, FACT_QUERY, FactDecoder, RowBatch};
+use crate::store::read_generation;
 use crate::{AssetCoverage, FactTable, RunStats, RunSummary, Store, StoreError, StoredFinding};
+
+/// Stores whose findings span fewer ids than this are read on one
+/// connection: below it, opening a second connection and merging cost
+/// about as much as the second half of the scan.
+const SPLIT_MIN_IDS: i64 = 50_000;
 
 impl Store {
     /// Reads the facts of every finding, in id order. The query reads no
     /// JSON, and the rows are decoded from their bytes (see the
     /// `fact_row` module) on a second thread, while SQLite reads the next
-    /// rows on this one. Both see the one read transaction of the query.
+    /// rows on this one.
+    ///
+    /// A large store is scanned in two halves of its id range at once, the
+    /// second on a connection of its own, and the halves are merged. Both
+    /// read transactions see one snapshot: each starts with a read of the
+    /// store's generation, which every write increments, and equal numbers
+    /// mean no write committed between them. When they differ, the whole
+    /// scan runs on this connection's transaction instead.
     pub fn fact_table(&self) -> Result<FactTable, StoreError> {
-        let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(4);
-        std::thread::scope(|scope| {
-            let decoding = scope.spawn(move || {
-                let mut table = FactTable::default();
-                let mut decoder = FactDecoder::default();
-                for batch in received {
-                    batch.for_each(|row| decoder.push(row, &mut table))?;
-                }
-                Ok::<_, StoreError>(table)
-            });
-            // A send fails only when the decoding thread stopped at an
-            // error, which its result then gives.
-            let read = self.read_fact_rows(|batch| batches.send(batch).is_ok());
-            drop(batches);
-            let decoded = decoding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let table = decoded?;
-            read?;
-            Ok(table)
-        })
+        self.fact_table_split(SPLIT_MIN_IDS)
     }
 
-    /// Runs the fact query and hands its rows to `send` in batches, until
-    /// `send` returns false.
-    fn read_fact_rows(&self, mut send: impl FnMut(RowBatch) -> bool) -> Result<(), StoreError> {
+    /// [`Store::fact_table`], splitting the scan when the ids span at least
+    /// `min_span`; tests split small stores with it.
+    #[doc(hidden)]
+    pub fn fact_table_split(&self, min_span: i64) -> Result<FactTable, StoreError> {
+        self.fact_table_split_around(min_span, || {})
+    }
+
+    /// [`Store::fact_table_split`], calling `between` after this
+    /// connection's snapshot is fixed and before the second connection's;
+    /// tests write there.
+    #[doc(hidden)]
+    pub fn fact_table_split_around(&self, min_span: i64, between: impl FnOnce()) -> Result<FactTable, StoreError> {
         let path = self.path.as_path();
-        let mut select = self
+        let transaction = ReadTransaction::begin(&self.conn, path)?;
+        let generation = read_generation(&self.conn, path)?;
+        let (low, high): (Option<i64>, Option<i64>) = self
             .conn
-            .prepare_cached(FACT_QUERY)
-            .map_err(sql_error(path, "preparing the fact query"))?;
-        let mut rows = select.query([]).map_err(sql_error(path, "querying finding facts"))?;
-        let mut batch = RowBatch::with_capacity(BATCH_ROWS);
-        while let Some(row) = rows.next().map_err(sql_error(path, "reading finding facts"))? {
-            batch.push(row, path)?;
-            if batch.len() == BATCH_ROWS {
-                let full = std::mem::replace(&mut batch, RowBatch::with_capacity(BATCH_ROWS));
-                if !send(full) {
-                    return Ok(());
-                }
+            .query_row("SELECT min(id), max(id) FROM findings", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(sql_error(path, "reading the range of finding ids"))?;
+        let (Some(low), Some(high)) = (low, high) else {
+            return Ok(FactTable::default());
+        };
+        let table = if high.saturating_sub(low) < min_span {
+            read_facts(&self.conn, path, low, high)?
+        } else {
+            between();
+            let second = open_second_reader(path)?;
+            ReadTransaction::begin(&second, path)?.keep_open();
+            if read_generation(&second, path)? == generation {
+                let middle = low + (high - low) / 2;
+                std::thread::scope(|scope| {
+                    let upper = scope.spawn(move || read_facts(&second, path, middle + 1, high));
+                    let lower = read_facts(&self.conn, path, low, middle);
+                    let upper = upper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    Ok::<_, StoreError>(append(lower?, upper?))
+                })?
+            } else {
+                tracing::debug!(path = %path.display(), "a write committed while the fact scan started; reading on one connection");
+                drop(second);
+                read_facts(&self.conn, path, low, high)?
             }
-        }
-        if batch.len() > 0 {
-            send(batch);
-        }
-        Ok(())
+        };
+        transaction.end();
+        Ok(table)
     }
 
     /// Returns the statistics of every run that has them, the oldest first.
@@ -194,4 +215,138 @@ fn decode_run_stats(row: &Row<'_>) -> Result<RunStats, RowError> {
         crown_jewel_risk: row.get(16)?,
         accepted: count(17, "accepted")?,
     })
+}
+
+/// An explicit read transaction on a connection, rolled back when dropped
+/// so that an error leaves the connection outside any transaction.
+struct ReadTransaction<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> ReadTransaction<'c> {
+    fn begin(conn: &'c Connection, path: &Path) -> Result<ReadTransaction<'c>, StoreError> {
+        conn.execute_batch("BEGIN DEFERRED")
+            .map_err(sql_error(path, "starting the fact read"))?;
+        Ok(ReadTransaction { conn, open: true })
+    }
+
+    /// Leaves the transaction open for as long as its connection lives.
+    fn keep_open(mut self) {
+        self.open = false;
+    }
+
+    fn end(self) {}
+}
+
+impl Drop for ReadTransaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Ending a read transaction cannot lose anything; a failure
+            // here would also fail the connection's next statement.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Opens a read-only connection to the store for the second half of a scan.
+fn open_second_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))
+        .map_err(sql_error(path, "setting the busy timeout"))?;
+    Ok(conn)
+}
+
+/// Reads the facts of the findings with ids from `low` to `high`: this
+/// thread steps SQLite, a second one decodes.
+fn read_facts(conn: &Connection, path: &Path, low: i64, high: i64) -> Result<FactTable, StoreError> {
+    let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+    std::thread::scope(|scope| {
+        let decoding = scope.spawn(move || {
+            let mut table = FactTable::default();
+            let mut decoder = FactDecoder::default();
+            for batch in received {
+                batch.for_each(|row| decoder.push(row, &mut table))?;
+            }
+            Ok::<_, StoreError>(table)
+        });
+        // A send fails only when the decoding thread stopped at an error,
+        // which its result then gives.
+        let read = read_fact_rows(conn, path, low, high, |batch| batches.send(batch).is_ok());
+        drop(batches);
+        let decoded = decoding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let table = decoded?;
+        read?;
+        Ok(table)
+    })
+}
+
+/// Runs the fact query and hands its rows to `send` in batches, until
+/// `send` returns false.
+fn read_fact_rows(
+    conn: &Connection,
+    path: &Path,
+    low: i64,
+    high: i64,
+    mut send: impl FnMut(RowBatch) -> bool,
+) -> Result<(), StoreError> {
+    let mut select = conn
+        .prepare_cached(FACT_QUERY)
+        .map_err(sql_error(path, "preparing the fact query"))?;
+    let mut rows = select
+        .query([low, high])
+        .map_err(sql_error(path, "querying finding facts"))?;
+    let mut batch = RowBatch::with_capacity(BATCH_ROWS);
+    while let Some(row) = rows.next().map_err(sql_error(path, "reading finding facts"))? {
+        batch.push(row, path)?;
+        if batch.len() == BATCH_ROWS {
+            let full = std::mem::replace(&mut batch, RowBatch::with_capacity(BATCH_ROWS));
+            if !send(full) {
+                return Ok(());
+            }
+        }
+    }
+    if batch.len() > 0 {
+        send(batch);
+    }
+    Ok(())
+}
+
+/// Appends the facts of `upper`, read after `lower` in id order, to
+/// `lower`, re-interning its assets and tool sets. The result equals one
+/// scan of both ranges: interned values keep the order of their first
+/// appearance.
+fn append(mut lower: FactTable, upper: FactTable) -> FactTable {
+    let asset_index = reindex(&mut lower.assets, upper.assets);
+    let tools_index = reindex(&mut lower.tool_sets, upper.tool_sets);
+    lower.findings.reserve(upper.findings.len());
+    lower.findings.extend(upper.findings.into_iter().map(|mut facts| {
+        facts.asset = asset_index[facts.asset as usize];
+        facts.tools = tools_index[facts.tools as usize];
+        facts
+    }));
+    lower
+}
+
+/// Moves the values of `extra` that `values` lacks to its end, and returns
+/// each of `extra`'s new index.
+fn reindex<T: std::hash::Hash + Eq + Clone>(values: &mut Vec<T>, extra: Vec<T>) -> Vec<u32> {
+    let mut index: HashMap<T, u32, foldhash::fast::RandomState> = values
+        .iter()
+        .enumerate()
+        .map(|(position, value)| (value.clone(), position as u32))
+        .collect();
+    extra
+        .into_iter()
+        .map(|value| {
+            *index.entry(value).or_insert_with_key(|value| {
+                values.push(value.clone());
+                (values.len() - 1) as u32
+            })
+        })
+        .collect()
 }

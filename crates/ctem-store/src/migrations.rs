@@ -58,10 +58,19 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_json_hash.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 5,
+        name: "generation",
+        sql: include_str!("../migrations/0005_generation.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
+/// The migration that creates `store_generation`.
+const GENERATION_VERSION: i64 = 5;
+
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
@@ -137,6 +146,12 @@ fn apply(conn: &mut Connection, path: &Path, migration: &Migration) -> Result<()
     }
 
     tx.execute_batch(migration.sql).map_err(failed)?;
+    // A migration is a write like any other (see store::begin_write); the
+    // generation exists from the migration that creates it on.
+    if migration.version >= GENERATION_VERSION {
+        tx.execute("UPDATE store_generation SET value = value + 1 WHERE id = 1", [])
+            .map_err(failed)?;
+    }
     if migration.rebuilds_tables {
         check_foreign_keys(&tx).map_err(failed)?;
     }

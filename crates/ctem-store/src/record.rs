@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use ctem_model::{Asset, AssetKey, Criticality, Relationship, RiskAssessment};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::codec::{check_storable_time, format_time, parse_json, parse_time, relationship_kind_name, to_sql_count};
 use crate::error::sql_error;
@@ -65,10 +65,7 @@ impl Store {
         self.wait_for_checkpoint();
 
         let path = self.path.as_path();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_error(path, "starting the run transaction"))?;
+        let tx = crate::store::begin_write(&mut self.conn, path, "starting the run transaction")?;
         let observed_at = if now_at_lock {
             run.observed_at.max(Utc::now())
         } else {

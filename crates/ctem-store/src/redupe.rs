@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ctem_model::fingerprint::{component_identity, primary_vulnerability_id};
 use ctem_model::{Finding, LifecycleStatus, MergeKey};
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::params;
 
 use crate::codec::{parse_json, status_from_sql};
 use crate::error::sql_error;
@@ -51,10 +51,7 @@ impl Store {
     pub fn redupe(&mut self) -> Result<RedupeSummary, StoreError> {
         let path = self.path.clone();
         let path = path.as_path();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_error(path, "starting the redupe transaction"))?;
+        let tx = crate::store::begin_write(&mut self.conn, path, "starting the redupe transaction")?;
 
         let mut rows = Vec::new();
         {

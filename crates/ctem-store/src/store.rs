@@ -209,3 +209,27 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         .map_err(sql_error(path, "setting temp_store"))?;
     Ok(())
 }
+
+/// Starts a write transaction that takes the write lock at once, and
+/// increments the store's generation in it, so that readers can tell
+/// whether two read transactions see the same snapshot (see
+/// [`read_generation`]). Every write of a store starts here.
+pub(crate) fn begin_write<'c>(
+    conn: &'c mut Connection,
+    path: &Path,
+    operation: &'static str,
+) -> Result<rusqlite::Transaction<'c>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sql_error(path, operation))?;
+    tx.execute("UPDATE store_generation SET value = value + 1 WHERE id = 1", [])
+        .map_err(sql_error(path, "incrementing the store generation"))?;
+    Ok(tx)
+}
+
+/// Reads the store's generation. Inside a read transaction this is also
+/// the read that fixes the transaction's snapshot.
+pub(crate) fn read_generation(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    conn.query_row("SELECT value FROM store_generation WHERE id = 1", [], |row| row.get(0))
+        .map_err(sql_error(path, "reading the store generation"))
+}

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ctem_model::{Fingerprint, LifecycleStatus};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::codec::{check_storable_time, format_time, parse_time, status_from_sql};
 use crate::error::sql_error;
@@ -70,10 +70,7 @@ impl Store {
         let path = self.path.clone();
         let path = path.as_path();
         let at = format_time(request.at);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_error(path, "starting the triage transaction"))?;
+        let tx = crate::store::begin_write(&mut self.conn, path, "starting the triage transaction")?;
 
         let mut outcomes = Vec::with_capacity(request.fingerprints.len());
         let mut changed = HashSet::with_capacity(request.fingerprints.len());
@@ -171,10 +168,7 @@ impl Store {
         let path = self.path.clone();
         let path = path.as_path();
         let at = format_time(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_error(path, "starting the expiry transaction"))?;
+        let tx = crate::store::begin_write(&mut self.conn, path, "starting the expiry transaction")?;
         let mut reopened = Vec::new();
         for (id, until) in expired_acceptances(&tx, path, &at)? {
             reopen_expired(&tx, path, id)?;

@@ -673,3 +673,161 @@ fn fact_table_rejects_blob_in_text_column() {
     assert!(message.contains("findings.last_seen"), "{message}");
     assert!(message.contains("expected text, found Blob"), "{message}");
 }
+
+/// Runs over four images, with Grype joining on one, so that assets and
+/// tool sets appear in both halves of a split scan and in new ones.
+fn mixed_history() -> TestStore {
+    let mut test = TestStore::new();
+    for (index, target) in ["shop:1", "shop:2", "cart:1", "shop:1"].into_iter().enumerate() {
+        let rules: Vec<String> = (0..300).map(|i| format!("CVE-2024-{index}{i:04}")).collect();
+        let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+        test.store
+            .record_run(&image_scan(day(index as u32 + 1), target, &refs))
+            .unwrap();
+    }
+    let mut grype = vulnerability("cart:1", "CVE-2024-20000");
+    grype.tool = "grype".into();
+    test.store
+        .record_run(&run(day(6), &[scope("grype", "cart:1")], vec![scored(grype, 70.0)]))
+        .unwrap();
+    test
+}
+
+#[test]
+fn split_fact_scan_equals_one_scan() {
+    let test = mixed_history();
+    let whole = test.store.fact_table_split(i64::MAX).unwrap();
+    assert_eq!(whole.findings.len(), 1_200);
+    assert_eq!(whole.assets.len(), 3);
+    assert_eq!(whole.tool_sets.len(), 2, "{:?}", whole.tool_sets);
+
+    for min_span in [0, 1, 599, 1_199] {
+        let split = test.store.fact_table_split(min_span).unwrap();
+        assert_eq!(split, whole, "split at a span of {min_span}");
+    }
+}
+
+#[test]
+fn split_fact_scan_names_corrupt_row_in_second_half() {
+    let test = many_findings(10_000);
+    let bad_id: i64 = test
+        .raw_connection()
+        .query_row("SELECT max(id) - 3 FROM findings", [], |row| row.get(0))
+        .unwrap();
+    test.raw_connection()
+        .execute("UPDATE findings SET severity = 'dire' WHERE id = ?1", [bad_id])
+        .unwrap();
+
+    let message = test.store.fact_table_split(1).unwrap_err().to_string();
+    assert!(
+        message.contains(&format!("findings.severity for {bad_id}")),
+        "{message}"
+    );
+    // The failed scan left no read transaction open: a write goes through.
+    let mut test = test;
+    test.store
+        .record_run(&image_scan(day(2), "shop:9", &["CVE-1"]))
+        .unwrap();
+}
+
+#[test]
+fn split_fact_scan_of_empty_store_is_empty() {
+    let test = TestStore::new();
+    assert_eq!(
+        test.store.fact_table_split(0).unwrap(),
+        ctem_store::FactTable::default()
+    );
+}
+
+fn generation(test: &TestStore) -> i64 {
+    test.raw_connection()
+        .query_row("SELECT value FROM store_generation", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn every_write_increments_the_generation() {
+    let mut test = TestStore::new();
+    let mut last = generation(&test);
+    let mut check = |test: &TestStore, what: &str| {
+        let now = generation(test);
+        assert!(now > last, "{what} left the generation at {now}");
+        last = now;
+    };
+
+    test.store
+        .record_run(&image_scan(day(1), "shop:1", &["CVE-1", "CVE-2"]))
+        .unwrap();
+    check(&test, "record_run");
+    let fingerprint = vulnerability("shop:1", "CVE-1").fingerprint();
+    test.store
+        .triage(&ctem_store::TriageRequest {
+            fingerprints: vec![fingerprint],
+            action: ctem_store::TriageAction::AcceptRisk {
+                approver: "ciso".into(),
+                until: day(3),
+            },
+            reason: "compensated".into(),
+            actor: None,
+            at: day(2),
+        })
+        .unwrap();
+    check(&test, "triage");
+    test.store.expire_acceptances(day(4)).unwrap();
+    check(&test, "expire_acceptances");
+    test.store.redupe().unwrap();
+    check(&test, "redupe");
+}
+
+/// A writer records runs of 500 new findings while the reader splits its
+/// scans: every scan must see whole runs, which two snapshots would not
+/// give.
+#[test]
+fn split_fact_scan_sees_one_snapshot_while_runs_commit() {
+    let test = many_findings(500);
+    let path = test.path();
+    let writer = std::thread::spawn(move || {
+        let mut store = ctem_store::Store::open(&path).unwrap();
+        for run_index in 0..12_u32 {
+            let rules: Vec<String> = (0..500).map(|i| format!("CVE-2025-{run_index:02}{i:03}")).collect();
+            let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+            store
+                .record_run(&image_scan(day(2 + run_index), &format!("img:{run_index}"), &refs))
+                .unwrap();
+        }
+    });
+    let mut scans = 0;
+    while !writer.is_finished() || scans == 0 {
+        let facts = test.store.fact_table_split(1).unwrap();
+        assert_eq!(facts.findings.len() % 500, 0, "a scan saw part of a run");
+        let runs = facts.findings.len() / 500;
+        assert_eq!(facts.assets.len(), runs, "assets of {runs} runs");
+        scans += 1;
+    }
+    writer.join().unwrap();
+    assert_eq!(test.store.fact_table_split(1).unwrap().findings.len(), 6_500);
+}
+
+/// A run that fixes every finding commits after the scan's first snapshot
+/// and before its second connection starts: the scan must not mix the
+/// two states.
+#[test]
+fn split_fact_scan_falls_back_when_a_write_commits_between_snapshots() {
+    let test = many_findings(2_000);
+    let path = test.path();
+    let facts = test
+        .store
+        .fact_table_split_around(1, || {
+            let mut writer = ctem_store::Store::open(&path).unwrap();
+            writer.record_run(&image_scan(day(2), "shop:1", &[])).unwrap();
+        })
+        .unwrap();
+
+    assert_eq!(facts.findings.len(), 2_000);
+    assert!(
+        facts.findings.iter().all(|fact| fact.status == LifecycleStatus::New),
+        "the scan mixed snapshots"
+    );
+    let after = test.store.fact_table_split(1).unwrap();
+    assert!(after.findings.iter().all(|fact| fact.status == LifecycleStatus::Fixed));
+}
