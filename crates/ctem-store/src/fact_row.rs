@@ -116,6 +116,14 @@ impl RowBatch {
         self.ids.len()
     }
 
+    /// Empties the batch and keeps its memory for the next rows.
+    pub(crate) fn clear(&mut self) {
+        self.ids.clear();
+        self.scores.clear();
+        self.ends.clear();
+        self.bytes.clear();
+    }
+
     /// Copies one row of [`FACT_QUERY`].
     pub(crate) fn push(&mut self, row: &Row<'_>, path: &Path) -> Result<(), StoreError> {
         let read_error = |error| sql_error(path, "reading finding facts")(error);
@@ -161,8 +169,9 @@ impl RowBatch {
 }
 
 impl FactDecoder {
-    /// Decodes one row of [`FACT_QUERY`] and appends it to `table`.
-    pub(crate) fn push(&mut self, row: &RowView<'_>, table: &mut FactTable) -> Result<(), StoreError> {
+    /// Decodes one row of [`FACT_QUERY`], interning its asset and tool set
+    /// into `table`.
+    pub(crate) fn decode(&mut self, row: &RowView<'_>, table: &mut FactTable) -> Result<FindingFacts, StoreError> {
         let id = row.id;
         let column = |index: usize| row.columns[index];
         let required = |index: usize| column(index).ok_or_else(|| corrupt(index, id, "expected text, found NULL"));
@@ -202,8 +211,7 @@ impl FactDecoder {
             validation,
             accepted_until: self.optional_time(column(14), 14, id)?,
         };
-        table.findings.push(facts);
-        Ok(())
+        Ok(facts)
     }
 
     fn intern_asset(&mut self, bytes: &[u8], table: &mut FactTable, id: i64) -> Result<u32, StoreError> {

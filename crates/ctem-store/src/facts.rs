@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use std::mem::MaybeUninit;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use crate::codec::{parse_json, parse_time};
 use crate::error::{BUSY_TIMEOUT_SECS, sql_error};
 use crate::fact_row::{BATCH_ROWS, FACT_QUERY, FactDecoder, RowBatch};
 use crate::store::read_generation;
-use crate::{AssetCoverage, FactTable, RunStats, RunSummary, Store, StoreError, StoredFinding};
+use crate::{AssetCoverage, FactTable, FindingFacts, RunStats, RunSummary, Store, StoreError, StoredFinding};
 
 /// Stores whose findings span fewer ids than this are read on one
 /// connection: below it, opening a second connection and merging cost
@@ -48,35 +49,42 @@ impl Store {
     #[doc(hidden)]
     pub fn fact_table_split_around(&self, min_span: i64, between: impl FnOnce()) -> Result<FactTable, StoreError> {
         let path = self.path.as_path();
+        let _small_cache = ScanCache::shrink(&self.conn, path)?;
         let transaction = ReadTransaction::begin(&self.conn, path)?;
         let generation = read_generation(&self.conn, path)?;
         let (low, high): (Option<i64>, Option<i64>) = self
             .conn
-            .query_row("SELECT min(id), max(id) FROM findings", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            // Two subqueries: SQLite answers a lone min() or max() from the
+            // end of the table, but scans every row for both in one query.
+            .query_row(
+                "SELECT (SELECT min(id) FROM findings), (SELECT max(id) FROM findings)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .map_err(sql_error(path, "reading the range of finding ids"))?;
         let (Some(low), Some(high)) = (low, high) else {
             return Ok(FactTable::default());
         };
-        let table = if high.saturating_sub(low) < min_span {
-            read_facts(&self.conn, path, low, high)?
+        let span = span_len(low, high);
+        let table = if high.saturating_sub(low) < min_span || span > MAX_RESERVED_FACTS {
+            read_facts(
+                &self.conn,
+                path,
+                low,
+                high,
+                FactOutput::Vec(span.min(MAX_RESERVED_FACTS)),
+            )?
+            .0
         } else {
             between();
             let second = open_second_reader(path)?;
             ReadTransaction::begin(&second, path)?.keep_open();
             if read_generation(&second, path)? == generation {
-                let middle = low + (high - low) / 2;
-                std::thread::scope(|scope| {
-                    let upper = scope.spawn(move || read_facts(&second, path, middle + 1, high));
-                    let lower = read_facts(&self.conn, path, low, middle);
-                    let upper = upper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    Ok::<_, StoreError>(append(lower?, upper?))
-                })?
+                read_halves(&self.conn, second, path, low, high)?
             } else {
                 tracing::debug!(path = %path.display(), "a write committed while the fact scan started; reading on one connection");
                 drop(second);
-                read_facts(&self.conn, path, low, high)?
+                read_facts(&self.conn, path, low, high, FactOutput::Vec(span))?.0
             }
         };
         transaction.end();
@@ -249,6 +257,50 @@ impl Drop for ReadTransaction<'_> {
     }
 }
 
+/// The page cache of the connection during a fact scan, in KiB. The scan
+/// reads each page once, so a large cache only costs the memory it fills.
+const SCAN_CACHE_KIB: i64 = 2048;
+
+/// Shrinks a connection's page cache for a scan and restores its size when
+/// dropped.
+struct ScanCache<'c> {
+    conn: &'c Connection,
+    size: i64,
+}
+
+impl<'c> ScanCache<'c> {
+    fn shrink(conn: &'c Connection, path: &Path) -> Result<ScanCache<'c>, StoreError> {
+        let size: i64 = conn
+            .pragma_query_value(None, "cache_size", |row| row.get(0))
+            .map_err(sql_error(path, "reading the cache size"))?;
+        conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)
+            .map_err(sql_error(path, "setting the cache size"))?;
+        Ok(ScanCache { conn, size })
+    }
+}
+
+impl Drop for ScanCache<'_> {
+    fn drop(&mut self) {
+        // A failure leaves the smaller cache, which costs speed only.
+        let _ = self.conn.pragma_update(None, "cache_size", self.size);
+    }
+}
+
+/// The maximum number of findings a scan reserves room for up front. A
+/// store whose ids span more is read on one connection.
+const MAX_RESERVED_FACTS: usize = 1 << 22;
+
+/// Returns how many ids there are from `low` to `high`. Ids are mostly
+/// dense, so this is close to the count of findings, and a scan reserves
+/// room for that many up front: growing the vector instead copies it and
+/// zeroes new pages several times, a fifth of the time of a
+/// million-finding read. [`MAX_RESERVED_FACTS`] keeps a store with sparse
+/// ids from reserving gigabytes.
+fn span_len(low: i64, high: i64) -> usize {
+    let span = high.saturating_sub(low).saturating_add(1);
+    usize::try_from(span).unwrap_or(usize::MAX)
+}
+
 /// Opens a read-only connection to the store for the second half of a scan.
 fn open_second_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -261,37 +313,136 @@ fn open_second_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// The destination of the findings that a decoding thread decodes.
+enum FactOutput<'a> {
+    /// The table's own vector, with room reserved for this many.
+    Vec(usize),
+    /// Consecutive slots of a vector that the other half's thread shares.
+    Slots(&'a mut [MaybeUninit<FindingFacts>]),
+}
+
 /// Reads the facts of the findings with ids from `low` to `high`: this
-/// thread steps SQLite, a second one decodes.
-fn read_facts(conn: &Connection, path: &Path, low: i64, high: i64) -> Result<FactTable, StoreError> {
+/// thread steps SQLite, a second one decodes. Returns the table and, for
+/// [`FactOutput::Slots`], how many slots it filled from the first on.
+fn read_facts(
+    conn: &Connection,
+    path: &Path,
+    low: i64,
+    high: i64,
+    mut output: FactOutput<'_>,
+) -> Result<(FactTable, usize), StoreError> {
     let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+    // Decoded batches go back to the reading thread, which fills them
+    // again: new batches would cost a fresh megabyte of zeroed pages each.
+    let (spent, recycled) = std::sync::mpsc::channel::<RowBatch>();
     std::thread::scope(|scope| {
         let decoding = scope.spawn(move || {
             let mut table = FactTable::default();
-            let mut decoder = FactDecoder::default();
-            for batch in received {
-                batch.for_each(|row| decoder.push(row, &mut table))?;
+            if let FactOutput::Vec(capacity) = output {
+                table.findings.reserve(capacity);
             }
-            Ok::<_, StoreError>(table)
+            let mut filled = 0;
+            let mut decoder = FactDecoder::default();
+            for mut batch in received {
+                batch.for_each(|row| {
+                    let facts = decoder.decode(row, &mut table)?;
+                    match &mut output {
+                        FactOutput::Vec(_) => table.findings.push(facts),
+                        FactOutput::Slots(slots) => {
+                            // Ids are unique, so a range of ids has no more
+                            // rows than slots.
+                            let slot = slots.get_mut(filled).ok_or_else(|| StoreError::Corrupt {
+                                table: "findings",
+                                column: "id",
+                                key: facts.id.to_string(),
+                                reason: format!("more rows than ids from {low} to {high}"),
+                            })?;
+                            slot.write(facts);
+                            filled += 1;
+                        }
+                    }
+                    Ok(())
+                })?;
+                batch.clear();
+                // The reading thread may have finished; then the batch is
+                // freed here.
+                let _ = spent.send(batch);
+            }
+            Ok::<_, StoreError>((table, filled))
         });
         // A send fails only when the decoding thread stopped at an error,
         // which its result then gives.
-        let read = read_fact_rows(conn, path, low, high, |batch| batches.send(batch).is_ok());
+        let next_batch = || {
+            recycled
+                .try_recv()
+                .unwrap_or_else(|_| RowBatch::with_capacity(BATCH_ROWS))
+        };
+        let read = read_fact_rows(conn, path, low, high, next_batch, |batch| batches.send(batch).is_ok());
         drop(batches);
         let decoded = decoding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let table = decoded?;
+        let decoded = decoded?;
         read?;
-        Ok(table)
+        Ok(decoded)
     })
 }
 
-/// Runs the fact query and hands its rows to `send` in batches, until
-/// `send` returns false.
+// The halves write findings into uninitialized slots and a failed read
+// abandons them, which is only sound for a type without drop glue.
+const _: () = assert!(!std::mem::needs_drop::<FindingFacts>());
+
+/// Reads the two halves of the ids from `low` to `high` at once, the upper
+/// one on `second`, into one vector: each half decodes into its own part of
+/// the vector's spare capacity, so that merging them moves no more than the
+/// gap that missing ids leave. The span must not exceed
+/// [`MAX_RESERVED_FACTS`].
+fn read_halves(
+    first: &Connection,
+    second: Connection,
+    path: &Path,
+    low: i64,
+    high: i64,
+) -> Result<FactTable, StoreError> {
+    let middle = low + (high - low) / 2;
+    let lower_span = span_len(low, middle);
+    let mut findings: Vec<FindingFacts> = Vec::with_capacity(span_len(low, high));
+    let (lower_slots, upper_slots) = findings.spare_capacity_mut().split_at_mut(lower_span);
+    let ((mut table, lower_filled), (upper, upper_filled)) = std::thread::scope(|scope| {
+        let upper = scope.spawn(move || read_facts(&second, path, middle + 1, high, FactOutput::Slots(upper_slots)));
+        let lower = read_facts(first, path, low, middle, FactOutput::Slots(lower_slots));
+        let upper = upper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok::<_, StoreError>((lower?, upper?))
+    })?;
+
+    // SAFETY: the lower half initialized the first `lower_filled` slots and
+    // the upper half the `upper_filled` slots from `lower_span` on, all
+    // within the capacity (each half filled at most its own slots). Moving
+    // the upper ones down to follow the lower ones leaves the first
+    // `lower_filled + upper_filled` initialized; `ptr::copy` allows the
+    // overlap.
+    unsafe {
+        let base = findings.as_mut_ptr();
+        std::ptr::copy(base.add(lower_span), base.add(lower_filled), upper_filled);
+        findings.set_len(lower_filled + upper_filled);
+    }
+
+    let asset_index = reindex(&mut table.assets, upper.assets);
+    let tools_index = reindex(&mut table.tool_sets, upper.tool_sets);
+    for facts in &mut findings[lower_filled..] {
+        facts.asset = asset_index[facts.asset as usize];
+        facts.tools = tools_index[facts.tools as usize];
+    }
+    table.findings = findings;
+    Ok(table)
+}
+
+/// Runs the fact query and hands its rows to `send` in batches taken from
+/// `next_batch`, until `send` returns false.
 fn read_fact_rows(
     conn: &Connection,
     path: &Path,
     low: i64,
     high: i64,
+    next_batch: impl Fn() -> RowBatch,
     mut send: impl FnMut(RowBatch) -> bool,
 ) -> Result<(), StoreError> {
     let mut select = conn
@@ -300,11 +451,11 @@ fn read_fact_rows(
     let mut rows = select
         .query([low, high])
         .map_err(sql_error(path, "querying finding facts"))?;
-    let mut batch = RowBatch::with_capacity(BATCH_ROWS);
+    let mut batch = next_batch();
     while let Some(row) = rows.next().map_err(sql_error(path, "reading finding facts"))? {
         batch.push(row, path)?;
         if batch.len() == BATCH_ROWS {
-            let full = std::mem::replace(&mut batch, RowBatch::with_capacity(BATCH_ROWS));
+            let full = std::mem::replace(&mut batch, next_batch());
             if !send(full) {
                 return Ok(());
             }
@@ -314,22 +465,6 @@ fn read_fact_rows(
         send(batch);
     }
     Ok(())
-}
-
-/// Appends the facts of `upper`, read after `lower` in id order, to
-/// `lower`, re-interning its assets and tool sets. The result equals one
-/// scan of both ranges: interned values keep the order of their first
-/// appearance.
-fn append(mut lower: FactTable, upper: FactTable) -> FactTable {
-    let asset_index = reindex(&mut lower.assets, upper.assets);
-    let tools_index = reindex(&mut lower.tool_sets, upper.tool_sets);
-    lower.findings.reserve(upper.findings.len());
-    lower.findings.extend(upper.findings.into_iter().map(|mut facts| {
-        facts.asset = asset_index[facts.asset as usize];
-        facts.tools = tools_index[facts.tools as usize];
-        facts
-    }));
-    lower
 }
 
 /// Moves the values of `extra` that `values` lacks to its end, and returns
