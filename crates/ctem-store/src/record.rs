@@ -94,7 +94,7 @@ impl Store {
         update_run_counts(&tx, path, &summary)?;
         write_run_stats(&tx, path, run_id)?;
 
-        tx.commit().map_err(sql_error(path, "committing the run"))?;
+        tx.commit(path, "committing the run")?;
         self.start_checkpoint();
         tracing::info!(
             run_id,

@@ -153,7 +153,7 @@ impl Store {
             .map_err(sql_error(path, "writing a merge key"))?;
         }
         summary.after = summary.before - summary.merged;
-        tx.commit().map_err(sql_error(path, "committing the redupe"))?;
+        tx.commit(path, "committing the redupe")?;
         Ok(summary)
     }
 }

@@ -210,21 +210,48 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Starts a write transaction that takes the write lock at once, and
-/// increments the store's generation in it, so that readers can tell
-/// whether two read transactions see the same snapshot (see
-/// [`read_generation`]). Every write of a store starts here.
+/// A write transaction of the store: a rusqlite transaction that knows
+/// whether it changed anything. Every write of a store starts with
+/// [`begin_write`] and ends with [`WriteTransaction::commit`].
+pub(crate) struct WriteTransaction<'c> {
+    tx: rusqlite::Transaction<'c>,
+    changes_at_start: u64,
+}
+
+/// Starts a write transaction that takes the write lock at once.
 pub(crate) fn begin_write<'c>(
     conn: &'c mut Connection,
     path: &Path,
     operation: &'static str,
-) -> Result<rusqlite::Transaction<'c>, StoreError> {
+) -> Result<WriteTransaction<'c>, StoreError> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sql_error(path, operation))?;
-    tx.execute("UPDATE store_generation SET value = value + 1 WHERE id = 1", [])
-        .map_err(sql_error(path, "incrementing the store generation"))?;
-    Ok(tx)
+    let changes_at_start = tx.total_changes();
+    Ok(WriteTransaction { tx, changes_at_start })
+}
+
+impl WriteTransaction<'_> {
+    /// Commits, and increments the store's generation when the transaction
+    /// changed a row, so that readers can tell whether two read
+    /// transactions see the same snapshot (see [`read_generation`]). A
+    /// transaction that changed nothing leaves the files as they were.
+    pub(crate) fn commit(self, path: &Path, operation: &'static str) -> Result<(), StoreError> {
+        if self.tx.total_changes() != self.changes_at_start {
+            self.tx
+                .execute("UPDATE store_generation SET value = value + 1 WHERE id = 1", [])
+                .map_err(sql_error(path, "incrementing the store generation"))?;
+        }
+        self.tx.commit().map_err(sql_error(path, operation))
+    }
+}
+
+impl<'c> std::ops::Deref for WriteTransaction<'c> {
+    type Target = rusqlite::Transaction<'c>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
 }
 
 /// Reads the store's generation. Inside a read transaction this is also

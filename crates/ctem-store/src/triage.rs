@@ -156,7 +156,7 @@ impl Store {
                 after,
             });
         }
-        tx.commit().map_err(sql_error(path, "committing the triage"))?;
+        tx.commit(path, "committing the triage")?;
         Ok(outcomes)
     }
 
@@ -184,7 +184,7 @@ impl Store {
                 .map_err(sql_error(path, "reading a finding"))?;
             reopened.extend(fingerprint.map(Fingerprint::from_stored));
         }
-        tx.commit().map_err(sql_error(path, "committing the expiry"))?;
+        tx.commit(path, "committing the expiry")?;
         Ok(reopened)
     }
 }

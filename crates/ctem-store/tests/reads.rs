@@ -856,3 +856,12 @@ fn split_fact_scan_closes_gaps_of_missing_ids() {
         );
     }
 }
+
+#[test]
+fn write_that_changes_nothing_keeps_generation() {
+    let mut test = many_findings(3);
+    let before = generation(&test);
+    let reopened = test.store.expire_acceptances(day(9)).unwrap();
+    assert!(reopened.is_empty());
+    assert_eq!(generation(&test), before);
+}
