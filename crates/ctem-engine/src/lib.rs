@@ -37,6 +37,7 @@ mod files;
 pub mod inventory;
 pub mod json;
 pub mod metrics;
+pub mod owners;
 pub mod paths;
 pub mod policy;
 pub mod report;
