@@ -48,6 +48,7 @@ use std::path::{Path, PathBuf};
 
 use ctem_intel::sync::{DownloadSettings, SourceSettings, SyncOptions, plan};
 use ctem_intel::taxii_feed::TaxiiSource;
+use ctem_mobilize::config::TicketsConfig;
 use ctem_model::{Asset, AssetKind, Criticality};
 use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
@@ -109,6 +110,8 @@ pub struct Config {
     /// Organization rules written in Rego (see docs/policy.md).
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// Ticket sync with an issue tracker (see docs/tickets.md).
+    pub tickets: Option<TicketsConfig>,
 }
 
 /// The `[policy]` table.
@@ -449,6 +452,9 @@ impl Config {
             }
         }
         self.controls.validate()?;
+        if let Some(tickets) = &self.tickets {
+            tickets.validate()?;
+        }
         Ok(())
     }
 }

@@ -43,6 +43,7 @@ pub mod policy;
 pub mod report;
 pub mod sla;
 pub mod synthetic;
+pub mod tickets;
 pub mod vex;
 
 pub use assess::{

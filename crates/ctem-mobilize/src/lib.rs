@@ -3,6 +3,11 @@
 //!
 //! - [`codeowners`] reads CODEOWNERS files, so that a finding at a file
 //!   path of a scanned repository gets the owners the repository names.
+//! - [`tracker`] is the interface to one issue tracker, and [`jira`] its
+//!   Jira Cloud and Jira Data Center implementation over [`http`].
+//! - [`sync`] keeps one ticket per remediation action (or per finding) in
+//!   step with the lifecycle in the store, in both directions, without
+//!   duplicates; [`config`] is its `[tickets]` table.
 //!
 //! ```
 //! use ctem_mobilize::codeowners::Codeowners;
@@ -13,3 +18,10 @@
 //! ```
 
 pub mod codeowners;
+pub mod config;
+#[cfg(feature = "fake-jira")]
+pub mod fake_jira;
+pub mod http;
+pub mod jira;
+pub mod sync;
+pub mod tracker;

@@ -1,0 +1,142 @@
+//! What ticket sync tracks: the remediation actions of the store's active
+//! findings (or the findings themselves), with owner and SLA due date.
+//!
+//! The actions are planned from the stored findings and assets, so a sync
+//! reads what the latest runs recorded. Attack path bonuses need the
+//! reports themselves and are left out: an action's tier and findings
+//! decide whether it gets a ticket, not its rank.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ctem_mobilize::config::{Granularity, TicketsConfig};
+use ctem_mobilize::sync::{WorkFinding, WorkItem, WorkOwner};
+use ctem_model::{Criticality, Tier};
+use ctem_store::{FindingFilter, ScoredFinding, Store, StoreError, SubjectKind};
+
+use crate::actions::{Action, plan};
+use crate::config::Config;
+use crate::owners::{OwnerResolver, Ownership, assign_owners};
+
+/// Lists the actions (or findings, per `tickets.per`) whose most urgent
+/// finding is at `tickets.min_tier` or above, ranked as `ctem actions`
+/// ranks them.
+pub fn work_items(
+    store: &Store,
+    config: &Config,
+    tickets: &TicketsConfig,
+    resolver: &OwnerResolver,
+) -> Result<Vec<WorkItem>, StoreError> {
+    let active = store.findings(&FindingFilter {
+        active_only: true,
+        ..FindingFilter::default()
+    })?;
+    let assets = store.assets()?;
+    let criticality: HashMap<String, Option<Criticality>> = assets
+        .iter()
+        .map(|asset| (asset.key.to_string(), asset.criticality))
+        .collect();
+    let first_seen: HashMap<String, DateTime<Utc>> = active
+        .iter()
+        .map(|stored| (stored.fingerprint.as_str().to_string(), stored.first_seen))
+        .collect();
+    let scored: Vec<ScoredFinding> = active
+        .into_iter()
+        .filter_map(|stored| {
+            Some(ScoredFinding {
+                risk: stored.risk?,
+                fingerprint: stored.fingerprint,
+                finding: stored.finding,
+                published: None,
+            })
+        })
+        .collect();
+
+    let mut actions = plan(&scored, &assets, &[]);
+    assign_owners(&mut actions, &scored, &assets, resolver);
+    let policy = config.sla.policy();
+    let due_of = |fingerprint: &str, asset: &str, tier: Tier| -> Option<NaiveDate> {
+        let seen = first_seen.get(fingerprint)?;
+        let criticality = criticality.get(asset).copied().flatten();
+        Some(policy.due_date(tier, criticality, *seen).date_naive())
+    };
+
+    let mut items = Vec::new();
+    for action in actions.iter().filter(|action| !action.findings.is_empty()) {
+        let tier = action
+            .findings
+            .iter()
+            .map(|finding| finding.tier)
+            .min()
+            .expect("not empty");
+        if tier > tickets.min_tier {
+            continue;
+        }
+        match tickets.per {
+            Granularity::Action => items.push(action_item(action, tier, &due_of)),
+            Granularity::Finding => {
+                for finding in action
+                    .findings
+                    .iter()
+                    .filter(|finding| finding.tier <= tickets.min_tier)
+                {
+                    items.push(WorkItem {
+                        kind: SubjectKind::Finding,
+                        key: finding.fingerprint.clone(),
+                        title: format!("{} on {}", finding.title, finding.asset),
+                        explanation: format!("Part of the remediation action: {}.", action.summary),
+                        tier: finding.tier,
+                        risk: finding.score,
+                        owner: finding.owner.as_ref().map(work_owner),
+                        due: due_of(&finding.fingerprint, &finding.asset, finding.tier),
+                        findings: vec![work_finding(finding)],
+                    });
+                }
+            }
+        }
+    }
+    Ok(items)
+}
+
+fn action_item(action: &Action, tier: Tier, due_of: &dyn Fn(&str, &str, Tier) -> Option<NaiveDate>) -> WorkItem {
+    let due = action
+        .findings
+        .iter()
+        .filter_map(|finding| due_of(&finding.fingerprint, &finding.asset, finding.tier))
+        .min();
+    WorkItem {
+        kind: SubjectKind::Action,
+        key: action.key.clone(),
+        title: action.summary.clone(),
+        explanation: format!(
+            "{} closes {} finding(s) on {} asset(s) worth {:.1} risk points.",
+            action.summary,
+            action.findings.len(),
+            action.assets.len(),
+            action.finding_risk
+        ),
+        tier,
+        risk: action.risk_removed,
+        owner: action.owner.as_ref().map(work_owner),
+        due,
+        findings: action.findings.iter().map(work_finding).collect(),
+    }
+}
+
+fn work_owner(owner: &Ownership) -> WorkOwner {
+    WorkOwner {
+        team: owner.team.clone(),
+        contacts: owner.contacts.clone(),
+        rule: owner.rule.clone(),
+    }
+}
+
+fn work_finding(finding: &crate::actions::ClosedFinding) -> WorkFinding {
+    WorkFinding {
+        fingerprint: finding.fingerprint.clone(),
+        title: finding.title.clone(),
+        asset: finding.asset.clone(),
+        tier: finding.tier,
+        score: finding.score,
+    }
+}
