@@ -833,6 +833,24 @@ mod tests {
     }
 
     #[test]
+    fn tickets_table_is_checked() {
+        let base = "[tickets.jira]\nurl = \"https://acme.atlassian.net\"\nproject = \"SEC\"\n";
+        let config = Config::parse(base).unwrap();
+        assert_eq!(config.tickets.unwrap().jira.unwrap().project, "SEC");
+
+        let error = Config::parse("[tickets]\nmax_create = 0\n").unwrap_err();
+        assert!(error.contains("tickets.max_create"), "{error}");
+
+        // Credentials belong in the environment or a token file: a token
+        // in the file is an unknown field, and the message leaves its
+        // value out.
+        let error = Config::parse(&format!("{base}api_token = \"s3cr3t-value\"\n")).unwrap_err();
+        assert!(error.contains("api_token"), "{error}");
+        assert!(error.contains("line 4"), "{error}");
+        assert!(!error.contains("s3cr3t-value"), "{error}");
+    }
+
+    #[test]
     fn owner_accepts_older_field_name() {
         let config = Config::parse("[[owners]]\nowner = \"web\"\nmatch = { kind = \"host\" }\n").unwrap();
         assert_eq!(config.owners[0].team, "web");

@@ -292,3 +292,83 @@ impl JiraConfig {
         Duration::from_secs(self.timeout_secs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<TicketsConfig, String> {
+        let config: TicketsConfig = toml::from_str(text).map_err(|error| error.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    const JIRA: &str = "[jira]\nurl = \"https://acme.atlassian.net\"\nproject = \"SEC\"\n";
+
+    #[test]
+    fn defaults_apply() {
+        let config = parse(JIRA).unwrap();
+        assert_eq!(config.per, Granularity::Action);
+        assert_eq!(config.min_tier, Tier::P1);
+        assert_eq!(config.max_create, 20);
+        let jira = config.jira.unwrap();
+        assert_eq!(jira.flavor, JiraFlavor::Cloud);
+        assert_eq!(jira.token_env, "JIRA_API_TOKEN");
+        assert_eq!(jira.states.done, "Done");
+        assert_eq!(jira.timeout(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let cases = [
+            ("tracker = \"github\"\n", "tickets.tracker: unknown tracker \"github\""),
+            ("max_create = 0\n", "tickets.max_create"),
+            ("accept_days = 0\n", "tickets.accept_days"),
+            ("per = \"asset\"\n", "unknown variant `asset`"),
+            ("min_tier = \"P9\"\n", "unknown variant `P9`"),
+            ("max_creat = 3\n", "unknown field `max_creat`"),
+            (
+                "[jira]\nurl = \"ftp://jira\"\nproject = \"SEC\"\n",
+                "unsupported scheme \"ftp\"",
+            ),
+            (
+                "[jira]\nurl = \"not a url\"\nproject = \"SEC\"\n",
+                "tickets.jira.url: invalid URL",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \" \"\n",
+                "tickets.jira.project",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\nlabels = [\"a b\"]\n",
+                "invalid label \"a b\"",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\nattempts = 0\n",
+                "tickets.jira.attempts",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\ntoken = \"x\"\n",
+                "unknown field `token`",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\n[jira.fields]\nteam = \"customfield_1\"\n",
+                "unknown value \"team\"",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\n[jira.priorities]\nP5 = \"Low\"\n",
+                "unknown variant `P5`",
+            ),
+            ("", "tickets.jira: missing"),
+        ];
+        for (text, expected) in cases {
+            let text = if text.starts_with("[jira]") || text.is_empty() {
+                text.to_string()
+            } else {
+                format!("{text}{JIRA}")
+            };
+            let error = parse(&text).unwrap_err();
+            assert!(error.contains(expected), "{text:?} gave {error}");
+        }
+    }
+}

@@ -616,6 +616,48 @@ fn malformed_response_is_named() {
 }
 
 #[test]
+fn huge_response_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let jira = FakeJira::start("SEC", CLOUD_AUTH);
+    let config = config(&jira, "");
+    let huge = format!("{{\"issues\": [], \"padding\": \"{}\"}}", "x".repeat(17 * 1024 * 1024));
+    jira.fail_next("GET", "/search/jql", Fault::Body(huge));
+
+    let error = try_sync(&mut store, &jira, &config, &[]).unwrap_err().to_string();
+
+    assert!(error.contains("the response exceeds 16777216 bytes"), "{error}");
+}
+
+#[test]
+fn data_center_pages_by_start_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let jira = FakeJira::start("SEC", "Bearer secret-token");
+    let mut config = config(&jira, "");
+    config.jira.as_mut().unwrap().flavor = ctem_mobilize::config::JiraFlavor::DataCenter;
+    let mut many = Vec::new();
+    for index in 0..3 {
+        let mut item = items(&store, &format!("patch:host-{index}")).remove(0);
+        item.findings.truncate(1);
+        many.push(item);
+    }
+
+    run_sync(&mut store, &jira, &config, &many);
+    let second = run_sync(&mut store, &jira, &config, &many);
+
+    assert_eq!(second.changes, [], "{second:?}");
+    assert_eq!(second.unchanged, 3);
+    let paged = jira
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/rest/api/2/search" && request.query.contains("startAt=2"))
+        .count();
+    assert!(paged >= 1, "the fake serves two issues per page");
+    assert_eq!(jira.issues().len(), 3);
+}
+
+#[test]
 fn data_center_uses_v2_and_wiki_markup() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store_with_findings(dir.path());
