@@ -369,7 +369,8 @@ pub struct OwnershipConfig {
     pub codeowners: Vec<CodeownersFile>,
 }
 
-/// A CODEOWNERS file and the repository it belongs to.
+/// A CODEOWNERS file and the repository it belongs to. Set `file` or
+/// `checkout`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeownersFile {
@@ -378,7 +379,11 @@ pub struct CodeownersFile {
     pub repository: String,
     /// The CODEOWNERS file, relative to the folder of the configuration
     /// file.
-    pub file: PathBuf,
+    pub file: Option<PathBuf>,
+    /// A checkout of the scanned repository, relative to the folder of the
+    /// configuration file. Its CODEOWNERS file is found where GitHub and
+    /// GitLab look: `.github/`, the root, `docs/`, then `.gitlab/`.
+    pub checkout: Option<PathBuf>,
 }
 
 /// A scope target for reports at matching paths.
@@ -483,6 +488,9 @@ impl Config {
         for (index, file) in self.ownership.codeowners.iter().enumerate() {
             if file.repository.trim().is_empty() {
                 return Err(format!("ownership.codeowners[{index}].repository: must not be empty"));
+            }
+            if file.file.is_some() == file.checkout.is_some() {
+                return Err(format!("ownership.codeowners[{index}]: set either file or checkout"));
             }
         }
         Ok(())
@@ -742,6 +750,14 @@ mod tests {
             ("[[owners]]\nteam = \"web\"\nteams = \"x\"\n", "teams"),
             ("[ownership]\ndefault_team = \"\"\n", "ownership.default_team"),
             ("[ownership]\ncodeowners = [{ file = \"CODEOWNERS\" }]\n", "repository"),
+            (
+                "[ownership]\ncodeowners = [{ repository = \"r\" }]\n",
+                "ownership.codeowners[0]: set either file or checkout",
+            ),
+            (
+                "[ownership]\ncodeowners = [{ repository = \"r\", file = \"a\", checkout = \"b\" }]\n",
+                "ownership.codeowners[0]: set either file or checkout",
+            ),
         ];
         for (text, expected) in cases {
             let error = Config::parse(text).unwrap_err();

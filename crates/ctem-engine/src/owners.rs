@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use ctem_mobilize::codeowners::Codeowners;
+use ctem_mobilize::codeowners::{self, Codeowners};
 use ctem_model::{Asset, AssetKind, Finding};
 use ctem_store::ScoredFinding;
 use globset::{GlobSet, GlobSetBuilder};
@@ -99,7 +99,21 @@ impl OwnerResolver {
 
         let mut codeowners = Vec::new();
         for file in &config.ownership.codeowners {
-            let path = config_dir.join(&file.file);
+            let path = match (&file.file, &file.checkout) {
+                (Some(path), _) => config_dir.join(path),
+                (None, Some(checkout)) => {
+                    let checkout = config_dir.join(checkout);
+                    codeowners::find_in(&checkout).ok_or_else(|| ConfigError::Invalid {
+                        path: checkout.display().to_string(),
+                        message: format!(
+                            "no CODEOWNERS file in the checkout of {}; looked for {}",
+                            file.repository,
+                            codeowners::LOCATIONS.join(", ")
+                        ),
+                    })?
+                }
+                (None, None) => unreachable!("validated when the configuration was loaded"),
+            };
             let invalid = |message: String| ConfigError::Invalid {
                 path: path.display().to_string(),
                 message,
@@ -111,7 +125,7 @@ impl OwnerResolver {
             let text = String::from_utf8(bytes)
                 .map_err(|error| invalid(format!("invalid UTF-8 at byte {}", error.utf8_error().valid_up_to())))?;
             let parsed = Codeowners::parse(&path.display().to_string(), &text).map_err(|error| match error {
-                ctem_mobilize::codeowners::CodeownersError::Invalid { line, message, .. } => {
+                codeowners::CodeownersError::Invalid { line, message, .. } => {
                     invalid(format!("line {line}: {message}"))
                 }
                 other => invalid(other.to_string()),
@@ -334,6 +348,37 @@ mod tests {
             "billing"
         );
         assert_eq!(owners.finding_owner(&in_shop, Some(&shop)), None);
+    }
+
+    #[test]
+    fn codeowners_found_in_checkout() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkout = dir.path().join("shop");
+        std::fs::create_dir_all(checkout.join(".github")).unwrap();
+        std::fs::write(checkout.join(".github/CODEOWNERS"), "* @acme/shop\n").unwrap();
+        std::fs::write(checkout.join("CODEOWNERS"), "* @acme/ignored\n").unwrap();
+        let owners = resolver(
+            "[ownership]\ncodeowners = [{ repository = \"https://github.com/acme/shop\", checkout = \"shop\" }]\n",
+            dir.path(),
+        );
+        let repository = AssetKey::new(AssetKind::Repository, "https://github.com/acme/shop");
+        let owner = owners
+            .finding_owner(&finding(repository, Some("app.py")), None)
+            .unwrap();
+        assert_eq!(owner.team, "@acme/shop");
+        assert!(owner.rule.contains(".github/CODEOWNERS:1"), "{}", owner.rule);
+
+        let config = Config::parse(
+            "[ownership]\ncodeowners = [{ repository = \"https://github.com/acme/api\", checkout = \"api\" }]\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("api")).unwrap();
+        let error = OwnerResolver::new(&config, dir.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("no CODEOWNERS file in the checkout of https://github.com/acme/api"),
+            "{error}"
+        );
+        assert!(error.contains(".gitlab/CODEOWNERS"), "{error}");
     }
 
     #[test]

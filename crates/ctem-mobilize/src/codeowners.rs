@@ -13,10 +13,31 @@
 //! References: <https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners>
 //! and <https://git-scm.com/docs/gitignore#_pattern_format>.
 
+use std::path::{Path, PathBuf};
+
 use globset::{GlobBuilder, GlobMatcher};
 
 /// The largest CODEOWNERS file read. GitHub ignores files over 3 MB.
 pub const MAX_CODEOWNERS_BYTES: usize = 3 * 1024 * 1024;
+
+/// Where GitHub and GitLab look for the CODEOWNERS file of a repository,
+/// relative to its root. GitHub reads the first it finds of `.github/`, the
+/// root and `docs/`; GitLab reads the root, `docs/` and `.gitlab/`.
+pub const LOCATIONS: [&str; 4] = [
+    ".github/CODEOWNERS",
+    "CODEOWNERS",
+    "docs/CODEOWNERS",
+    ".gitlab/CODEOWNERS",
+];
+
+/// Finds the CODEOWNERS file of a repository checkout: the first of
+/// [`LOCATIONS`] that is a file.
+pub fn find_in(checkout: &Path) -> Option<PathBuf> {
+    LOCATIONS
+        .iter()
+        .map(|location| checkout.join(location))
+        .find(|path| path.is_file())
+}
 
 /// A CODEOWNERS file that could not be read.
 #[derive(Debug, thiserror::Error)]
