@@ -6,9 +6,17 @@
 //! owner. Patterns follow gitignore. A leading `/` or a `/` in the middle
 //! anchors the pattern at the repository root, else it matches at any
 //! depth. A trailing `/` matches a folder and everything in it. `*` stays
-//! within one path segment and `**` crosses segments. GitLab section
-//! headers (`[Section]`, `^[Section]`) are skipped, so the lines of every
-//! section count as one list.
+//! within one path segment and `**` crosses segments, and a lone `*` owns
+//! every file.
+//!
+//! GitLab extensions are read too. A section header (`[Section]`,
+//! `^[Section][2]`) may name default owners, which its lines without owners
+//! take. A line starting with `!` (GitLab 17.10) leaves its paths without
+//! an owner.
+//!
+//! NOTE: GitLab applies the last matching line of each section and shows
+//! the owners of all sections. ctem needs one team, so the lines of every
+//! section count as one list and the last matching line wins.
 //!
 //! References: <https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners>
 //! and <https://git-scm.com/docs/gitignore#_pattern_format>.
@@ -20,9 +28,10 @@ use globset::{GlobBuilder, GlobMatcher};
 /// The largest CODEOWNERS file read. GitHub ignores files over 3 MB.
 pub const MAX_CODEOWNERS_BYTES: usize = 3 * 1024 * 1024;
 
-/// Where GitHub and GitLab look for the CODEOWNERS file of a repository,
-/// relative to its root. GitHub reads the first it finds of `.github/`, the
-/// root and `docs/`; GitLab reads the root, `docs/` and `.gitlab/`.
+/// The places GitHub and GitLab look for the CODEOWNERS file of a
+/// repository, relative to its root. GitHub reads the first it finds of
+/// `.github/`, the root and `docs/`. GitLab reads the root, `docs/` and
+/// `.gitlab/`.
 pub const LOCATIONS: [&str; 4] = [
     ".github/CODEOWNERS",
     "CODEOWNERS",
@@ -87,6 +96,7 @@ impl Codeowners {
         }
 
         let mut rules = Vec::new();
+        let mut section_owners: Vec<String> = Vec::new();
         for (index, raw) in text.lines().enumerate() {
             let line = index + 1;
             let invalid = |message: String| CodeownersError::Invalid {
@@ -95,21 +105,35 @@ impl Codeowners {
                 message,
             };
             let content = strip_comment(raw).trim();
-            if content.is_empty() || content.starts_with('[') || content.starts_with("^[") {
+            if content.is_empty() {
                 continue;
             }
+            if content.starts_with('[') || content.starts_with("^[") {
+                section_owners = section_header_owners(content).map_err(invalid)?;
+                continue;
+            }
+
             let mut words = content.split_whitespace();
-            let pattern = words.next().expect("a non-empty line has a first word");
-            let owners: Vec<String> = words.map(str::to_string).collect();
+            let written = words.next().expect("a non-empty line has a first word");
+            let mut owners: Vec<String> = words.map(str::to_string).collect();
             if let Some(owner) = owners.iter().find(|owner| !is_owner(owner)) {
                 return Err(invalid(format!(
                     "invalid owner {owner:?}: expected @user, @org/team or an e-mail address"
                 )));
             }
+            let (pattern, excluded) = match written.strip_prefix('!') {
+                Some(pattern) => (pattern, true),
+                None => (written, false),
+            };
+            if excluded {
+                owners.clear();
+            } else if owners.is_empty() {
+                owners = section_owners.clone();
+            }
             let (matcher, inside) =
-                compile(pattern).map_err(|error| invalid(format!("invalid pattern {pattern:?}: {error}")))?;
+                compile(pattern).map_err(|error| invalid(format!("invalid pattern {written:?}: {error}")))?;
             rules.push(Rule {
-                pattern: pattern.to_string(),
+                pattern: written.to_string(),
                 owners,
                 line,
                 matcher,
@@ -134,6 +158,29 @@ impl Codeowners {
             .find(|rule| rule.matcher.is_match(path) || rule.inside.is_match(path))?;
         (!rule.owners.is_empty()).then_some(rule)
     }
+}
+
+/// Reads the default owners of a GitLab section header such as
+/// `^[Database][2] @acme/dba`.
+fn section_header_owners(header: &str) -> Result<Vec<String>, String> {
+    let rest = header.trim_start_matches('^');
+    let close = rest
+        .find(']')
+        .ok_or_else(|| format!("invalid section header {header:?}: missing `]`"))?;
+    let mut rest = &rest[close + 1..];
+    if let Some(approvals) = rest.strip_prefix('[') {
+        let close = approvals
+            .find(']')
+            .ok_or_else(|| format!("invalid section header {header:?}: missing `]`"))?;
+        rest = &approvals[close + 1..];
+    }
+    let owners: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
+    if let Some(owner) = owners.iter().find(|owner| !is_owner(owner)) {
+        return Err(format!(
+            "invalid owner {owner:?} in section header: expected @user, @org/team or an e-mail address"
+        ));
+    }
+    Ok(owners)
 }
 
 /// Removes a `#` comment. `\#` is a literal `#` in a pattern.
@@ -165,7 +212,7 @@ fn compile(pattern: &str) -> Result<(GlobMatcher, GlobMatcher), globset::Error> 
     let anchored = trimmed.starts_with('/') || trimmed.trim_start_matches('/').contains('/');
     let body = trimmed.trim_start_matches('/');
     let base = match (anchored, body) {
-        (_, "") | (_, "*") | (_, "**") => "**".to_string(),
+        (_, "") | (false, "*") | (_, "**") => "**".to_string(),
         (true, _) => body.to_string(),
         (false, _) => format!("**/{body}"),
     };
@@ -177,8 +224,8 @@ fn compile(pattern: &str) -> Result<(GlobMatcher, GlobMatcher), globset::Error> 
             .map(|glob| glob.compile_matcher())
     };
     // `docs/*` owns the files in docs but not those in its subfolders,
-    // as GitHub documents.
-    let inside = if base.ends_with("/*") {
+    // as GitHub documents, and `/*` the files at the root.
+    let inside = if base == "*" || base.ends_with("/*") {
         build(&base)?
     } else {
         build(&format!("{base}/**"))?
@@ -233,6 +280,35 @@ apps/   @acme/apps
     }
 
     #[test]
+    fn root_star_owns_root_files_only() {
+        let file = Codeowners::parse("CODEOWNERS", "/* @acme/root\n").unwrap();
+        assert_eq!(owner(&file, "Makefile").as_deref(), Some("@acme/root"));
+        assert_eq!(owner(&file, "src/main.rs"), None);
+    }
+
+    #[test]
+    fn gitlab_sections_and_exclusions() {
+        let text = "\
+[Backend][2] @acme/backend
+app/
+app/models/ @acme/models
+^[Docs] docs@acme.example
+*.md
+!app/generated/
+";
+        let file = Codeowners::parse("CODEOWNERS", text).unwrap();
+        let cases = [
+            ("app/main.rb", Some("@acme/backend")),
+            ("app/models/user.rb", Some("@acme/models")),
+            ("README.md", Some("docs@acme.example")),
+            ("app/generated/schema.rb", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(owner(&file, path).as_deref(), expected, "{path}");
+        }
+    }
+
+    #[test]
     fn rule_keeps_line_and_pattern() {
         let file = Codeowners::parse("CODEOWNERS", EXAMPLE).unwrap();
         let rule = file.owners_of("web/app.js").unwrap();
@@ -262,6 +338,11 @@ apps/   @acme/apps
             ),
             ("src/[a @acme/rust\n", "CODEOWNERS:1: invalid pattern \"src/[a\""),
             ("*.rs @\n", "CODEOWNERS:1: invalid owner \"@\""),
+            ("[Backend @acme/backend\n", "CODEOWNERS:1: invalid section header"),
+            (
+                "[Backend] backend\n",
+                "CODEOWNERS:1: invalid owner \"backend\" in section header",
+            ),
         ];
         for (text, expected) in cases {
             let error = Codeowners::parse("CODEOWNERS", text).unwrap_err().to_string();
