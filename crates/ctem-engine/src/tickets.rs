@@ -140,3 +140,105 @@ fn work_finding(finding: &crate::actions::ClosedFinding) -> WorkFinding {
         score: finding.score,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::TimeZone;
+    use ctem_model::{Asset, AssetKind, Finding, FindingKind, RiskAssessment, Severity};
+    use ctem_store::{RunInput, Scope};
+
+    use super::*;
+
+    fn scored(rule: &str, asset: &Asset, tier: Tier, score: f64) -> ScoredFinding {
+        let mut finding = Finding::new(
+            "nessus",
+            rule,
+            FindingKind::Vulnerability,
+            format!("{rule} on db"),
+            Severity::High,
+            asset.key.clone(),
+        );
+        finding.target = Some("internal".into());
+        ScoredFinding {
+            fingerprint: finding.fingerprint(),
+            finding,
+            risk: RiskAssessment {
+                score,
+                tier,
+                likelihood: 0.5,
+                impact: 1.0,
+                factors: vec![],
+            },
+            published: None,
+        }
+    }
+
+    /// Opens a store with a P1 and a P3 finding on a crown jewel, first
+    /// seen on 2026-11-01.
+    fn store(dir: &std::path::Path) -> Store {
+        let mut store = Store::open(&dir.join("ctem.db")).unwrap();
+        let mut asset = Asset::new(AssetKind::Host, "10.0.0.5", "db-pay01");
+        asset.criticality = Some(Criticality::CrownJewel);
+        let findings = vec![
+            scored("CVE-2024-0001", &asset, Tier::P1, 95.0),
+            scored("CVE-2024-0003", &asset, Tier::P3, 40.0),
+        ];
+        let run = RunInput {
+            observed_at: Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap(),
+            sources: vec![],
+            scopes: BTreeSet::from([Scope::of(&findings[0].finding)]),
+            assets: vec![asset],
+            relationships: vec![],
+            findings,
+        };
+        store.record_run(&run).unwrap();
+        store
+    }
+
+    fn items(store: &Store, tickets: &str) -> Vec<WorkItem> {
+        let text = format!(
+            "[sla]\nP1 = 7\n[sla.criticality.crown_jewel]\nP1 = 3\n\n[ownership]\ndefault_team = \"security\"\n\n\
+             [tickets]\n{tickets}\n[tickets.jira]\nurl = \"https://jira.example\"\nproject = \"SEC\"\n"
+        );
+        let config = Config::parse(&text).unwrap();
+        let resolver = OwnerResolver::new(&config, std::path::Path::new(".")).unwrap();
+        work_items(store, &config, config.tickets.as_ref().unwrap(), &resolver).unwrap()
+    }
+
+    #[test]
+    fn top_tier_actions_with_due_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+
+        let items = items(&store, "");
+
+        assert_eq!(items.len(), 1, "{items:?}");
+        let item = &items[0];
+        assert_eq!(item.kind, SubjectKind::Action);
+        assert_eq!(item.key, "patch:host:10.0.0.5:nessus:CVE-2024-0001");
+        assert_eq!(item.tier, Tier::P1);
+        // A crown jewel's P1 findings are due in 3 days, not 7.
+        assert_eq!(item.due, NaiveDate::from_ymd_opt(2026, 11, 4));
+        let owner = item.owner.as_ref().unwrap();
+        assert_eq!(owner.team, "security");
+        assert_eq!(owner.rule, "ownership.default_team");
+        assert_eq!(item.findings.len(), 1);
+    }
+
+    #[test]
+    fn per_finding_down_to_min_tier() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+
+        let items = items(&store, "per = \"finding\"\nmin_tier = \"P3\"");
+
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(items.iter().all(|item| item.kind == SubjectKind::Finding));
+        assert!(items.iter().all(|item| item.key == item.findings[0].fingerprint));
+        let p3 = items.iter().find(|item| item.tier == Tier::P3).unwrap();
+        // The default P3 SLA is 90 days.
+        assert_eq!(p3.due, NaiveDate::from_ymd_opt(2027, 1, 30));
+    }
+}
