@@ -1,5 +1,6 @@
-//! What ticket sync tracks: the remediation actions of the store's active
-//! findings (or the findings themselves), with owner and SLA due date.
+//! The subjects of ticket sync: the remediation actions of the store's
+//! active findings (or the findings themselves), with owner and SLA due
+//! date.
 //!
 //! The actions are planned from the stored findings and assets, so a sync
 //! reads what the latest runs recorded. Attack path bonuses need the

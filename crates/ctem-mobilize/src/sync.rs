@@ -534,6 +534,7 @@ fn create(
     record.findings = fingerprints.to_vec();
     record.synced_at = Some(now);
     store.save_ticket(&record)?;
+    tracing::info!(tracker = tracker.name(), subject = %item.key, ticket = %ticket.key, "created a ticket");
     report.push(
         ChangeKind::Create,
         &item.key,
@@ -619,6 +620,7 @@ fn close_if_verified(
     record.state = TicketState::Closed;
     record.synced_at = Some(now);
     store.save_ticket(&record)?;
+    tracing::info!(tracker = tracker.name(), subject = %record.subject_key, ticket = key, "closed a ticket after a verified fix");
     report.push(ChangeKind::Close, &record.subject_key, Some(key), comment);
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ctem_mobilize::fake_jira::FakeJira;
+use ctem_mobilize::fake_jira::{FakeJira, Fault};
 use serde_json::Value;
 
 /// `Basic base64("sec@acme.example:secret-token")`.
@@ -164,6 +164,38 @@ fn sync_then_rerun_on_example() {
     let tickets = status["tickets"].as_array().unwrap();
     assert_eq!(tickets.len(), p1.len());
     assert!(tickets.iter().all(|ticket| ticket["state"] == "open"));
+}
+
+#[test]
+fn rejected_create_fails_then_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let jira = FakeJira::start("SEC", AUTH);
+    let example = example_with_tracker(dir.path(), &jira);
+    let db = dir.path().join("ctem.db");
+    run(ctem().arg("assess").arg(&example).arg("--db").arg(&db));
+    jira.fail_next("POST", "/rest/api/3/issue", Fault::Status(400));
+
+    let sync = || {
+        ctem()
+            .args(["tickets", "sync", "--config"])
+            .arg(example.join("ctem.toml"))
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+    let first = sync();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(first.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1 failed"), "{stdout}");
+    assert!(stdout.contains("HTTP 400: fault injected by the test"), "{stdout}");
+    let created = jira.issues().len();
+
+    let second = sync();
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 created"), "{stdout}");
+    assert_eq!(jira.issues().len(), created + 1);
 }
 
 #[test]
