@@ -607,6 +607,9 @@ fn close_if_verified(
     let Some(key) = record.key.as_deref() else {
         return Ok(());
     };
+    // NOTE: a ticket whose findings all closed without a verified fix
+    // (accepted or marked false positive in ctem) stays open for a person
+    // to close, because nothing confirmed that the work is done.
     if !all_closed || verified == 0 {
         report.unchanged += 1;
         return Ok(());
