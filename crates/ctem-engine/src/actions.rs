@@ -16,6 +16,7 @@ use ctem_model::{Asset, Component, Finding, FindingKind, Tier};
 use ctem_store::ScoredFinding;
 use serde::Serialize;
 
+use crate::owners::Ownership;
 use crate::paths::{AttackPaths, is_open};
 
 /// Risk points added for each crown jewel whose minimal fix set contains
@@ -174,6 +175,11 @@ pub struct Action {
     pub assets: Vec<String>,
     /// The owners of those assets, sorted. Empty when none has one.
     pub owners: Vec<String>,
+    /// The team that takes the action: the owner of its highest-scored
+    /// finding, or of its asset for a configuration change. Set by
+    /// [`crate::owners::assign_owners`]; `None` when no rule claims it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Ownership>,
     /// The crown jewels whose attack paths the action cuts.
     pub cuts: Vec<PathCut>,
     /// The sum of the scores of the closed findings.
@@ -228,6 +234,9 @@ pub struct ClosedFinding {
     pub asset: String,
     pub score: f64,
     pub tier: Tier,
+    /// Set by [`crate::owners::assign_owners`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Ownership>,
 }
 
 /// A crown jewel whose attack paths an action cuts.
@@ -340,6 +349,7 @@ fn finding_action(kind: ActionKind, key: String, members: &[&ScoredFinding], pat
             asset: scored.finding.asset.to_string(),
             score: scored.risk.score,
             tier: scored.risk.tier,
+            owner: None,
         })
         .collect();
     closed.sort_by(|a, b| {
@@ -393,6 +403,7 @@ fn finding_action(kind: ActionKind, key: String, members: &[&ScoredFinding], pat
         effort: kind.effort(assets.len()),
         assets,
         owners: Vec::new(),
+        owner: None,
         path_bonus: cuts.iter().map(|cut| cut.role.bonus()).sum(),
         cuts,
         finding_risk,
@@ -428,6 +439,7 @@ fn configuration_actions(path_fixes: &[PathFix]) -> Vec<Action> {
                 change: Some(ConfigurationChange { asset, change }),
                 findings: Vec::new(),
                 owners: Vec::new(),
+                owner: None,
                 path_bonus: cuts.iter().map(|cut| cut.role.bonus()).sum(),
                 cuts,
                 finding_risk: 0.0,

@@ -48,6 +48,7 @@ use std::path::{Path, PathBuf};
 
 use ctem_intel::sync::{DownloadSettings, SourceSettings, SyncOptions, plan};
 use ctem_intel::taxii_feed::TaxiiSource;
+use ctem_mobilize::config::TicketsConfig;
 use ctem_model::{Asset, AssetKind, Criticality};
 use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
@@ -84,9 +85,13 @@ pub struct Config {
     /// that an earlier one set.
     #[serde(default)]
     pub assets: Vec<AssetRule>,
-    /// Owner rules for matching assets. The first matching rule wins.
+    /// Owner rules for matching assets and findings. The first matching
+    /// rule wins.
     #[serde(default)]
     pub owners: Vec<OwnerRule>,
+    /// The default owner and the CODEOWNERS files of scanned repositories.
+    #[serde(default)]
+    pub ownership: OwnershipConfig,
     /// Scope targets for reports that name none, by report path. The first
     /// matching mapping wins; `--target` overrides them all.
     #[serde(default)]
@@ -105,6 +110,8 @@ pub struct Config {
     /// Organization rules written in Rego (see docs/policy.md).
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// Ticket sync with an issue tracker (see docs/tickets.md).
+    pub tickets: Option<TicketsConfig>,
 }
 
 /// The `[policy]` table.
@@ -271,6 +278,13 @@ pub struct Selector {
     /// Tags that the asset must all carry.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// A glob matched against the asset's cloud account: its
+    /// `cloud_account` identifiers and its `account_id` attribute.
+    pub cloud_account: Option<String>,
+    /// A glob matched against the asset's code repository: the name and
+    /// key identifier of a repository asset, and the `repository`
+    /// identifiers and attribute of any asset.
+    pub repository: Option<String>,
 }
 
 /// A named crown jewel.
@@ -306,14 +320,70 @@ pub struct AssetRule {
     pub tags: Vec<String>,
 }
 
-/// An owner for matching assets.
+/// An owner for matching assets and findings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OwnerRule {
-    /// The team or person.
-    pub owner: String,
+    /// A name for the rule, shown as the reason for the owner it chose.
+    /// Default: `owners[INDEX]`.
+    pub name: Option<String>,
+    /// The team or person who fixes the findings. `owner` is accepted as
+    /// an older spelling.
+    #[serde(alias = "owner")]
+    pub team: String,
+    /// How to reach the team: e-mail addresses, chat channels or tracker
+    /// user names.
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    /// The selector of the assets. Optional when `paths` is set.
     #[serde(rename = "match")]
-    pub selector: Selector,
+    pub selector: Option<Selector>,
+    /// Globs matched against the file path of a finding (a SAST result, a
+    /// secret, an IaC misconfiguration), such as `src/payments/**`. A rule
+    /// with paths chooses the owner of each finding on its own, and it
+    /// wins over CODEOWNERS and over rules without paths.
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+impl OwnerRule {
+    /// Returns the rule's name, or `owners[INDEX]` when it has none.
+    pub fn label(&self, index: usize) -> String {
+        match &self.name {
+            Some(name) => format!("owners \"{name}\""),
+            None => format!("owners[{index}]"),
+        }
+    }
+}
+
+/// The `[ownership]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OwnershipConfig {
+    /// The owner of findings that no rule, CODEOWNERS file or asset
+    /// owner claims. Without it such findings have no owner.
+    pub default_team: Option<String>,
+    /// How to reach the default team.
+    pub default_contacts: Vec<String>,
+    /// CODEOWNERS files of the scanned repositories.
+    pub codeowners: Vec<CodeownersFile>,
+}
+
+/// A CODEOWNERS file and the repository it belongs to. Set `file` or
+/// `checkout`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeownersFile {
+    /// The repository as its findings name it, such as
+    /// `https://github.com/acme/shop-web`.
+    pub repository: String,
+    /// The CODEOWNERS file, relative to the folder of the configuration
+    /// file.
+    pub file: Option<PathBuf>,
+    /// A checkout of the scanned repository, relative to the folder of the
+    /// configuration file. Its CODEOWNERS file is found where GitHub and
+    /// GitLab look: `.github/`, the root, `docs/`, then `.gitlab/`.
+    pub checkout: Option<PathBuf>,
 }
 
 /// A scope target for reports at matching paths.
@@ -371,11 +441,12 @@ impl Config {
                 self.owners
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| (format!("owners[{i}]"), &r.selector)),
+                    .filter_map(|(i, r)| Some((format!("owners[{i}]"), r.selector.as_ref()?))),
             );
         for (place, selector) in selectors {
             selector.validate().map_err(|message| format!("{place}: {message}"))?;
         }
+        self.validate_owners()?;
         plan(&self.intel.sources)?;
         SyncOptions::from_settings(&self.intel.download)?;
         for (index, mapping) in self.targets.iter().enumerate() {
@@ -386,14 +457,56 @@ impl Config {
             }
         }
         self.controls.validate()?;
+        if let Some(tickets) = &self.tickets {
+            tickets.validate()?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_owners(&self) -> Result<(), String> {
+        for (index, rule) in self.owners.iter().enumerate() {
+            if rule.team.trim().is_empty() {
+                return Err(format!("owners[{index}].team: must not be empty"));
+            }
+            if rule.selector.is_none() && rule.paths.is_empty() {
+                return Err(format!("owners[{index}]: set match, paths or both"));
+            }
+            for path in &rule.paths {
+                Glob::new(path).map_err(|error| format!("owners[{index}].paths: invalid glob {path:?}: {error}"))?;
+            }
+        }
+        if self
+            .ownership
+            .default_team
+            .as_ref()
+            .is_some_and(|team| team.trim().is_empty())
+        {
+            return Err("ownership.default_team: must not be empty".to_string());
+        }
+        for (index, file) in self.ownership.codeowners.iter().enumerate() {
+            if file.repository.trim().is_empty() {
+                return Err(format!("ownership.codeowners[{index}].repository: must not be empty"));
+            }
+            if file.file.is_some() == file.checkout.is_some() {
+                return Err(format!("ownership.codeowners[{index}]: set either file or checkout"));
+            }
+        }
         Ok(())
     }
 }
 
 impl Selector {
     fn validate(&self) -> Result<(), String> {
-        if self.kind.is_none() && self.name.is_none() && self.cidr.is_empty() && self.tags.is_empty() {
-            return Err("match: set at least one of kind, name, cidr or tags".to_string());
+        if self.kind.is_none()
+            && self.name.is_none()
+            && self.cidr.is_empty()
+            && self.tags.is_empty()
+            && self.cloud_account.is_none()
+            && self.repository.is_none()
+        {
+            return Err("match: set at least one of kind, name, cidr, tags, cloud_account or repository".to_string());
         }
         if let Some(kind) = &self.kind
             && AssetKind::parse(kind).is_none()
@@ -402,8 +515,15 @@ impl Selector {
                 "match.kind: unknown asset kind {kind:?}; expected host, service, web_app, domain, container_image, component, repository, cloud_resource, identity, kubernetes_workload, credential, data_store or other"
             ));
         }
-        if let Some(name) = &self.name {
-            Glob::new(name).map_err(|error| format!("match.name: invalid glob {name:?}: {error}"))?;
+        let globs = [
+            ("name", &self.name),
+            ("cloud_account", &self.cloud_account),
+            ("repository", &self.repository),
+        ];
+        for (field, glob) in globs {
+            if let Some(glob) = glob {
+                Glob::new(glob).map_err(|error| format!("match.{field}: invalid glob {glob:?}: {error}"))?;
+            }
         }
         Ok(())
     }
@@ -412,17 +532,22 @@ impl Selector {
     pub(crate) fn compile(&self) -> CompiledSelector {
         CompiledSelector {
             kind: self.kind.as_deref().and_then(AssetKind::parse),
-            name: self.name.as_deref().map(|glob| {
-                globset::GlobBuilder::new(glob)
-                    .case_insensitive(true)
-                    .build()
-                    .expect("validated when the configuration was loaded")
-                    .compile_matcher()
-            }),
+            name: self.name.as_deref().map(compile_glob),
             cidr: self.cidr.clone(),
             tags: self.tags.clone(),
+            cloud_account: self.cloud_account.as_deref().map(compile_glob),
+            repository: self.repository.as_deref().map(compile_glob),
         }
     }
+}
+
+/// Compiles a case-insensitive glob. Call only on a validated glob.
+pub(crate) fn compile_glob(glob: &str) -> GlobMatcher {
+    globset::GlobBuilder::new(glob)
+        .case_insensitive(true)
+        .build()
+        .expect("validated when the configuration was loaded")
+        .compile_matcher()
 }
 
 /// A selector ready to match assets.
@@ -432,6 +557,8 @@ pub(crate) struct CompiledSelector {
     name: Option<GlobMatcher>,
     cidr: Vec<IpNet>,
     tags: Vec<String>,
+    cloud_account: Option<GlobMatcher>,
+    repository: Option<GlobMatcher>,
 }
 
 impl CompiledSelector {
@@ -450,6 +577,26 @@ impl CompiledSelector {
         if !self.cidr.is_empty() {
             let in_network = asset_ips(asset).any(|ip| self.cidr.iter().any(|net| net.contains(&ip)));
             if !in_network {
+                return false;
+            }
+        }
+        if let Some(glob) = &self.cloud_account {
+            let mut accounts = asset
+                .identifier_values("cloud_account")
+                .chain(asset.attributes.get("account_id").map(String::as_str));
+            if !accounts.any(|account| glob.is_match(account)) {
+                return false;
+            }
+        }
+        if let Some(glob) = &self.repository {
+            let own = (asset.kind == AssetKind::Repository)
+                .then(|| [asset.name.as_str(), asset.key.identifier()])
+                .into_iter()
+                .flatten();
+            let mut repositories = own
+                .chain(asset.identifier_values("repository"))
+                .chain(asset.attributes.get("repository").map(String::as_str));
+            if !repositories.any(|repository| glob.is_match(repository)) {
                 return false;
             }
         }
@@ -587,6 +734,30 @@ mod tests {
                 "extreme",
             ),
             ("[[targets]]\npath = \"a\"\ntarget = \" \"\n", "targets[0].target"),
+            ("[[owners]]\nteam = \"web\"\n", "owners[0]: set match, paths or both"),
+            (
+                "[[owners]]\nteam = \" \"\npaths = [\"a\"]\n",
+                "owners[0].team: must not be empty",
+            ),
+            (
+                "[[owners]]\nteam = \"web\"\npaths = [\"src/[\"]\n",
+                "owners[0].paths: invalid glob",
+            ),
+            (
+                "[[owners]]\nteam = \"web\"\nmatch = { repository = \"[\" }\n",
+                "match.repository: invalid glob",
+            ),
+            ("[[owners]]\nteam = \"web\"\nteams = \"x\"\n", "teams"),
+            ("[ownership]\ndefault_team = \"\"\n", "ownership.default_team"),
+            ("[ownership]\ncodeowners = [{ file = \"CODEOWNERS\" }]\n", "repository"),
+            (
+                "[ownership]\ncodeowners = [{ repository = \"r\" }]\n",
+                "ownership.codeowners[0]: set either file or checkout",
+            ),
+            (
+                "[ownership]\ncodeowners = [{ repository = \"r\", file = \"a\", checkout = \"b\" }]\n",
+                "ownership.codeowners[0]: set either file or checkout",
+            ),
         ];
         for (text, expected) in cases {
             let error = Config::parse(text).unwrap_err();
@@ -640,6 +811,7 @@ mod tests {
             name: Some("WWW.*".into()),
             cidr: vec!["203.0.113.0/24".parse().unwrap()],
             tags: vec!["pci".into()],
+            ..Selector::default()
         };
         assert!(matching.compile().matches(&asset));
 
@@ -655,6 +827,50 @@ mod tests {
             ..Selector::default()
         };
         assert!(by_cidr.compile().matches(&service));
+    }
+
+    #[test]
+    fn selector_matches_cloud_account_and_repository() {
+        let mut bucket = Asset::new(AssetKind::CloudResource, "arn:aws:s3:::exports", "exports");
+        bucket.add_identifier("cloud_account", "aws:123456789012".to_string());
+        let repository = Asset::new(AssetKind::Repository, "https://github.com/acme/shop-web", "shop-web");
+        let by_account = Selector {
+            cloud_account: Some("aws:1234*".into()),
+            ..Selector::default()
+        };
+        let by_repository = Selector {
+            repository: Some("https://github.com/ACME/*".into()),
+            ..Selector::default()
+        };
+        assert!(by_account.compile().matches(&bucket));
+        assert!(!by_account.compile().matches(&repository));
+        assert!(by_repository.compile().matches(&repository));
+        assert!(!by_repository.compile().matches(&bucket));
+    }
+
+    #[test]
+    fn tickets_table_is_checked() {
+        let base = "[tickets.jira]\nurl = \"https://acme.atlassian.net\"\nproject = \"SEC\"\n";
+        let config = Config::parse(base).unwrap();
+        assert_eq!(config.tickets.unwrap().jira.unwrap().project, "SEC");
+
+        let error = Config::parse("[tickets]\nmax_create = 0\n").unwrap_err();
+        assert!(error.contains("tickets.max_create"), "{error}");
+
+        // Credentials belong in the environment or a token file: a token
+        // in the file is an unknown field, and the message leaves its
+        // value out.
+        let error = Config::parse(&format!("{base}api_token = \"s3cr3t-value\"\n")).unwrap_err();
+        assert!(error.contains("api_token"), "{error}");
+        assert!(error.contains("line 4"), "{error}");
+        assert!(!error.contains("s3cr3t-value"), "{error}");
+    }
+
+    #[test]
+    fn owner_accepts_older_field_name() {
+        let config = Config::parse("[[owners]]\nowner = \"web\"\nmatch = { kind = \"host\" }\n").unwrap();
+        assert_eq!(config.owners[0].team, "web");
+        assert_eq!(config.owners[0].label(0), "owners[0]");
     }
 }
 

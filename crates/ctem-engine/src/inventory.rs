@@ -64,14 +64,20 @@ impl Inventory {
             .iter()
             .map(|jewel| (jewel, jewel.selector.compile()))
             .collect();
-        let owners: Vec<(&str, CompiledSelector)> = config
+        // Rules with paths choose the owner of each finding on its own
+        // (see the owners module), so they set no asset owner.
+        let owners: Vec<(String, &str, CompiledSelector)> = config
             .owners
             .iter()
-            .map(|rule| (rule.owner.as_str(), rule.selector.compile()))
+            .enumerate()
+            .filter(|(_, rule)| rule.paths.is_empty())
+            .filter_map(|(index, rule)| {
+                Some((rule.label(index), rule.team.as_str(), rule.selector.as_ref()?.compile()))
+            })
             .collect();
 
         for asset in self.assets.values_mut() {
-            for (rule, selector) in &rules {
+            for (index, (rule, selector)) in rules.iter().enumerate() {
                 if !selector.matches(asset) {
                     continue;
                 }
@@ -83,6 +89,11 @@ impl Inventory {
                 }
                 if let Some(owner) = &rule.owner {
                     asset.owner = Some(owner.clone());
+                    let label = match &rule.name {
+                        Some(name) => format!("assets \"{name}\""),
+                        None => format!("assets[{index}]"),
+                    };
+                    asset.attributes.insert(OWNER_RULE.into(), label);
                 }
                 if let Some(environment) = &rule.environment {
                     asset.attributes.insert("environment".into(), environment.clone());
@@ -100,9 +111,10 @@ impl Inventory {
                 }
             }
             if asset.owner.is_none()
-                && let Some((owner, _)) = owners.iter().find(|(_, selector)| selector.matches(asset))
+                && let Some((label, owner, _)) = owners.iter().find(|(_, _, selector)| selector.matches(asset))
             {
                 asset.owner = Some(owner.to_string());
+                asset.attributes.insert(OWNER_RULE.into(), label.clone());
             }
         }
 
@@ -128,23 +140,37 @@ impl Inventory {
                 (Some(a), Some(b)) => Some(a || b),
                 (a, b) => a.or(b),
             };
-            if entry.2.is_none() {
-                entry.2 = parent.owner.clone();
+            if entry.2.is_none()
+                && let Some(owner) = &parent.owner
+            {
+                let rule = match parent.attributes.get(OWNER_RULE) {
+                    Some(rule) => format!("{rule}, inherited from {}", parent.key),
+                    None => format!("inherited from {}", parent.key),
+                };
+                entry.2 = Some((owner.clone(), rule));
             }
         }
         for (key, (criticality, exposed, owner)) in inherited {
             if let Some(child) = self.assets.get_mut(&key) {
                 child.criticality = child.criticality.or(criticality);
                 child.internet_exposed = child.internet_exposed.or(exposed);
-                child.owner = child.owner.take().or(owner);
+                if child.owner.is_none()
+                    && let Some((owner, rule)) = owner
+                {
+                    child.owner = Some(owner);
+                    child.attributes.insert(OWNER_RULE.into(), rule);
+                }
             }
         }
     }
 }
 
 /// What a child asset takes from its parents: criticality, internet
-/// exposure and owner.
-type Inherited = (Option<Criticality>, Option<bool>, Option<String>);
+/// exposure, and owner with the rule that chose it.
+type Inherited = (Option<Criticality>, Option<bool>, Option<(String, String)>);
+
+/// The asset attribute that names the rule which set the asset's owner.
+pub const OWNER_RULE: &str = "owner_rule";
 
 #[cfg(test)]
 mod tests {
@@ -223,6 +249,10 @@ mod tests {
         let service = &inventory.assets[&AssetKey::new(AssetKind::Service, "203.0.113.10:443/tcp")];
         assert_eq!(service.criticality, Some(Criticality::CrownJewel));
         assert_eq!(service.owner.as_deref(), Some("web-team"));
+        assert_eq!(
+            service.attributes[OWNER_RULE],
+            "owners[0], inherited from host:203.0.113.10"
+        );
     }
 
     #[test]

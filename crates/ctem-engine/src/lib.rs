@@ -37,11 +37,13 @@ mod files;
 pub mod inventory;
 pub mod json;
 pub mod metrics;
+pub mod owners;
 pub mod paths;
 pub mod policy;
 pub mod report;
 pub mod sla;
 pub mod synthetic;
+pub mod tickets;
 pub mod vex;
 
 pub use assess::{

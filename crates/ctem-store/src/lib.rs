@@ -86,6 +86,7 @@ mod read;
 mod record;
 mod redupe;
 mod store;
+mod tickets;
 mod triage;
 mod types;
 
@@ -94,6 +95,7 @@ pub use lifecycle::DRIFT_LINES;
 pub use migrations::SCHEMA_VERSION;
 pub use redupe::RedupeSummary;
 pub use store::Store;
+pub use tickets::{Claim, SubjectKind, TicketRecord, TicketState};
 pub use triage::TriageOutcome;
 pub use types::{
     AssetCoverage, Cause, FactTable, FindingFacts, FindingFilter, HistoryEntry, RunInput, RunRecord, RunStats,

@@ -64,13 +64,19 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_generation.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 6,
+        name: "tickets",
+        sql: include_str!("../migrations/0006_tickets.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The migration that creates `store_generation`.
 const GENERATION_VERSION: i64 = 5;
 
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,

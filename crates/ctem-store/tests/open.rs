@@ -27,7 +27,8 @@ fn new_file_gets_every_migration() {
             (2, "merged_findings".to_string()),
             (3, "finding_json".to_string()),
             (4, "json_hash".to_string()),
-            (5, "generation".to_string())
+            (5, "generation".to_string()),
+            (6, "tickets".to_string())
         ]
     );
     let tables: i64 = conn

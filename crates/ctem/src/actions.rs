@@ -1,9 +1,12 @@
 //! `ctem actions`: the remediation actions of the inputs, ranked by the
 //! risk each removes per unit of effort.
 
+use std::path::Path;
+
 use anyhow::Result;
 use ctem_engine::actions::{Action, path_fixes, plan};
 use ctem_engine::analyze_paths;
+use ctem_engine::owners::{OwnerResolver, assign_owners};
 use ctem_engine::paths::DEFAULT_PATH_COUNT;
 use serde::Serialize;
 
@@ -14,6 +17,12 @@ use crate::output::table_cell;
 
 pub fn actions_command(args: ActionsArgs) -> Result<u8> {
     let request = offline_request(&args.inputs)?;
+    let config_dir = request
+        .config_path
+        .as_deref()
+        .and_then(|path| path.parent())
+        .unwrap_or(Path::new("."));
+    let resolver = OwnerResolver::new(&request.config, config_dir)?;
     let progress = TerminalProgress::new();
     let outcome = analyze_paths(&request, &progress, DEFAULT_PATH_COUNT);
     progress.finish();
@@ -28,6 +37,7 @@ pub fn actions_command(args: ActionsArgs) -> Result<u8> {
 
     let fixes = outcome.attack_paths.as_ref().map(path_fixes).unwrap_or_default();
     let mut actions = plan(&outcome.findings, &outcome.assets, &fixes);
+    assign_owners(&mut actions, &outcome.findings, &outcome.assets, &resolver);
     let total = actions.len();
     if args.top > 0 {
         actions.truncate(args.top);
@@ -73,11 +83,10 @@ fn actions_table(actions: &[Action], total: usize) -> String {
             action.summary.clone(),
             action.findings.len().to_string(),
             action.assets.len().to_string(),
-            if action.owners.is_empty() {
-                "-".to_string()
-            } else {
-                action.owners.join(", ")
-            },
+            action
+                .owner
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |owner| owner.team.clone()),
             format!("{:.1}", action.risk_removed),
             format!("{:.1}", action.effort),
             format!("{:.1}", action.priority),
@@ -92,7 +101,11 @@ fn actions_table(actions: &[Action], total: usize) -> String {
     text.push_str(&table.to_string());
     text.push('\n');
     for action in actions {
-        text.push_str(&format!("{}. {}\n", action.rank, table_cell(&action.explanation)));
+        text.push_str(&format!("{}. {}", action.rank, table_cell(&action.explanation)));
+        match &action.owner {
+            Some(owner) => text.push_str(&format!(" Owner: {}, chosen by {}.\n", owner.team, owner.rule)),
+            None => text.push_str(" Owner: none; no owner rule matches.\n"),
+        }
     }
     text
 }

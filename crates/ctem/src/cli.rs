@@ -49,6 +49,48 @@ pub enum Command {
     /// Download, import and inspect the threat intelligence cache.
     #[command(subcommand)]
     Intel(IntelCommand),
+    /// Open, update and close tracker tickets for the remediation actions,
+    /// and read decisions back from the tracker.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// Sync the tracker configured in [tickets] with the database: create,
+    /// update, close and reopen tickets, and turn won't-fix and done
+    /// tickets into risk acceptances and claimed fixes (exit code 1 if a
+    /// ticket failed).
+    Sync(TicketsSyncArgs),
+    /// List the tickets ctem keeps, with their state at the last sync.
+    Status(TicketsStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TicketsSyncArgs {
+    /// Print what would change without contacting the tracker or writing
+    /// the database.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Configuration file. Default: ./ctem.toml when it exists.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TicketsStatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Triage(args) => crate::triage::triage_command(args),
         Command::Redupe(args) => crate::triage::redupe_command(args),
         Command::Intel(command) => crate::intel::run(command),
+        Command::Tickets(command) => crate::tickets::run(command),
     }
 }
 

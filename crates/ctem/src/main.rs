@@ -13,6 +13,7 @@ mod gate;
 mod intel;
 mod metrics;
 mod paths;
+mod tickets;
 mod triage;
 
 use std::process::ExitCode;

@@ -83,6 +83,10 @@ fn httpd_upgrade_ranks_first() {
     );
     assert_eq!(top["assets"], serde_json::json!(["host:203.0.113.10"]));
     assert_eq!(top["owners"], serde_json::json!(["infrastructure"]));
+    assert_eq!(top["owner"]["team"], "infrastructure");
+    assert_eq!(top["owner"]["rule"], "owners \"Hosts\"");
+    assert_eq!(top["owner"]["contacts"], serde_json::json!(["infra@acme.example"]));
+    assert_eq!(top["findings"][0]["owner"]["team"], "infrastructure");
     // Nmap names no fixed version.
     assert_eq!(top["upgrade"]["target_version"], Value::Null);
     assert_eq!(top["upgrade"]["without_fixed_version"], 3);
@@ -106,6 +110,7 @@ fn log4j_is_one_upgrade() {
         serde_json::json!(["container_image:ghcr.io/acme/shop-web:1.4.2"])
     );
     assert_eq!(log4j["owners"], serde_json::json!(["web-team"]));
+    assert_eq!(log4j["owner"]["rule"], "owners \"Shop\"");
     // CVE-2021-44228 needs 2.15.0 and CVE-2021-45046 needs 2.16.0; their
     // 2.12.2 backport is below the installed 2.14.1.
     assert_eq!(log4j["upgrade"]["target_version"], "2.16.0");
@@ -197,4 +202,22 @@ fn top_limits_table() {
     assert!(text.contains("Upgrade Apache httpd to a fixed version on 1 asset(s)"));
     assert!(text.contains("\n3. Ranks 3 of "));
     assert!(!text.contains("\n4. Ranks 4 of "));
+}
+
+#[test]
+fn code_findings_take_path_and_codeowners_owners() {
+    let actions = all_actions();
+    let findings: Vec<&Value> = actions
+        .iter()
+        .flat_map(|action| action["findings"].as_array().unwrap())
+        .filter(|finding| finding["asset"] == "repository:https://github.com/acme/shop-web")
+        .collect();
+    assert!(!findings.is_empty());
+    for finding in findings {
+        let rule = finding["owner"]["rule"].as_str().unwrap();
+        assert!(
+            rule == "owners \"Shop settings\"" || rule.contains("shop-web.CODEOWNERS:"),
+            "{finding}"
+        );
+    }
 }

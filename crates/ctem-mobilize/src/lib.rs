@@ -1,0 +1,27 @@
+//! Mobilization: getting each remediation to the team that fixes it, and
+//! keeping issue trackers and ctem in step.
+//!
+//! - [`codeowners`] reads CODEOWNERS files, so that a finding at a file
+//!   path of a scanned repository gets the owners the repository names.
+//! - [`tracker`] is the interface to one issue tracker, and [`jira`] its
+//!   Jira Cloud and Jira Data Center implementation over [`http`].
+//! - [`sync`] keeps one ticket per remediation action (or per finding) in
+//!   step with the lifecycle in the store, in both directions, without
+//!   duplicates; [`config`] is its `[tickets]` table.
+//!
+//! ```
+//! use ctem_mobilize::codeowners::Codeowners;
+//!
+//! let file = Codeowners::parse("CODEOWNERS", "*.rs @acme/rust\n/docs/ docs@acme.example\n").unwrap();
+//! assert_eq!(file.owners_of("src/main.rs").unwrap().owners, ["@acme/rust"]);
+//! assert_eq!(file.owners_of("docs/guide.md").unwrap().line, 2);
+//! ```
+
+pub mod codeowners;
+pub mod config;
+#[cfg(feature = "fake-jira")]
+pub mod fake_jira;
+pub mod http;
+pub mod jira;
+pub mod sync;
+pub mod tracker;

@@ -1,0 +1,184 @@
+//! `ctem tickets sync` and `ctem tickets status`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use ctem_engine::owners::OwnerResolver;
+use ctem_engine::tickets::work_items;
+use ctem_mobilize::jira::JiraTracker;
+use ctem_mobilize::sync::{ChangeKind, SyncOptions, SyncReport, finding_states, preview, sync};
+use ctem_store::TicketRecord;
+use serde_json::json;
+
+use crate::EXIT_FILE_FAILED;
+use crate::cli::{OutputFormat, TicketsCommand, TicketsStatusArgs, TicketsSyncArgs};
+use crate::commands::{load_config, open_existing_store, wide_table, write_output};
+use crate::output::table_cell;
+
+pub fn run(command: TicketsCommand) -> Result<u8> {
+    match command {
+        TicketsCommand::Sync(args) => sync_command(args),
+        TicketsCommand::Status(args) => status_command(args),
+    }
+}
+
+fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
+    let (config, config_path) = load_config(args.config.as_deref(), &[])?;
+    let Some(config_path) = config_path else {
+        bail!(
+            "no configuration found: pass --config or run in the folder of ctem.toml; ticket sync needs its [tickets] table"
+        );
+    };
+    let tickets = config.tickets.clone().with_context(|| {
+        format!(
+            "{}: no [tickets] table; docs/tickets.md shows how to configure a tracker",
+            config_path.display()
+        )
+    })?;
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    let resolver = OwnerResolver::new(&config, config_dir)?;
+    let mut store = open_existing_store(&args.db.db)?;
+
+    let items = work_items(&store, &config, &tickets, &resolver)?;
+    let states = finding_states(&store)?;
+    let report = if args.dry_run {
+        preview(&store, &tickets.tracker, &tickets, &items, &states)?
+    } else {
+        let jira = tickets.jira.as_ref().expect("validated with the configuration");
+        let tracker = JiraTracker::new(&tickets.tracker, jira, config_dir, &|name| std::env::var(name).ok())?;
+        let options = SyncOptions {
+            dry_run: false,
+            now: Utc::now(),
+        };
+        sync(&mut store, &tracker, &tickets, &items, &states, options)?
+    };
+
+    let rendered = match args.format {
+        OutputFormat::Table => report_table(&report, args.dry_run),
+        OutputFormat::Json => report_json(&report, args.dry_run)?,
+    };
+    write_output(None, &rendered)?;
+    Ok(if report.count(ChangeKind::Fail) > 0 {
+        EXIT_FILE_FAILED
+    } else {
+        0
+    })
+}
+
+fn report_table(report: &SyncReport, dry_run: bool) -> String {
+    let mut text = String::new();
+    if dry_run {
+        text.push_str("Dry run: nothing was sent to the tracker or written to the database.\n");
+    }
+    if !report.changes.is_empty() {
+        let mut table = wide_table();
+        table.set_header(vec!["Change", "Subject", "Ticket", "Detail"]);
+        for change in &report.changes {
+            let row = [
+                change.kind.as_str().to_string(),
+                change.subject.clone(),
+                change.ticket.clone().unwrap_or_else(|| "-".to_string()),
+                change.detail.clone(),
+            ];
+            table.add_row(row.iter().map(|cell| table_cell(cell)));
+        }
+        text.push_str(&table.to_string());
+        text.push('\n');
+    }
+    let counts = [
+        ("created", ChangeKind::Create),
+        ("adopted", ChangeKind::Adopt),
+        ("updated", ChangeKind::Update),
+        ("closed", ChangeKind::Close),
+        ("reopened", ChangeKind::Reopen),
+        ("risk accepted", ChangeKind::AcceptRisk),
+        ("fix claimed", ChangeKind::ClaimFixed),
+        ("skipped", ChangeKind::Skip),
+        ("failed", ChangeKind::Fail),
+    ];
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(name, kind)| format!("{} {name}", report.count(*kind)))
+        .collect();
+    text.push_str(&format!("{}, {} unchanged.\n", summary.join(", "), report.unchanged));
+    text
+}
+
+fn report_json(report: &SyncReport, dry_run: bool) -> Result<String> {
+    let changes: Vec<serde_json::Value> = report
+        .changes
+        .iter()
+        .map(|change| {
+            json!({
+                "change": change.kind.as_str(),
+                "subject": change.subject,
+                "ticket": change.ticket,
+                "detail": change.detail,
+            })
+        })
+        .collect();
+    let document = json!({ "dry_run": dry_run, "changes": changes, "unchanged": report.unchanged });
+    Ok(serde_json::to_string_pretty(&document)? + "\n")
+}
+
+fn status_command(args: TicketsStatusArgs) -> Result<u8> {
+    let store = open_existing_store(&args.db.db)?;
+    let records = store.tickets(None)?;
+    let rendered = match args.format {
+        OutputFormat::Table => status_table(&records),
+        OutputFormat::Json => {
+            let rows: Vec<serde_json::Value> = records
+                .iter()
+                .map(|record| {
+                    json!({
+                        "tracker": record.tracker,
+                        "key": record.key,
+                        "url": record.url,
+                        "state": record.state.as_str(),
+                        "remote_status": record.remote_status,
+                        "subject_kind": record.subject_kind.as_str(),
+                        "subject": record.subject_key,
+                        "marker": record.marker,
+                        "findings": record.findings,
+                        "synced_at": record.synced_at.map(|at| at.to_rfc3339()),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&json!({ "tickets": rows }))? + "\n"
+        }
+    };
+    write_output(None, &rendered)?;
+    Ok(0)
+}
+
+fn status_table(records: &[TicketRecord]) -> String {
+    if records.is_empty() {
+        return "No ticket yet: run `ctem tickets sync`.\n".to_string();
+    }
+    let mut table = wide_table();
+    table.set_header(vec![
+        "Tracker",
+        "Ticket",
+        "State",
+        "Tracker status",
+        "Subject",
+        "Findings",
+        "Synced",
+    ]);
+    for record in records {
+        let row = [
+            record.tracker.clone(),
+            record.key.clone().unwrap_or_else(|| "-".to_string()),
+            record.state.as_str().to_string(),
+            record.remote_status.clone().unwrap_or_else(|| "-".to_string()),
+            record.subject_key.clone(),
+            record.findings.len().to_string(),
+            record
+                .synced_at
+                .map_or_else(|| "-".to_string(), |at| at.format("%Y-%m-%d %H:%M").to_string()),
+        ];
+        table.add_row(row.iter().map(|cell| table_cell(cell)));
+    }
+    format!("{} ticket(s).\n{table}\n", records.len())
+}
