@@ -185,7 +185,7 @@ impl Store {
                 .map_err(sql_error(path, "reading a claimed ticket"))??;
             Claim::Exists(Box::new(existing))
         };
-        tx.commit().map_err(sql_error(path, "committing the ticket claim"))?;
+        tx.commit(path, "committing the ticket claim")?;
         Ok(claim)
     }
 
@@ -218,7 +218,7 @@ impl Store {
                 ],
             )
             .map_err(sql_error(path, "renewing a ticket claim"))?;
-        tx.commit().map_err(sql_error(path, "committing the claim renewal"))?;
+        tx.commit(path, "committing the claim renewal")?;
         Ok(changed == 1)
     }
 
@@ -256,7 +256,7 @@ impl Store {
             ],
         )
         .map_err(sql_error(path, "writing a ticket"))?;
-        tx.commit().map_err(sql_error(path, "committing the ticket write"))?;
+        tx.commit(path, "committing the ticket write")?;
         Ok(())
     }
 
@@ -272,7 +272,7 @@ impl Store {
                 params![tracker, kind.as_str(), subject_key],
             )
             .map_err(sql_error(path, "deleting a ticket"))?;
-        tx.commit().map_err(sql_error(path, "committing the ticket deletion"))?;
+        tx.commit(path, "committing the ticket deletion")?;
         Ok(deleted == 1)
     }
 
@@ -304,8 +304,7 @@ impl Store {
             params![tracker, format_time(at)],
         )
         .map_err(sql_error(path, "recording a ticket pull"))?;
-        tx.commit()
-            .map_err(sql_error(path, "committing the ticket pull record"))?;
+        tx.commit(path, "committing the ticket pull record")?;
         Ok(())
     }
 }
