@@ -2,7 +2,7 @@
 //! risk each removes per unit of effort.
 
 use anyhow::Result;
-use ctem_engine::actions::{Action, path_fixes, plan};
+use ctem_engine::actions::{Action, rank};
 use ctem_engine::analyze_paths;
 use ctem_engine::paths::DEFAULT_PATH_COUNT;
 use serde::Serialize;
@@ -26,8 +26,7 @@ pub fn actions_command(args: ActionsArgs) -> Result<u8> {
         "finding scores use no exploitation evidence",
     );
 
-    let fixes = outcome.attack_paths.as_ref().map(path_fixes).unwrap_or_default();
-    let mut actions = plan(&outcome.findings, &outcome.assets, &fixes);
+    let mut actions = rank(&outcome.findings, &outcome.assets, outcome.attack_paths.as_ref());
     let total = actions.len();
     if args.top > 0 {
         actions.truncate(args.top);
