@@ -161,6 +161,28 @@ fn success_is_zero_when_cut() {
 }
 
 #[test]
+fn most_likely_edges_follow_fixes() {
+    let tiny = tiny();
+    let model = SuccessModel::new(&tiny.graph, &tiny.goals);
+    let edges_of = |names: &[&str]| -> Vec<u32> {
+        let mut edges: Vec<u32> = names
+            .iter()
+            .flat_map(|name| model.edges_of(tiny.fix(name)).to_vec())
+            .collect();
+        edges.sort_unstable();
+        edges
+    };
+
+    let before = model.most_likely_edges(&vec![false; model.edge_count()]);
+    let without_web = model.most_likely_edges(&model.removed_by([tiny.fix("a")]));
+    let all_cut = model.most_likely_edges(&model.removed_by(["b", "d", "e"].map(|name| tiny.fix(name))));
+
+    assert_eq!(before, edges_of(&["a", "b", "e"]));
+    assert_eq!(without_web, edges_of(&["c", "d", "e"]));
+    assert!(all_cut.is_empty());
+}
+
+#[test]
 fn orderings_pick_by_their_signal() {
     let tiny = tiny();
     let instance = tiny.four();
