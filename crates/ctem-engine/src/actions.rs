@@ -19,6 +19,10 @@ use serde::Serialize;
 use crate::owners::Ownership;
 use crate::paths::{AttackPaths, is_open};
 
+mod marginal;
+
+pub use marginal::{CROWN_JEWEL_VALUE, action_fixes};
+
 /// Risk points added for each crown jewel whose minimal fix set contains
 /// a fix of the action. Half the maximum score of one finding: cutting
 /// every path to a crown jewel takes all the fixes of its set, so one
@@ -185,8 +189,14 @@ pub struct Action {
     /// The sum of the scores of the closed findings.
     pub finding_risk: f64,
     /// The attack path bonus: [`FIX_SET_BONUS`] or
-    /// [`MOST_LIKELY_PATH_BONUS`] per crown jewel in `cuts`.
+    /// [`MOST_LIKELY_PATH_BONUS`] per crown jewel in `cuts`, plus
+    /// [`CROWN_JEWEL_VALUE`] times `success_removed`.
     pub path_bonus: f64,
+    /// How much the action lowers the attacker's chance of reaching the
+    /// crown jewels (the sum over crown jewels of the most likely path's
+    /// probability), given the actions ranked above it. 0 without attack
+    /// paths.
+    pub success_removed: f64,
     /// `finding_risk + path_bonus`.
     pub risk_removed: f64,
     /// [`ActionKind::effort`] of the action.
@@ -246,6 +256,19 @@ pub struct PathCut {
     pub role: PathRole,
 }
 
+/// Plans the remediation actions of a run as `ctem actions` lists them:
+/// [`plan`] with the [`path_fixes`] of `paths`.
+pub fn rank(findings: &[ScoredFinding], assets: &[Asset], paths: Option<&AttackPaths>) -> Vec<Action> {
+    let fixes = paths.map(path_fixes).unwrap_or_default();
+    let actions = plan(findings, assets, &fixes);
+    let Some(paths) = paths else {
+        return actions;
+    };
+    let mut actions = marginal::rerank(actions, paths);
+    number(&mut actions);
+    actions
+}
+
 /// Groups the open findings into actions, adds the configuration changes
 /// of `path_fixes` and ranks them all by priority, highest first. Ties go
 /// to the action that removes more risk, then to the lower key.
@@ -286,12 +309,17 @@ pub fn plan(findings: &[ScoredFinding], assets: &[Asset], path_fixes: &[PathFix]
             .then(b.risk_removed.total_cmp(&a.risk_removed))
             .then_with(|| a.key.cmp(&b.key))
     });
+    number(&mut actions);
+    actions
+}
+
+/// Sets the rank and the explanation of each action from its position.
+fn number(actions: &mut [Action]) {
     let count = actions.len();
     for (index, action) in actions.iter_mut().enumerate() {
         action.rank = index + 1;
         action.explanation = explain(action, count);
     }
-    actions
 }
 
 /// Chooses the action kind and group key of a finding.
@@ -405,6 +433,7 @@ fn finding_action(kind: ActionKind, key: String, members: &[&ScoredFinding], pat
         owners: Vec::new(),
         owner: None,
         path_bonus: cuts.iter().map(|cut| cut.role.bonus()).sum(),
+        success_removed: 0.0,
         cuts,
         finding_risk,
         risk_removed: 0.0,
@@ -441,6 +470,7 @@ fn configuration_actions(path_fixes: &[PathFix]) -> Vec<Action> {
                 owners: Vec::new(),
                 owner: None,
                 path_bonus: cuts.iter().map(|cut| cut.role.bonus()).sum(),
+                success_removed: 0.0,
                 cuts,
                 finding_risk: 0.0,
                 risk_removed: 0.0,
@@ -599,6 +629,13 @@ fn explain(action: &Action, count: usize) -> String {
             "cuts the most likely path to {} (+{:.0})",
             likely.join(", "),
             MOST_LIKELY_PATH_BONUS * likely.len() as f64
+        ));
+    }
+    if action.success_removed > 0.0 {
+        reasons.push(format!(
+            "lowers the attacker's chance of reaching the crown jewels by {:.3} after the actions ranked above it (+{:.0})",
+            action.success_removed,
+            CROWN_JEWEL_VALUE * action.success_removed
         ));
     }
     format!(

@@ -33,6 +33,7 @@
 pub mod actions;
 mod assess;
 pub mod config;
+pub mod evaluation;
 mod files;
 pub mod inventory;
 pub mod json;

@@ -24,6 +24,8 @@ use serde::Serialize;
 
 pub use ctem_graph::analysis::ChokeKind;
 
+pub mod success;
+
 /// How many of the most likely paths to each crown jewel `ctem assess`
 /// keeps, and `ctem paths` shows without `-k`.
 pub const DEFAULT_PATH_COUNT: usize = 3;

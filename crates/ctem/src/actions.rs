@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use ctem_engine::actions::{Action, path_fixes, plan};
+use ctem_engine::actions::{Action, rank};
 use ctem_engine::analyze_paths;
 use ctem_engine::owners::{OwnerResolver, assign_owners};
 use ctem_engine::paths::DEFAULT_PATH_COUNT;
@@ -35,8 +35,7 @@ pub fn actions_command(args: ActionsArgs) -> Result<u8> {
         "finding scores use no exploitation evidence",
     );
 
-    let fixes = outcome.attack_paths.as_ref().map(path_fixes).unwrap_or_default();
-    let mut actions = plan(&outcome.findings, &outcome.assets, &fixes);
+    let mut actions = rank(&outcome.findings, &outcome.assets, outcome.attack_paths.as_ref());
     assign_owners(&mut actions, &outcome.findings, &outcome.assets, &resolver);
     let total = actions.len();
     if args.top > 0 {

@@ -380,3 +380,45 @@ fn upgrade_groups_by_purl() {
     let upgrade = actions[0].upgrade.as_ref().unwrap();
     assert_eq!(upgrade.target_version.as_deref(), Some("2.16.0"));
 }
+
+/// On the sample attack paths (one path of probability 0.45, removed by
+/// closing the port or by fixing the exploited finding), the port change
+/// scores (25 + 1000 * 0.45) / 1 = 475 and the exploited finding, a patch,
+/// (10 + 50 + 1000 * 0.45) / 2 = 255, both above the misconfiguration's
+/// 90. Once the port is closed, nothing is left to cut, so the
+/// misconfiguration (90) ranks above the patch (30).
+#[test]
+fn rank_greedy_by_marginal_success() {
+    let paths = crate::paths::tests::sample_paths();
+    let mut exploited = scored(
+        Finding::new(
+            "nmap",
+            "exploit-www",
+            FindingKind::Vulnerability,
+            "Apache 2.4.49 path traversal",
+            Severity::High,
+            host("203.0.113.10"),
+        ),
+        10.0,
+    );
+    exploited.fingerprint = ctem_model::Fingerprint::from_stored("v1:nmap:exploit-www".to_string());
+    let findings = vec![exploited, scored(misconfiguration(host("10.0.0.9"), 1), 90.0)];
+
+    let actions = rank(&findings, &[], Some(&paths));
+
+    let keys: Vec<&str> = actions.iter().map(|action| action.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "change:host:203.0.113.10:close port 443/tcp to the internet",
+            "configure:host:10.0.0.9:CKV_AWS_20",
+            "patch:host:203.0.113.10:nmap:exploit-www",
+        ]
+    );
+    assert!((actions[0].success_removed - 0.45).abs() < 1e-6);
+    assert!((actions[0].priority - 475.0).abs() < 1e-3);
+    assert_eq!(actions[1].success_removed, 0.0);
+    assert_eq!(actions[2].success_removed, 0.0);
+    assert!((actions[2].priority - 30.0).abs() < 1e-9);
+    assert_eq!(actions.iter().map(|action| action.rank).collect::<Vec<_>>(), [1, 2, 3]);
+}

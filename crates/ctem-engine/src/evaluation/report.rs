@@ -1,0 +1,235 @@
+//! Runs the evaluation over seeds and sizes and writes the Markdown
+//! tables.
+
+use std::fmt::Write;
+
+use ctem_graph::generate::{GenerateOptions, generate};
+use ctem_intel::IntelError;
+
+use super::{Ordering, optimum, prepare};
+
+/// The estates, budgets and search limit of an evaluation run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Generator seeds; every seed is run at every size.
+    pub seeds: Vec<u64>,
+    /// Asset counts of the generated environments.
+    pub sizes: Vec<usize>,
+    /// The budgets k: how many actions each ordering may take.
+    pub budgets: Vec<usize>,
+    /// The maximum number of success evaluations of one exact search.
+    /// Past it, the optimum of that estate and budget is reported unknown.
+    pub search_limit: u64,
+}
+
+impl Default for Settings {
+    /// Returns the settings of the published tables: seeds 1 to 10 at 1,000 and
+    /// 2,000 assets, k of 1, 3, 5 and 10, and searches of up to 200,000
+    /// evaluations.
+    fn default() -> Settings {
+        Settings {
+            seeds: (1..=10).collect(),
+            sizes: vec![1_000, 2_000],
+            budgets: vec![1, 3, 5, 10],
+            search_limit: 200_000,
+        }
+    }
+}
+
+/// The results of one generated environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvironmentResult {
+    pub seed: u64,
+    pub assets: usize,
+    pub findings: usize,
+    pub actions: usize,
+    /// Actions that remove at least one edge on a path to a crown jewel.
+    pub path_actions: usize,
+    pub crown_jewels: usize,
+    pub success_before: f64,
+    /// For each ordering of [`Ordering::ALL`], the share removed at each
+    /// budget of [`Settings::budgets`].
+    pub shares: Vec<Vec<f64>>,
+    /// The optimum's share at each budget; `None` where the search hit
+    /// its limit.
+    pub optimum: Vec<Option<f64>>,
+}
+
+/// The results of every environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub settings: Settings,
+    pub environments: Vec<EnvironmentResult>,
+}
+
+/// Generates each environment of `settings`, prepares it and measures
+/// every ordering and the optimum at every budget. Environments without a
+/// crown jewel, or whose crown jewels the internet does not reach, are
+/// left out of the report because no action can lower their measure.
+///
+/// # Errors
+///
+/// An error of [`super::intel_of`].
+pub fn run(settings: &Settings) -> Result<Report, IntelError> {
+    let mut environments = Vec::new();
+    for &assets in &settings.sizes {
+        for &seed in &settings.seeds {
+            let environment = generate(&GenerateOptions::new(seed, assets));
+            let Some(prepared) = prepare(&environment)? else {
+                continue;
+            };
+            let instance = &prepared.instance;
+            let success_before = instance.success_before();
+            if success_before <= 0.0 {
+                continue;
+            }
+
+            let shares = Ordering::ALL
+                .iter()
+                .map(|&ordering| {
+                    let order = instance.order(ordering);
+                    settings
+                        .budgets
+                        .iter()
+                        .map(|&k| instance.removed_share(&order, k))
+                        .collect()
+                })
+                .collect();
+            let optimum = settings
+                .budgets
+                .iter()
+                .map(|&k| {
+                    optimum(instance, k, settings.search_limit)
+                        .map(|best| (success_before - best.success) / success_before)
+                })
+                .collect();
+            environments.push(EnvironmentResult {
+                seed,
+                assets: environment.assets.len(),
+                findings: prepared.findings,
+                actions: instance.candidates.len(),
+                path_actions: (0..instance.candidates.len())
+                    .filter(|&index| !instance.edges_of(index).is_empty())
+                    .count(),
+                crown_jewels: prepared.crown_jewels,
+                success_before,
+                shares,
+                optimum,
+            });
+        }
+    }
+    Ok(Report {
+        settings: settings.clone(),
+        environments,
+    })
+}
+
+/// Writes the report as three Markdown tables: the environments, the mean
+/// share that each ordering removes, and ctem against the optimum where
+/// it is known.
+pub fn markdown(report: &Report) -> String {
+    let mut text = String::new();
+    let budgets = &report.settings.budgets;
+    let environments = &report.environments;
+
+    text.push_str("| seed | assets | findings | actions | actions on a path | crown jewels | success before |\n");
+    text.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for result in environments {
+        writeln!(
+            text,
+            "| {} | {} | {} | {} | {} | {} | {:.3} |",
+            result.seed,
+            result.assets,
+            result.findings,
+            result.actions,
+            result.path_actions,
+            result.crown_jewels,
+            result.success_before
+        )
+        .expect("writing to a String cannot fail");
+    }
+    text.push('\n');
+
+    text.push_str("Mean share of the success measure removed by the first k actions:\n\n");
+    text.push_str("| ordering |");
+    for k in budgets {
+        write!(text, " k = {k} |").expect("writing to a String cannot fail");
+    }
+    text.push_str("\n| --- |");
+    text.push_str(&" ---: |".repeat(budgets.len()));
+    text.push('\n');
+    let means: Vec<Vec<f64>> = (0..Ordering::ALL.len())
+        .map(|ordering| {
+            (0..budgets.len())
+                .map(|budget| mean(environments.iter().map(|result| result.shares[ordering][budget])))
+                .collect()
+        })
+        .collect();
+    for (ordering, row) in Ordering::ALL.iter().zip(&means) {
+        write!(text, "| {} |", ordering.name()).expect("writing to a String cannot fail");
+        for share in row {
+            write!(text, " {:.1}% |", 100.0 * share).expect("writing to a String cannot fail");
+        }
+        text.push('\n');
+    }
+    text.push_str("| ctem / CVSS first |");
+    let cvss_first = Ordering::ALL
+        .iter()
+        .position(|&ordering| ordering == Ordering::CvssFirst)
+        .expect("ALL lists every ordering");
+    for (ctem, cvss) in means[0].iter().zip(&means[cvss_first]) {
+        let cell = if *cvss > 0.0 {
+            format!("{:.2}x", ctem / cvss)
+        } else {
+            "-".to_string()
+        };
+        write!(text, " {cell} |").expect("writing to a String cannot fail");
+    }
+    text.push_str("\n\n");
+
+    text.push_str("ctem against the exact optimum, over the environments where the search finished:\n\n");
+    text.push_str("| k | solved | ctem | optimum | ctem / optimum | lowest ctem / optimum |\n");
+    text.push_str("| ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (budget, k) in budgets.iter().enumerate() {
+        let solved: Vec<(f64, f64)> = environments
+            .iter()
+            .filter_map(|result| Some((result.shares[0][budget], result.optimum[budget]?)))
+            .collect();
+        let ctem = mean(solved.iter().map(|(ctem, _)| *ctem));
+        let best = mean(solved.iter().map(|(_, best)| *best));
+        let lowest = solved
+            .iter()
+            .map(|(ctem, best)| if *best > 0.0 { ctem / best } else { 1.0 })
+            .fold(f64::INFINITY, f64::min);
+        writeln!(
+            text,
+            "| {k} | {} of {} | {:.1}% | {:.1}% | {} | {} |",
+            solved.len(),
+            environments.len(),
+            100.0 * ctem,
+            100.0 * best,
+            ratio(ctem, best),
+            if solved.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.0}%", 100.0 * lowest)
+            }
+        )
+        .expect("writing to a String cannot fail");
+    }
+    text
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = values.fold((0.0, 0usize), |(sum, count), value| (sum + value, count + 1));
+    if count == 0 { 0.0 } else { sum / count as f64 }
+}
+
+/// Formats `a / b` as a percentage, or a dash when `b` is 0.
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.1}%", 100.0 * a / b)
+    } else {
+        "-".to_string()
+    }
+}
