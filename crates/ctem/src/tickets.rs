@@ -6,8 +6,11 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use ctem_engine::owners::OwnerResolver;
 use ctem_engine::tickets::work_items;
+use ctem_mobilize::github::GitHubTracker;
+use ctem_mobilize::gitlab::GitLabTracker;
 use ctem_mobilize::jira::JiraTracker;
 use ctem_mobilize::sync::{ChangeKind, SyncOptions, SyncReport, finding_states, preview, sync};
+use ctem_mobilize::tracker::Tracker;
 use ctem_store::TicketRecord;
 use serde_json::json;
 
@@ -45,13 +48,26 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
     let report = if args.dry_run {
         preview(&store, &tickets.tracker, &tickets, &items, &states)?
     } else {
-        let jira = tickets.jira.as_ref().expect("validated with the configuration");
-        let tracker = JiraTracker::new(&tickets.tracker, jira, config_dir, &|name| std::env::var(name).ok())?;
+        let env = |name: &str| std::env::var(name).ok();
+        let tracker: Box<dyn Tracker> = match tickets.tracker.as_str() {
+            "github" => {
+                let github = tickets.github.as_ref().expect("validated with the configuration");
+                Box::new(GitHubTracker::new(&tickets.tracker, github, config_dir, &env)?)
+            }
+            "gitlab" => {
+                let gitlab = tickets.gitlab.as_ref().expect("validated with the configuration");
+                Box::new(GitLabTracker::new(&tickets.tracker, gitlab, config_dir, &env)?)
+            }
+            _ => {
+                let jira = tickets.jira.as_ref().expect("validated with the configuration");
+                Box::new(JiraTracker::new(&tickets.tracker, jira, config_dir, &env)?)
+            }
+        };
         let options = SyncOptions {
             dry_run: false,
             now: Utc::now(),
         };
-        sync(&mut store, &tracker, &tickets, &items, &states, options)?
+        sync(&mut store, tracker.as_ref(), &tickets, &items, &states, options)?
     };
 
     let rendered = match args.format {
