@@ -69,6 +69,9 @@ pub struct TicketsConfig {
     pub github: Option<crate::github::GitHubConfig>,
     /// The GitLab Issues tracker.
     pub gitlab: Option<crate::gitlab::GitLabConfig>,
+    /// Webhook and Slack notifiers that a sync sends events to.
+    #[serde(default)]
+    pub notify: Vec<crate::notify::NotifyConfig>,
 }
 
 fn default_tracker() -> String {
@@ -249,6 +252,15 @@ impl TicketsConfig {
         if self.accept_days == 0 {
             return Err("tickets.accept_days: must be at least 1".to_string());
         }
+        for (index, notifier) in self.notify.iter().enumerate() {
+            notifier.validate(index)?;
+            if self.notify[..index].iter().any(|other| other.name == notifier.name) {
+                return Err(format!(
+                    "tickets.notify[{index}].name: duplicate name {:?}",
+                    notifier.name
+                ));
+            }
+        }
         match self.tracker.as_str() {
             "github" => self
                 .github
@@ -374,6 +386,30 @@ mod tests {
             (
                 "tracker = \"gitlab\"\n[gitlab]\nproject = \"acme/api\"\nattempts = 0\n",
                 "tickets.gitlab.attempts",
+            ),
+            (
+                "[[notify]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"https://hooks.slack.com/services/T/B/X\"\n",
+                "tickets.notify[0].url: a Slack webhook URL is a credential",
+            ),
+            (
+                "[[notify]]\nname = \"soc\"\nkind = \"webhook\"\nurl = \"https://soc.example/hook\"\n",
+                "tickets.notify[0].secret_env: missing",
+            ),
+            (
+                "[[notify]]\nname = \"soc\"\nkind = \"webhook\"\nsecret_env = \"S\"\n",
+                "set exactly one of url, url_env and url_file",
+            ),
+            (
+                "[[notify]]\nname = \"soc\"\nkind = \"pager\"\nurl_env = \"U\"\n",
+                "unknown variant `pager`",
+            ),
+            (
+                "[[notify]]\nname = \"a\"\nkind = \"slack\"\nurl_env = \"U\"\n[[notify]]\nname = \"a\"\nkind = \"slack\"\nurl_env = \"V\"\n",
+                "tickets.notify[1].name: duplicate name \"a\"",
+            ),
+            (
+                "[[notify]]\nname = \"a\"\nkind = \"slack\"\nurl_env = \"U\"\nevents = []\n",
+                "tickets.notify[0].events: must not be empty",
             ),
             ("max_create = 0\n", "tickets.max_create"),
             ("accept_days = 0\n", "tickets.accept_days"),

@@ -118,10 +118,12 @@ impl FakeForge {
         )
     }
 
-    /// Starts a webhook receiver: it records every request and answers
-    /// with the status set by [`FakeForge::set_receiver_status`] (200).
-    pub fn receiver() -> FakeForge {
-        FakeForge::start(Flavor::GitHub, "/hook-receiver".to_string(), "")
+    /// Starts a webhook receiver: it records every request, answers 401
+    /// to a request whose `X-Ctem-Signature` does not match the body under
+    /// `secret` (when one is given), and otherwise answers with the status
+    /// set by [`FakeForge::set_receiver_status`] (200).
+    pub fn receiver(secret: Option<&str>) -> FakeForge {
+        FakeForge::start(Flavor::GitHub, "/hook-receiver".to_string(), secret.unwrap_or_default())
     }
 
     fn start(flavor: Flavor, prefix: String, token: &str) -> FakeForge {
@@ -352,6 +354,15 @@ fn error_body(message: &str) -> String {
 
 fn authorized_route(state: &mut State, request: &SeenRequest, base: &str) -> Answer {
     if state.prefix == "/hook-receiver" {
+        let signature = request
+            .headers
+            .get("x-ctem-signature")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let signed = crate::notify::verify_signature(state.token.as_bytes(), &request.body, signature);
+        if !state.token.is_empty() && !signed {
+            return (401, vec![], error_body("invalid signature"));
+        }
         return (state.receiver_status, vec![], "{}".to_string());
     }
     let header = |name: &str| request.headers.get(name).map(String::as_str);

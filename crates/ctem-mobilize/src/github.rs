@@ -202,7 +202,7 @@ impl GitHubTracker {
         let token = crate::secret::read_secret(
             name,
             "tickets.github",
-            &config.token_env,
+            Some(&config.token_env),
             config.token_file.as_ref(),
             config_dir,
             env,

@@ -144,7 +144,7 @@ impl GitLabTracker {
         let token = crate::secret::read_secret(
             name,
             "tickets.gitlab",
-            &config.token_env,
+            Some(&config.token_env),
             config.token_file.as_ref(),
             config_dir,
             env,

@@ -9,6 +9,8 @@
 //! - [`sync`] keeps one ticket per remediation action (or per finding) in
 //!   step with the lifecycle in the store, in both directions, without
 //!   duplicates; [`config`] is its `[tickets]` table.
+//! - [`notify`] sends new P1 work, SLA breaches and a weekly digest to
+//!   signed webhooks and Slack, once per event.
 //!
 //! ```
 //! use ctem_mobilize::codeowners::Codeowners;
@@ -29,6 +31,7 @@ pub mod gitlab;
 pub mod http;
 pub mod jira;
 pub mod markdown;
+pub mod notify;
 pub mod secret;
 pub mod sync;
 pub mod tracker;

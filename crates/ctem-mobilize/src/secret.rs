@@ -11,7 +11,7 @@ use crate::tracker::TrackerError;
 pub fn read_secret(
     tracker: &str,
     section: &str,
-    env_name: &str,
+    env_name: Option<&str>,
     file: Option<&PathBuf>,
     config_dir: &Path,
     env: &dyn Fn(&str) -> Option<String>,
@@ -20,13 +20,14 @@ pub fn read_secret(
         tracker: tracker.to_string(),
         reason,
     };
-    if let Some(secret) = env(env_name).filter(|secret| !secret.trim().is_empty()) {
+    if let Some(secret) = env_name.and_then(env).filter(|secret| !secret.trim().is_empty()) {
         return Ok(secret.trim().to_string());
     }
     let Some(file) = file else {
-        return Err(missing(format!(
-            "set the environment variable {env_name} (or token_file in [{section}])"
-        )));
+        return Err(missing(match env_name {
+            Some(env_name) => format!("set the environment variable {env_name} (or a file in [{section}])"),
+            None => format!("[{section}] names no environment variable or file"),
+        }));
     };
     let path = config_dir.join(file);
     let text =
