@@ -356,6 +356,8 @@ impl Tracker for GitHubTracker {
     }
 
     fn find_by_marker(&self, marker: &str) -> Result<Option<RemoteTicket>, TrackerError> {
+        // NOTE: each search lists every `ctem` issue, one request per 100
+        // issues, and ticket sync searches once per subject without a record.
         let tickets = self.list(None)?;
         Ok(tickets
             .into_iter()
