@@ -39,8 +39,9 @@ pub enum Fault {
     Status(u16),
     /// 429 with `Retry-After` in seconds.
     RateLimited(u64),
-    /// 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset` this many
-    /// seconds ahead, as GitHub answers when the primary rate limit is spent.
+    /// A spent quota with the reset this many seconds ahead: 403 with
+    /// `x-ratelimit-remaining: 0` from GitHub, 429 with
+    /// `RateLimit-Remaining: 0` from GitLab.
     RateLimitReset(u64),
     /// 200 with this body.
     Body(String),
@@ -305,17 +306,23 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
             vec![("Retry-After".to_string(), seconds.to_string())],
             error_body("API rate limit exceeded"),
         ),
-        Some(Fault::RateLimitReset(seconds)) => (
-            403,
-            vec![
-                ("x-ratelimit-remaining".to_string(), "0".to_string()),
-                (
-                    "x-ratelimit-reset".to_string(),
-                    (Utc::now().timestamp() + seconds as i64).to_string(),
-                ),
-            ],
-            error_body("API rate limit exceeded"),
-        ),
+        Some(Fault::RateLimitReset(seconds)) => {
+            // GitHub answers 403 with `x-ratelimit-*`, GitLab 429 with
+            // `RateLimit-*`.
+            let (status, prefix) = match state.lock().unwrap().flavor {
+                Flavor::GitHub => (403, "x-ratelimit"),
+                Flavor::GitLab => (429, "RateLimit"),
+            };
+            let reset = Utc::now().timestamp() + seconds as i64;
+            (
+                status,
+                vec![
+                    (format!("{prefix}-Remaining"), "0".to_string()),
+                    (format!("{prefix}-Reset"), reset.to_string()),
+                ],
+                error_body("API rate limit exceeded"),
+            )
+        }
         Some(Fault::Body(body)) => (200, vec![], body),
         Some(Fault::Silence(duration)) => {
             std::thread::sleep(duration);
