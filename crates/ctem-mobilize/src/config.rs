@@ -38,8 +38,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketsConfig {
-    /// The tracker to sync with: `jira`, the only one so far, configured
-    /// in `[tickets.jira]`.
+    /// The tracker to sync with: `jira`, `github` or `gitlab`, configured
+    /// in the table of that name (`[tickets.jira]` and so on).
     #[serde(default = "default_tracker")]
     pub tracker: String,
     /// One ticket per remediation action (`action`, the default) or per
@@ -65,6 +65,13 @@ pub struct TicketsConfig {
     pub claim_timeout_secs: u64,
     /// The Jira tracker.
     pub jira: Option<JiraConfig>,
+    /// The GitHub Issues tracker.
+    pub github: Option<crate::github::GitHubConfig>,
+    /// The GitLab Issues tracker.
+    pub gitlab: Option<crate::gitlab::GitLabConfig>,
+    /// Webhook and Slack notifiers that a sync sends events to.
+    #[serde(default)]
+    pub notify: Vec<crate::notify::NotifyConfig>,
 }
 
 fn default_tracker() -> String {
@@ -223,16 +230,20 @@ impl Default for JiraStates {
     }
 }
 
+/// The trackers ticket sync can write to.
+pub const TRACKERS: [&str; 3] = ["jira", "github", "gitlab"];
+
 /// The ctem values that `[tickets.jira.fields]` maps.
 pub const FIELD_VALUES: [&str; 6] = ["owner", "contacts", "tier", "risk", "subject", "due"];
 
 impl TicketsConfig {
     /// Checks the values serde cannot. The error names the field.
     pub fn validate(&self) -> Result<(), String> {
-        if self.tracker != "jira" {
+        if !TRACKERS.contains(&self.tracker.as_str()) {
             return Err(format!(
-                "tickets.tracker: unknown tracker {:?}; expected \"jira\"",
-                self.tracker
+                "tickets.tracker: unknown tracker {:?}; expected one of {}",
+                self.tracker,
+                TRACKERS.join(", ")
             ));
         }
         if self.max_create == 0 {
@@ -241,11 +252,32 @@ impl TicketsConfig {
         if self.accept_days == 0 {
             return Err("tickets.accept_days: must be at least 1".to_string());
         }
-        let jira = self
-            .jira
-            .as_ref()
-            .ok_or("tickets.jira: missing; tracker \"jira\" needs a [tickets.jira] table with url and project")?;
-        jira.validate()
+        for (index, notifier) in self.notify.iter().enumerate() {
+            notifier.validate(index)?;
+            if self.notify[..index].iter().any(|other| other.name == notifier.name) {
+                return Err(format!(
+                    "tickets.notify[{index}].name: duplicate name {:?}",
+                    notifier.name
+                ));
+            }
+        }
+        match self.tracker.as_str() {
+            "github" => self
+                .github
+                .as_ref()
+                .ok_or("tickets.github: missing; tracker \"github\" needs a [tickets.github] table with repository")?
+                .validate(),
+            "gitlab" => self
+                .gitlab
+                .as_ref()
+                .ok_or("tickets.gitlab: missing; tracker \"gitlab\" needs a [tickets.gitlab] table with project")?
+                .validate(),
+            _ => self
+                .jira
+                .as_ref()
+                .ok_or("tickets.jira: missing; tracker \"jira\" needs a [tickets.jira] table with url and project")?
+                .validate(),
+        }
     }
 }
 
@@ -321,7 +353,64 @@ mod tests {
     #[test]
     fn invalid_values_are_named() {
         let cases = [
-            ("tracker = \"github\"\n", "tickets.tracker: unknown tracker \"github\""),
+            (
+                "tracker = \"redmine\"\n",
+                "tickets.tracker: unknown tracker \"redmine\"",
+            ),
+            ("tracker = \"github\"\n", "tickets.github: missing"),
+            ("tracker = \"gitlab\"\n", "tickets.gitlab: missing"),
+            (
+                "tracker = \"github\"\n[github]\nrepository = \"acme\"\n",
+                "tickets.github.repository: invalid repository \"acme\"",
+            ),
+            (
+                "tracker = \"github\"\n[github]\nrepository = \"acme/../x\"\n",
+                "tickets.github.repository: invalid repository",
+            ),
+            (
+                "tracker = \"github\"\n[github]\nrepository = \"acme/api\"\ntoken = \"x\"\n",
+                "unknown field `token`",
+            ),
+            (
+                "tracker = \"github\"\n[github]\nrepository = \"acme/api\"\napi_url = \"file:///etc\"\n",
+                "tickets.github.api_url: unsupported scheme \"file\"",
+            ),
+            (
+                "tracker = \"github\"\n[github]\nrepository = \"acme/api\"\nlabels = [\"a,b\"]\n",
+                "invalid label \"a,b\"",
+            ),
+            (
+                "tracker = \"gitlab\"\n[gitlab]\nproject = \"/acme\"\n",
+                "tickets.gitlab.project: invalid project",
+            ),
+            (
+                "tracker = \"gitlab\"\n[gitlab]\nproject = \"acme/api\"\nattempts = 0\n",
+                "tickets.gitlab.attempts",
+            ),
+            (
+                "[[notify]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"https://hooks.slack.com/services/T/B/X\"\n",
+                "tickets.notify[0].url: a Slack webhook URL is a credential",
+            ),
+            (
+                "[[notify]]\nname = \"soc\"\nkind = \"webhook\"\nurl = \"https://soc.example/hook\"\n",
+                "tickets.notify[0].secret_env: missing",
+            ),
+            (
+                "[[notify]]\nname = \"soc\"\nkind = \"webhook\"\nsecret_env = \"S\"\n",
+                "set exactly one of url, url_env and url_file",
+            ),
+            (
+                "[[notify]]\nname = \"soc\"\nkind = \"pager\"\nurl_env = \"U\"\n",
+                "unknown variant `pager`",
+            ),
+            (
+                "[[notify]]\nname = \"a\"\nkind = \"slack\"\nurl_env = \"U\"\n[[notify]]\nname = \"a\"\nkind = \"slack\"\nurl_env = \"V\"\n",
+                "tickets.notify[1].name: duplicate name \"a\"",
+            ),
+            (
+                "[[notify]]\nname = \"a\"\nkind = \"slack\"\nurl_env = \"U\"\nevents = []\n",
+                "tickets.notify[0].events: must not be empty",
+            ),
             ("max_create = 0\n", "tickets.max_create"),
             ("accept_days = 0\n", "tickets.accept_days"),
             ("per = \"asset\"\n", "unknown variant `asset`"),

@@ -606,7 +606,7 @@ fn issue_json(issue: &FakeIssue) -> Value {
 }
 
 /// Decodes `application/x-www-form-urlencoded` pairs.
-fn decode_query(query: &str) -> Vec<(String, String)> {
+pub(crate) fn decode_query(query: &str) -> Vec<(String, String)> {
     let decode = |text: &str| {
         let bytes = text.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());

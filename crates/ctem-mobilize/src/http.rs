@@ -6,6 +6,7 @@
 //! | 2xx | the body is returned |
 //! | 401, 403 | [`TrackerError::Unauthorized`], no retry |
 //! | 429, 503 with `Retry-After` | wait that long (at most `max_retry_after`), then retry |
+//! | 403, 429 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset` | wait until the reset (GitHub's rate limit), then retry |
 //! | 5xx, 429 without `Retry-After`, timeout, connection error | back off (doubling), then retry |
 //! | other 4xx | [`TrackerError::Status`] with the tracker's message, no retry |
 //!
@@ -15,7 +16,7 @@
 use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -27,8 +28,18 @@ pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// How to authenticate.
 #[derive(Clone)]
 pub enum Auth {
-    Basic { user: String, token: String },
-    Bearer { token: String },
+    Basic {
+        user: String,
+        token: String,
+    },
+    Bearer {
+        token: String,
+    },
+    /// A token in a header of its own, such as GitLab's `PRIVATE-TOKEN`.
+    Header {
+        name: HeaderName,
+        token: String,
+    },
 }
 
 // The token never reaches a log or an error message.
@@ -37,6 +48,7 @@ impl std::fmt::Debug for Auth {
         match self {
             Auth::Basic { user, .. } => write!(formatter, "Basic {{ user: {user:?}, token: <redacted> }}"),
             Auth::Bearer { .. } => formatter.write_str("Bearer { token: <redacted> }"),
+            Auth::Header { name, .. } => write!(formatter, "Header {{ name: {name:?}, token: <redacted> }}"),
         }
     }
 }
@@ -58,6 +70,9 @@ pub struct HttpClient {
     client: Client,
     auth: Auth,
     retry: RetryPolicy,
+    /// Headers sent with every request; an `Accept` here replaces the
+    /// default `application/json`.
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// Whether a request may be sent again when its outcome is unknown.
@@ -79,12 +94,36 @@ impl HttpClient {
             .user_agent(concat!("ctem/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
-        Ok(HttpClient { client, auth, retry })
+        Ok(HttpClient {
+            client,
+            auth,
+            retry,
+            headers: Vec::new(),
+        })
+    }
+
+    /// Adds a header to every request, such as a media type or an API
+    /// version.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> HttpClient {
+        self.headers.push((name, value));
+        self
     }
 
     /// Sends a request with an optional JSON body and returns the JSON
     /// response (`Value::Null` for an empty body).
     pub fn send(&self, method: Method, url: &str, body: Option<&Value>, repeat: Repeat) -> Result<Value, TrackerError> {
+        self.send_for_headers(method, url, body, repeat).map(|(value, _)| value)
+    }
+
+    /// Sends a request like [`HttpClient::send`] and returns the response
+    /// headers too, for paging by `Link` or `x-next-page`.
+    pub fn send_for_headers(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        repeat: Repeat,
+    ) -> Result<(Value, HeaderMap), TrackerError> {
         let mut backoff = self.retry.backoff;
         let mut last = String::new();
         let mut attempts_made = 0;
@@ -95,9 +134,10 @@ impl HttpClient {
                 Ok(response) => {
                     let status = response.status();
                     if status.is_success() {
-                        return read_json(url, response);
+                        let headers = response.headers().clone();
+                        return read_json(url, response).map(|value| (value, headers));
                     }
-                    let retry_after = retry_after(response.headers());
+                    let retry_after = retry_after(response.headers()).or_else(|| rate_limit_reset(response.headers()));
                     let message = error_message(response);
                     match classify(status, retry_after) {
                         Answer::Unauthorized => {
@@ -155,13 +195,17 @@ impl HttpClient {
     }
 
     fn request(&self, method: Method, url: &str, body: Option<&Value>) -> RequestBuilder {
-        let mut request = self
-            .client
-            .request(method, url)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut request = self.client.request(method, url);
+        if !self.headers.iter().any(|(name, _)| name == reqwest::header::ACCEPT) {
+            request = request.header(reqwest::header::ACCEPT, "application/json");
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
         request = match &self.auth {
             Auth::Basic { user, token } => request.basic_auth(user, Some(token)),
             Auth::Bearer { token } => request.bearer_auth(token),
+            Auth::Header { name, token } => request.header(name, token),
         };
         if let Some(body) = body {
             request = request
@@ -181,8 +225,8 @@ enum Answer {
 
 fn classify(status: StatusCode, retry_after: Option<u64>) -> Answer {
     match status.as_u16() {
+        403 | 429 | 503 if retry_after.is_some() => Answer::WaitFor(retry_after.unwrap_or_default()),
         401 | 403 => Answer::Unauthorized,
-        429 | 503 if retry_after.is_some() => Answer::WaitFor(retry_after.unwrap_or_default()),
         429 | 500..=599 => Answer::Backoff,
         _ => Answer::Final,
     }
@@ -198,6 +242,23 @@ fn retry_after(headers: &HeaderMap) -> Option<u64> {
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let seconds = (date.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
     Some(seconds.max(0) as u64)
+}
+
+/// Reads GitHub's and GitLab's rate limit headers: when no request is
+/// left (`x-ratelimit-remaining` or `ratelimit-remaining` is 0), returns
+/// the seconds until the reset time (`x-ratelimit-reset` or
+/// `ratelimit-reset`, in Unix seconds).
+fn rate_limit_reset(headers: &HeaderMap) -> Option<u64> {
+    let number = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|name| headers.get(*name)?.to_str().ok()?.trim().parse::<i64>().ok())
+    };
+    if number(["x-ratelimit-remaining", "ratelimit-remaining"])? != 0 {
+        return None;
+    }
+    let reset = number(["x-ratelimit-reset", "ratelimit-reset"])?;
+    Some((reset - chrono::Utc::now().timestamp()).max(0) as u64)
 }
 
 /// Reads a JSON body of at most [`MAX_RESPONSE_BYTES`].
@@ -230,8 +291,9 @@ fn read_json(url: &str, response: reqwest::blocking::Response) -> Result<Value, 
     })
 }
 
-/// Extracts Jira's `errorMessages` and `errors` from an error body, else
-/// the first 200 characters of the body.
+/// Extracts Jira's `errorMessages` and `errors`, or GitHub's and GitLab's
+/// `message`, from an error body, else the first 200 characters of the
+/// body.
 fn error_message(response: reqwest::blocking::Response) -> String {
     use std::io::Read;
 
@@ -250,6 +312,11 @@ fn error_message(response: reqwest::blocking::Response) -> String {
                     .iter()
                     .map(|(field, message)| format!("{field}: {}", message.as_str().unwrap_or_default())),
             );
+        }
+        match &value["message"] {
+            Value::String(message) => messages.push(message.clone()),
+            Value::Null => {}
+            other => messages.push(other.to_string()),
         }
         if !messages.is_empty() {
             return messages.join("; ");

@@ -522,7 +522,7 @@ fn encode(key: &str) -> String {
         .collect()
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
+pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }
 
@@ -534,7 +534,7 @@ fn parse_jira_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|time| time.with_timezone(&Utc))
 }
 
-fn malformed(url: &str, path: &str, reason: &str) -> TrackerError {
+pub(crate) fn malformed(url: &str, path: &str, reason: &str) -> TrackerError {
     TrackerError::Malformed {
         url: url.to_string(),
         path: path.to_string(),
@@ -542,7 +542,7 @@ fn malformed(url: &str, path: &str, reason: &str) -> TrackerError {
     }
 }
 
-fn string_at(value: &Value, field: &str, url: &str, place: &str) -> Result<String, TrackerError> {
+pub(crate) fn string_at(value: &Value, field: &str, url: &str, place: &str) -> Result<String, TrackerError> {
     match &value[field] {
         Value::String(text) if !text.is_empty() => Ok(text.clone()),
         Value::Number(number) => Ok(number.to_string()),
@@ -555,7 +555,7 @@ fn string_at(value: &Value, field: &str, url: &str, place: &str) -> Result<Strin
     }
 }
 
-fn array_at<'v>(value: &'v Value, field: &str, url: &str) -> Result<&'v Vec<Value>, TrackerError> {
+pub(crate) fn array_at<'v>(value: &'v Value, field: &str, url: &str) -> Result<&'v Vec<Value>, TrackerError> {
     match &value[field] {
         Value::Array(items) => Ok(items),
         Value::Null => Err(malformed(url, &format!("$.{field}"), "missing")),

@@ -4,9 +4,9 @@
 //! tickets ctem opened, finds one by its idempotency marker, and lists the
 //! tickets changed since a time. Ticket sync ([`crate::sync`]) decides
 //! what to do; a tracker only translates each operation into its API.
-//! Trackers that keep the marker in a label (Jira, GitHub, GitLab) and
-//! those that keep it in the body (a generic webhook) fit the same
-//! interface.
+//! Jira keeps the marker in a label. GitHub and GitLab keep it in an HTML
+//! comment in the body and report it among the ticket's labels, so that
+//! sync matches tickets the same way.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ctem_model::Tier;

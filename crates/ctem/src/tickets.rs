@@ -6,8 +6,12 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use ctem_engine::owners::OwnerResolver;
 use ctem_engine::tickets::work_items;
+use ctem_mobilize::github::GitHubTracker;
+use ctem_mobilize::gitlab::GitLabTracker;
 use ctem_mobilize::jira::JiraTracker;
+use ctem_mobilize::notify::{CHANNEL_PREFIX, HttpNotifier, Notifier, NotifyReport, events_of, notify};
 use ctem_mobilize::sync::{ChangeKind, SyncOptions, SyncReport, finding_states, preview, sync};
+use ctem_mobilize::tracker::Tracker;
 use ctem_store::TicketRecord;
 use serde_json::json;
 
@@ -45,13 +49,31 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
     let report = if args.dry_run {
         preview(&store, &tickets.tracker, &tickets, &items, &states)?
     } else {
-        let jira = tickets.jira.as_ref().expect("validated with the configuration");
-        let tracker = JiraTracker::new(&tickets.tracker, jira, config_dir, &|name| std::env::var(name).ok())?;
+        let env = |name: &str| std::env::var(name).ok();
+        let tracker: Box<dyn Tracker> = match tickets.tracker.as_str() {
+            "github" => {
+                let github = tickets.github.as_ref().expect("validated with the configuration");
+                Box::new(GitHubTracker::new(&tickets.tracker, github, config_dir, &env)?)
+            }
+            "gitlab" => {
+                let gitlab = tickets.gitlab.as_ref().expect("validated with the configuration");
+                Box::new(GitLabTracker::new(&tickets.tracker, gitlab, config_dir, &env)?)
+            }
+            _ => {
+                let jira = tickets.jira.as_ref().expect("validated with the configuration");
+                Box::new(JiraTracker::new(&tickets.tracker, jira, config_dir, &env)?)
+            }
+        };
         let options = SyncOptions {
             dry_run: false,
             now: Utc::now(),
         };
-        sync(&mut store, &tracker, &tickets, &items, &states, options)?
+        sync(&mut store, tracker.as_ref(), &tickets, &items, &states, options)?
+    };
+    let notified = if args.dry_run || tickets.notify.is_empty() {
+        None
+    } else {
+        Some(send_notifications(&mut store, &tickets, &items, config_dir)?)
     };
 
     let rendered = match args.format {
@@ -59,11 +81,40 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
         OutputFormat::Json => report_json(&report, args.dry_run)?,
     };
     write_output(None, &rendered)?;
-    Ok(if report.count(ChangeKind::Fail) > 0 {
+    if let Some(notified) = &notified {
+        for (notifier, key, error) in &notified.failed {
+            eprintln!("notification {key} to {notifier} failed: {error}");
+        }
+        eprintln!(
+            "Notifications: {} sent, {} already sent, {} failed.",
+            notified.sent.len(),
+            notified.skipped,
+            notified.failed.len()
+        );
+    }
+    let notify_failed = notified.is_some_and(|notified| !notified.failed.is_empty());
+    Ok(if report.count(ChangeKind::Fail) > 0 || notify_failed {
         EXIT_FILE_FAILED
     } else {
         0
     })
+}
+
+/// Sends the events of this sync to every configured notifier, once each.
+fn send_notifications(
+    store: &mut ctem_store::Store,
+    tickets: &ctem_mobilize::config::TicketsConfig,
+    items: &[ctem_mobilize::sync::WorkItem],
+    config_dir: &Path,
+) -> Result<NotifyReport> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut notifiers = Vec::new();
+    for notifier in &tickets.notify {
+        notifiers.push(HttpNotifier::new(notifier, config_dir, &env)?);
+    }
+    let notifiers: Vec<&dyn Notifier> = notifiers.iter().map(|notifier| notifier as &dyn Notifier).collect();
+    let now = Utc::now();
+    Ok(notify(store, &notifiers, &events_of(items, now), now)?)
 }
 
 fn report_table(report: &SyncReport, dry_run: bool) -> String {
@@ -124,7 +175,12 @@ fn report_json(report: &SyncReport, dry_run: bool) -> Result<String> {
 
 fn status_command(args: TicketsStatusArgs) -> Result<u8> {
     let store = open_existing_store(&args.db.db)?;
-    let records = store.tickets(None)?;
+    // Sent notifications share the ticket records, under `notify:NAME`.
+    let records: Vec<TicketRecord> = store
+        .tickets(None)?
+        .into_iter()
+        .filter(|record| !record.tracker.starts_with(CHANNEL_PREFIX))
+        .collect();
     let rendered = match args.format {
         OutputFormat::Table => status_table(&records),
         OutputFormat::Json => {
