@@ -16,8 +16,9 @@ use globset::Glob;
 use crate::config::Config;
 use crate::files::{InputFile, collect_files, parse_file, read_head};
 use crate::inventory::Inventory;
-use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT, PathsInput};
+use crate::paths::{self, AttackPaths, DEFAULT_PATH_COUNT, PathFinding, PathsInput};
 use crate::policy::{FindingPolicy, PolicyError, policy_paths};
+use crate::prioritization::Prioritizer;
 use crate::vex::{self, VexSummary};
 use ctem_graph::export::ImportLimits;
 
@@ -84,7 +85,7 @@ pub struct FileOutcome {
 pub struct AssessOutcome {
     pub summary: RunSummary,
     pub files: Vec<FileOutcome>,
-    /// This run's findings, highest score first.
+    /// This run's findings, ranked by tier, then by expected loss.
     pub ranked: Vec<ScoredFinding>,
     /// The run's assets after the configuration was applied.
     pub assets: BTreeMap<AssetKey, Asset>,
@@ -105,7 +106,8 @@ pub struct PathsOutcome {
     pub vex: VexSummary,
     /// The resolved assets of the inputs.
     pub assets: Vec<Asset>,
-    /// Every finding of the inputs, scored, highest score first.
+    /// Every finding of the inputs, scored and ranked by tier, then by
+    /// expected loss.
     pub findings: Vec<ScoredFinding>,
     /// `None` when no asset is a crown jewel.
     pub attack_paths: Option<AttackPaths>,
@@ -165,26 +167,19 @@ pub fn assess(
         scopes,
         vex,
     } = ingest(request, progress)?;
-    let ranked = score(findings, &inventory, &intel, policy.as_ref())?;
+
+    let dismissed = dismissed_fingerprints(store)?;
+    let (assets, attack_paths, ranked) =
+        score_in_context(request, findings, &inventory, &intel, policy.as_ref(), &dismissed)?;
 
     let run = RunInput {
         observed_at: request.observed_at.unwrap_or_else(Utc::now),
         sources,
         scopes,
-        assets: inventory.assets.values().cloned().collect(),
+        assets,
         relationships: inventory.relationships,
         findings: ranked,
     };
-    let attack_paths = paths::compute(PathsInput {
-        assets: &run.assets,
-        relationships: &run.relationships,
-        findings: &run.findings,
-        intel: &intel,
-        controls: &request.config.controls.to_graph(),
-        opengraph: &read_opengraph(request)?,
-        dismissed: &dismissed_fingerprints(store)?,
-        path_count: DEFAULT_PATH_COUNT,
-    })?;
 
     let summary = match request.observed_at {
         Some(_) => store.record_run(&run)?,
@@ -216,6 +211,7 @@ pub fn analyze_paths(
     progress: &dyn Progress,
     path_count: usize,
 ) -> Result<PathsOutcome, AssessError> {
+    let (analysis, scoring_paths) = analyze_with_paths(request, progress)?;
     let Analysis {
         files,
         intel,
@@ -223,19 +219,27 @@ pub fn analyze_paths(
         assets,
         relationships,
         findings: ranked,
-    } = analyze(request, progress)?;
+    } = analysis;
 
     let assets: Vec<Asset> = assets.into_values().collect();
-    let attack_paths = paths::compute(PathsInput {
-        assets: &assets,
-        relationships: &relationships,
-        findings: &ranked,
-        intel: &intel,
-        controls: &request.config.controls.to_graph(),
-        opengraph: &read_opengraph(request)?,
-        dismissed: &HashSet::new(),
-        path_count,
-    })?;
+    // Scoring reads the default number of paths, so that `-k` changes
+    // what is shown and not the ranking.
+    let attack_paths = match path_count {
+        DEFAULT_PATH_COUNT => scoring_paths,
+        _ => {
+            let findings: Vec<PathFinding<'_>> = ranked.iter().map(PathFinding::of).collect();
+            paths::compute(PathsInput {
+                assets: &assets,
+                relationships: &relationships,
+                findings: &findings,
+                intel: &intel,
+                controls: &request.config.controls.to_graph(),
+                opengraph: &read_opengraph(request)?,
+                dismissed: &HashSet::new(),
+                path_count,
+            })?
+        }
+    };
     Ok(PathsOutcome {
         files,
         intel,
@@ -258,7 +262,7 @@ pub struct Analysis {
     /// The relationships between the assets.
     pub relationships: Vec<Relationship>,
     /// Every finding of the inputs, scored and adjusted by the
-    /// configuration's policies, highest score first.
+    /// configuration's policies, ranked by tier, then by expected loss.
     pub findings: Vec<ScoredFinding>,
 }
 
@@ -272,6 +276,14 @@ impl Analysis {
 /// Reads, resolves and scores the inputs like [`assess`], applying the
 /// configuration's policies. Nothing is written.
 pub fn analyze(request: &AssessRequest, progress: &dyn Progress) -> Result<Analysis, AssessError> {
+    analyze_with_paths(request, progress).map(|(analysis, _)| analysis)
+}
+
+/// Runs [`analyze`] and returns the attack paths that scoring read too.
+fn analyze_with_paths(
+    request: &AssessRequest,
+    progress: &dyn Progress,
+) -> Result<(Analysis, Option<AttackPaths>), AssessError> {
     let policy = load_policy(request)?;
     let Ingested {
         intel,
@@ -281,15 +293,87 @@ pub fn analyze(request: &AssessRequest, progress: &dyn Progress) -> Result<Analy
         vex,
         ..
     } = ingest(request, progress)?;
-    let findings = score(findings, &inventory, &intel, policy.as_ref())?;
-    Ok(Analysis {
+    let (_, attack_paths, findings) =
+        score_in_context(request, findings, &inventory, &intel, policy.as_ref(), &HashSet::new())?;
+    let analysis = Analysis {
         files,
         intel,
         vex,
         assets: inventory.assets,
         relationships: inventory.relationships,
         findings,
-    })
+    };
+    Ok((analysis, attack_paths))
+}
+
+/// The run's assets, its attack paths and its ranked findings.
+type Scored = (Vec<Asset>, Option<AttackPaths>, Vec<ScoredFinding>);
+
+/// Derives the attack graph first, because each finding's paths, choke
+/// points and blast radius are inputs of its score, then scores and ranks
+/// the findings.
+fn score_in_context(
+    request: &AssessRequest,
+    findings: Vec<Finding>,
+    inventory: &Inventory,
+    intel: &Intel,
+    policy: Option<&FindingPolicy>,
+    dismissed: &HashSet<String>,
+) -> Result<Scored, AssessError> {
+    let assets: Vec<Asset> = inventory.assets.values().cloned().collect();
+    let attack_paths = attack_paths(
+        request,
+        &assets,
+        &inventory.relationships,
+        &findings,
+        intel,
+        dismissed,
+        DEFAULT_PATH_COUNT,
+    )?;
+    let ranked = score(
+        findings,
+        inventory,
+        intel,
+        policy,
+        &request.config,
+        attack_paths.as_ref(),
+    )?;
+    Ok((assets, attack_paths, ranked))
+}
+
+/// Derives the attack paths of the run's findings, each fingerprint once,
+/// before they are scored.
+fn attack_paths(
+    request: &AssessRequest,
+    assets: &[Asset],
+    relationships: &[Relationship],
+    findings: &[Finding],
+    intel: &Intel,
+    dismissed: &HashSet<String>,
+    path_count: usize,
+) -> Result<Option<AttackPaths>, AssessError> {
+    let fingerprints: Vec<Fingerprint> = findings.iter().map(Finding::fingerprint).collect();
+    let mut seen = HashSet::new();
+    let unique: Vec<PathFinding<'_>> = findings
+        .iter()
+        .zip(&fingerprints)
+        .filter(|(_, fingerprint)| seen.insert(fingerprint.as_str()))
+        .map(|(finding, fingerprint)| PathFinding {
+            fingerprint: fingerprint.as_str(),
+            finding,
+        })
+        .collect();
+    let computed = paths::compute(PathsInput {
+        assets,
+        relationships,
+        findings: &unique,
+        intel,
+        controls: &request.config.controls.to_graph(),
+        opengraph: &read_opengraph(request)?,
+        dismissed,
+        path_count,
+    })?;
+    Ok(computed)
 }
 
 /// Loads and checks the policy files of `[policy] files`, so that a
@@ -691,20 +775,26 @@ fn resolve(
     (inventory, findings, scopes, statements)
 }
 
-/// Scores every finding, applies the policy and sorts them, highest score
-/// first. Findings with the same fingerprint (one weakness reported twice)
-/// are kept once, with the higher score.
+/// Scores every finding in its context, applies the policy and ranks
+/// them: by tier, then by expected loss (likelihood times impact), so that
+/// a tier that the policy sets moves the finding. Findings with the same
+/// fingerprint (one weakness reported twice) are kept once, with the
+/// higher score.
 fn score(
     findings: Vec<Finding>,
     inventory: &Inventory,
     intel: &Intel,
     policy: Option<&FindingPolicy>,
+    config: &Config,
+    attack_paths: Option<&AttackPaths>,
 ) -> Result<Vec<ScoredFinding>, AssessError> {
+    let mut prioritizer = Prioritizer::new(config, attack_paths);
     let mut by_fingerprint: BTreeMap<Fingerprint, ScoredFinding> = BTreeMap::new();
     for finding in findings {
         let asset = inventory.assets.get(&finding.asset);
-        let risk = ctem_risk::assess(&finding, asset, intel);
         let fingerprint = finding.fingerprint();
+        let context = prioritizer.context(fingerprint.as_str(), &finding, asset);
+        let risk = ctem_risk::assess_with(&finding, asset, intel, &context);
         match by_fingerprint.get(&fingerprint) {
             Some(known) if known.risk.score >= risk.score => {}
             _ => {
@@ -726,11 +816,123 @@ fn score(
         let changed = policy.apply(&mut ranked, &inventory.assets)?;
         tracing::info!(policy = policy.paths(), changed, "policy applied");
     }
-    ranked.sort_by(|a, b| {
-        b.risk
-            .score
-            .total_cmp(&a.risk.score)
+    rank(&mut ranked);
+    Ok(ranked)
+}
+
+/// Sorts findings by tier (P1 first), then by expected loss (highest
+/// first), then by fingerprint, so that the order never depends on the
+/// order of the input files.
+pub fn rank(findings: &mut [ScoredFinding]) {
+    findings.sort_by(|a, b| {
+        a.risk
+            .tier
+            .cmp(&b.risk.tier)
+            .then_with(|| b.risk.expected_loss().total_cmp(&a.risk.expected_loss()))
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
-    Ok(ranked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ctem_model::Tier;
+
+    fn acme_request(config: Config) -> AssessRequest {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
+        AssessRequest {
+            paths: vec![dir.join("scans"), dir.join("inventory")],
+            config,
+            config_path: Some(dir.join("ctem.toml")),
+            intel_dir: None,
+            intel_cache: None,
+            target: None,
+            observed_at: None,
+            strict: false,
+        }
+    }
+
+    fn acme_config() -> Config {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
+        Config::load(&dir.join("ctem.toml")).unwrap()
+    }
+
+    #[test]
+    fn ranking_sorts_tier_then_loss() {
+        let analysis = analyze(&acme_request(acme_config()), &NoProgress).unwrap();
+        let ranked = &analysis.findings;
+        assert!(ranked.len() > 10, "{}", ranked.len());
+        for pair in ranked.windows(2) {
+            let (a, b) = (&pair[0].risk, &pair[1].risk);
+            assert!(a.tier <= b.tier, "{} before {}", a.tier, b.tier);
+            if a.tier == b.tier {
+                assert!(a.expected_loss() >= b.expected_loss(), "{a:?} before {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn graph_fact_changes_score() {
+        let analysis = analyze(&acme_request(acme_config()), &NoProgress).unwrap();
+        let on_path: Vec<&ScoredFinding> = analysis
+            .findings
+            .iter()
+            .filter(|scored| scored.risk.factors.iter().any(|f| f.name == "attack_path"))
+            .collect();
+        assert!(!on_path.is_empty(), "the acme example has attack paths to crown jewels");
+
+        // The graph never lowers a score, and it raises the score of a
+        // finding whose exposure or value it adds to (an exposed crown
+        // jewel has nothing left to raise).
+        let mut raised = 0;
+        for scored in on_path {
+            let asset = analysis.assets.get(&scored.finding.asset);
+            let without_graph = ctem_risk::assess(&scored.finding, asset, &analysis.intel);
+            assert!(
+                scored.risk.score >= without_graph.score,
+                "{}: {} with the graph, {} without",
+                scored.finding.title,
+                scored.risk.score,
+                without_graph.score
+            );
+            if scored.risk.score > without_graph.score + 1e-9 {
+                raised += 1;
+            }
+        }
+        assert!(raised > 0, "no score was raised by the graph");
+    }
+
+    #[test]
+    fn policy_tier_moves_finding_up() {
+        let analysis = analyze(&acme_request(acme_config()), &NoProgress).unwrap();
+        let last = analysis.findings.last().unwrap();
+        assert_ne!(last.risk.tier, Tier::P1, "the last finding is not P1 before the policy");
+        let rule_id = last.finding.rule_id.clone();
+        let fingerprint = last.fingerprint.clone();
+        let score = last.risk.score;
+
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("tiers.rego");
+        std::fs::write(
+            &policy,
+            format!(
+                "package ctem\n\ntier := {{\"tier\": \"P1\", \"reason\": \"audit finding\"}} if input.rule_id == {rule_id:?}\n"
+            ),
+        )
+        .unwrap();
+        let mut config = acme_config();
+        config.policy.files = vec![policy];
+        let with_policy = analyze(&acme_request(config), &NoProgress).unwrap();
+
+        let position = with_policy
+            .findings
+            .iter()
+            .position(|scored| scored.fingerprint == fingerprint)
+            .unwrap();
+        let moved = &with_policy.findings[position];
+        assert_eq!(moved.risk.tier, Tier::P1);
+        let p1_count = with_policy.findings.iter().filter(|f| f.risk.tier == Tier::P1).count();
+        assert!(position < p1_count, "position {position} of {p1_count} P1 findings");
+        assert_eq!(moved.risk.score, score, "the policy keeps the model's score");
+    }
 }

@@ -40,6 +40,9 @@
 //!
 //! [controls]
 //! waf = 0.5
+//!
+//! [prioritization.deadlines]
+//! kev_public = "3d"
 //! ```
 
 use std::collections::BTreeMap;
@@ -54,6 +57,7 @@ use globset::{Glob, GlobMatcher};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::prioritization::PrioritizationConfig;
 use crate::sla::SlaConfig;
 
 /// The largest configuration file ctem reads: far more than thousands of
@@ -112,6 +116,9 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Ticket sync with an issue tracker (see docs/tickets.md).
     pub tickets: Option<TicketsConfig>,
+    /// How findings are tiered and given deadlines (see docs/prioritization.md).
+    #[serde(default)]
+    pub prioritization: PrioritizationConfig,
 }
 
 /// The `[policy]` table.
@@ -318,6 +325,10 @@ pub struct AssetRule {
     /// Tags to add.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The classification of the assets' data: public, internal,
+    /// confidential or restricted. Sensitive data raises the impact of
+    /// the assets' findings.
+    pub data_classification: Option<String>,
 }
 
 /// An owner for matching assets and findings.
@@ -454,6 +465,13 @@ impl Config {
                 .map_err(|error| format!("targets[{index}].path: invalid glob {:?}: {error}", mapping.path))?;
             if mapping.target.trim().is_empty() {
                 return Err(format!("targets[{index}].target: must not be empty"));
+            }
+        }
+        for (index, rule) in self.assets.iter().enumerate() {
+            if let Some(classification) = &rule.data_classification {
+                classification
+                    .parse::<ctem_risk::DataClassification>()
+                    .map_err(|message| format!("assets[{index}].data_classification: {message}"))?;
             }
         }
         self.controls.validate()?;

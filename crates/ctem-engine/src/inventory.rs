@@ -98,6 +98,12 @@ impl Inventory {
                 if let Some(environment) = &rule.environment {
                     asset.attributes.insert("environment".into(), environment.clone());
                 }
+                if let Some(classification) = &rule.data_classification {
+                    asset.attributes.insert(
+                        crate::prioritization::DATA_CLASSIFICATION_ATTRIBUTE.into(),
+                        classification.trim().to_ascii_lowercase(),
+                    );
+                }
                 for tag in &rule.tags {
                     if !asset.tags.contains(tag) {
                         asset.tags.push(tag.clone());

@@ -2,7 +2,7 @@
 //! `docs/json-output.md` documents them; keep both in step.
 
 use chrono::{DateTime, Utc};
-use ctem_model::{Factor, Finding, Fingerprint, LifecycleStatus, Tier, Validation};
+use ctem_model::{Deadline, Decision, Factor, Finding, Fingerprint, LifecycleStatus, Tier, Validation};
 use ctem_store::StoredFinding;
 use serde::Serialize;
 
@@ -45,6 +45,14 @@ pub struct StoredFindingJson<'a> {
     pub tier: Option<Tier>,
     pub likelihood: Option<f64>,
     pub impact: Option<f64>,
+    /// The expected loss, likelihood times impact: the order within a tier.
+    pub expected_loss: Option<f64>,
+    /// The SSVC deployer decision behind the tier.
+    pub decision: Option<Decision>,
+    /// The CISA BOD 26-04 remediation deadline band.
+    pub deadline: Option<Deadline>,
+    /// The factors as one sentence ([`ctem_risk::explain`]).
+    pub explanation: Option<String>,
     pub factors: &'a [Factor],
 }
 
@@ -67,6 +75,10 @@ impl<'a> StoredFindingJson<'a> {
             tier: risk.map(|r| r.tier),
             likelihood: risk.map(|r| r.likelihood),
             impact: risk.map(|r| r.impact),
+            expected_loss: risk.map(|r| r.expected_loss()),
+            decision: risk.and_then(|r| r.decision),
+            deadline: risk.and_then(|r| r.deadline),
+            explanation: risk.map(ctem_risk::explain),
             factors: risk.map_or(&[], |r| r.factors.as_slice()),
         }
     }

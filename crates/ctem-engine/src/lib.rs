@@ -41,6 +41,7 @@ pub mod metrics;
 pub mod owners;
 pub mod paths;
 pub mod policy;
+pub mod prioritization;
 pub mod report;
 pub mod sla;
 pub mod synthetic;
@@ -49,5 +50,5 @@ pub mod vex;
 
 pub use assess::{
     Analysis, AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, PathsOutcome, Progress,
-    analyze, analyze_paths, assess, check_policy,
+    analyze, analyze_paths, assess, check_policy, rank,
 };

@@ -77,12 +77,31 @@ struct FindingLabel {
     asset: String,
 }
 
+/// A finding as the graph step reads it: its fingerprint and its content.
+/// The graph is derived before scoring, so no score is needed.
+#[derive(Debug, Clone, Copy)]
+pub struct PathFinding<'a> {
+    pub fingerprint: &'a str,
+    pub finding: &'a Finding,
+}
+
+impl<'a> PathFinding<'a> {
+    /// Returns the graph's view of a scored finding.
+    pub fn of(scored: &'a ScoredFinding) -> PathFinding<'a> {
+        PathFinding {
+            fingerprint: scored.fingerprint.as_str(),
+            finding: &scored.finding,
+        }
+    }
+}
+
 /// The inputs of [`compute`].
 #[derive(Debug, Clone, Copy)]
 pub struct PathsInput<'a> {
     pub assets: &'a [Asset],
     pub relationships: &'a [Relationship],
-    pub findings: &'a [ScoredFinding],
+    /// The run's findings, each fingerprint once.
+    pub findings: &'a [PathFinding<'a>],
     pub intel: &'a Intel,
     pub controls: &'a Controls,
     /// BloodHound OpenGraph files whose edges join the graph.
@@ -121,16 +140,16 @@ pub fn compute(request: PathsInput<'_>) -> Result<Option<AttackPaths>, OpenGraph
     // `dismissed` holds the findings that a person marked false positive
     // or not affected in the store (`ctem assess` fills it; `ctem paths`
     // reads no store, so only the reports' own statuses apply there).
-    let open: Vec<&ScoredFinding> = findings
+    let open: Vec<&PathFinding<'_>> = findings
         .iter()
-        .filter(|scored| is_open(&scored.finding) && !dismissed.contains(scored.fingerprint.as_str()))
+        .filter(|scored| is_open(scored.finding) && !dismissed.contains(scored.fingerprint))
         .collect();
     let graph_findings: Vec<GraphFinding<'_>> = open
         .iter()
         .map(|scored| GraphFinding {
-            finding: &scored.finding,
-            fingerprint: scored.fingerprint.as_str(),
-            signals: exploit_signals(&scored.finding, intel),
+            finding: scored.finding,
+            fingerprint: scored.fingerprint,
+            signals: exploit_signals(scored.finding, intel),
         })
         .collect();
     let input = GraphInput {
@@ -180,7 +199,7 @@ pub fn compute(request: PathsInput<'_>) -> Result<Option<AttackPaths>, OpenGraph
                     .collect(),
                 asset: scored.finding.asset.to_string(),
             };
-            (scored.fingerprint.as_str().to_string(), label)
+            (scored.fingerprint.to_string(), label)
         })
         .collect();
     let configured = configured_jewel_names(assets, relationships);

@@ -174,6 +174,8 @@ impl Decision {
             value: format!("data/ctem/{rule}: {reason}"),
             contribution: 0.0,
             source: source.to_string(),
+            weight: None,
+            date: None,
         };
         if let Some((tier, reason)) = &self.tier {
             risk.tier = *tier;

@@ -171,6 +171,8 @@ mod tests {
                 likelihood: 0.5,
                 impact: 1.0,
                 factors: vec![],
+                decision: None,
+                deadline: None,
             },
             published: None,
         }

@@ -90,6 +90,8 @@ fn run_input(at: DateTime<Utc>, rules: &[&str]) -> RunInput {
                         likelihood: 0.95,
                         impact: 1.0,
                         factors: vec![],
+                        decision: None,
+                        deadline: None,
                     },
                     published: None,
                 }

@@ -41,7 +41,7 @@ pub use cvss_vector::{CvssError, CvssVector, CvssVersion};
 pub use finding::{Component, Finding, FindingKind, Fix, Location, SourceStatus};
 pub use fingerprint::{FINGERPRINT_VERSION, Fingerprint, MERGE_KEY_VERSION, MergeKey, MergeRule};
 pub use ids::{CveId, Cwe, IdError, Purl, VulnerabilityId};
-pub use risk::{Factor, LifecycleStatus, RiskAssessment, Tier, Validation};
+pub use risk::{Deadline, Decision, Factor, LifecycleStatus, RiskAssessment, Tier, Validation};
 pub use secret::MaskedSecret;
 pub use severity::{Severity, SeverityError};
 pub use vex::{Cpe, ProductId, VexError, VexProduct, VexSource, VexStatement, VexStatus, is_rfc3339};

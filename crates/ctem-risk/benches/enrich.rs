@@ -1,6 +1,8 @@
 //! Enrichment and scoring throughput: 1,000,000 findings scored against a
 //! full-size KEV catalog (1,500 entries) and a full-size EPSS file
-//! (300,000 scores), on every core.
+//! (300,000 scores), on every core: once with an empty context
+//! ([`assess`]), once with generated attack graph facts, compensating
+//! controls and data classifications ([`assess_with`]).
 //!
 //! Run with `cargo bench -p ctem-risk --bench enrich`. The inputs come from
 //! a seeded generator, so every run measures the same data. Loading the
@@ -10,8 +12,8 @@ use std::fmt::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ctem_intel::{EpssScores, Intel, KevCatalog};
-use ctem_model::{Asset, AssetKind, Finding, FindingKind, Severity, VulnerabilityId};
-use ctem_risk::assess;
+use ctem_model::{Asset, AssetKind, Criticality, Finding, FindingKind, Severity, VulnerabilityId};
+use ctem_risk::{Context, Controls, DataClassification, GraphFacts, assess, assess_with};
 
 /// The allocator of the `ctem` binary.
 #[global_allocator]
@@ -100,6 +102,65 @@ fn findings() -> (Vec<Finding>, Asset) {
     (findings, asset)
 }
 
+/// Distinct contexts and assets that the findings cycle through: one
+/// finding in four on an attack path, one in eight at a choke point, and
+/// a mix of exposures, criticalities, classifications and controls.
+const CONTEXTS: usize = 64;
+
+fn contexts() -> Vec<(Context, Asset)> {
+    let mut random = Xorshift(0x5eed_0005);
+    let classifications = [
+        None,
+        Some(DataClassification::Internal),
+        Some(DataClassification::Confidential),
+        Some(DataClassification::Restricted),
+    ];
+    let criticalities = [
+        None,
+        Some(Criticality::Low),
+        Some(Criticality::High),
+        Some(Criticality::CrownJewel),
+    ];
+    (0..CONTEXTS)
+        .map(|index| {
+            let on_path = index % 4 == 0;
+            let graph = GraphFacts {
+                paths_to_crown_jewels: if on_path { 1 + random.below(3) as usize } else { 0 },
+                crown_jewels: if on_path {
+                    vec!["payments-db".to_string()]
+                } else {
+                    Vec::new()
+                },
+                best_path_probability: on_path.then(|| random.below(1_000) as f64 / 1_000.0),
+                choke_point: index % 8 == 0,
+                blast_radius_crown_jewels: random.below(3) as usize,
+                blast_radius_assets: random.below(200) as usize,
+            };
+            let controls = Controls {
+                waf: if index % 3 == 0 { 0.5 } else { 1.0 },
+                segmentation: if index % 5 == 0 { 0.7 } else { 1.0 },
+                edr: if index % 2 == 0 { 0.8 } else { 1.0 },
+                mfa: 1.0,
+            };
+            let context = Context {
+                graph,
+                controls,
+                data_classification: classifications[index % 4],
+                ..Context::default()
+            };
+            let kind = if index % 3 == 0 {
+                AssetKind::WebApp
+            } else {
+                AssetKind::Host
+            };
+            let mut asset = Asset::new(kind, &format!("10.0.{index}.5"), format!("app{index:02}"));
+            asset.internet_exposed = [None, Some(true), Some(false)][index % 3];
+            asset.criticality = criticalities[(index / 4) % 4];
+            (context, asset)
+        })
+        .collect()
+}
+
 fn enrich(criterion: &mut Criterion) {
     let intel = intel();
     let (findings, asset) = findings();
@@ -118,6 +179,29 @@ fn enrich(criterion: &mut Criterion) {
                             let mut total = 0.0;
                             for index in (thread..FINDINGS).step_by(threads) {
                                 total += assess(&findings[index % POOL], Some(asset), intel).score;
+                            }
+                            total
+                        })
+                    })
+                    .collect();
+                let total: f64 = workers.into_iter().map(|worker| worker.join().expect("worker")).sum();
+                assert!(total > 0.0);
+            })
+        })
+    });
+
+    let contexts = contexts();
+    group.bench_function("score_1m_findings_in_context", |bench| {
+        bench.iter(|| {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|thread| {
+                        let (intel, findings, contexts) = (&intel, &findings, &contexts);
+                        scope.spawn(move || {
+                            let mut total = 0.0;
+                            for index in (thread..FINDINGS).step_by(threads) {
+                                let (context, asset) = &contexts[index % CONTEXTS];
+                                total += assess_with(&findings[index % POOL], Some(asset), intel, context).score;
                             }
                             total
                         })

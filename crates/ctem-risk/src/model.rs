@@ -2,7 +2,9 @@
 //! the reasons behind each value).
 
 use ctem_intel::ExploitSignal;
-use ctem_model::{Criticality, FindingKind, Severity, Tier};
+use ctem_model::{Criticality, FindingKind, Severity};
+
+use crate::context::DataClassification;
 
 /// Evidence of exploitation when a CVE of the finding is in CISA KEV.
 pub const KEV_LISTED: f64 = 0.9;
@@ -85,28 +87,138 @@ pub const DEFAULT_CRITICALITY: Criticality = Criticality::Medium;
 /// technical impact.
 pub const TECHNICAL_IMPACT_FLOOR: f64 = 0.5;
 
-/// Minimum score of tier `P1`.
-pub const P1_MIN_SCORE: f64 = 65.0;
-/// Minimum score of tier `P2`.
-pub const P2_MIN_SCORE: f64 = 45.0;
-/// Minimum score of tier `P3`. Lower scores are `P4`.
-pub const P3_MIN_SCORE: f64 = 30.0;
+/// Evidence of exploitation from a STIX sighting of the CVE or of a threat
+/// that exploits it: exploitation was seen, as with a KEV listing.
+pub const EXPLOITED_SIGHTING: f64 = KEV_LISTED;
+/// Evidence of exploitation from a CVSS v4.0 vector with Exploit Maturity
+/// Attacked (`E:A`): the vector's author reports attacks, as SSVC active does.
+pub const EXPLOIT_CVSS4_ATTACKED: f64 = EXPLOIT_SSVC_ACTIVE;
+/// Evidence of exploitation from a CVSS v4.0 vector with Exploit Maturity
+/// Proof-of-Concept (`E:P`), weighed like SSVC public PoC.
+pub const EXPLOIT_CVSS4_POC: f64 = EXPLOIT_SSVC_POC;
+/// Evidence of exploitation when CISA's SSVC assessment rates the CVE
+/// Automatable: once an exploit exists, it can be run at scale. It weighs
+/// less than a public proof of concept, because automation is no exploit.
+pub const AUTOMATABLE_EVIDENCE: f64 = 0.25;
+
+/// The EPSS probability assumed for a CVE that no loaded EPSS file scores:
+/// the mean EPSS probability (0.0053) of the 37,906 CVE-2025 ids that FIRST
+/// scored on 2025-12-29. A CVE without a score is usually new, and the
+/// mean of a recent year is the expected probability of one drawn from it.
+/// It is never 0, because missing data is no evidence against exploitation.
+pub const EPSS_PRIOR: f64 = 0.0053;
+/// The days of EPSS history whose maximum counts: EPSS estimates activity
+/// in the next 30 days, so a score reached within the last 30 days still
+/// describes the current window.
+pub const EPSS_WINDOW_DAYS: i64 = 30;
+
+/// Value at stake of an asset on an attack path to a crown jewel: a
+/// foothold on the way to a crown jewel weighs like a high-criticality asset.
+pub const PATH_VALUE: f64 = CRITICALITY_HIGH;
+/// Value at stake of a finding that leads into a choke point: every path
+/// to the crown jewel passes there, so it weighs like the crown jewel.
+pub const CHOKE_POINT_VALUE: f64 = CRITICALITY_CROWN_JEWEL;
+/// Value at stake of an asset from which a crown jewel is reachable.
+pub const BLAST_RADIUS_JEWEL_VALUE: f64 = CRITICALITY_HIGH;
+/// Share of the remaining value (1 - value) that a large blast radius adds.
+pub const BLAST_RADIUS_ASSETS_WEIGHT: f64 = 0.2;
+/// The number of reachable assets at which the blast radius term reaches
+/// 1 - 1/e (63%) of its weight; the term saturates beyond a few times this.
+pub const BLAST_RADIUS_ASSETS_SCALE: f64 = 50.0;
+
+/// Impact multiplier of public data: no more than a low-criticality asset.
+pub const CLASSIFICATION_PUBLIC: f64 = CRITICALITY_LOW;
+/// Impact multiplier of internal data, as a medium-criticality asset.
+pub const CLASSIFICATION_INTERNAL: f64 = CRITICALITY_MEDIUM;
+/// Impact multiplier of confidential data, as a high-criticality asset.
+pub const CLASSIFICATION_CONFIDENTIAL: f64 = CRITICALITY_HIGH;
+/// Impact multiplier of restricted data, as a crown jewel.
+pub const CLASSIFICATION_RESTRICTED: f64 = CRITICALITY_CROWN_JEWEL;
+
+/// The technical impact (0..=1) below which a weakness puts little at
+/// stake wherever it is, so that its SSVC Human Impact is low: the level
+/// of a low severity. An informational finding (0.05) and a CVSS vector
+/// with one limited impact (C:L alone, 0.24) fall below it.
+pub const MINOR_TECHNICAL_IMPACT: f64 = SEVERITY_LOW;
+
+/// A compensating control at or below this factor lowers the SSVC System
+/// Exposure of the findings it addresses one step (open to controlled,
+/// controlled to small): it halves the chance of the attack or better.
+pub const CONTROL_EXPOSURE_STEP: f64 = 0.5;
 
 /// The inputs of the formula, each on 0..=1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Inputs {
-    /// The KEV evidence: [`KEV_LISTED`], [`KEV_RANSOMWARE`] or 0.
-    pub kev: f64,
-    /// The square root of the EPSS probability, or 0 without a score.
+    /// Observed exploitation: [`KEV_LISTED`], [`KEV_RANSOMWARE`],
+    /// [`EXPLOITED_SIGHTING`] or 0.
+    pub exploited: f64,
+    /// The square root of the EPSS probability (the recent maximum, or
+    /// [`EPSS_PRIOR`] for a CVE without score), or 0 for a finding without CVE.
     pub epss: f64,
     /// The strongest exploit evidence (`EXPLOIT_*`), or 0 without any.
     pub exploit: f64,
+    /// [`AUTOMATABLE_EVIDENCE`] where SSVC rates the CVE Automatable, else 0.
+    pub automatable: f64,
     /// The CVSS exploitability or the kind and severity evidence.
     pub base: f64,
     pub exposure: f64,
+    /// The success probability of the most likely attack path to a crown
+    /// jewel that uses the finding, or 0.
+    pub path: f64,
+    /// The product of the compensating control factors that apply, 1 without.
+    pub control: f64,
     pub criticality: f64,
+    /// The impact multiplier of the data classification, or 0 without one.
+    pub classification: f64,
+    /// 1 when the finding leads into a choke point, else 0.
+    pub choke_point: f64,
+    /// 1 when a crown jewel is reachable from the asset, else 0.
+    pub blast_jewels: f64,
+    /// `1 - exp(-assets / BLAST_RADIUS_ASSETS_SCALE)` for the assets
+    /// reachable from the asset.
+    pub blast_assets: f64,
     /// The CVSS impact sub-score or the severity level.
     pub technical: f64,
+}
+
+impl Inputs {
+    /// The inputs of a finding about which nothing is known: every input at
+    /// its baseline.
+    pub(crate) fn baseline() -> Inputs {
+        Inputs {
+            exploited: 0.0,
+            epss: 0.0,
+            exploit: 0.0,
+            automatable: 0.0,
+            base: 0.0,
+            exposure: EXPOSURE_UNKNOWN,
+            path: 0.0,
+            control: 1.0,
+            criticality: criticality_weight(DEFAULT_CRITICALITY),
+            classification: 0.0,
+            choke_point: 0.0,
+            blast_jewels: 0.0,
+            blast_assets: 0.0,
+            technical: 0.0,
+        }
+    }
+
+    /// Returns the value at stake on the asset before the blast radius
+    /// term: the largest of the criticality, the classification and the
+    /// graph's values. The SSVC Human Impact reads it.
+    pub(crate) fn asset_value(&self) -> f64 {
+        let mut value = unit(self.criticality).max(unit(self.classification));
+        if unit(self.path) > 0.0 {
+            value = value.max(PATH_VALUE);
+        }
+        if unit(self.choke_point) > 0.0 {
+            value = value.max(CHOKE_POINT_VALUE);
+        }
+        if unit(self.blast_jewels) > 0.0 {
+            value = value.max(BLAST_RADIUS_JEWEL_VALUE);
+        }
+        value
+    }
 }
 
 /// The result of the formula.
@@ -131,20 +243,33 @@ pub(crate) fn exploit_evidence(signal: ExploitSignal) -> f64 {
 }
 
 /// Computes score, likelihood and impact. Inputs outside 0..=1 are
-/// clamped and NaN counts as 0, so the score stays within 0..=100.
+/// clamped and NaN counts as 0 (as 1 for the control factor), so the score
+/// stays within 0..=100.
 pub(crate) fn evaluate(inputs: &Inputs) -> Outcome {
-    let kev = unit(inputs.kev);
-    let epss = unit(inputs.epss);
-    let exploit = unit(inputs.exploit);
-    let base = unit(inputs.base);
-
     // Independent pieces of evidence combine like independent chances
     // ("noisy OR"): any one of them can make exploitation likely.
-    let evidence = 1.0 - (1.0 - kev) * (1.0 - epss) * (1.0 - exploit) * (1.0 - base);
-    let likelihood = unit(inputs.exposure) * evidence;
+    let evidence = 1.0
+        - (1.0 - unit(inputs.exploited))
+            * (1.0 - unit(inputs.epss))
+            * (1.0 - unit(inputs.exploit))
+            * (1.0 - unit(inputs.automatable))
+            * (1.0 - unit(inputs.base));
 
+    // A path from the internet makes an internal asset reachable with the
+    // path's probability; it never lowers a known exposure.
+    let path_reach = EXPOSURE_INTERNAL + (EXPOSURE_INTERNET - EXPOSURE_INTERNAL) * unit(inputs.path);
+    let reach = unit(inputs.exposure).max(if inputs.path > 0.0 { path_reach } else { 0.0 });
+    let control = if inputs.control.is_nan() {
+        1.0
+    } else {
+        unit(inputs.control)
+    };
+    let likelihood = reach * control * evidence;
+
+    let value = inputs.asset_value();
+    let value = value + (1.0 - value) * BLAST_RADIUS_ASSETS_WEIGHT * unit(inputs.blast_assets);
     let technical = TECHNICAL_IMPACT_FLOOR + (1.0 - TECHNICAL_IMPACT_FLOOR) * unit(inputs.technical);
-    let impact = unit(inputs.criticality) * technical;
+    let impact = value * technical;
 
     let score = (100.0 * (likelihood * impact).sqrt()).clamp(0.0, 100.0);
     Outcome {
@@ -157,18 +282,6 @@ pub(crate) fn evaluate(inputs: &Inputs) -> Outcome {
 /// Clamps to 0..=1, mapping NaN to 0.
 pub(crate) fn unit(value: f64) -> f64 {
     if value.is_nan() { 0.0 } else { value.clamp(0.0, 1.0) }
-}
-
-pub(crate) fn tier_for(score: f64) -> Tier {
-    if score >= P1_MIN_SCORE {
-        Tier::P1
-    } else if score >= P2_MIN_SCORE {
-        Tier::P2
-    } else if score >= P3_MIN_SCORE {
-        Tier::P3
-    } else {
-        Tier::P4
-    }
 }
 
 /// Turns an EPSS probability into evidence: the square root spreads the
@@ -221,6 +334,22 @@ pub(crate) fn criticality_weight(criticality: Criticality) -> f64 {
     }
 }
 
+pub(crate) fn classification_weight(classification: DataClassification) -> f64 {
+    match classification {
+        DataClassification::Public => CLASSIFICATION_PUBLIC,
+        DataClassification::Internal => CLASSIFICATION_INTERNAL,
+        DataClassification::Confidential => CLASSIFICATION_CONFIDENTIAL,
+        DataClassification::Restricted => CLASSIFICATION_RESTRICTED,
+    }
+}
+
+/// Spreads a count of reachable assets onto 0..=1: 0 assets give 0, and
+/// the term saturates towards 1 as the count grows past
+/// [`BLAST_RADIUS_ASSETS_SCALE`].
+pub(crate) fn blast_assets_term(assets: usize) -> f64 {
+    1.0 - (-(assets as f64) / BLAST_RADIUS_ASSETS_SCALE).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,20 +399,22 @@ mod tests {
         assert!(exposure_weight(None) > exposure_weight(Some(false)));
     }
 
-    #[test]
-    fn tier_boundaries() {
-        let cases = [
-            (100.0, Tier::P1),
-            (P1_MIN_SCORE, Tier::P1),
-            (P1_MIN_SCORE - 0.001, Tier::P2),
-            (P2_MIN_SCORE, Tier::P2),
-            (P2_MIN_SCORE - 0.001, Tier::P3),
-            (P3_MIN_SCORE, Tier::P3),
-            (P3_MIN_SCORE - 0.001, Tier::P4),
-            (0.0, Tier::P4),
-        ];
-        for (score, tier) in cases {
-            assert_eq!(tier_for(score), tier, "score {score}");
+    fn all_inputs(value: f64) -> Inputs {
+        Inputs {
+            exploited: value,
+            epss: value,
+            exploit: value,
+            automatable: value,
+            base: value,
+            exposure: value,
+            path: value,
+            control: value,
+            criticality: value,
+            classification: value,
+            choke_point: value,
+            blast_jewels: value,
+            blast_assets: value,
+            technical: value,
         }
     }
 
@@ -291,16 +422,7 @@ mod tests {
     fn evaluate_clamps_hostile_inputs() {
         let hostile = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 2.0, 0.0, 1.0];
         for value in hostile {
-            let inputs = Inputs {
-                kev: value,
-                epss: value,
-                exploit: value,
-                base: value,
-                exposure: value,
-                criticality: value,
-                technical: value,
-            };
-            let outcome = evaluate(&inputs);
+            let outcome = evaluate(&all_inputs(value));
             assert!((0.0..=100.0).contains(&outcome.score), "{value}: {outcome:?}");
             assert!((0.0..=1.0).contains(&outcome.likelihood), "{value}: {outcome:?}");
             assert!((0.0..=1.0).contains(&outcome.impact), "{value}: {outcome:?}");
@@ -309,16 +431,57 @@ mod tests {
 
     #[test]
     fn maximum_inputs_score_100() {
-        let inputs = Inputs {
-            kev: 1.0,
-            epss: 1.0,
-            exploit: 1.0,
-            base: 1.0,
-            exposure: 1.0,
-            criticality: 1.0,
-            technical: 1.0,
-        };
-        assert_eq!(evaluate(&inputs).score, 100.0);
+        assert_eq!(evaluate(&all_inputs(1.0)).score, 100.0);
+    }
+
+    #[test]
+    fn baseline_scores_0() {
+        assert_eq!(evaluate(&Inputs::baseline()).score, 0.0);
+    }
+
+    #[test]
+    fn path_raises_internal_likelihood() {
+        // An internal asset (0.5) on a path of probability 0.4 is reached
+        // with 0.5 + 0.5 * 0.4 = 0.7.
+        let mut inputs = Inputs::baseline();
+        inputs.base = 1.0;
+        inputs.exposure = EXPOSURE_INTERNAL;
+        assert!((evaluate(&inputs).likelihood - 0.5).abs() < 1e-12);
+        inputs.path = 0.4;
+        assert!((evaluate(&inputs).likelihood - 0.7).abs() < 1e-12);
+        inputs.exposure = EXPOSURE_INTERNET;
+        assert_eq!(evaluate(&inputs).likelihood, 1.0);
+    }
+
+    #[test]
+    fn context_raises_impact() {
+        let mut inputs = Inputs::baseline();
+        inputs.technical = 1.0;
+        // Medium criticality: 0.6.
+        assert!((evaluate(&inputs).impact - 0.6).abs() < 1e-12);
+        inputs.classification = CLASSIFICATION_CONFIDENTIAL;
+        assert!((evaluate(&inputs).impact - 0.8).abs() < 1e-12);
+        inputs.choke_point = 1.0;
+        assert!((evaluate(&inputs).impact - 1.0).abs() < 1e-12);
+
+        let mut inputs = Inputs::baseline();
+        inputs.technical = 1.0;
+        inputs.blast_assets = blast_assets_term(50);
+        // 0.6 + 0.4 * 0.2 * (1 - 1/e) = 0.650570...
+        let expected = 0.6 + 0.4 * 0.2 * (1.0 - (-1.0f64).exp());
+        assert!((evaluate(&inputs).impact - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn controls_lower_likelihood_only() {
+        let mut inputs = Inputs::baseline();
+        inputs.exploited = KEV_LISTED;
+        inputs.technical = 1.0;
+        let without = evaluate(&inputs);
+        inputs.control = 0.5;
+        let with = evaluate(&inputs);
+        assert!((with.likelihood - without.likelihood * 0.5).abs() < 1e-12);
+        assert_eq!(with.impact, without.impact);
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use ctem_intel::{EpssScores, Intel};
 use ctem_model::{Criticality, Factor, FindingKind, RiskAssessment, Severity, SourceStatus, Tier, VulnerabilityId};
-use ctem_risk::assess;
+use ctem_risk::{EPSS_PRIOR, assess};
 
 fn factor<'a>(risk: &'a RiskAssessment, name: &str) -> &'a Factor {
     risk.factors
@@ -114,6 +114,16 @@ fn absent_intel_is_not_listed() {
     let finding = vulnerability("CVE-2024-0001", Some(CVSS_9_8), Severity::Critical);
     let risk = assess(&finding, None, &intel(true, &[("CVE-2021-44228", 0.9)]));
     assert!(!names(&risk).contains(&"kev"), "{:?}", names(&risk));
+    // A CVE without EPSS score takes the prior, named as such.
+    let epss = factor(&risk, "epss");
+    assert_eq!(epss.value, "no score, prior 0.0053");
+    assert_eq!(epss.weight, Some(EPSS_PRIOR));
+}
+
+#[test]
+fn finding_without_cve_has_no_epss() {
+    let finding = weakness(FindingKind::Misconfiguration, Severity::High);
+    let risk = assess(&finding, None, &intel(true, &[("CVE-2021-44228", 0.9)]));
     assert!(!names(&risk).contains(&"epss"), "{:?}", names(&risk));
 }
 
@@ -168,35 +178,35 @@ fn documented_examples_hold() {
             vulnerability("CVE-2025-48384", Some(CVSS_7_5), Severity::High),
             host(Some(true), crown_jewel),
             &kev_and_epss,
-            86.6,
+            86.8,
             Tier::P1,
         ),
         (
             vulnerability("CVE-2025-48384", Some(CVSS_7_5), Severity::High),
             host(Some(true), None),
             &kev_and_epss,
-            67.1,
-            Tier::P1,
+            67.2,
+            Tier::P2,
         ),
         (
             vulnerability("CVE-2025-48384", Some(CVSS_7_5), Severity::High),
             host(Some(false), Some(Criticality::Medium)),
             &kev_and_epss,
-            47.4,
+            47.6,
             Tier::P2,
         ),
         (
             vulnerability("CVE-2024-9999", Some(CVSS_9_8), Severity::Critical),
             host(Some(true), crown_jewel),
             &no_intel,
-            54.8,
+            59.2,
             Tier::P2,
         ),
         (
             vulnerability("CVE-2024-9999", Some(CVSS_9_8), Severity::Critical),
             host(None, None),
             &no_intel,
-            35.5,
+            38.4,
             Tier::P3,
         ),
         (
@@ -211,7 +221,7 @@ fn documented_examples_hold() {
             host(Some(true), None),
             &no_intel,
             66.1,
-            Tier::P1,
+            Tier::P3,
         ),
         (
             weakness(FindingKind::ExposedService, Severity::Info),

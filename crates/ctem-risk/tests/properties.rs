@@ -156,9 +156,11 @@ fn raising_epss_never_lowers() {
         for finding in cve_findings(cve) {
             for with_kev in [false, true] {
                 for asset in asset_contexts() {
+                    // A missing score is not on the ladder: it takes the prior.
                     let scores: Vec<f64> = EPSS_LADDER
                         .iter()
-                        .map(|p| assess(&finding, asset.as_ref(), &intel(with_kev, &epss_rows(cve, *p))).score)
+                        .flatten()
+                        .map(|p| assess(&finding, asset.as_ref(), &intel(with_kev, &epss_rows(cve, Some(*p)))).score)
                         .collect();
                     assert!(
                         scores.windows(2).all(|pair| pair[1] >= pair[0]),
@@ -284,27 +286,30 @@ fn extreme_cases_stay_in_range() {
 }
 
 #[test]
-fn tiers_follow_thresholds() {
+fn tiers_follow_decision() {
     let mut seen = std::collections::BTreeSet::new();
     for finding in all_findings() {
         for intel in intel_variants() {
             for asset in asset_contexts() {
                 let risk = assess(&finding, asset.as_ref(), &intel);
-                let expected = if risk.score >= P1_MIN_SCORE {
-                    Tier::P1
-                } else if risk.score >= P2_MIN_SCORE {
-                    Tier::P2
-                } else if risk.score >= P3_MIN_SCORE {
-                    Tier::P3
-                } else {
-                    Tier::P4
-                };
-                assert_eq!(risk.tier, expected, "score {}", risk.score);
+                let decision = risk.decision.expect("every assessment has a decision");
+                assert_eq!(risk.tier, decision.tier(), "{decision:?}");
                 seen.insert(risk.tier);
             }
         }
     }
     assert_eq!(seen.len(), 4, "the table reaches every tier: {seen:?}");
+}
+
+#[test]
+fn adding_kev_never_lowers_tier() {
+    for finding in cve_findings(LISTED) {
+        for asset in asset_contexts() {
+            let without = assess(&finding, asset.as_ref(), &intel(false, &[]));
+            let with = assess(&finding, asset.as_ref(), &intel(true, &[]));
+            assert!(with.tier <= without.tier, "{:?} then {:?}", without.tier, with.tier);
+        }
+    }
 }
 
 #[test]
@@ -426,7 +431,11 @@ mod specification {
             Some(_) => KEV_LISTED,
             None => 0.0,
         };
-        let epss = cve.and_then(|c| intel.epss(c)).map_or(0.0, |r| r.score.epss.sqrt());
+        // A CVE without score takes the prior; a finding without CVE has no EPSS input.
+        let epss = match cve {
+            Some(c) => intel.epss(c).map_or(EPSS_PRIOR.sqrt(), |r| r.score.epss.sqrt()),
+            None => 0.0,
+        };
         let (base, technical) = match finding.max_cvss() {
             Some(vector) => (CVSS_EXPLOITABILITY_WEIGHT * vector.exploitability(), vector.impact()),
             None => {
@@ -542,16 +551,34 @@ fn secret_outranks_exposed_service() {
 }
 
 #[test]
-fn exposed_service_alone_is_p4() {
-    let exposed = host(Some(true), None);
-    for severity in [Severity::Info, Severity::Low, Severity::Medium] {
-        let risk = assess(
-            &weakness(FindingKind::ExposedService, severity),
-            Some(&exposed),
-            &intel(false, &[]),
-        );
-        assert_eq!(risk.tier, Tier::P4, "{severity}: {}", risk.score);
+fn missing_epss_scores_as_prior() {
+    for finding in cve_findings(UNLISTED) {
+        for asset in asset_contexts() {
+            let missing = assess(&finding, asset.as_ref(), &intel(false, &[]));
+            let prior = assess(&finding, asset.as_ref(), &intel(false, &[(UNLISTED, EPSS_PRIOR)]));
+            assert!(
+                (missing.score - prior.score).abs() < 1e-9,
+                "{} vs {}",
+                missing.score,
+                prior.score
+            );
+            assert!(missing.likelihood > 0.0);
+        }
     }
+}
+
+#[test]
+fn exposed_service_alone_is_p4() {
+    // An informational open port has no technical impact of note, so its
+    // SSVC Human Impact is low and the deployer decision defers it. From
+    // low severity on it is scheduled (P3), like any flaw on a medium asset.
+    let exposed = host(Some(true), None);
+    let risk = assess(
+        &weakness(FindingKind::ExposedService, Severity::Info),
+        Some(&exposed),
+        &intel(false, &[]),
+    );
+    assert_eq!(risk.tier, Tier::P4, "{}", risk.score);
 }
 
 #[test]

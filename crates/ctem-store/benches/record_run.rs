@@ -134,6 +134,8 @@ fn generate_run(seed: u64) -> RunInput {
                     factor("epss", "0.12", score * 0.3, "FIRST EPSS 2024-05-01"),
                     factor("severity", severity.as_str(), score * 0.3, "report"),
                 ],
+                decision: None,
+                deadline: None,
             };
             findings.push(ScoredFinding {
                 fingerprint: finding.fingerprint(),
@@ -161,6 +163,8 @@ fn factor(name: &str, value: &str, contribution: f64, source: &str) -> Factor {
         value: value.into(),
         contribution,
         source: source.into(),
+        weight: None,
+        date: None,
     }
 }
 

@@ -51,7 +51,7 @@
 //! let mut finding = Finding::new("trivy", "CVE-2021-44228", FindingKind::Vulnerability,
 //!     "log4j-core: remote code execution", Severity::Critical, image);
 //! finding.target = Some("acme/shop:1.0".into());
-//! let risk = RiskAssessment { score: 97.0, tier: Tier::P1, likelihood: 0.97, impact: 1.0, factors: vec![] };
+//! let risk = RiskAssessment::new(97.0, Tier::P1, 0.97, 1.0, vec![]);
 //!
 //! let run = RunInput {
 //!     observed_at: Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap(),

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use common::{TestStore, day, image_scan, run, scope, scored, vulnerability};
 use ctem_model::{
-    Asset, AssetKey, AssetKind, Component, Criticality, CvssVector, Cwe, Factor, Finding, FindingKind, Fix,
-    LifecycleStatus, Location, MaskedSecret, Relationship, RelationshipKind, RiskAssessment, Severity, SourceStatus,
-    Tier,
+    Asset, AssetKey, AssetKind, Component, Criticality, CvssVector, Cwe, Deadline, Decision, Factor, Finding,
+    FindingKind, Fix, LifecycleStatus, Location, MaskedSecret, Relationship, RelationshipKind, RiskAssessment,
+    Severity, SourceStatus, Tier,
 };
 use ctem_store::{FindingFilter, ScoredFinding, SourceRecord, StoreError};
 
@@ -317,14 +317,20 @@ fn rich_finding() -> ScoredFinding {
                 value: "listed 2021-12-10".into(),
                 contribution: 40.0,
                 source: "CISA KEV 2024-05-01".into(),
+                weight: Some(0.9),
+                date: Some("2021-12-10".into()),
             },
             Factor {
                 name: "epss".into(),
                 value: "0.97".into(),
                 contribution: -0.125,
                 source: "FIRST EPSS 2024-05-01".into(),
+                weight: None,
+                date: None,
             },
         ],
+        decision: Some(Decision::Immediate),
+        deadline: Some(Deadline::ThreeDays),
     };
     ScoredFinding {
         fingerprint: finding.fingerprint(),

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
 use ctem_engine::paths::PathsView;
-use ctem_engine::report::{ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, reasons, render_html};
+use ctem_engine::report::{
+    ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, explanation, reasons, render_html,
+};
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
 use ctem_model::{Asset, AssetKey, LifecycleStatus, Severity, Tier};
@@ -333,7 +335,7 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
             tools_cell(stored),
             asset,
             status_cell(stored),
-            risk.map(|r| reasons(r, 4)).unwrap_or_default(),
+            risk.map(explanation).unwrap_or_default(),
         ];
         if with_rank {
             row.insert(0, (index + 1).to_string());

@@ -5,7 +5,7 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{Cell, ColumnConstraint, Table};
 use ctem_engine::json::StoredFindingJson;
-use ctem_engine::report::reasons;
+use ctem_engine::report::{explanation, reasons};
 use ctem_model::{Fingerprint, LifecycleStatus, Validation};
 use ctem_store::{HistoryEntry, SourceEntry, StoredFinding};
 use serde::Serialize;
@@ -145,7 +145,13 @@ fn summary_table(stored: &StoredFinding) -> Table {
         ("Fix verified", optional_time(stored.verified_at)),
         ("Accepted until", optional_time(stored.accepted_until)),
         ("Score", score),
-        ("Why", risk.map(|risk| reasons(risk, SHOWN_REASONS)).unwrap_or_default()),
+        ("Why", risk.map(explanation).unwrap_or_default()),
+        (
+            "Deadline",
+            risk.and_then(|risk| risk.deadline)
+                .map(|deadline| format!("{} (CISA BOD 26-04)", deadline.describe()))
+                .unwrap_or_default(),
+        ),
     ];
 
     let mut table = wide_table();

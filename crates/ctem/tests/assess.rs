@@ -115,6 +115,13 @@ fn example_ranks_kev_on_exposed_crown_jewel_first() {
     }
     let reasons = top[kev_on_jewel]["reasons"].as_str().unwrap();
     assert!(reasons.contains("KEV"), "reasons of the KEV finding: {reasons}");
+
+    let kev = &top[kev_on_jewel];
+    let explanation = kev["explanation"].as_str().unwrap();
+    assert!(explanation.starts_with("KEV since "), "{explanation}");
+    assert!(explanation.contains("internet-facing"), "{explanation}");
+    assert!(kev["decision"].is_string(), "{}", kev["decision"]);
+    assert!(kev["deadline"].is_string(), "{}", kev["deadline"]);
 }
 
 #[test]

@@ -193,6 +193,26 @@ fn cve_record() -> Value {
     })
 }
 
+/// Builds a KEV catalog that lists Log4Shell (A), so that the SSVC
+/// deployer decision rates A's exploitation active: out-of-cycle (P2) on
+/// the crown jewel.
+fn kev_catalog() -> Value {
+    json!({
+        "catalogVersion": "2026.11.01",
+        "dateReleased": "2026-11-01T00:00:00.000Z",
+        "count": 1,
+        "vulnerabilities": [{
+            "cveID": "CVE-2021-44228",
+            "vendorProject": "Apache",
+            "product": "Log4j2",
+            "vulnerabilityName": "Apache Log4j2 Remote Code Execution Vulnerability",
+            "dateAdded": "2021-12-10",
+            "dueDate": "2021-12-24",
+            "knownRansomwareCampaignUse": "Known"
+        }]
+    })
+}
+
 struct Scenario {
     _temp: tempfile::TempDir,
     dir: PathBuf,
@@ -206,6 +226,7 @@ impl Scenario {
         std::fs::write(dir.join("ctem.toml"), CONFIG).unwrap();
         std::fs::create_dir_all(dir.join("intel")).unwrap();
         write_json(&dir.join("intel/CVE-2026-41234.json"), &cve_record());
+        write_json(&dir.join("intel/known_exploited_vulnerabilities.json"), &kev_catalog());
         let db = dir.join("ctem.db");
         Scenario { _temp: temp, dir, db }
     }

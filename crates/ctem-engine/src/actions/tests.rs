@@ -12,6 +12,8 @@ fn scored(finding: Finding, score: f64) -> ScoredFinding {
             likelihood: 0.5,
             impact: 0.5,
             factors: Vec::new(),
+            decision: None,
+            deadline: None,
         },
         published: None,
     }

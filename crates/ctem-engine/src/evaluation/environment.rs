@@ -14,7 +14,7 @@ use ctem_store::ScoredFinding;
 use super::{Candidate, Instance};
 use crate::actions::{Action, action_fixes, path_fixes, plan, rank};
 use crate::paths::success::SuccessModel;
-use crate::paths::{self, DEFAULT_PATH_COUNT, PathsInput};
+use crate::paths::{self, DEFAULT_PATH_COUNT, PathFinding, PathsInput};
 
 /// An environment made ready for the evaluation.
 #[derive(Debug, Clone)]
@@ -118,10 +118,11 @@ pub fn prepare(environment: &Environment) -> Result<Option<Prepared>, IntelError
         .collect();
 
     let no_dismissals = HashSet::new();
+    let path_findings: Vec<PathFinding<'_>> = findings.iter().map(PathFinding::of).collect();
     let request = PathsInput {
         assets: &environment.assets,
         relationships: &environment.relationships,
-        findings: &findings,
+        findings: &path_findings,
         intel: &intel,
         controls: &environment.controls,
         opengraph: &[],

@@ -11,7 +11,7 @@ use ctem_model::{AssetKey, AssetKind, Criticality, FindingKind, Severity, Vulner
 
 use super::*;
 
-const EXPLOIT_FINGERPRINT: &str = "v1:nmap:exploit-www";
+pub(crate) const EXPLOIT_FINGERPRINT: &str = "v1:nmap:exploit-www";
 
 fn asset(kind: AssetKind, identifier: &str, name: &str, criticality: Option<Criticality>) -> AssetInfo {
     AssetInfo {

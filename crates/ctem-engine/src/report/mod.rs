@@ -93,6 +93,18 @@ pub fn reasons(risk: &RiskAssessment, max: usize) -> String {
         .join("; ")
 }
 
+/// Renders the reasons behind a score as one sentence ([`ctem_risk::explain`]),
+/// or, for an assessment whose factors it cannot word (stored by an older
+/// version), the largest factors as [`reasons`] lists them.
+pub fn explanation(risk: &RiskAssessment) -> String {
+    let sentence = ctem_risk::explain(risk);
+    if sentence.is_empty() {
+        reasons(risk, 4)
+    } else {
+        sentence
+    }
+}
+
 /// A factor as people read it in a table cell.
 fn describe_factor(factor: &Factor) -> String {
     let value = factor.value.as_str();
@@ -250,7 +262,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
                 status: finding.status.to_string(),
                 asset: asset.map_or_else(|| finding.finding.asset.to_string(), describe_asset),
                 owner: owner_of(finding),
-                reasons: finding.risk.as_ref().map(|risk| reasons(risk, 4)).unwrap_or_default(),
+                reasons: finding.risk.as_ref().map(explanation).unwrap_or_default(),
             }
         })
         .collect();

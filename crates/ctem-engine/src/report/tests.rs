@@ -595,6 +595,8 @@ fn active(asset: &Asset, tier: Tier, rule_id: &str) -> StoredFinding {
             likelihood: 0.5,
             impact: 0.5,
             factors: Vec::new(),
+            decision: None,
+            deadline: None,
         }),
     }
 }

@@ -415,6 +415,8 @@ impl History {
                 factor("epss", "0.12", score * 0.3, "FIRST EPSS 2024-01-01"),
                 factor("severity", severity.as_str(), score * 0.3, "report"),
             ],
+            decision: None,
+            deadline: None,
         };
         let published = Utc
             .with_ymd_and_hms(
@@ -463,5 +465,7 @@ fn factor(name: &str, value: &str, contribution: f64, source: &str) -> Factor {
         value: value.into(),
         contribution,
         source: source.into(),
+        weight: None,
+        date: None,
     }
 }

@@ -71,7 +71,11 @@ pub fn risk(score: f64) -> RiskAssessment {
             value: "high".into(),
             contribution: score,
             source: "report".into(),
+            weight: None,
+            date: None,
         }],
+        decision: None,
+        deadline: None,
     }
 }
 
