@@ -235,13 +235,7 @@ pub(crate) fn gather(
         inputs.blast_assets = blast_assets_term(graph.blast_radius_assets);
         candidates.push(Candidate {
             name: "blast_radius",
-            value: format!(
-                "{} crown jewel{}, {} asset{}",
-                graph.blast_radius_crown_jewels,
-                plural(graph.blast_radius_crown_jewels),
-                graph.blast_radius_assets,
-                plural(graph.blast_radius_assets)
-            ),
+            value: blast_radius_value(graph.blast_radius_crown_jewels, graph.blast_radius_assets),
             source: "attack graph".to_string(),
             weight: Some(inputs.blast_assets),
             date: None,
@@ -633,4 +627,26 @@ pub(crate) fn applicable_controls(finding: &Finding, asset: Option<&Asset>, cont
         }
     }
     (product, names.join(", "))
+}
+
+/// Words for a blast radius: "4 crown jewels, 12 assets", or only the
+/// assets when it reaches no crown jewel.
+fn blast_radius_value(crown_jewels: usize, assets: usize) -> String {
+    let assets = format!("{assets} asset{}", plural(assets));
+    match crown_jewels {
+        0 => assets,
+        count => format!("{count} crown jewel{}, {assets}", plural(count)),
+    }
+}
+
+#[cfg(test)]
+mod blast_radius_tests {
+    use super::blast_radius_value;
+
+    #[test]
+    fn blast_radius_names_crown_jewels_only_when_reached() {
+        assert_eq!(blast_radius_value(0, 2), "2 assets");
+        assert_eq!(blast_radius_value(1, 1), "1 crown jewel, 1 asset");
+        assert_eq!(blast_radius_value(4, 12), "4 crown jewels, 12 assets");
+    }
 }
