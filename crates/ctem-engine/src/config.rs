@@ -116,7 +116,7 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Ticket sync with an issue tracker (see docs/tickets.md).
     pub tickets: Option<TicketsConfig>,
-    /// How findings are tiered and given deadlines (see docs/prioritization.md).
+    /// The deadline table for tiered findings (see docs/prioritization.md).
     #[serde(default)]
     pub prioritization: PrioritizationConfig,
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::paths::AttackPaths;
 
-/// The asset attribute that holds the classification of an asset's data
+/// The asset attribute that contains the classification of an asset's data
 /// (`public`, `internal`, `confidential` or `restricted`). `[[assets]]`
 /// rules set it with `data_classification`.
 pub const DATA_CLASSIFICATION_ATTRIBUTE: &str = "data_classification";

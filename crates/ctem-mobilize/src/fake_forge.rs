@@ -25,7 +25,7 @@ use crate::fake_jira::decode_query;
 /// The largest request body the fake reads.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// Which API the fake speaks.
+/// The API that the fake implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
     GitHub,
@@ -90,7 +90,7 @@ struct State {
     faults: VecDeque<(String, String, Fault)>,
     requests: Vec<SeenRequest>,
     page_size: usize,
-    /// The status a webhook receiver answers with.
+    /// The status that a webhook receiver returns.
     receiver_status: u16,
 }
 

@@ -79,7 +79,7 @@ pub struct GitHubConfig {
     /// Attempts per request, counting the first. Default 4.
     #[serde(default = "default_attempts")]
     pub attempts: u32,
-    /// The longest wait for a rate limit (`Retry-After` or
+    /// The maximum wait for a rate limit (`Retry-After` or
     /// `x-ratelimit-reset`), in seconds. A longer one fails the request.
     /// Default 120.
     #[serde(default = "default_max_retry_after")]

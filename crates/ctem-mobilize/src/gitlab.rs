@@ -74,7 +74,7 @@ pub struct GitLabConfig {
     /// Attempts per request, counting the first. Default 4.
     #[serde(default = "default_attempts")]
     pub attempts: u32,
-    /// The longest wait for a rate limit, in seconds. Default 120.
+    /// The maximum wait for a rate limit, in seconds. Default 120.
     #[serde(default = "default_max_retry_after")]
     pub max_retry_after_secs: u64,
     /// The first backoff between attempts, in milliseconds. Default 500.

@@ -21,7 +21,7 @@ pub struct Context {
     pub deadlines: DeadlineTable,
 }
 
-/// What the attack graph of the run shows about one finding.
+/// The attack graph's facts about one finding.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GraphFacts {
     /// The number of attack paths to a crown jewel that take a step the
@@ -36,10 +36,10 @@ pub struct GraphFacts {
     /// a node that every path from the internet to a crown jewel passes.
     pub choke_point: bool,
     /// The number of crown jewels reachable from the finding's asset once
-    /// an attacker holds it.
+    /// an attacker controls it.
     pub blast_radius_crown_jewels: usize,
     /// The number of assets reachable from the finding's asset once an
-    /// attacker holds it.
+    /// attacker controls it.
     pub blast_radius_assets: usize,
 }
 

@@ -1,4 +1,4 @@
-//! [`explain`]: one sentence that says why a finding ranks where it does.
+//! [`explain`]: one sentence that explains why a finding ranks where it does.
 
 use ctem_model::{Factor, RiskAssessment};
 

@@ -54,8 +54,8 @@ impl Store {
         let generation = read_generation(&self.conn, path)?;
         let (low, high): (Option<i64>, Option<i64>) = self
             .conn
-            // Two subqueries: SQLite answers a lone min() or max() from the
-            // end of the table, but scans every row for both in one query.
+            // Two subqueries, because SQLite reads a lone min() or max() from the
+            // end of the table but scans every row for both in one query.
             .query_row(
                 "SELECT (SELECT min(id) FROM findings), (SELECT max(id) FROM findings)",
                 [],

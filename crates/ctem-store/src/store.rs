@@ -210,8 +210,8 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A write transaction of the store: a rusqlite transaction that knows
-/// whether it changed anything. Every write of a store starts with
+/// A write transaction of the store: a rusqlite transaction with the
+/// connection's change count at its start, to tell whether it changed rows. Every write of a store starts with
 /// [`begin_write`] and ends with [`WriteTransaction::commit`].
 pub(crate) struct WriteTransaction<'c> {
     tx: rusqlite::Transaction<'c>,

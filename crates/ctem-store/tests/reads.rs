@@ -714,7 +714,7 @@ fn split_fact_scan_equals_one_scan() {
 }
 
 #[test]
-fn split_fact_scan_names_corrupt_row_in_second_half() {
+fn split_scan_names_upper_corrupt_row() {
     let test = many_findings(10_000);
     let bad_id: i64 = test
         .raw_connection()
@@ -789,7 +789,7 @@ fn every_write_increments_the_generation() {
 /// scans: every scan must see whole runs, which two snapshots would not
 /// give.
 #[test]
-fn split_fact_scan_sees_one_snapshot_while_runs_commit() {
+fn split_scan_during_commits_is_consistent() {
     let test = many_findings(500);
     let path = test.path();
     let writer = std::thread::spawn(move || {
@@ -818,7 +818,7 @@ fn split_fact_scan_sees_one_snapshot_while_runs_commit() {
 /// and before its second connection starts: the scan must not mix the
 /// two states.
 #[test]
-fn split_fact_scan_falls_back_when_a_write_commits_between_snapshots() {
+fn split_scan_falls_back_after_write() {
     let test = many_findings(2_000);
     let path = test.path();
     let facts = test

@@ -113,23 +113,23 @@ impl SuccessModel {
         }
     }
 
-    /// The number of edges on some path from the internet to a goal.
+    /// Returns the number of edges on some path from the internet to a goal.
     pub fn edge_count(&self) -> usize {
         self.heads.len()
     }
 
-    /// The number of crown jewels the measure sums over.
+    /// Returns the number of crown jewels the measure sums over.
     pub fn crown_jewel_count(&self) -> usize {
         self.goals.len()
     }
 
-    /// The edges of the model that `fix` removes.
+    /// Returns the edges of the model that `fix` removes.
     pub fn edges_of(&self, fix: FixId) -> &[u32] {
         self.fix_edges.get(fix as usize).map_or(&[], Vec::as_slice)
     }
 
-    /// A mask of the model's edges that is true on the edges the fixes
-    /// remove.
+    /// Marks the model's edges that the fixes remove, in a mask over all
+    /// edges.
     pub fn removed_by(&self, fixes: impl IntoIterator<Item = FixId>) -> Vec<bool> {
         let mut removed = vec![false; self.edge_count()];
         for fix in fixes {
@@ -140,8 +140,8 @@ impl SuccessModel {
         removed
     }
 
-    /// The probability of the most likely path to each crown jewel with
-    /// the edges of `removed` gone, in the order of the goal lists.
+    /// Computes the probability of the most likely path to each crown jewel
+    /// with the edges of `removed` gone, in the order of the goal lists.
     pub fn per_crown_jewel(&self, removed: &[bool]) -> Vec<f64> {
         let (distance, _) = self.search(removed);
         self.goals
@@ -150,13 +150,12 @@ impl SuccessModel {
             .collect()
     }
 
-    /// The sum over crown jewels of the probability of the most likely
-    /// path, with the edges of `removed` gone.
+    /// Sums over crown jewels the probability of the most likely path, with the edges of `removed` gone.
     pub fn success(&self, removed: &[bool]) -> f64 {
         self.per_crown_jewel(removed).iter().sum()
     }
 
-    /// The edges of the most likely path to each crown jewel with the
+    /// Lists the edges of the most likely path to each crown jewel with the
     /// edges of `removed` gone, sorted and without repeats. Only a fix that
     /// removes one of them can lower [`SuccessModel::success`].
     pub fn most_likely_edges(&self, removed: &[bool]) -> Vec<u32> {
