@@ -76,6 +76,14 @@ pub fn capture_logs<T>(work: impl FnOnce() -> T) -> (T, String) {
         .with_ansi(false)
         .with_max_level(tracing::Level::DEBUG)
         .finish();
+    // A test on another thread without a subscriber may register a
+    // callsite first, and tracing would cache its interest as "never". A
+    // global subscriber that returns "sometimes" makes every event ask the
+    // subscriber of its own thread.
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(AskEveryTime);
+    });
     let result = tracing::subscriber::with_default(subscriber, work);
     let text = String::from_utf8(buffer.0.lock().expect("log buffer lock").clone()).expect("logs are UTF-8");
     (result, text)
@@ -101,4 +109,32 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
     }
+}
+
+/// A subscriber that records nothing and registers every callsite with
+/// interest "sometimes", so that scoped subscribers decide per event.
+struct AskEveryTime;
+
+impl tracing::Subscriber for AskEveryTime {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, _: &tracing::Event<'_>) {}
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
 }
