@@ -424,3 +424,33 @@ fn rank_greedy_by_marginal_success() {
     assert!((actions[2].priority - 30.0).abs() < 1e-9);
     assert_eq!(actions.iter().map(|action| action.rank).collect::<Vec<_>>(), [1, 2, 3]);
 }
+
+/// On two parallel paths of probability 0.9 (see
+/// `paths::tests::parallel_paths`), closing one port removes nothing
+/// alone, so it scores only its bonus: 50 for the minimal fix set and, for
+/// the port on the most likely path, 25. A misconfiguration elsewhere
+/// scores 100. One greedy rank at a time would take the misconfiguration
+/// first. The lookahead sees that the two ports together remove 0.9,
+/// (75 + 50 + 1000 * 0.9) / 2 = 512.5 per unit of effort, against 175 / 2
+/// for the misconfiguration and a port, so a port goes first and its
+/// partner second, with the 0.9 credited to the second.
+#[test]
+fn rank_looks_ahead_across_parallel_paths() {
+    let paths = crate::paths::tests::parallel_paths();
+    let findings = vec![scored(misconfiguration(host("10.0.0.9"), 1), 100.0)];
+
+    let actions = rank(&findings, &[], Some(&paths));
+
+    let keys: Vec<&str> = actions.iter().map(|action| action.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "change:host:203.0.113.10:close port 443/tcp to the internet",
+            "change:host:203.0.113.11:close port 8443/tcp to the internet",
+            "configure:host:10.0.0.9:CKV_AWS_20",
+        ]
+    );
+    assert_eq!(actions[0].success_removed, 0.0);
+    assert!((actions[1].success_removed - 0.9).abs() < 1e-6);
+    assert_eq!(actions[2].success_removed, 0.0);
+}

@@ -153,6 +153,80 @@ pub(crate) fn sample_paths() -> AttackPaths {
     }
 }
 
+/// Two parallel paths of probability 0.9 to one crown jewel, the
+/// payments database: through the shop front (port 443 open to the
+/// internet) and through the admin portal (port 8443 open). Closing both
+/// ports is the minimal fix set; closing one alone leaves the other path.
+pub(crate) fn parallel_paths() -> AttackPaths {
+    let mut builder = GraphBuilder::new();
+    let shop = builder.asset(asset(AssetKind::Host, "203.0.113.10", "shop", None));
+    let admin = builder.asset(asset(AssetKind::Host, "203.0.113.11", "admin", None));
+    let db = builder.asset(asset(
+        AssetKind::Host,
+        "10.20.0.5",
+        "db-pay01",
+        Some(Criticality::CrownJewel),
+    ));
+    let db_read = builder.node_of(db, Capability::Read);
+    let close = |address: &str, port: u16| FixRef::Configuration {
+        asset: AssetKey::new(AssetKind::Host, address),
+        change: format!("close port {port}/tcp to the internet"),
+    };
+    let mut paths = Vec::new();
+    for (host, address, port) in [(shop, "203.0.113.10", 443), (admin, "203.0.113.11", 8443)] {
+        let access = builder.node_of(host, Capability::NetworkAccess);
+        builder.edge(
+            AttackGraph::INTERNET,
+            access,
+            edge(EdgeKind::InternetExposure, None, 1.0, vec![close(address, port)]),
+        );
+        builder.edge(
+            access,
+            db_read,
+            edge(EdgeKind::NetworkReach, Some("T1021"), 0.9, vec![]),
+        );
+        paths.push((access, db_read));
+    }
+    let graph = builder.build();
+    let paths: Vec<Path> = paths
+        .into_iter()
+        .map(|(access, goal)| Path {
+            edges: vec![
+                edge_between(&graph, AttackGraph::INTERNET, access),
+                edge_between(&graph, access, goal),
+            ],
+            probability: 0.9,
+        })
+        .collect();
+    let payments = CrownJewelPaths {
+        asset: db,
+        goals: vec![db_read],
+        most_likely: Some(paths[0].clone()),
+        paths,
+        choke_points: Vec::new(),
+        fix_set: Some(FixSet {
+            fixes: vec![0, 1],
+            cost: 2.0,
+            exact: true,
+            method: "min_cut",
+            uncuttable: false,
+            uncut_path: Vec::new(),
+        }),
+    };
+    AttackPaths {
+        exposure: Exposure {
+            reachable_crown_jewels: vec![db],
+            crown_jewels: 1,
+            assets_with_path: 3,
+            assets: 3,
+        },
+        graph,
+        crown_jewels: vec![payments],
+        findings: HashMap::new(),
+        jewel_names: HashMap::from([(db, "Payments database".to_string())]),
+    }
+}
+
 #[test]
 fn view_resolves_steps_and_fixes() {
     let view = sample_paths().view(None);
