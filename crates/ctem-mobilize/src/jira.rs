@@ -27,6 +27,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{JiraConfig, JiraFlavor};
 use crate::http::{Auth, HttpClient, Repeat, RetryPolicy};
+use crate::jira_fields::{JiraFieldType, field_value};
 use crate::tracker::{RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError};
 
 /// The label every ticket of ctem carries.
@@ -148,23 +149,31 @@ impl JiraTracker {
             fields.insert("components".into(), Value::Array(components));
         }
 
-        // NOTE: custom fields get plain text or a number; a select or user
-        // field needs an object and is not supported yet.
-        let due_field = self.config.fields.get("due").map_or("duedate", String::as_str);
-        if let Some(due) = draft.due {
-            fields.insert(due_field.to_string(), json!(due.format("%Y-%m-%d").to_string()));
+        if !self.config.fields.contains_key("due")
+            && let Some(due) = draft.due
+        {
+            fields.insert("duedate".into(), json!(due.format("%Y-%m-%d").to_string()));
         }
         for (value, field) in &self.config.fields {
-            let content = match value.as_str() {
-                "owner" => draft.owner.clone().map(Value::from),
-                "contacts" => (!draft.contacts.is_empty()).then(|| Value::from(draft.contacts.join(", "))),
-                "tier" => Some(Value::from(draft.tier.as_str())),
-                "risk" => Some(json!((draft.risk * 10.0).round() / 10.0)),
-                "subject" => Some(Value::from(draft.subject.clone())),
-                _ => None,
-            };
-            if let Some(content) = content {
-                fields.insert(field.clone(), content);
+            let content = field_value(value, field, draft, self.config.flavor, &self.config.users);
+            if content.is_none() && field.kind == JiraFieldType::User && draft.owner.is_some() {
+                tracing::warn!(
+                    tracker = %self.name,
+                    owner = draft.owner.as_deref().unwrap_or_default(),
+                    field = %field.field,
+                    "no Jira user for this owner in [tickets.jira.users]; the field is left empty"
+                );
+            }
+            match content {
+                Some(content) => {
+                    fields.insert(field.field.clone(), content);
+                }
+                // An update clears a value that the subject no longer has,
+                // such as the user of a team without one.
+                None if !with_project => {
+                    fields.insert(field.field.clone(), Value::Null);
+                }
+                None => {}
             }
         }
         Value::Object(fields)
