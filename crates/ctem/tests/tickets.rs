@@ -1,6 +1,8 @@
 //! End to end: `ctem assess` on the example environment, then `ctem
 //! tickets sync` against a fake Jira on loopback.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,12 +14,8 @@ use serde_json::Value;
 const AUTH: &str = "Basic c2VjQGFjbWUuZXhhbXBsZTpzZWNyZXQtdG9rZW4=";
 
 fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    let mut command = common::ctem();
     command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache)
         .env("JIRA_USER", "sec@acme.example")
         .env("JIRA_API_TOKEN", "secret-token");
     command

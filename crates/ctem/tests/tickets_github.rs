@@ -2,6 +2,8 @@
 //! tickets sync` against a fake GitHub and a signed webhook receiver on
 //! loopback.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,14 +15,8 @@ const TOKEN: &str = "github-secret-token";
 const HOOK_SECRET: &str = "hook-secret";
 
 fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("CTEM_HOOK_SECRET", HOOK_SECRET);
+    let mut command = common::ctem();
+    command.env("GITHUB_TOKEN", TOKEN).env("CTEM_HOOK_SECRET", HOOK_SECRET);
     command
 }
 
