@@ -1,6 +1,6 @@
 //! Code shared by the GitHub and GitLab connectors: configuration defaults
-//! and checks, the create that never makes a second issue, paged issue
-//! lists and the parts of an issue that both forges return alike.
+//! and checks, paged issue lists and the parts of an issue that both
+//! forges return alike.
 
 use std::time::Duration;
 
@@ -61,40 +61,6 @@ pub(crate) fn retry_policy(attempts: u32, backoff_ms: u64, max_retry_after_secs:
         attempts,
         backoff: Duration::from_millis(backoff_ms),
         max_retry_after: Duration::from_secs(max_retry_after_secs),
-    }
-}
-
-/// The outcome of [`create_once`].
-pub(crate) enum Created {
-    /// The tracker's reply to the create.
-    Answer(Value),
-    /// The ticket that an earlier attempt with an unknown outcome created.
-    Found(RemoteTicket),
-}
-
-/// Sends a create up to `attempts` times. After a failure that leaves the
-/// outcome unknown (a timeout, a 5xx), it searches for the marker before it
-/// sends the create again, so that a retry never creates a second ticket.
-pub(crate) fn create_once(
-    tracker: &str,
-    attempts: u32,
-    marker: &str,
-    send: impl Fn() -> Result<Value, TrackerError>,
-    find: impl Fn() -> Result<Option<RemoteTicket>, TrackerError>,
-) -> Result<Created, TrackerError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match send() {
-            Ok(answer) => return Ok(Created::Answer(answer)),
-            Err(error) if error.maybe_processed() && attempt < attempts => {
-                if let Some(existing) = find()? {
-                    return Ok(Created::Found(existing));
-                }
-                tracing::warn!(tracker, marker, %error, "retrying a ticket create");
-            }
-            Err(error) => return Err(error),
-        }
     }
 }
 

@@ -39,13 +39,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::forge::{
-    Created, create_once, default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number,
-    next_link, read_labels, read_pages, read_updated, retry_policy, validate_retry, validate_url,
+    default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link, read_labels,
+    read_pages, read_updated, retry_policy, validate_retry, validate_url,
 };
 use crate::http::{Auth, HttpClient, Repeat};
 use crate::jira::{CTEM_LABEL, malformed, string_at, truncate};
 use crate::markdown;
-use crate::tracker::{RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError};
+use crate::tracker::{Created, RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError, create_once};
 
 /// Issues per list page, GitLab's maximum.
 const PAGE_SIZE: u32 = 100;
