@@ -1,7 +1,9 @@
 //! Code shared by the GitHub and GitLab connectors: configuration defaults
-//! and checks, paged issue lists and the parts of an issue that both
-//! forges return alike.
+//! and checks, paged issue lists, the index of issues by marker and the
+//! parts of an issue that both forges return alike.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -61,6 +63,60 @@ pub(crate) fn retry_policy(attempts: u32, backoff_ms: u64, max_retry_after_secs:
         attempts,
         backoff: Duration::from_millis(backoff_ms),
         max_retry_after: Duration::from_secs(max_retry_after_secs),
+    }
+}
+
+/// The `ctem` issues of a forge by marker, from one listing, with the
+/// issues created since.
+///
+/// A marker is found by listing the `ctem` issues rather than by a search,
+/// because a search index can lag behind a create. After a crash between
+/// the forge's reply and ctem's commit, the next sync must find the issue
+/// just created. A connector serves one sync, so a sync lists the issues
+/// once however many subjects it searches for.
+#[derive(Debug, Default)]
+pub(crate) struct MarkerIndex {
+    tickets: Mutex<Option<HashMap<String, RemoteTicket>>>,
+}
+
+impl MarkerIndex {
+    fn lock(&self) -> MutexGuard<'_, Option<HashMap<String, RemoteTicket>>> {
+        self.tickets.lock().expect("the marker index is never poisoned")
+    }
+
+    /// Replaces the index with the issues of a full listing.
+    pub fn fill(&self, tickets: &[RemoteTicket]) {
+        let mut index = HashMap::new();
+        for ticket in tickets {
+            for marker in ticket.labels.iter().filter(|label| label.starts_with("ctem-")) {
+                index.entry(marker.clone()).or_insert_with(|| ticket.clone());
+            }
+        }
+        *self.lock() = Some(index);
+    }
+
+    /// Finds the issue with a marker. The index is filled from `list` first
+    /// when it is empty, or when `refresh` is set because an issue may have
+    /// been created since the listing.
+    pub fn find(
+        &self,
+        marker: &str,
+        refresh: bool,
+        list: impl FnOnce() -> Result<Vec<RemoteTicket>, TrackerError>,
+    ) -> Result<Option<RemoteTicket>, TrackerError> {
+        if refresh || self.lock().is_none() {
+            let tickets = list()?;
+            self.fill(&tickets);
+        }
+        Ok(self.lock().as_ref().and_then(|index| index.get(marker)).cloned())
+    }
+
+    /// Adds an issue created after the listing. Without a listing there is
+    /// nothing to add to, because the first search lists the issue anyway.
+    pub fn add(&self, marker: &str, ticket: &RemoteTicket) {
+        if let Some(index) = self.lock().as_mut() {
+            index.insert(marker.to_string(), ticket.clone());
+        }
     }
 }
 

@@ -11,22 +11,17 @@
 //! Every issue carries the label `ctem`, and its marker sits in an HTML
 //! comment at the end of the body. [`RemoteTicket::labels`] lists the
 //! marker as if it were a label, because ticket sync matches tickets by
-//! their labels. The marker is found
-//! by listing the `ctem` issues rather than by the search API, because the
-//! search index lags behind a create: after a crash between GitHub's reply
-//! and ctem's commit, the next sync must find the issue just created.
-//! The connector lists them at most once and keeps an index by marker, to
-//! which it adds the issues it creates. A connector serves one sync, so a
-//! sync lists the `ctem` issues once however many subjects it searches
-//! for. Only a create whose outcome is unknown lists them again.
+//! their labels. The marker is found in an index built from one listing
+//! of the `ctem` issues per sync, rather than by the search API, whose
+//! index lags behind a create. Only a create whose outcome is unknown
+//! lists the issues again.
 //! An issue closed with `state_reason` `not_planned` means the risk was
 //! accepted.
 //!
 //! Reference: <https://docs.github.com/en/rest/issues/issues?apiVersion=2022-11-28>.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -37,8 +32,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::forge::{
-    default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link, read_labels,
-    read_pages, read_updated, retry_policy, validate_retry, validate_url,
+    MarkerIndex, default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link,
+    read_labels, read_pages, read_updated, retry_policy, validate_retry, validate_url,
 };
 use crate::http::{Auth, HttpClient, Repeat};
 use crate::jira::{CTEM_LABEL, malformed, string_at, truncate};
@@ -147,8 +142,7 @@ pub struct GitHubTracker {
     /// `{api_url}/repos/{owner}/{repo}`.
     repo_url: String,
     http: HttpClient,
-    /// The `ctem` issues by marker, once listed.
-    index: Mutex<Option<HashMap<String, RemoteTicket>>>,
+    index: MarkerIndex,
 }
 
 impl GitHubTracker {
@@ -185,33 +179,8 @@ impl GitHubTracker {
             repo_url: format!("{}/repos/{}", config.api_url.trim_end_matches('/'), config.repository),
             config: config.clone(),
             http,
-            index: Mutex::new(None),
+            index: MarkerIndex::default(),
         })
-    }
-
-    fn index(&self) -> MutexGuard<'_, Option<HashMap<String, RemoteTicket>>> {
-        self.index.lock().expect("the marker index is never poisoned")
-    }
-
-    /// Replaces the marker index with the issues of a full listing.
-    fn fill_index(&self, tickets: &[RemoteTicket]) {
-        let mut index = HashMap::new();
-        for ticket in tickets {
-            for marker in ticket.labels.iter().filter(|label| label.starts_with("ctem-")) {
-                index.entry(marker.clone()).or_insert_with(|| ticket.clone());
-            }
-        }
-        *self.index() = Some(index);
-    }
-
-    /// Finds a marker in the index, listing the `ctem` issues first when
-    /// the index is missing or `refresh` is set.
-    fn find_in_index(&self, marker: &str, refresh: bool) -> Result<Option<RemoteTicket>, TrackerError> {
-        if refresh || self.index().is_none() {
-            let tickets = self.list(None)?;
-            self.fill_index(&tickets);
-        }
-        Ok(self.index().as_ref().and_then(|index| index.get(marker)).cloned())
     }
 
     fn issue_url(&self, key: &str) -> Result<String, TrackerError> {
@@ -297,17 +266,15 @@ impl Tracker for GitHubTracker {
             self.config.attempts,
             &draft.marker,
             || self.http.send(Method::POST, &url, Some(&body), Repeat::Unsafe),
-            // The issue may have been created after the index was built.
-            || self.find_in_index(&draft.marker, true),
+            // The issue may have been created after the listing.
+            || self.index.find(&draft.marker, true, || self.list(None)),
         )
         .and_then(|created| match created {
             Created::Answer(answer) => read_issue(&answer, &url, "$"),
             Created::Found(ticket) => Ok(ticket),
         })?;
 
-        if let Some(index) = self.index().as_mut() {
-            index.insert(draft.marker.clone(), ticket.clone());
-        }
+        self.index.add(&draft.marker, &ticket);
         Ok(ticket)
     }
 
@@ -336,14 +303,14 @@ impl Tracker for GitHubTracker {
     }
 
     fn find_by_marker(&self, marker: &str) -> Result<Option<RemoteTicket>, TrackerError> {
-        self.find_in_index(marker, false)
+        self.index.find(marker, false, || self.list(None))
     }
 
     fn changed_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<RemoteTicket>, TrackerError> {
         let tickets = self.list(since)?;
         if since.is_none() {
             // Every `ctem` issue: the index needs no listing of its own.
-            self.fill_index(&tickets);
+            self.index.fill(&tickets);
         }
         tickets.into_iter().map(|ticket| self.with_closer(ticket)).collect()
     }

@@ -6,15 +6,16 @@
 //! | update | `PUT /api/v4/projects/:id/issues/:iid` |
 //! | comment | `POST /api/v4/projects/:id/issues/:iid/notes` |
 //! | close, reopen | a note, then `PUT` with `state_event=close` or `reopen` |
-//! | find by marker | `GET /api/v4/projects/:id/issues?labels=ctem&search=MARKER&in=description` |
-//! | changed since | `GET /api/v4/projects/:id/issues?labels=ctem&updated_after=…` |
+//! | find by marker, changed since | `GET /api/v4/projects/:id/issues?labels=ctem` (with `updated_after`) |
 //! | user id of an assignee | `GET /api/v4/users?username=NAME` |
 //!
 //! Lists are paged by `x-next-page`, or by the `Link` header when GitLab
 //! leaves `x-next-page` out (keyset pagination, or more than 10,000
 //! results). The marker sits in an HTML comment at the end of the
-//! description, like on GitHub. A closed issue with one of the configured
-//! `risk_accepted_labels` (default `wontfix`) means the risk was accepted.
+//! description, like on GitHub. It is found the same way too, in an index
+//! built from one listing of the `ctem` issues per sync. A closed issue
+//! with one of the configured `risk_accepted_labels` (default `wontfix`)
+//! means the risk was accepted.
 //! Authentication is a personal, project or group access token in the
 //! `PRIVATE-TOKEN` header.
 //!
@@ -39,8 +40,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::forge::{
-    default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link, read_labels,
-    read_pages, read_updated, retry_policy, validate_retry, validate_url,
+    MarkerIndex, default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link,
+    read_labels, read_pages, read_updated, retry_policy, validate_retry, validate_url,
 };
 use crate::http::{Auth, HttpClient, Repeat};
 use crate::jira::{CTEM_LABEL, malformed, string_at, truncate};
@@ -147,6 +148,7 @@ pub struct GitLabTracker {
     /// `{url}/api/v4/projects/{id}` with the id URL-encoded.
     project_url: String,
     http: HttpClient,
+    index: MarkerIndex,
     /// User ids by username, `None` for a username GitLab does not know.
     user_ids: Mutex<HashMap<String, Option<u64>>>,
 }
@@ -201,6 +203,7 @@ impl GitLabTracker {
             project_url: format!("{}/api/v4/projects/{project}", config.url.trim_end_matches('/')),
             config: config.clone(),
             http,
+            index: MarkerIndex::default(),
             user_ids: Mutex::new(HashMap::new()),
         })
     }
@@ -351,17 +354,21 @@ impl Tracker for GitLabTracker {
     fn create(&self, draft: &TicketDraft) -> Result<RemoteTicket, TrackerError> {
         let url = format!("{}/issues", self.project_url);
         let body = self.issue_body(draft)?;
-        create_once(
+        let ticket = create_once(
             &self.name,
             self.config.attempts,
             &draft.marker,
             || self.http.send(Method::POST, &url, Some(&body), Repeat::Unsafe),
-            || self.find_by_marker(&draft.marker),
+            // The issue may have been created after the listing.
+            || self.index.find(&draft.marker, true, || self.list(&[])),
         )
         .and_then(|created| match created {
             Created::Answer(answer) => read_issue(&answer, &url, "$"),
             Created::Found(ticket) => Ok(ticket),
-        })
+        })?;
+
+        self.index.add(&draft.marker, &ticket);
+        Ok(ticket)
     }
 
     fn update(&self, key: &str, draft: &TicketDraft) -> Result<(), TrackerError> {
@@ -387,10 +394,7 @@ impl Tracker for GitLabTracker {
     }
 
     fn find_by_marker(&self, marker: &str) -> Result<Option<RemoteTicket>, TrackerError> {
-        let tickets = self.list(&[("search", marker.to_string()), ("in", "description".to_string())])?;
-        Ok(tickets
-            .into_iter()
-            .find(|ticket| ticket.labels.iter().any(|label| label == marker)))
+        self.index.find(marker, false, || self.list(&[]))
     }
 
     fn changed_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<RemoteTicket>, TrackerError> {
@@ -398,7 +402,12 @@ impl Tracker for GitLabTracker {
             .map(|since| ("updated_after", since.to_rfc3339_opts(SecondsFormat::Secs, true)))
             .into_iter()
             .collect();
-        self.list(&extra)
+        let tickets = self.list(&extra)?;
+        if since.is_none() {
+            // Every `ctem` issue: the index needs no listing of its own.
+            self.index.fill(&tickets);
+        }
+        Ok(tickets)
     }
 
     fn means_risk_accepted(&self, ticket: &RemoteTicket) -> bool {

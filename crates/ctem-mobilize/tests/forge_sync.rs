@@ -702,36 +702,37 @@ fn gitlab_invalid_assignee_is_named() {
 }
 
 #[test]
-fn github_lists_issues_once_per_sync() {
+fn issues_listed_once_per_sync() {
     for subjects in [1, 6] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = store_with_findings(dir.path());
-        let forge = FakeForge::github("acme/shop", TOKEN);
-        forge.set_page_size(100);
-        let config = github_config(&forge, "");
-        let keys: Vec<String> = (0..subjects).map(|index| format!("action-{index}")).collect();
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let items = items(&store, &keys);
+        for (forge, config) in forges() {
+            let case = format!("{} with {subjects} subject(s)", config.tracker);
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = store_with_findings(dir.path());
+            forge.set_page_size(100);
+            let keys: Vec<String> = (0..subjects).map(|index| format!("action-{index}")).collect();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let items = items(&store, &keys);
 
-        let first = run_sync(&mut store, &config, &items);
+            let first = run_sync(&mut store, &config, &items);
 
-        assert_eq!(first.count(ChangeKind::Create), subjects, "{first:?}");
-        // The first sync lists every `ctem` issue to read back changes,
-        // and the marker search reuses that listing.
-        assert_eq!(forge.count("GET", "/issues"), 1, "{subjects} subject(s)");
+            assert_eq!(first.count(ChangeKind::Create), subjects, "{case}: {first:?}");
+            // The first sync lists every `ctem` issue to read back changes,
+            // and the marker search reuses that listing.
+            assert_eq!(forge.count("GET", "/issues"), 1, "{case}");
 
-        // Every record lost, as after restoring an old database.
-        for key in &keys {
-            store.forget_ticket("github", SubjectKind::Action, key).unwrap();
+            // Every record lost, as after restoring an old database.
+            for key in &keys {
+                store.forget_ticket(&config.tracker, SubjectKind::Action, key).unwrap();
+            }
+            let listed_before = forge.count("GET", "/issues");
+            let second = run_sync(&mut store, &config, &items);
+
+            assert_eq!(second.count(ChangeKind::Adopt), subjects, "{case}: {second:?}");
+            assert_eq!(forge.issues().len(), subjects, "{case}");
+            // One listing of the changes since the first sync, one of every
+            // `ctem` issue for the markers.
+            let listed = forge.count("GET", "/issues") - listed_before;
+            assert_eq!(listed, 2, "{case}");
         }
-        let listed_before = forge.count("GET", "/issues");
-        let second = run_sync(&mut store, &config, &items);
-
-        assert_eq!(second.count(ChangeKind::Adopt), subjects, "{second:?}");
-        assert_eq!(forge.issues().len(), subjects);
-        // One listing of the changes since the first sync, one of every
-        // `ctem` issue for the markers.
-        let listed = forge.count("GET", "/issues") - listed_before;
-        assert_eq!(listed, 2, "{subjects} subject(s)");
     }
 }
