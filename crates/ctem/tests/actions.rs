@@ -6,16 +6,11 @@
 
 mod common;
 
-use common::ctem;
+use common::{ctem, example_dir};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 fn actions(extra: &[&str]) -> Output {
     let output = ctem()

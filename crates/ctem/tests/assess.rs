@@ -3,16 +3,12 @@
 
 mod common;
 
-use common::ctem;
+use common::{ctem, example_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ctem_store::{FindingFilter, Store};
 use serde_json::Value;
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 /// A copy of the example environment in a temporary folder, so tests can
 /// change its scans.

@@ -4,13 +4,9 @@
 
 mod common;
 
-use common::ctem;
+use common::{ctem, example_dir};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 fn write_policy(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("gate.rego");

@@ -5,15 +5,11 @@
 
 mod common;
 
-use common::ctem;
+use common::{ctem, example_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 fn run(command: &mut Command) -> Output {
     let output = command.output().expect("ctem runs");

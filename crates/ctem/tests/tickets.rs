@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::copy_dir;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -27,19 +29,6 @@ fn run(command: &mut Command) -> Output {
         eprintln!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
     }
     output
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Copies the example environment and points its ctem.toml at `jira`.

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::copy_dir;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -18,19 +20,6 @@ fn ctem() -> Command {
     let mut command = common::ctem();
     command.env("GITHUB_TOKEN", TOKEN).env("CTEM_HOOK_SECRET", HOOK_SECRET);
     command
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Copies the example environment and points its ctem.toml at `github`

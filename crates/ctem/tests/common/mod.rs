@@ -1,6 +1,9 @@
 //! Helpers that the command-line tests share.
 
-use std::path::Path;
+// Each test file uses a part of these helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Builds a command that runs the `ctem` binary of this build, without the
@@ -15,4 +18,23 @@ pub fn ctem() -> Command {
         .env_remove("CTEM_LOG")
         .env("CTEM_INTEL_CACHE", no_cache);
     command
+}
+
+/// Returns the folder of the example environment, `examples/acme`.
+pub fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
+}
+
+/// Copies a folder and everything below it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
