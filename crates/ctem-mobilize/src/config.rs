@@ -34,6 +34,8 @@ use std::time::Duration;
 use ctem_model::Tier;
 use serde::Deserialize;
 
+use crate::jira_fields::{JiraField, JiraFieldType};
+
 /// The `[tickets]` table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,9 +157,14 @@ pub struct JiraConfig {
     pub states: JiraStates,
     /// Jira fields (such as `customfield_10050`) that receive ctem values,
     /// by value: `owner`, `contacts`, `tier`, `risk`, `subject` or `due`.
-    /// `due` defaults to Jira's `duedate`.
+    /// An entry is a field id, or a table with `field` and `type` (see
+    /// [`crate::jira_fields`]). `due` defaults to Jira's `duedate`.
+    #[serde(default, deserialize_with = "crate::jira_fields::deserialize_fields")]
+    pub fields: BTreeMap<String, JiraField>,
+    /// Jira users by owning team, for fields of type `user`: the account id
+    /// on Cloud, the user name on Data Center.
     #[serde(default)]
-    pub fields: BTreeMap<String, String>,
+    pub users: BTreeMap<String, String>,
     /// Seconds a request may take before it is abandoned. Default 30.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
@@ -233,9 +240,6 @@ impl Default for JiraStates {
 /// The trackers ticket sync can write to.
 pub const TRACKERS: [&str; 3] = ["jira", "github", "gitlab"];
 
-/// The ctem values that `[tickets.jira.fields]` maps.
-pub const FIELD_VALUES: [&str; 6] = ["owner", "contacts", "tier", "risk", "subject", "due"];
-
 impl TicketsConfig {
     /// Checks the values serde cannot. The error names the field.
     pub fn validate(&self) -> Result<(), String> {
@@ -304,10 +308,18 @@ impl JiraConfig {
                 "tickets.jira.labels: invalid label {label:?}; Jira labels are non-empty and have no spaces"
             ));
         }
-        if let Some(value) = self.fields.keys().find(|value| !FIELD_VALUES.contains(&value.as_str())) {
+        let user_field = self.fields.iter().find(|(_, field)| field.kind == JiraFieldType::User);
+        if let Some((value, field)) = user_field
+            && self.users.is_empty()
+        {
             return Err(format!(
-                "tickets.jira.fields: unknown value {value:?}; expected one of {}",
-                FIELD_VALUES.join(", ")
+                "tickets.jira.fields.{value}: the user field {} needs [tickets.jira.users], which maps owning teams to Jira users",
+                field.field
+            ));
+        }
+        if let Some((team, user)) = self.users.iter().find(|(_, user)| user.trim().is_empty()) {
+            return Err(format!(
+                "tickets.jira.users.{team}: invalid user {user:?}; expected an account id (Cloud) or a user name (Data Center)"
             ));
         }
         if self.timeout_secs == 0 {
@@ -447,6 +459,18 @@ mod tests {
             (
                 "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\n[jira.priorities]\nP5 = \"Low\"\n",
                 "unknown variant `P5`",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\n[jira.fields]\nowner = { field = \"customfield_1\", type = \"radio\" }\n",
+                "tickets.jira.fields.owner.type: unknown type \"radio\"",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\n[jira.fields]\nowner = { field = \"customfield_1\", type = \"user\" }\n",
+                "tickets.jira.fields.owner: the user field customfield_1 needs [tickets.jira.users]",
+            ),
+            (
+                "[jira]\nurl = \"https://jira\"\nproject = \"SEC\"\n[jira.users]\nweb-team = \"\"\n",
+                "tickets.jira.users.web-team: invalid user \"\"",
             ),
             ("", "tickets.jira: missing"),
         ];

@@ -7,23 +7,18 @@
 //! GitLab: `PRIVATE-TOKEN`), pages lists (GitHub by the `Link` header,
 //! GitLab by `x-next-page`), filters by `labels`, `since`,
 //! `updated_after` and `search`, and can be told to answer the next
-//! matching requests with a fault.
+//! matching requests with a fault. The GitLab fake also keeps users
+//! ([`FakeForge::add_user`]). It serves `GET /api/v4/users?username=`
+//! and stores an issue's `assignee_ids` as their usernames.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::fake_jira::decode_query;
-
-/// The largest request body the fake reads.
-const MAX_BODY: usize = 4 * 1024 * 1024;
+pub use crate::fake_http::SeenRequest;
+use crate::fake_http::{Answer, Recorder, Server, decode_query};
 
 /// The API that the fake implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +54,7 @@ pub struct ForgeIssue {
     pub title: String,
     pub body: String,
     pub labels: Vec<String>,
+    /// GitHub logins, or GitLab usernames of the `assignee_ids`.
     pub assignees: Vec<String>,
     /// `open` or `closed`.
     pub open: bool,
@@ -69,17 +65,6 @@ pub struct ForgeIssue {
     pub closed_by: Option<String>,
 }
 
-/// A request as the fake saw it.
-#[derive(Debug, Clone)]
-pub struct SeenRequest {
-    pub method: String,
-    /// The path without the query.
-    pub path: String,
-    pub query: String,
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
 struct State {
     flavor: Flavor,
     token: String,
@@ -87,8 +72,9 @@ struct State {
     /// `/api/v4/projects/acme%2Fapi`.
     prefix: String,
     issues: Vec<ForgeIssue>,
-    faults: VecDeque<(String, String, Fault)>,
-    requests: Vec<SeenRequest>,
+    /// GitLab users: id and username.
+    users: Vec<(u64, String)>,
+    recorder: Recorder<Fault>,
     page_size: usize,
     /// The status that a webhook receiver returns.
     receiver_status: u16,
@@ -96,10 +82,8 @@ struct State {
 
 /// The server; it stops when dropped.
 pub struct FakeForge {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl FakeForge {
@@ -128,53 +112,32 @@ impl FakeForge {
     }
 
     fn start(flavor: Flavor, prefix: String, token: &str) -> FakeForge {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let addr = listener.local_addr().expect("a local address");
         let state = Arc::new(Mutex::new(State {
             flavor,
             token: token.to_string(),
             prefix,
             issues: Vec::new(),
-            faults: VecDeque::new(),
-            requests: Vec::new(),
+            users: Vec::new(),
+            recorder: Recorder::default(),
             page_size: 2,
             receiver_status: 200,
         }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (state, stop) = (state.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let state = state.clone();
-                    std::thread::spawn(move || serve(stream, &state));
-                }
-            })
+        let server = {
+            let state = state.clone();
+            Server::start(move |request, base| answer(&state, request, base))
         };
-        FakeForge {
-            addr,
-            state,
-            stop,
-            thread: Some(thread),
-        }
+        FakeForge { server, state }
     }
 
     /// Returns the base URL, such as `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Fails the next request whose method is `method` and whose path
     /// contains `path` with `fault`. Faults queue in order.
     pub fn fail_next(&self, method: &str, path: &str, fault: Fault) {
-        self.state
-            .lock()
-            .unwrap()
-            .faults
-            .push_back((method.to_string(), path.to_string(), fault));
+        self.state.lock().unwrap().recorder.fail_next(method, path, fault);
     }
 
     /// Returns every issue, in creation order.
@@ -184,15 +147,26 @@ impl FakeForge {
 
     /// Returns every request so far.
     pub fn requests(&self) -> Vec<SeenRequest> {
-        self.state.lock().unwrap().requests.clone()
+        self.state.lock().unwrap().recorder.requests.clone()
     }
 
     /// Counts the requests with a method whose path ends with `suffix`.
     pub fn count(&self, method: &str, suffix: &str) -> usize {
-        self.requests()
-            .iter()
-            .filter(|request| request.method == method && request.path.ends_with(suffix))
-            .count()
+        self.state.lock().unwrap().recorder.count(method, suffix)
+    }
+
+    /// Adds a GitLab user and returns its id.
+    pub fn add_user(&self, username: &str) -> u64 {
+        let mut state = self.state.lock().unwrap();
+        let id = 100 + state.users.len() as u64;
+        state.users.push((id, username.to_string()));
+        id
+    }
+
+    /// Sets the number of issues per list page, 2 by default. A request
+    /// with a smaller `per_page` gets that many.
+    pub fn set_page_size(&self, size: usize) {
+        self.state.lock().unwrap().page_size = size;
     }
 
     /// Sets the status the webhook receiver answers with.
@@ -228,78 +202,11 @@ impl FakeForge {
     }
 }
 
-impl Drop for FakeForge {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<SeenRequest> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':')?;
-        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
-    }
-    let length: usize = match headers.get("content-length") {
-        Some(length) => length.parse().ok()?,
-        None => 0,
-    };
-    if length > MAX_BODY {
-        return None;
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(SeenRequest {
-        method,
-        path: path.to_string(),
-        query: query.to_string(),
-        headers,
-        body,
-    })
-}
-
-type Answer = (u16, Vec<(String, String)>, String);
-
-fn serve(mut stream: TcpStream, state: &Mutex<State>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(request) = read_request(&stream) else {
-        return;
-    };
-    let base = format!(
-        "http://{}",
-        stream.local_addr().map(|addr| addr.to_string()).unwrap_or_default()
-    );
-    let fault = {
-        let mut state = state.lock().unwrap();
-        state.requests.push(request.clone());
-        let position = state
-            .faults
-            .iter()
-            .position(|(method, path, _)| *method == request.method && request.path.contains(path.as_str()));
-        position
-            .and_then(|index| state.faults.remove(index))
-            .map(|(_, _, fault)| fault)
-    };
-
-    let (status, headers, body) = match fault {
+/// Responds to one request with the first fault that matches it, else
+/// with the API after checking the credentials.
+fn answer(state: &Mutex<State>, request: &SeenRequest, base: &str) -> Option<Answer> {
+    let fault = state.lock().unwrap().recorder.record(request);
+    let answer = match fault {
         Some(Fault::Status(status)) => (status, vec![], error_body("fault injected by the test")),
         Some(Fault::RateLimited(seconds)) => (
             429,
@@ -326,11 +233,11 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         Some(Fault::Body(body)) => (200, vec![], body),
         Some(Fault::Silence(duration)) => {
             std::thread::sleep(duration);
-            return;
+            return None;
         }
         Some(Fault::StatusAfterProcessing(status)) => {
             let mut state = state.lock().unwrap();
-            let _ = authorized_route(&mut state, &request, &base);
+            let _ = authorized_route(&mut state, request, base);
             (
                 status,
                 vec![],
@@ -339,20 +246,10 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         }
         None => {
             let mut state = state.lock().unwrap();
-            authorized_route(&mut state, &request, &base)
+            authorized_route(&mut state, request, base)
         }
     };
-
-    let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
+    Some(answer)
 }
 
 fn error_body(message: &str) -> String {
@@ -395,6 +292,9 @@ fn authorized_route(state: &mut State, request: &SeenRequest, base: &str) -> Ans
 }
 
 fn route(state: &mut State, request: &SeenRequest, base: &str) -> Answer {
+    if state.flavor == Flavor::GitLab && request.method == "GET" && request.path == "/api/v4/users" {
+        return users(state, request);
+    }
     let Some(rest) = request.path.strip_prefix(&state.prefix) else {
         return (404, vec![], error_body("404 Not Found"));
     };
@@ -426,9 +326,20 @@ fn route(state: &mut State, request: &SeenRequest, base: &str) -> Answer {
         },
         (method, ["issues", number]) if method == edit => {
             let flavor = state.flavor;
+            let assignees = match flavor {
+                Flavor::GitLab if !body["assignee_ids"].is_null() => match assignees_of(state, &body["assignee_ids"]) {
+                    Ok(assignees) => Some(assignees),
+                    Err(message) => return (400, vec![], error_body(&message)),
+                },
+                Flavor::GitLab => None,
+                Flavor::GitHub => (!body["assignees"].is_null()).then(|| strings(&body["assignees"])),
+            };
             let Some(issue) = find(state, number) else {
                 return (404, vec![], error_body("Not Found"));
             };
+            if let Some(assignees) = assignees {
+                issue.assignees = assignees;
+            }
             if let Err(message) = edit_issue(flavor, issue, &body, now) {
                 return (422, vec![], error_body(&message));
             }
@@ -472,6 +383,41 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
+/// Serves `GET /api/v4/users?username=NAME`: the user with that username,
+/// compared without regard to case, or an empty array.
+fn users(state: &State, request: &SeenRequest) -> Answer {
+    let params = decode_query(&request.query);
+    let Some((_, username)) = params.iter().find(|(name, _)| name == "username") else {
+        return (200, vec![], Value::Array(Vec::new()).to_string());
+    };
+    let found: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|(_, name)| name.eq_ignore_ascii_case(username))
+        .map(|(id, name)| json!({ "id": id, "username": name, "name": name, "state": "active" }))
+        .collect();
+    (200, vec![], Value::Array(found).to_string())
+}
+
+/// Reads GitLab's `assignee_ids` as usernames. An id that is no user is
+/// rejected.
+fn assignees_of(state: &State, ids: &Value) -> Result<Vec<String>, String> {
+    let Value::Array(ids) = ids else {
+        return Err("assignee_ids is invalid".to_string());
+    };
+    ids.iter()
+        .map(|id| {
+            let id = id.as_u64().ok_or("assignee_ids is invalid")?;
+            state
+                .users
+                .iter()
+                .find(|(known, _)| *known == id)
+                .map(|(_, name)| name.clone())
+                .ok_or_else(|| format!("assignee_ids contains the unknown user {id}"))
+        })
+        .collect()
+}
+
 fn create(state: &mut State, body: &Value, now: DateTime<Utc>) -> Answer {
     let Some(title) = body["title"].as_str().filter(|title| !title.is_empty()) else {
         return (422, vec![], error_body("title is missing"));
@@ -487,12 +433,20 @@ fn create(state: &mut State, body: &Value, now: DateTime<Utc>) -> Answer {
     if !labels_valid {
         return (422, vec![], error_body("labels has an invalid type"));
     }
+    let assignees = match state.flavor {
+        Flavor::GitHub => strings(&body["assignees"]),
+        Flavor::GitLab if body["assignee_ids"].is_null() => Vec::new(),
+        Flavor::GitLab => match assignees_of(state, &body["assignee_ids"]) {
+            Ok(assignees) => assignees,
+            Err(message) => return (400, vec![], error_body(&message)),
+        },
+    };
     let issue = ForgeIssue {
         number: state.issues.len() as u64 + 1,
         title: title.to_string(),
         body: body[text_field].as_str().unwrap_or_default().to_string(),
         labels: strings(&body["labels"]),
-        assignees: strings(&body["assignees"]),
+        assignees,
         open: true,
         state_reason: None,
         comments: Vec::new(),
@@ -517,9 +471,6 @@ fn edit_issue(flavor: Flavor, issue: &mut ForgeIssue, body: &Value, now: DateTim
     }
     if !body["labels"].is_null() {
         issue.labels = strings(&body["labels"]);
-    }
-    if !body["assignees"].is_null() {
-        issue.assignees = strings(&body["assignees"]);
     }
     match flavor {
         Flavor::GitHub => match body["state"].as_str() {
@@ -555,12 +506,7 @@ fn edit_issue(flavor: Flavor, issue: &mut ForgeIssue, body: &Value, now: DateTim
 
 fn list(state: &State, request: &SeenRequest, base: &str) -> Answer {
     let params = decode_query(&request.query);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
+    let param = |name: &str| crate::fake_http::param(&params, name);
     let labels: Vec<String> = param("labels")
         .map(|labels| labels.split(',').map(str::to_string).collect())
         .unwrap_or_default();
@@ -649,6 +595,7 @@ fn issue_json(flavor: Flavor, issue: &ForgeIssue) -> Value {
             "description": issue.body,
             "state": if issue.open { "opened" } else { "closed" },
             "labels": issue.labels,
+            "assignees": issue.assignees.iter().map(|username| json!({ "username": username })).collect::<Vec<_>>(),
             "updated_at": updated,
             "closed_by": issue.closed_by.as_ref().map(|username| json!({ "username": username })),
         }),

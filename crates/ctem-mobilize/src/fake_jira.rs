@@ -7,20 +7,22 @@
 //! clauses ctem sends (`project`, `labels`, `updated >=`), and can be told
 //! to answer the next matching requests with a fault: an error status, a
 //! 429 with `Retry-After`, a malformed body or no answer at all.
+//!
+//! Custom fields declared with [`FakeJira::define_field`] are checked on
+//! create and edit the way Jira checks them: a value of the wrong JSON
+//! shape gets a 400 with `{"errorMessages": [], "errors": {FIELD: MESSAGE}}`.
+//! The messages resemble Jira's but are not copied from it.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::{Value, json};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{Map, Value, json};
 
-/// The largest request body the fake reads.
-const MAX_BODY: usize = 4 * 1024 * 1024;
+pub use crate::fake_http::SeenRequest;
+use crate::fake_http::{Answer, Recorder, Server, decode_query};
+use crate::jira_fields::JiraFieldType;
 
 /// A fault for the next request that matches.
 #[derive(Debug, Clone)]
@@ -61,31 +63,21 @@ impl FakeIssue {
     }
 }
 
-/// A request as the fake saw it.
-#[derive(Debug, Clone)]
-pub struct SeenRequest {
-    pub method: String,
-    /// The path without the query.
-    pub path: String,
-    pub query: String,
-}
-
 #[derive(Default)]
 struct State {
     project: String,
     authorization: String,
     issues: Vec<FakeIssue>,
-    faults: VecDeque<(String, String, Fault)>,
-    requests: Vec<SeenRequest>,
+    recorder: Recorder<Fault>,
     page_size: usize,
+    /// The custom fields whose values are checked, with their types.
+    field_types: BTreeMap<String, JiraFieldType>,
 }
 
 /// The server; it stops when dropped.
 pub struct FakeJira {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 /// The workflow states and their categories.
@@ -100,49 +92,28 @@ impl FakeJira {
     /// Starts a fake of project `project` that accepts requests whose
     /// `Authorization` header is exactly `authorization`.
     pub fn start(project: &str, authorization: &str) -> FakeJira {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let addr = listener.local_addr().expect("a local address");
         let state = Arc::new(Mutex::new(State {
             project: project.to_string(),
             authorization: authorization.to_string(),
             page_size: 2,
             ..State::default()
         }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (state, stop) = (state.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let state = state.clone();
-                    std::thread::spawn(move || serve(stream, &state));
-                }
-            })
+        let server = {
+            let state = state.clone();
+            Server::start(move |request, _| answer(&state, request))
         };
-        FakeJira {
-            addr,
-            state,
-            stop,
-            thread: Some(thread),
-        }
+        FakeJira { server, state }
     }
 
     /// Returns the base URL, such as `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Fails the next request whose method is `method` and whose path
     /// contains `path` with `fault`. Faults queue in order.
     pub fn fail_next(&self, method: &str, path: &str, fault: Fault) {
-        self.state
-            .lock()
-            .unwrap()
-            .faults
-            .push_back((method.to_string(), path.to_string(), fault));
+        self.state.lock().unwrap().recorder.fail_next(method, path, fault);
     }
 
     /// Returns every issue, in creation order.
@@ -152,15 +123,18 @@ impl FakeJira {
 
     /// Returns every request so far.
     pub fn requests(&self) -> Vec<SeenRequest> {
-        self.state.lock().unwrap().requests.clone()
+        self.state.lock().unwrap().recorder.requests.clone()
     }
 
     /// Counts the requests with a method whose path ends with `suffix`.
     pub fn count(&self, method: &str, suffix: &str) -> usize {
-        self.requests()
-            .iter()
-            .filter(|request| request.method == method && request.path.ends_with(suffix))
-            .count()
+        self.state.lock().unwrap().recorder.count(method, suffix)
+    }
+
+    /// Declares a field of a type, so that create and edit reject a value
+    /// of another shape. Undeclared fields take any value.
+    pub fn define_field(&self, field: &str, kind: JiraFieldType) {
+        self.state.lock().unwrap().field_types.insert(field.to_string(), kind);
     }
 
     /// Sets an issue's status as a person in Jira would, at `at`.
@@ -179,85 +153,11 @@ impl FakeJira {
     }
 }
 
-impl Drop for FakeJira {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-struct Request {
-    method: String,
-    path: String,
-    query: String,
-    authorization: Option<String>,
-    body: Vec<u8>,
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-
-    let mut length = 0;
-    let mut authorization = None;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':')?;
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().ok()?,
-            "authorization" => authorization = Some(value.trim().to_string()),
-            _ => {}
-        }
-    }
-    if length > MAX_BODY {
-        return None;
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        path: path.to_string(),
-        query: query.to_string(),
-        authorization,
-        body,
-    })
-}
-
-fn serve(mut stream: TcpStream, state: &Mutex<State>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(request) = read_request(&stream) else {
-        return;
-    };
-    let fault = {
-        let mut state = state.lock().unwrap();
-        state.requests.push(SeenRequest {
-            method: request.method.clone(),
-            path: request.path.clone(),
-            query: request.query.clone(),
-        });
-        let position = state
-            .faults
-            .iter()
-            .position(|(method, path, _)| *method == request.method && request.path.contains(path.as_str()));
-        position
-            .and_then(|index| state.faults.remove(index))
-            .map(|(_, _, fault)| fault)
-    };
-
-    let (status, headers, body) = match fault {
+/// Responds to one request with the first fault that matches it, else
+/// with the API after checking the `Authorization` header.
+fn answer(state: &Mutex<State>, request: &SeenRequest) -> Option<Answer> {
+    let fault = state.lock().unwrap().recorder.record(request);
+    let answer = match fault {
         Some(Fault::Status(status)) => (status, vec![], error_body("fault injected by the test")),
         Some(Fault::RateLimited(seconds)) => (
             429,
@@ -267,41 +167,29 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         Some(Fault::Body(body)) => (200, vec![], body),
         Some(Fault::Silence(duration)) => {
             std::thread::sleep(duration);
-            return;
+            return None;
         }
         None => {
             let mut state = state.lock().unwrap();
-            if request.authorization.as_deref() != Some(state.authorization.as_str()) {
+            if request.headers.get("authorization") != Some(&state.authorization) {
                 (
                     401,
                     vec![],
                     error_body("You are not authenticated. Authentication required to perform this operation."),
                 )
             } else {
-                route(&mut state, &request)
+                route(&mut state, request)
             }
         }
     };
-
-    let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
+    Some(answer)
 }
 
 fn error_body(message: &str) -> String {
     json!({ "errorMessages": [message], "errors": {} }).to_string()
 }
 
-type Answer = (u16, Vec<(String, String)>, String);
-
-fn route(state: &mut State, request: &Request) -> Answer {
+fn route(state: &mut State, request: &SeenRequest) -> Answer {
     let (version, rest) = if let Some(rest) = request.path.strip_prefix("/rest/api/3") {
         (3, rest)
     } else if let Some(rest) = request.path.strip_prefix("/rest/api/2") {
@@ -322,22 +210,17 @@ fn route(state: &mut State, request: &Request) -> Answer {
 
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", ["issue"]) => create(state, version, &body, now),
-        ("PUT", ["issue", key]) => match find(state, key) {
-            Some(issue) => {
-                if let Some(fields) = body["fields"].as_object() {
-                    for (name, value) in fields {
-                        issue.fields[name] = value.clone();
-                    }
-                }
-                issue.updated = now;
-                (204, vec![], String::new())
+        ("PUT", ["issue", key]) => {
+            let errors = check_fields(&state.field_types, version, &body["fields"]);
+            if !errors.is_empty() {
+                return (
+                    400,
+                    vec![],
+                    json!({ "errorMessages": [], "errors": errors }).to_string(),
+                );
             }
-            None => (
-                404,
-                vec![],
-                error_body("Issue does not exist or you do not have permission to see it."),
-            ),
-        },
+            edit(state, key, &body, now)
+        }
         ("POST", ["issue", key, "comment"]) => match find(state, key) {
             Some(issue) => {
                 let valid = if version == 3 {
@@ -418,6 +301,83 @@ fn route(state: &mut State, request: &Request) -> Answer {
     }
 }
 
+fn edit(state: &mut State, key: &str, body: &Value, now: DateTime<Utc>) -> Answer {
+    let Some(issue) = find(state, key) else {
+        return (
+            404,
+            vec![],
+            error_body("Issue does not exist or you do not have permission to see it."),
+        );
+    };
+    if let Some(fields) = body["fields"].as_object() {
+        for (name, value) in fields {
+            issue.fields[name] = value.clone();
+        }
+    }
+    issue.updated = now;
+    (204, vec![], String::new())
+}
+
+/// Checks the declared fields of a create or an edit and returns an error
+/// message per field whose value has the wrong shape. `null` clears a
+/// field and is always accepted.
+fn check_fields(types: &BTreeMap<String, JiraFieldType>, version: u8, fields: &Value) -> Map<String, Value> {
+    let mut errors = Map::new();
+    for (field, kind) in types {
+        let value = &fields[field.as_str()];
+        if value.is_null() {
+            continue;
+        }
+        if let Err(message) = check_shape(*kind, version, value) {
+            errors.insert(field.clone(), json!(message));
+        }
+    }
+    errors
+}
+
+fn check_shape(kind: JiraFieldType, version: u8, value: &Value) -> Result<(), String> {
+    let option = |value: &Value| value["value"].as_str().is_some_and(|text| !text.is_empty());
+    match kind {
+        JiraFieldType::Text if value.is_string() => Ok(()),
+        JiraFieldType::Text => Err("Operation value must be a string".to_string()),
+        JiraFieldType::Number if value.is_number() => Ok(()),
+        JiraFieldType::Number => Err("Operation value must be a number".to_string()),
+        JiraFieldType::Date => match value.as_str() {
+            Some(text) if NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok() => Ok(()),
+            _ => Err(format!("Error parsing date string: {value}")),
+        },
+        JiraFieldType::Select if option(value) => Ok(()),
+        JiraFieldType::Select => Err("Specify a valid 'id' or 'name' for the option".to_string()),
+        JiraFieldType::MultiSelect => match value.as_array() {
+            Some(options) if options.iter().all(option) => Ok(()),
+            _ => Err("Specify an array of options, each with a valid 'id' or 'value'".to_string()),
+        },
+        JiraFieldType::Labels => {
+            let Some(labels) = value.as_array() else {
+                return Err("Operation value must be an array of labels".to_string());
+            };
+            match labels
+                .iter()
+                .find(|label| label.as_str().is_none_or(|label| label.contains(' ')))
+            {
+                Some(label) => Err(format!(
+                    "The label {label} is invalid: labels are strings without spaces."
+                )),
+                None => Ok(()),
+            }
+        }
+        JiraFieldType::User => {
+            // Cloud names users by account id, Data Center by user name.
+            let key = if version == 3 { "accountId" } else { "name" };
+            if value[key].as_str().is_some_and(|user| !user.is_empty()) {
+                Ok(())
+            } else {
+                Err(format!("Specify a valid user with '{key}'"))
+            }
+        }
+    }
+}
+
 fn find<'s>(state: &'s mut State, key: &str) -> Option<&'s mut FakeIssue> {
     state.issues.iter_mut().find(|issue| issue.key == key)
 }
@@ -452,6 +412,7 @@ fn create(state: &mut State, version: u8, body: &Value, now: DateTime<Utc>) -> A
     if !labels_ok {
         errors.insert("labels".into(), json!("Labels are strings without spaces."));
     }
+    errors.extend(check_fields(&state.field_types, version, fields));
     if !errors.is_empty() {
         return (
             400,
@@ -524,12 +485,7 @@ fn parse_jql(jql: &str) -> Result<Query, String> {
 
 fn search(state: &State, version: u8, query: &str) -> Answer {
     let params = decode_query(query);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
+    let param = |name: &str| crate::fake_http::param(&params, name);
     let jql = param("jql").unwrap_or_default();
     let parsed = match parse_jql(&jql) {
         Ok(parsed) => parsed,
@@ -605,37 +561,53 @@ fn issue_json(issue: &FakeIssue) -> Value {
     })
 }
 
-/// Decodes `application/x-www-form-urlencoded` pairs.
-pub(crate) fn decode_query(query: &str) -> Vec<(String, String)> {
-    let decode = |text: &str| {
-        let bytes = text.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut index = 0;
-        while index < bytes.len() {
-            match bytes[index] {
-                b'+' => out.push(b' '),
-                b'%' if index + 2 < bytes.len() => {
-                    let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap_or("");
-                    match u8::from_str_radix(hex, 16) {
-                        Ok(byte) => {
-                            out.push(byte);
-                            index += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                byte => out.push(byte),
-            }
-            index += 1;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_shapes_are_checked() {
+        let cases = [
+            (JiraFieldType::Text, 3, json!("web-team"), true),
+            (JiraFieldType::Text, 3, json!({ "value": "web-team" }), false),
+            (JiraFieldType::Number, 3, json!(190.5), true),
+            (JiraFieldType::Number, 3, json!("190.5"), false),
+            (JiraFieldType::Date, 3, json!("2026-11-08"), true),
+            (JiraFieldType::Date, 3, json!("08/11/2026"), false),
+            (JiraFieldType::Select, 3, json!({ "value": "P1" }), true),
+            (JiraFieldType::Select, 3, json!("P1"), false),
+            (JiraFieldType::Select, 3, json!([{ "value": "P1" }]), false),
+            (
+                JiraFieldType::MultiSelect,
+                3,
+                json!([{ "value": "a" }, { "value": "b" }]),
+                true,
+            ),
+            (JiraFieldType::MultiSelect, 3, json!({ "value": "a" }), false),
+            (JiraFieldType::MultiSelect, 3, json!(["a"]), false),
+            (JiraFieldType::Labels, 3, json!(["a", "b"]), true),
+            (JiraFieldType::Labels, 3, json!(["a b"]), false),
+            (JiraFieldType::Labels, 3, json!("a"), false),
+            (JiraFieldType::User, 3, json!({ "accountId": "5b10" }), true),
+            (JiraFieldType::User, 3, json!({ "name": "alice" }), false),
+            (JiraFieldType::User, 2, json!({ "name": "alice" }), true),
+            (JiraFieldType::User, 2, json!({ "accountId": "5b10" }), false),
+        ];
+        for (kind, version, value, valid) in cases {
+            let result = check_shape(kind, version, &value);
+            assert_eq!(result.is_ok(), valid, "{kind} v{version} {value}: {result:?}");
         }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(key), decode(value))
-        })
-        .collect()
+    }
+
+    #[test]
+    fn wrong_shape_is_reported_by_field() {
+        let types = BTreeMap::from([("customfield_1".to_string(), JiraFieldType::Number)]);
+        let fields = json!({ "customfield_1": "7", "customfield_2": "free" });
+
+        let errors = check_fields(&types, 3, &fields);
+
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors["customfield_1"], "Operation value must be a number");
+        assert!(check_fields(&types, 3, &json!({ "customfield_1": null })).is_empty());
+    }
 }

@@ -11,10 +11,10 @@
 //! Every issue carries the label `ctem`, and its marker sits in an HTML
 //! comment at the end of the body. [`RemoteTicket::labels`] lists the
 //! marker as if it were a label, because ticket sync matches tickets by
-//! their labels. The marker is found
-//! by listing the `ctem` issues rather than by the search API, because the
-//! search index lags behind a create: after a crash between GitHub's reply
-//! and ctem's commit, the next sync must find the issue just created.
+//! their labels. The marker is found in an index built from one listing
+//! of the `ctem` issues per sync, rather than by the search API, whose
+//! index lags behind a create. Only a create whose outcome is unknown
+//! lists the issues again.
 //! An issue closed with `state_reason` `not_planned` means the risk was
 //! accepted.
 //!
@@ -31,16 +31,17 @@ use reqwest::header::{ACCEPT, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Auth, HttpClient, Repeat, RetryPolicy};
+use crate::forge::{
+    MarkerIndex, default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link,
+    read_labels, read_pages, read_updated, retry_policy, validate_retry, validate_url,
+};
+use crate::http::{Auth, HttpClient, Repeat};
 use crate::jira::{CTEM_LABEL, malformed, string_at, truncate};
 use crate::markdown;
-use crate::tracker::{RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError};
+use crate::tracker::{Created, RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError, create_once};
 
 /// Issues per list page, GitHub's maximum.
 const PAGE_SIZE: u32 = 100;
-
-/// The maximum number of list pages read in one listing: 1,000,000 issues.
-const MAX_PAGES: u32 = 10_000;
 
 /// The `[tickets.github]` table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -98,22 +99,6 @@ fn default_token_env() -> String {
     "GITHUB_TOKEN".to_string()
 }
 
-pub(crate) fn default_timeout() -> u64 {
-    30
-}
-
-pub(crate) fn default_attempts() -> u32 {
-    4
-}
-
-pub(crate) fn default_max_retry_after() -> u64 {
-    120
-}
-
-pub(crate) fn default_backoff() -> u64 {
-    500
-}
-
 impl GitHubConfig {
     /// Checks the values serde cannot. The error names the field.
     pub fn validate(&self) -> Result<(), String> {
@@ -149,36 +134,6 @@ impl GitHubConfig {
     }
 }
 
-/// Checks a tracker's base URL.
-pub(crate) fn validate_url(field: &str, text: &str) -> Result<(), String> {
-    let url = reqwest::Url::parse(text).map_err(|error| format!("{field}: invalid URL {text:?}: {error}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "{field}: unsupported scheme {:?}; expected http or https",
-            url.scheme()
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn validate_retry(section: &str, timeout_secs: u64, attempts: u32) -> Result<(), String> {
-    if timeout_secs == 0 {
-        return Err(format!("{section}.timeout_secs: must be at least 1"));
-    }
-    if attempts == 0 {
-        return Err(format!("{section}.attempts: must be at least 1"));
-    }
-    Ok(())
-}
-
-pub(crate) fn retry_policy(attempts: u32, backoff_ms: u64, max_retry_after_secs: u64) -> RetryPolicy {
-    RetryPolicy {
-        attempts,
-        backoff: Duration::from_millis(backoff_ms),
-        max_retry_after: Duration::from_secs(max_retry_after_secs),
-    }
-}
-
 /// A GitHub repository that ctem writes issues to.
 #[derive(Debug)]
 pub struct GitHubTracker {
@@ -187,6 +142,7 @@ pub struct GitHubTracker {
     /// `{api_url}/repos/{owner}/{repo}`.
     repo_url: String,
     http: HttpClient,
+    index: MarkerIndex,
 }
 
 impl GitHubTracker {
@@ -223,11 +179,12 @@ impl GitHubTracker {
             repo_url: format!("{}/repos/{}", config.api_url.trim_end_matches('/'), config.repository),
             config: config.clone(),
             http,
+            index: MarkerIndex::default(),
         })
     }
 
     fn issue_url(&self, key: &str) -> Result<String, TrackerError> {
-        let number = number_of(key).ok_or_else(|| malformed(&self.repo_url, "$.number", "invalid issue key"))?;
+        let number = issue_number(key).ok_or_else(|| malformed(&self.repo_url, "$.number", "invalid issue key"))?;
         Ok(format!("{}/issues/{number}", self.repo_url))
     }
 
@@ -271,30 +228,16 @@ impl GitHubTracker {
             url.query_pairs_mut()
                 .append_pair("since", &since.to_rfc3339_opts(SecondsFormat::Secs, true));
         }
-        let mut next = Some(url.to_string());
-        let mut tickets = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let Some(url) = next.take() else {
-                return Ok(tickets);
-            };
-            let (page, headers) = self.http.send_for_headers(Method::GET, &url, None, Repeat::Safe)?;
-            let Value::Array(issues) = &page else {
-                return Err(malformed(&url, "$", "expected an array of issues"));
-            };
+        read_pages(&self.http, url.to_string(), |issues, headers, url, tickets| {
             for (index, issue) in issues.iter().enumerate() {
                 // The issues endpoint lists pull requests too.
                 if issue.get("pull_request").is_some() {
                     continue;
                 }
-                tickets.push(read_issue(issue, &url, &format!("$[{index}]"))?);
+                tickets.push(read_issue(issue, url, &format!("$[{index}]"))?);
             }
-            next = next_link(&headers, &url, &self.config.api_url)?;
-        }
-        Err(malformed(
-            &self.repo_url,
-            "$",
-            &format!("more than {MAX_PAGES} pages of issues"),
-        ))
+            next_link(headers, url, &self.config.api_url)
+        })
     }
 
     fn set_state(&self, key: &str, comment: &str, state: &str, reason: &str) -> Result<(), TrackerError> {
@@ -318,17 +261,21 @@ impl Tracker for GitHubTracker {
     fn create(&self, draft: &TicketDraft) -> Result<RemoteTicket, TrackerError> {
         let url = format!("{}/issues", self.repo_url);
         let body = self.issue_body(draft);
-        create_once(
+        let ticket = create_once(
             &self.name,
             self.config.attempts,
             &draft.marker,
             || self.http.send(Method::POST, &url, Some(&body), Repeat::Unsafe),
-            || self.find_by_marker(&draft.marker),
+            // The issue may have been created after the listing.
+            || self.index.find(&draft.marker, true, || self.list(None)),
         )
         .and_then(|created| match created {
             Created::Answer(answer) => read_issue(&answer, &url, "$"),
             Created::Found(ticket) => Ok(ticket),
-        })
+        })?;
+
+        self.index.add(&draft.marker, &ticket);
+        Ok(ticket)
     }
 
     fn update(&self, key: &str, draft: &TicketDraft) -> Result<(), TrackerError> {
@@ -356,16 +303,15 @@ impl Tracker for GitHubTracker {
     }
 
     fn find_by_marker(&self, marker: &str) -> Result<Option<RemoteTicket>, TrackerError> {
-        // NOTE: each search lists every `ctem` issue, one request per 100
-        // issues, and ticket sync searches once per subject without a record.
-        let tickets = self.list(None)?;
-        Ok(tickets
-            .into_iter()
-            .find(|ticket| ticket.labels.iter().any(|label| label == marker)))
+        self.index.find(marker, false, || self.list(None))
     }
 
     fn changed_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<RemoteTicket>, TrackerError> {
         let tickets = self.list(since)?;
+        if since.is_none() {
+            // Every `ctem` issue: the index needs no listing of its own.
+            self.index.fill(&tickets);
+        }
         tickets.into_iter().map(|ticket| self.with_closer(ticket)).collect()
     }
 
@@ -393,45 +339,6 @@ impl GitHubTracker {
     }
 }
 
-/// The outcome of [`create_once`].
-pub(crate) enum Created {
-    /// The tracker's reply to the create.
-    Answer(Value),
-    /// The ticket that an earlier attempt with an unknown outcome created.
-    Found(RemoteTicket),
-}
-
-/// Sends a create up to `attempts` times. After a failure that leaves the
-/// outcome unknown (a timeout, a 5xx), it searches for the marker before it
-/// sends the create again, so that a retry never creates a second ticket.
-pub(crate) fn create_once(
-    tracker: &str,
-    attempts: u32,
-    marker: &str,
-    send: impl Fn() -> Result<Value, TrackerError>,
-    find: impl Fn() -> Result<Option<RemoteTicket>, TrackerError>,
-) -> Result<Created, TrackerError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match send() {
-            Ok(answer) => return Ok(Created::Answer(answer)),
-            Err(error) if error.maybe_processed() && attempt < attempts => {
-                if let Some(existing) = find()? {
-                    return Ok(Created::Found(existing));
-                }
-                tracing::warn!(tracker, marker, %error, "retrying a ticket create");
-            }
-            Err(error) => return Err(error),
-        }
-    }
-}
-
-/// Returns the issue number of a key such as `#12`.
-fn number_of(key: &str) -> Option<u64> {
-    key.strip_prefix('#')?.parse().ok()
-}
-
 /// Reads one issue of a response.
 fn read_issue(issue: &Value, url: &str, place: &str) -> Result<RemoteTicket, TrackerError> {
     let number = issue["number"]
@@ -450,132 +357,14 @@ fn read_issue(issue: &Value, url: &str, place: &str) -> Result<RemoteTicket, Tra
             ));
         }
     };
-    let mut labels: Vec<String> = match &issue["labels"] {
-        Value::Array(labels) => labels
-            .iter()
-            .filter_map(|label| label["name"].as_str().or(label.as_str()).map(str::to_string))
-            .collect(),
-        Value::Null => Vec::new(),
-        _ => return Err(malformed(url, &format!("{place}.labels"), "expected an array")),
-    };
-    if let Some(marker) = issue["body"].as_str().and_then(markdown::marker_of) {
-        labels.push(marker.to_string());
-    }
-    let updated = match issue["updated_at"].as_str() {
-        Some(text) => Some(
-            DateTime::parse_from_rfc3339(text)
-                .map_err(|error| malformed(url, &format!("{place}.updated_at"), &format!("invalid time: {error}")))?
-                .with_timezone(&Utc),
-        ),
-        None => None,
-    };
     Ok(RemoteTicket {
         key: format!("#{number}"),
         url: html_url,
         status: state,
         category,
         resolution: issue["state_reason"].as_str().map(str::to_string),
-        labels,
-        updated,
+        labels: read_labels(issue, "body", url, place)?,
+        updated: read_updated(issue, url, place)?,
         status_changed_by: issue["closed_by"]["login"].as_str().map(str::to_string),
     })
-}
-
-/// Returns the `next` URL of a `Link` header (RFC 8288), if any. A next
-/// page on another host than the API's is rejected, so that the token is
-/// never sent elsewhere.
-pub(crate) fn next_link(
-    headers: &reqwest::header::HeaderMap,
-    url: &str,
-    api_url: &str,
-) -> Result<Option<String>, TrackerError> {
-    let Some(value) = headers.get(reqwest::header::LINK) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| malformed(url, "Link header", "not visible ASCII"))?;
-    for part in text.split(',') {
-        let mut pieces = part.split(';');
-        let target = pieces.next().unwrap_or_default().trim();
-        let is_next = pieces.any(|parameter| {
-            let parameter = parameter.trim().replace(' ', "");
-            parameter == "rel=\"next\"" || parameter == "rel=next"
-        });
-        if !is_next {
-            continue;
-        }
-        let target = target
-            .strip_prefix('<')
-            .and_then(|target| target.strip_suffix('>'))
-            .ok_or_else(|| malformed(url, "Link header", "expected <URL> before rel=\"next\""))?;
-        let next = reqwest::Url::parse(target)
-            .map_err(|error| malformed(url, "Link header", &format!("invalid next URL: {error}")))?;
-        let api = reqwest::Url::parse(api_url)
-            .map_err(|error| malformed(url, "Link header", &format!("invalid API URL: {error}")))?;
-        if next.origin() != api.origin() {
-            return Err(malformed(
-                url,
-                "Link header",
-                &format!("the next page {target:?} is on another host than the API"),
-            ));
-        }
-        return Ok(Some(next.to_string()));
-    }
-    Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::{HeaderMap, LINK};
-
-    fn link(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(LINK, HeaderValue::from_str(value).unwrap());
-        headers
-    }
-
-    #[test]
-    fn next_link_is_read() {
-        let headers = link(
-            "<https://api.github.com/repositories/1/issues?page=2>; rel=\"next\", <https://api.github.com/repositories/1/issues?page=5>; rel=\"last\"",
-        );
-        let next = next_link(&headers, "u", "https://api.github.com").unwrap();
-        assert_eq!(
-            next.as_deref(),
-            Some("https://api.github.com/repositories/1/issues?page=2")
-        );
-    }
-
-    #[test]
-    fn last_page_has_no_next() {
-        let headers = link("<https://api.github.com/x?page=1>; rel=\"prev\"");
-        assert_eq!(next_link(&headers, "u", "https://api.github.com").unwrap(), None);
-        assert_eq!(
-            next_link(&HeaderMap::new(), "u", "https://api.github.com").unwrap(),
-            None
-        );
-    }
-
-    #[test]
-    fn next_link_on_another_host_is_rejected() {
-        let headers = link("<https://evil.example/x?page=2>; rel=\"next\"");
-        let error = next_link(&headers, "u", "https://api.github.com").unwrap_err();
-        assert!(error.to_string().contains("another host"), "{error}");
-    }
-
-    #[test]
-    fn malformed_link_is_named() {
-        let headers = link("https://api.github.com/x; rel=\"next\"");
-        let error = next_link(&headers, "u", "https://api.github.com").unwrap_err();
-        assert!(error.to_string().contains("Link header"), "{error}");
-    }
-
-    #[test]
-    fn issue_keys_parse() {
-        assert_eq!(number_of("#12"), Some(12));
-        assert_eq!(number_of("12"), None);
-        assert_eq!(number_of("#../x"), None);
-    }
 }

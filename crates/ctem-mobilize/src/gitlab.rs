@@ -6,21 +6,31 @@
 //! | update | `PUT /api/v4/projects/:id/issues/:iid` |
 //! | comment | `POST /api/v4/projects/:id/issues/:iid/notes` |
 //! | close, reopen | a note, then `PUT` with `state_event=close` or `reopen` |
-//! | find by marker | `GET /api/v4/projects/:id/issues?labels=ctem&search=MARKER&in=description` |
-//! | changed since | `GET /api/v4/projects/:id/issues?labels=ctem&updated_after=…` |
+//! | find by marker, changed since | `GET /api/v4/projects/:id/issues?labels=ctem` (with `updated_after`) |
+//! | user id of an assignee | `GET /api/v4/users?username=NAME` |
 //!
 //! Lists are paged by `x-next-page`, or by the `Link` header when GitLab
 //! leaves `x-next-page` out (keyset pagination, or more than 10,000
 //! results). The marker sits in an HTML comment at the end of the
-//! description, like on GitHub. A closed issue with one of the configured
-//! `risk_accepted_labels` (default `wontfix`) means the risk was accepted.
+//! description, like on GitHub. It is found the same way too, in an index
+//! built from one listing of the `ctem` issues per sync. A closed issue
+//! with one of the configured `risk_accepted_labels` (default `wontfix`)
+//! means the risk was accepted.
 //! Authentication is a personal, project or group access token in the
 //! `PRIVATE-TOKEN` header.
 //!
-//! Reference: <https://docs.gitlab.com/api/issues/> and
+//! The `assignees` table maps an owning team to GitLab usernames. The
+//! issue endpoints take numeric `assignee_ids`, so each username is looked
+//! up once per connector, and so once per sync. A username that GitLab
+//! does not know is logged as a warning and left out.
+//!
+//! Reference: <https://docs.gitlab.com/api/issues/>,
+//! <https://docs.gitlab.com/api/users/> and
 //! <https://docs.gitlab.com/api/rest/#pagination>.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -29,20 +39,17 @@ use reqwest::header::HeaderName;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::github::{
-    Created, create_once, default_attempts, default_backoff, default_max_retry_after, default_timeout, next_link,
-    retry_policy, validate_retry, validate_url,
+use crate::forge::{
+    MarkerIndex, default_attempts, default_backoff, default_max_retry_after, default_timeout, issue_number, next_link,
+    read_labels, read_pages, read_updated, retry_policy, validate_retry, validate_url,
 };
 use crate::http::{Auth, HttpClient, Repeat};
 use crate::jira::{CTEM_LABEL, malformed, string_at, truncate};
 use crate::markdown;
-use crate::tracker::{RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError};
+use crate::tracker::{Created, RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError, create_once};
 
 /// Issues per list page, GitLab's maximum.
 const PAGE_SIZE: u32 = 100;
-
-/// The maximum number of list pages read in one listing.
-const MAX_PAGES: u32 = 10_000;
 
 /// The `[tickets.gitlab]` table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -68,6 +75,11 @@ pub struct GitLabConfig {
     /// `wontfix`.
     #[serde(default = "default_risk_accepted_labels")]
     pub risk_accepted_labels: Vec<String>,
+    /// GitLab usernames assigned to the issues of an owning team, by team.
+    /// When the table is empty, ctem leaves the assignees of its issues
+    /// alone.
+    #[serde(default)]
+    pub assignees: BTreeMap<String, Vec<String>>,
     /// Seconds a request may take before it is abandoned. Default 30.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
@@ -117,6 +129,13 @@ impl GitLabConfig {
                 "tickets.gitlab.labels: invalid label {label:?}; labels are non-empty and have no commas"
             ));
         }
+        for (team, usernames) in &self.assignees {
+            if let Some(username) = usernames.iter().find(|username| !valid_username(username)) {
+                return Err(format!(
+                    "tickets.gitlab.assignees.{team}: invalid username {username:?}; expected a GitLab username without @"
+                ));
+            }
+        }
         validate_retry("tickets.gitlab", self.timeout_secs, self.attempts)
     }
 }
@@ -129,6 +148,18 @@ pub struct GitLabTracker {
     /// `{url}/api/v4/projects/{id}` with the id URL-encoded.
     project_url: String,
     http: HttpClient,
+    index: MarkerIndex,
+    /// User ids by username, `None` for a username GitLab does not know.
+    user_ids: Mutex<HashMap<String, Option<u64>>>,
+}
+
+/// Tells whether a text can be a GitLab username: letters, digits, `_`,
+/// `-` and `.`, as GitLab allows.
+fn valid_username(username: &str) -> bool {
+    !username.is_empty()
+        && username
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
 }
 
 impl GitLabTracker {
@@ -172,26 +203,96 @@ impl GitLabTracker {
             project_url: format!("{}/api/v4/projects/{project}", config.url.trim_end_matches('/')),
             config: config.clone(),
             http,
+            index: MarkerIndex::default(),
+            user_ids: Mutex::new(HashMap::new()),
         })
     }
 
     fn issue_url(&self, key: &str) -> Result<String, TrackerError> {
-        let iid: u64 = key
-            .strip_prefix('#')
-            .and_then(|iid| iid.parse().ok())
+        let iid = issue_number(key)
             .ok_or_else(|| malformed(&self.project_url, "$.iid", &format!("invalid issue key {key:?}")))?;
         Ok(format!("{}/issues/{iid}", self.project_url))
     }
 
-    fn issue_body(&self, draft: &TicketDraft) -> Value {
+    fn issue_body(&self, draft: &TicketDraft) -> Result<Value, TrackerError> {
         let mut labels = vec![CTEM_LABEL.to_string()];
         labels.extend(self.config.labels.iter().cloned());
-        json!({
+        let mut body = json!({
             // GitLab rejects titles over 255 characters.
             "title": truncate(&draft.summary, 255),
             "description": markdown::render(draft),
             "labels": labels.join(","),
-        })
+        });
+        if !self.config.assignees.is_empty() {
+            body["assignee_ids"] = json!(self.assignee_ids(draft)?);
+        }
+        Ok(body)
+    }
+
+    /// Returns the user ids of the usernames mapped to the draft's owner.
+    /// An owner without usernames gets none, which clears the assignees.
+    fn assignee_ids(&self, draft: &TicketDraft) -> Result<Vec<u64>, TrackerError> {
+        let usernames = draft
+            .owner
+            .as_ref()
+            .and_then(|owner| self.config.assignees.get(owner))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut ids = Vec::new();
+        for username in usernames {
+            if let Some(id) = self.user_id(username)? {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Looks a username up with `GET /users?username=`, once per connector.
+    fn user_id(&self, username: &str) -> Result<Option<u64>, TrackerError> {
+        if let Some(known) = self
+            .user_ids
+            .lock()
+            .expect("the user cache is never poisoned")
+            .get(username)
+        {
+            return Ok(*known);
+        }
+
+        let base = format!("{}/api/v4/users", self.config.url.trim_end_matches('/'));
+        let mut url = reqwest::Url::parse(&base)
+            .map_err(|error| malformed(&base, "$", &format!("invalid users URL: {error}")))?;
+        url.query_pairs_mut().append_pair("username", username);
+        let url = url.to_string();
+        let answer = self.http.send(Method::GET, &url, None, Repeat::Safe)?;
+        let Value::Array(users) = &answer else {
+            return Err(malformed(&url, "$", "expected an array of users"));
+        };
+        // GitLab matches usernames without regard to case.
+        let position = users.iter().position(|user| {
+            user["username"]
+                .as_str()
+                .is_some_and(|name| name.eq_ignore_ascii_case(username))
+        });
+        let id = match position {
+            Some(index) => Some(
+                users[index]["id"]
+                    .as_u64()
+                    .ok_or_else(|| malformed(&url, &format!("$[{index}].id"), "expected a user id"))?,
+            ),
+            None => None,
+        };
+        if id.is_none() {
+            tracing::warn!(
+                tracker = %self.name,
+                username,
+                "GitLab has no user with this username; check [tickets.gitlab.assignees]; issues are not assigned to it"
+            );
+        }
+        self.user_ids
+            .lock()
+            .expect("the user cache is never poisoned")
+            .insert(username.to_string(), id);
+        Ok(id)
     }
 
     /// Lists the `ctem` issues with extra query pairs, page by page.
@@ -208,46 +309,32 @@ impl GitLabTracker {
             url.query_pairs_mut().append_pair(name, value);
         }
         let base = url.clone();
-        let mut next = Some(url.to_string());
-        let mut tickets = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let Some(page_url) = next.take() else {
-                return Ok(tickets);
-            };
-            let (page, headers) = self.http.send_for_headers(Method::GET, &page_url, None, Repeat::Safe)?;
-            let Value::Array(issues) = &page else {
-                return Err(malformed(&page_url, "$", "expected an array of issues"));
-            };
+        read_pages(&self.http, url.to_string(), |issues, headers, page_url, tickets| {
             for (index, issue) in issues.iter().enumerate() {
-                tickets.push(read_issue(issue, &page_url, &format!("$[{index}]"))?);
+                tickets.push(read_issue(issue, page_url, &format!("$[{index}]"))?);
             }
             let next_page = headers
                 .get("x-next-page")
                 .and_then(|value| value.to_str().ok())
                 .map(str::trim)
                 .filter(|value| !value.is_empty());
-            next = match next_page {
+            match next_page {
                 Some(number) => {
                     let number: u64 = number.parse().map_err(|_| {
                         malformed(
-                            &page_url,
+                            page_url,
                             "x-next-page header",
                             &format!("expected a page number, found {number:?}"),
                         )
                     })?;
                     let mut url = base.clone();
                     url.query_pairs_mut().append_pair("page", &number.to_string());
-                    Some(url.to_string())
+                    Ok(Some(url.to_string()))
                 }
-                None if issues.is_empty() => None,
-                None => next_link(&headers, &page_url, &self.config.url)?,
-            };
-        }
-        Err(malformed(
-            &self.project_url,
-            "$",
-            &format!("more than {MAX_PAGES} pages of issues"),
-        ))
+                None if issues.is_empty() => Ok(None),
+                None => next_link(headers, page_url, &self.config.url),
+            }
+        })
     }
 
     fn set_state(&self, key: &str, comment: &str, event: &str) -> Result<(), TrackerError> {
@@ -266,24 +353,28 @@ impl Tracker for GitLabTracker {
 
     fn create(&self, draft: &TicketDraft) -> Result<RemoteTicket, TrackerError> {
         let url = format!("{}/issues", self.project_url);
-        let body = self.issue_body(draft);
-        create_once(
+        let body = self.issue_body(draft)?;
+        let ticket = create_once(
             &self.name,
             self.config.attempts,
             &draft.marker,
             || self.http.send(Method::POST, &url, Some(&body), Repeat::Unsafe),
-            || self.find_by_marker(&draft.marker),
+            // The issue may have been created after the listing.
+            || self.index.find(&draft.marker, true, || self.list(&[])),
         )
         .and_then(|created| match created {
             Created::Answer(answer) => read_issue(&answer, &url, "$"),
             Created::Found(ticket) => Ok(ticket),
-        })
+        })?;
+
+        self.index.add(&draft.marker, &ticket);
+        Ok(ticket)
     }
 
     fn update(&self, key: &str, draft: &TicketDraft) -> Result<(), TrackerError> {
         let url = self.issue_url(key)?;
         self.http
-            .send(Method::PUT, &url, Some(&self.issue_body(draft)), Repeat::Safe)?;
+            .send(Method::PUT, &url, Some(&self.issue_body(draft)?), Repeat::Safe)?;
         Ok(())
     }
 
@@ -303,10 +394,7 @@ impl Tracker for GitLabTracker {
     }
 
     fn find_by_marker(&self, marker: &str) -> Result<Option<RemoteTicket>, TrackerError> {
-        let tickets = self.list(&[("search", marker.to_string()), ("in", "description".to_string())])?;
-        Ok(tickets
-            .into_iter()
-            .find(|ticket| ticket.labels.iter().any(|label| label == marker)))
+        self.index.find(marker, false, || self.list(&[]))
     }
 
     fn changed_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<RemoteTicket>, TrackerError> {
@@ -314,7 +402,12 @@ impl Tracker for GitLabTracker {
             .map(|since| ("updated_after", since.to_rfc3339_opts(SecondsFormat::Secs, true)))
             .into_iter()
             .collect();
-        self.list(&extra)
+        let tickets = self.list(&extra)?;
+        if since.is_none() {
+            // Every `ctem` issue: the index needs no listing of its own.
+            self.index.fill(&tickets);
+        }
+        Ok(tickets)
     }
 
     fn means_risk_accepted(&self, ticket: &RemoteTicket) -> bool {
@@ -344,25 +437,6 @@ fn read_issue(issue: &Value, url: &str, place: &str) -> Result<RemoteTicket, Tra
             ));
         }
     };
-    let mut labels: Vec<String> = match &issue["labels"] {
-        Value::Array(labels) => labels
-            .iter()
-            .filter_map(|label| label.as_str().or(label["name"].as_str()).map(str::to_string))
-            .collect(),
-        Value::Null => Vec::new(),
-        _ => return Err(malformed(url, &format!("{place}.labels"), "expected an array")),
-    };
-    if let Some(marker) = issue["description"].as_str().and_then(markdown::marker_of) {
-        labels.push(marker.to_string());
-    }
-    let updated = match issue["updated_at"].as_str() {
-        Some(text) => Some(
-            DateTime::parse_from_rfc3339(text)
-                .map_err(|error| malformed(url, &format!("{place}.updated_at"), &format!("invalid time: {error}")))?
-                .with_timezone(&Utc),
-        ),
-        None => None,
-    };
     let resolution = (category == StatusCategory::Done).then(|| "closed".to_string());
     Ok(RemoteTicket {
         key: format!("#{iid}"),
@@ -370,8 +444,8 @@ fn read_issue(issue: &Value, url: &str, place: &str) -> Result<RemoteTicket, Tra
         status: state,
         category,
         resolution,
-        labels,
-        updated,
+        labels: read_labels(issue, "description", url, place)?,
+        updated: read_updated(issue, url, place)?,
         status_changed_by: issue["closed_by"]["username"].as_str().map(str::to_string),
     })
 }

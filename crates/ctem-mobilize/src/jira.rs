@@ -19,15 +19,19 @@
 //! <https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/>
 //! and <https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/>.
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::config::{JiraConfig, JiraFlavor};
-use crate::http::{Auth, HttpClient, Repeat, RetryPolicy};
-use crate::tracker::{RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError};
+use crate::forge::retry_policy;
+use crate::http::{Auth, HttpClient, Repeat};
+use crate::jira_fields::{JiraFieldType, field_value};
+use crate::tracker::{Created, RemoteTicket, StatusCategory, TicketDraft, Tracker, TrackerError, create_once};
 
 /// The label every ticket of ctem carries.
 pub const CTEM_LABEL: &str = "ctem";
@@ -46,6 +50,9 @@ pub struct JiraTracker {
     /// The base URL without a trailing `/`.
     base: String,
     http: HttpClient,
+    /// Owners already warned about for having no Jira user, so that each
+    /// is logged once per connector.
+    owners_without_user: Mutex<BTreeSet<String>>,
 }
 
 impl JiraTracker {
@@ -62,27 +69,14 @@ impl JiraTracker {
             tracker: name.to_string(),
             reason,
         };
-        let token = match env(&config.token_env).filter(|token| !token.trim().is_empty()) {
-            Some(token) => token,
-            None => match &config.token_file {
-                Some(file) => {
-                    let path = config_dir.join(file);
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|error| missing(format!("cannot read token_file {}: {error}", path.display())))?;
-                    let token = text.trim().to_string();
-                    if token.is_empty() {
-                        return Err(missing(format!("token_file {} is empty", path.display())));
-                    }
-                    token
-                }
-                None => {
-                    return Err(missing(format!(
-                        "set the environment variable {} (or token_file in [tickets.jira])",
-                        config.token_env
-                    )));
-                }
-            },
-        };
+        let token = crate::secret::read_secret(
+            name,
+            "tickets.jira",
+            Some(&config.token_env),
+            config.token_file.as_ref(),
+            config_dir,
+            env,
+        )?;
         let auth = match config.flavor {
             JiraFlavor::Cloud => {
                 let user = env(&config.user_env)
@@ -97,17 +91,14 @@ impl JiraTracker {
             }
             JiraFlavor::DataCenter => Auth::Bearer { token },
         };
-        let retry = RetryPolicy {
-            attempts: config.attempts,
-            backoff: std::time::Duration::from_millis(config.backoff_ms),
-            max_retry_after: std::time::Duration::from_secs(config.max_retry_after_secs),
-        };
+        let retry = retry_policy(config.attempts, config.backoff_ms, config.max_retry_after_secs);
         let http = HttpClient::new(auth, config.timeout(), retry).map_err(missing)?;
         Ok(JiraTracker {
             name: name.to_string(),
             config: config.clone(),
             base: config.url.trim_end_matches('/').to_string(),
             http,
+            owners_without_user: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -148,26 +139,48 @@ impl JiraTracker {
             fields.insert("components".into(), Value::Array(components));
         }
 
-        // NOTE: custom fields get plain text or a number; a select or user
-        // field needs an object and is not supported yet.
-        let due_field = self.config.fields.get("due").map_or("duedate", String::as_str);
-        if let Some(due) = draft.due {
-            fields.insert(due_field.to_string(), json!(due.format("%Y-%m-%d").to_string()));
+        if !self.config.fields.contains_key("due")
+            && let Some(due) = draft.due
+        {
+            fields.insert("duedate".into(), json!(due.format("%Y-%m-%d").to_string()));
         }
         for (value, field) in &self.config.fields {
-            let content = match value.as_str() {
-                "owner" => draft.owner.clone().map(Value::from),
-                "contacts" => (!draft.contacts.is_empty()).then(|| Value::from(draft.contacts.join(", "))),
-                "tier" => Some(Value::from(draft.tier.as_str())),
-                "risk" => Some(json!((draft.risk * 10.0).round() / 10.0)),
-                "subject" => Some(Value::from(draft.subject.clone())),
-                _ => None,
-            };
-            if let Some(content) = content {
-                fields.insert(field.clone(), content);
+            let content = field_value(value, field, draft, self.config.flavor, &self.config.users);
+            if content.is_none() && field.kind == JiraFieldType::User {
+                self.warn_owner_without_user(draft, &field.field);
+            }
+            match content {
+                Some(content) => {
+                    fields.insert(field.field.clone(), content);
+                }
+                // An update clears a value that the subject no longer has,
+                // such as the user of a team without one.
+                None if !with_project => {
+                    fields.insert(field.field.clone(), Value::Null);
+                }
+                None => {}
             }
         }
         Value::Object(fields)
+    }
+
+    fn warn_owner_without_user(&self, draft: &TicketDraft, field: &str) {
+        let Some(owner) = draft.owner.as_deref() else {
+            return;
+        };
+        let first = self
+            .owners_without_user
+            .lock()
+            .expect("the warned owners are never poisoned")
+            .insert(owner.to_string());
+        if first {
+            tracing::warn!(
+                tracker = %self.name,
+                owner,
+                field,
+                "no Jira user for this owner in [tickets.jira.users]; the field is left empty"
+            );
+        }
     }
 
     /// Renders the description: Atlassian Document Format for Cloud, wiki
@@ -378,21 +391,16 @@ impl Tracker for JiraTracker {
     fn create(&self, draft: &TicketDraft) -> Result<RemoteTicket, TrackerError> {
         let url = self.api("/issue");
         let body = json!({ "fields": self.fields(draft, true) });
-        let mut attempts = 0;
-        let answer = loop {
-            attempts += 1;
-            match self.http.send(Method::POST, &url, Some(&body), Repeat::Unsafe) {
-                Ok(answer) => break answer,
-                Err(error) if error.maybe_processed() && attempts < self.config.attempts => {
-                    // The create may have reached Jira: look before sending
-                    // it again.
-                    if let Some(existing) = self.find_by_marker(&draft.marker)? {
-                        return Ok(existing);
-                    }
-                    tracing::warn!(tracker = %self.name, marker = %draft.marker, %error, "retrying a ticket create");
-                }
-                Err(error) => return Err(error),
-            }
+        let created = create_once(
+            &self.name,
+            self.config.attempts,
+            &draft.marker,
+            || self.http.send(Method::POST, &url, Some(&body), Repeat::Unsafe),
+            || self.find_by_marker(&draft.marker),
+        )?;
+        let answer = match created {
+            Created::Answer(answer) => answer,
+            Created::Found(existing) => return Ok(existing),
         };
         let key = string_at(&answer, "key", &url, "$")?;
         Ok(RemoteTicket {

@@ -4,7 +4,8 @@
 //! - [`codeowners`] reads CODEOWNERS files, so that a finding at a file
 //!   path of a scanned repository gets the owners the repository names.
 //! - [`tracker`] is the interface to one issue tracker, and [`jira`] its
-//!   Jira Cloud and Jira Data Center implementation over [`http`];
+//!   Jira Cloud and Jira Data Center implementation over [`http`], with
+//!   typed custom fields in [`jira_fields`];
 //!   [`github`] and [`gitlab`] connect GitHub Issues and GitLab Issues.
 //! - [`sync`] keeps one ticket per remediation action (or per finding) in
 //!   step with the lifecycle in the store, in both directions, without
@@ -25,11 +26,15 @@ pub mod config;
 #[cfg(feature = "fake-forge")]
 pub mod fake_forge;
 #[cfg(feature = "fake-jira")]
+mod fake_http;
+#[cfg(feature = "fake-jira")]
 pub mod fake_jira;
+mod forge;
 pub mod github;
 pub mod gitlab;
 pub mod http;
 pub mod jira;
+pub mod jira_fields;
 pub mod markdown;
 pub mod notify;
 pub mod secret;

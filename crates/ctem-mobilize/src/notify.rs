@@ -139,7 +139,7 @@ impl NotifyConfig {
             ));
         }
         if let Some(url) = &self.url {
-            crate::github::validate_url(&field("url"), url)?;
+            crate::forge::validate_url(&field("url"), url)?;
         }
         match self.kind {
             NotifierKind::Slack if self.url.is_some() => {
@@ -159,7 +159,7 @@ impl NotifyConfig {
         if self.events.is_empty() {
             return Err(format!("{}: must not be empty", field("events")));
         }
-        crate::github::validate_retry(&format!("tickets.notify[{index}]"), self.timeout_secs, self.attempts)
+        crate::forge::validate_retry(&format!("tickets.notify[{index}]"), self.timeout_secs, self.attempts)
     }
 }
 
@@ -309,7 +309,7 @@ impl HttpNotifier {
                 env,
             )?,
         };
-        crate::github::validate_url("notification URL", &url).map_err(|reason| TrackerError::Credentials {
+        crate::forge::validate_url("notification URL", &url).map_err(|reason| TrackerError::Credentials {
             tracker: config.name.clone(),
             reason,
         })?;

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ctem_model::Tier;
+use serde_json::Value;
 
 /// The content of a ticket, before a tracker renders it in its format.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,4 +137,38 @@ pub trait Tracker {
     /// Tells whether a done ticket's status or resolution means that the
     /// risk was accepted (won't fix, risk accepted).
     fn means_risk_accepted(&self, ticket: &RemoteTicket) -> bool;
+}
+
+/// The outcome of [`create_once`].
+pub(crate) enum Created {
+    /// The tracker's reply to the create.
+    Answer(Value),
+    /// The ticket that an earlier attempt with an unknown outcome created.
+    Found(RemoteTicket),
+}
+
+/// Sends a create up to `attempts` times. After a failure that leaves the
+/// outcome unknown (a timeout, a 5xx), it searches for the marker before it
+/// sends the create again, so that a retry never creates a second ticket.
+pub(crate) fn create_once(
+    tracker: &str,
+    attempts: u32,
+    marker: &str,
+    send: impl Fn() -> Result<Value, TrackerError>,
+    find: impl Fn() -> Result<Option<RemoteTicket>, TrackerError>,
+) -> Result<Created, TrackerError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match send() {
+            Ok(answer) => return Ok(Created::Answer(answer)),
+            Err(error) if error.maybe_processed() && attempt < attempts => {
+                if let Some(existing) = find()? {
+                    return Ok(Created::Found(existing));
+                }
+                tracing::warn!(tracker, marker, %error, "retrying a ticket create");
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }

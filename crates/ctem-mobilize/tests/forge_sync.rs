@@ -2,21 +2,21 @@
 //! creation without duplicates, lifecycle both ways, rate limits, and the
 //! failures a real forge shows.
 
-use std::collections::{BTreeSet, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::Utc;
+use common::{day, run_input, store_with_findings, sync_now, work_items};
 use ctem_mobilize::config::TicketsConfig;
-use ctem_mobilize::fake_forge::{FakeForge, Fault};
+use ctem_mobilize::fake_forge::{FakeForge, Fault, SeenRequest};
 use ctem_mobilize::github::GitHubTracker;
 use ctem_mobilize::gitlab::GitLabTracker;
-use ctem_mobilize::sync::{
-    ChangeKind, FindingState, SyncError, SyncOptions, SyncReport, WorkFinding, WorkItem, WorkOwner, finding_states,
-    marker, sync,
-};
+use ctem_mobilize::sync::{ChangeKind, SyncError, SyncReport, WorkItem, marker};
 use ctem_mobilize::tracker::{Tracker, TrackerError};
-use ctem_model::{AssetKey, AssetKind, Finding, FindingKind, LifecycleStatus, RiskAssessment, Severity, Tier};
-use ctem_store::{RunInput, Scope, ScoredFinding, Store, SubjectKind, TicketState};
+use ctem_model::LifecycleStatus;
+use ctem_store::{Store, SubjectKind, TicketState};
 
 const TOKEN: &str = "forge-secret-token";
 
@@ -75,111 +75,26 @@ fn tracker(config: &TicketsConfig) -> Box<dyn Tracker> {
     }
 }
 
-fn finding(rule: &str) -> Finding {
-    let image = AssetKey::new(AssetKind::ContainerImage, "ghcr.io/acme/shop:1.0");
-    let mut finding = Finding::new(
-        "trivy",
-        rule,
-        FindingKind::Vulnerability,
-        format!("{rule} in log4j-core"),
-        Severity::Critical,
-        image,
-    );
-    finding.target = Some("ghcr.io/acme/shop:1.0".into());
-    finding
-}
-
-fn run_input(at: DateTime<Utc>, rules: &[&str]) -> RunInput {
-    let scope = Scope::of(&finding("CVE-2021-44228"));
-    RunInput {
-        observed_at: at,
-        sources: vec![],
-        scopes: BTreeSet::from([scope]),
-        assets: vec![],
-        relationships: vec![],
-        findings: rules
-            .iter()
-            .map(|rule| {
-                let finding = finding(rule);
-                ScoredFinding {
-                    fingerprint: finding.fingerprint(),
-                    finding,
-                    risk: RiskAssessment {
-                        score: 95.0,
-                        tier: Tier::P1,
-                        likelihood: 0.95,
-                        impact: 1.0,
-                        factors: vec![],
-                        decision: None,
-                        deadline: None,
-                    },
-                    published: None,
-                }
-            })
-            .collect(),
-    }
-}
-
-fn day(day: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap()
-}
-
-fn store_with_findings(dir: &Path) -> Store {
-    let mut store = Store::open(&dir.join("ctem.db")).unwrap();
-    store
-        .record_run(&run_input(day(1), &["CVE-2021-44228", "CVE-2021-45046"]))
-        .unwrap();
-    store
-}
-
 /// Builds one action per key, each closing every active finding.
 fn items(store: &Store, keys: &[&str]) -> Vec<WorkItem> {
-    let states = finding_states(store).unwrap();
-    let mut findings: Vec<WorkFinding> = states
-        .iter()
-        .filter(|(_, state)| state.status.is_active())
-        .map(|(fingerprint, _)| WorkFinding {
-            fingerprint: fingerprint.clone(),
-            title: "Log4Shell in <b>log4j-core</b> @everyone".into(),
-            asset: "container_image:ghcr.io/acme/shop:1.0".into(),
-            tier: Tier::P1,
-            score: 95.0,
-        })
-        .collect();
-    findings.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    if findings.is_empty() {
-        return Vec::new();
-    }
-    keys.iter()
-        .map(|key| WorkItem {
-            kind: SubjectKind::Action,
-            key: key.to_string(),
-            title: "Upgrade log4j-core to 2.16.0 on 1 asset(s)".into(),
-            explanation: "Ranks 1 of 1 because it closes 2 finding(s).".into(),
-            tier: Tier::P1,
-            risk: 190.0,
-            owner: Some(WorkOwner {
-                team: "web-team".into(),
-                contacts: vec!["web@acme.example".into()],
-                rule: "owners \"Shop\"".into(),
-            }),
-            due: NaiveDate::from_ymd_opt(2026, 11, 8),
-            findings: findings.clone(),
-        })
-        .collect()
+    work_items(store, keys, "Log4Shell in <b>log4j-core</b> @everyone")
 }
 
 fn try_sync(store: &mut Store, config: &TicketsConfig, items: &[WorkItem]) -> Result<SyncReport, SyncError> {
-    let states: HashMap<String, FindingState> = finding_states(store).unwrap();
-    let options = SyncOptions {
-        dry_run: false,
-        now: Utc::now(),
-    };
-    sync(store, tracker(config).as_ref(), config, items, &states, options)
+    sync_now(store, tracker(config).as_ref(), config, items)
 }
 
 fn run_sync(store: &mut Store, config: &TicketsConfig, items: &[WorkItem]) -> SyncReport {
     try_sync(store, config, items).unwrap()
+}
+
+/// Returns the first `POST` the forge received: the first create.
+fn first_post(forge: &FakeForge) -> SeenRequest {
+    forge
+        .requests()
+        .into_iter()
+        .find(|request| request.method == "POST")
+        .expect("a POST request")
 }
 
 /// Both forges with their configurations.
@@ -226,11 +141,7 @@ fn github_create_sends_documented_fields() {
         .unwrap();
     assert_eq!(record.key.as_deref(), Some("#1"));
     assert_eq!(record.url.as_deref(), Some("https://github.example/issues/1"));
-    let create = forge
-        .requests()
-        .into_iter()
-        .find(|request| request.method == "POST")
-        .unwrap();
+    let create = first_post(&forge);
     assert_eq!(create.path, "/repos/acme/shop/issues");
 }
 
@@ -250,11 +161,7 @@ fn gitlab_create_sends_documented_fields() {
     assert_eq!(issues[0].labels, ["ctem", "security"]);
     let marker = marker("gitlab", SubjectKind::Action, "upgrade:log4j");
     assert!(issues[0].body.contains(&marker), "{}", issues[0].body);
-    let create = forge
-        .requests()
-        .into_iter()
-        .find(|request| request.method == "POST")
-        .unwrap();
+    let create = first_post(&forge);
     assert_eq!(create.path, "/api/v4/projects/acme%2Fshop/issues");
     assert_eq!(create.headers.get("private-token").map(String::as_str), Some(TOKEN));
 }
@@ -688,4 +595,144 @@ fn hostile_titles_are_sent_escaped() {
     assert_eq!(issue.title.chars().count(), 256);
     let marker = marker("github", SubjectKind::Action, "upgrade:log4j");
     assert_eq!(ctem_mobilize::markdown::marker_of(&issue.body), Some(marker.as_str()));
+}
+
+/// Builds a GitLab configuration that assigns `web-team` to alice and to
+/// a user GitLab does not know, and `ops-team` to Bob.
+fn gitlab_assignee_config(forge: &FakeForge) -> TicketsConfig {
+    let mut config = gitlab_config(forge, "");
+    config.gitlab.as_mut().unwrap().assignees = BTreeMap::from([
+        ("web-team".to_string(), vec!["ghost".to_string(), "alice".to_string()]),
+        ("ops-team".to_string(), vec!["Bob".to_string()]),
+    ]);
+    config.validate().unwrap();
+    config
+}
+
+#[test]
+fn gitlab_assignees_follow_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let forge = FakeForge::gitlab("acme/shop", TOKEN);
+    let alice = forge.add_user("alice");
+    forge.add_user("bob");
+    let config = gitlab_assignee_config(&forge);
+    let mut items = items(&store, &["a", "b"]);
+
+    let report = run_sync(&mut store, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Create), 2, "{report:?}");
+    assert_eq!(report.count(ChangeKind::Fail), 0, "{report:?}");
+    for issue in forge.issues() {
+        assert_eq!(issue.assignees, ["alice"], "#{}", issue.number);
+    }
+    let create = first_post(&forge);
+    let body: serde_json::Value = serde_json::from_slice(&create.body).unwrap();
+    assert_eq!(body["assignee_ids"], serde_json::json!([alice]));
+    // One lookup per username and sync, the unknown one included.
+    assert_eq!(forge.count("GET", "/api/v4/users"), 2);
+
+    items[0].owner.as_mut().unwrap().team = "ops-team".into();
+    let report = run_sync(&mut store, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Update), 1, "{report:?}");
+    let issues = forge.issues();
+    assert_eq!(issues[0].assignees, ["bob"]);
+    assert_eq!(issues[1].assignees, ["alice"]);
+
+    // A team without usernames clears the assignees.
+    items[0].owner.as_mut().unwrap().team = "data-team".into();
+    let report = run_sync(&mut store, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Update), 1, "{report:?}");
+    assert!(forge.issues()[0].assignees.is_empty());
+}
+
+#[test]
+fn gitlab_unknown_assignee_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let forge = FakeForge::gitlab("acme/shop", TOKEN);
+    forge.add_user("alice");
+    let config = gitlab_assignee_config(&forge);
+    let items = items(&store, &["upgrade:log4j"]);
+
+    let report = run_sync(&mut store, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Create), 1, "{report:?}");
+    assert_eq!(report.count(ChangeKind::Fail), 0, "{report:?}");
+    assert_eq!(forge.issues()[0].assignees, ["alice"]);
+    let lookups: Vec<String> = forge
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == "/api/v4/users")
+        .map(|request| request.query)
+        .collect();
+    assert_eq!(lookups, ["username=ghost", "username=alice"]);
+}
+
+#[test]
+fn gitlab_without_assignees_table_sends_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let forge = FakeForge::gitlab("acme/shop", TOKEN);
+    let config = gitlab_config(&forge, "");
+    let items = items(&store, &["upgrade:log4j"]);
+
+    run_sync(&mut store, &config, &items);
+
+    let create = first_post(&forge);
+    let body: serde_json::Value = serde_json::from_slice(&create.body).unwrap();
+    assert!(body.get("assignee_ids").is_none(), "{body}");
+    assert_eq!(forge.count("GET", "/api/v4/users"), 0);
+}
+
+#[test]
+fn gitlab_invalid_assignee_is_named() {
+    let forge = FakeForge::gitlab("acme/shop", TOKEN);
+    let mut config = gitlab_config(&forge, "");
+    config.gitlab.as_mut().unwrap().assignees = BTreeMap::from([("web-team".to_string(), vec!["@alice".to_string()])]);
+
+    let error = config.validate().unwrap_err();
+
+    assert!(
+        error.contains("tickets.gitlab.assignees.web-team: invalid username \"@alice\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn issues_listed_once_per_sync() {
+    for subjects in [1, 6] {
+        for (forge, config) in forges() {
+            let case = format!("{} with {subjects} subject(s)", config.tracker);
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = store_with_findings(dir.path());
+            forge.set_page_size(100);
+            let keys: Vec<String> = (0..subjects).map(|index| format!("action-{index}")).collect();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let items = items(&store, &keys);
+
+            let first = run_sync(&mut store, &config, &items);
+
+            assert_eq!(first.count(ChangeKind::Create), subjects, "{case}: {first:?}");
+            // The first sync lists every `ctem` issue to read back changes,
+            // and the marker search reuses that listing.
+            assert_eq!(forge.count("GET", "/issues"), 1, "{case}");
+
+            // Every record lost, as after restoring an old database.
+            for key in &keys {
+                store.forget_ticket(&config.tracker, SubjectKind::Action, key).unwrap();
+            }
+            let listed_before = forge.count("GET", "/issues");
+            let second = run_sync(&mut store, &config, &items);
+
+            assert_eq!(second.count(ChangeKind::Adopt), subjects, "{case}: {second:?}");
+            assert_eq!(forge.issues().len(), subjects, "{case}");
+            // One listing of the changes since the first sync, one of every
+            // `ctem` issue for the markers.
+            let listed = forge.count("GET", "/issues") - listed_before;
+            assert_eq!(listed, 2, "{case}");
+        }
+    }
 }

@@ -1,20 +1,21 @@
 //! Ticket sync against a fake Jira on loopback: creation without
 //! duplicates, lifecycle both ways, and the failures a real Jira shows.
 
-use std::collections::{BTreeSet, HashMap};
+mod common;
+
 use std::path::Path;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, Utc};
+use common::{day, run_input, store_with_findings, sync_now, work_items};
 use ctem_mobilize::config::{JiraConfig, TicketsConfig};
 use ctem_mobilize::fake_jira::{FakeJira, Fault};
 use ctem_mobilize::jira::JiraTracker;
-use ctem_mobilize::sync::{
-    ChangeKind, FindingState, SyncError, SyncOptions, SyncReport, WorkFinding, WorkItem, WorkOwner, finding_states,
-    marker, sync,
-};
+use ctem_mobilize::jira_fields::JiraFieldType;
+use ctem_mobilize::sync::{ChangeKind, SyncError, SyncOptions, SyncReport, WorkItem, finding_states, marker, sync};
 use ctem_mobilize::tracker::TrackerError;
-use ctem_model::{AssetKey, AssetKind, Finding, FindingKind, LifecycleStatus, RiskAssessment, Severity, Tier};
-use ctem_store::{RunInput, Scope, ScoredFinding, Store, SubjectKind, TicketState};
+use ctem_model::LifecycleStatus;
+use ctem_store::{Store, SubjectKind, TicketState};
+use serde_json::{Value, json};
 
 /// `Basic base64("sec@acme.example:secret-token")`.
 const CLOUD_AUTH: &str = "Basic c2VjQGFjbWUuZXhhbXBsZTpzZWNyZXQtdG9rZW4=";
@@ -55,97 +56,9 @@ fn tracker(config: &JiraConfig) -> JiraTracker {
     JiraTracker::new("jira", config, Path::new("."), &env).unwrap()
 }
 
-fn finding(rule: &str) -> Finding {
-    let image = AssetKey::new(AssetKind::ContainerImage, "ghcr.io/acme/shop:1.0");
-    let mut finding = Finding::new(
-        "trivy",
-        rule,
-        FindingKind::Vulnerability,
-        format!("{rule} in log4j-core"),
-        Severity::Critical,
-        image,
-    );
-    finding.target = Some("ghcr.io/acme/shop:1.0".into());
-    finding
-}
-
-fn run_input(at: DateTime<Utc>, rules: &[&str]) -> RunInput {
-    let scope = Scope::of(&finding("CVE-2021-44228"));
-    RunInput {
-        observed_at: at,
-        sources: vec![],
-        scopes: BTreeSet::from([scope]),
-        assets: vec![],
-        relationships: vec![],
-        findings: rules
-            .iter()
-            .map(|rule| {
-                let finding = finding(rule);
-                ScoredFinding {
-                    fingerprint: finding.fingerprint(),
-                    finding,
-                    risk: RiskAssessment {
-                        score: 95.0,
-                        tier: Tier::P1,
-                        likelihood: 0.95,
-                        impact: 1.0,
-                        factors: vec![],
-                        decision: None,
-                        deadline: None,
-                    },
-                    published: None,
-                }
-            })
-            .collect(),
-    }
-}
-
-fn day(day: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap()
-}
-
-/// Opens a store with two P1 findings from one run.
-fn store_with_findings(dir: &Path) -> Store {
-    let mut store = Store::open(&dir.join("ctem.db")).unwrap();
-    store
-        .record_run(&run_input(day(1), &["CVE-2021-44228", "CVE-2021-45046"]))
-        .unwrap();
-    store
-}
-
 /// Builds one action that closes every active finding of the store.
 fn items(store: &Store, key: &str) -> Vec<WorkItem> {
-    let states = finding_states(store).unwrap();
-    let mut findings: Vec<WorkFinding> = states
-        .iter()
-        .filter(|(_, state)| state.status.is_active())
-        .map(|(fingerprint, _)| WorkFinding {
-            fingerprint: fingerprint.clone(),
-            title: "Log4Shell in log4j-core".into(),
-            asset: "container_image:ghcr.io/acme/shop:1.0".into(),
-            tier: Tier::P1,
-            score: 95.0,
-        })
-        .collect();
-    findings.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    if findings.is_empty() {
-        return Vec::new();
-    }
-    vec![WorkItem {
-        kind: SubjectKind::Action,
-        key: key.into(),
-        title: "Upgrade log4j-core to 2.16.0 on 1 asset(s)".into(),
-        explanation: "Ranks 1 of 1 because it closes 2 finding(s).".into(),
-        tier: Tier::P1,
-        risk: 190.0,
-        owner: Some(WorkOwner {
-            team: "web-team".into(),
-            contacts: vec!["web@acme.example".into()],
-            rule: "owners \"Shop\"".into(),
-        }),
-        due: NaiveDate::from_ymd_opt(2026, 11, 8),
-        findings,
-    }]
+    work_items(store, &[key], "Log4Shell in log4j-core")
 }
 
 fn run_sync(store: &mut Store, jira: &FakeJira, config: &TicketsConfig, items: &[WorkItem]) -> SyncReport {
@@ -159,19 +72,7 @@ fn try_sync(
     items: &[WorkItem],
 ) -> Result<SyncReport, SyncError> {
     let _ = jira;
-    let states: HashMap<String, FindingState> = finding_states(store).unwrap();
-    let options = SyncOptions {
-        dry_run: false,
-        now: Utc::now(),
-    };
-    sync(
-        store,
-        &tracker(config.jira.as_ref().unwrap()),
-        config,
-        items,
-        &states,
-        options,
-    )
+    sync_now(store, &tracker(config.jira.as_ref().unwrap()), config, items)
 }
 
 #[test]
@@ -727,4 +628,163 @@ fn dry_run_changes_nothing() {
     assert_eq!(report.count(ChangeKind::Create), 1, "{report:?}");
     assert!(jira.requests().is_empty());
     assert_eq!(store.tickets(None).unwrap(), []);
+}
+
+/// Builds a configuration whose only custom field is `fields`, a TOML
+/// table body, with users for the teams `web-team` and `ops-team`.
+fn typed_config(jira: &FakeJira, flavor: &str, fields: &str) -> TicketsConfig {
+    let text = format!(
+        r#"
+        [jira]
+        url = "{}"
+        flavor = "{flavor}"
+        project = "SEC"
+        backoff_ms = 10
+        attempts = 1
+        [jira.fields]
+        {fields}
+        [jira.users]
+        web-team = "5b10ac8d82e05b22cc7d4ef5"
+        ops-team = "712020:2c3c0f0e"
+        "#,
+        jira.url()
+    );
+    let config: TicketsConfig = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    config
+}
+
+#[test]
+fn typed_fields_have_jira_shapes() {
+    let cases = [
+        ("cloud", "owner", "text", JiraFieldType::Text, json!("web-team")),
+        (
+            "cloud",
+            "contacts",
+            "text",
+            JiraFieldType::Text,
+            json!("web@acme.example"),
+        ),
+        ("cloud", "subject", "text", JiraFieldType::Text, json!("upgrade:log4j")),
+        ("cloud", "risk", "number", JiraFieldType::Number, json!(190.0)),
+        ("cloud", "risk", "text", JiraFieldType::Text, json!("190.0")),
+        ("cloud", "due", "date", JiraFieldType::Date, json!("2026-11-08")),
+        (
+            "cloud",
+            "owner",
+            "select",
+            JiraFieldType::Select,
+            json!({ "value": "web-team" }),
+        ),
+        (
+            "cloud",
+            "tier",
+            "select",
+            JiraFieldType::Select,
+            json!({ "value": "P1" }),
+        ),
+        (
+            "cloud",
+            "contacts",
+            "multi_select",
+            JiraFieldType::MultiSelect,
+            json!([{ "value": "web@acme.example" }]),
+        ),
+        ("cloud", "tier", "labels", JiraFieldType::Labels, json!(["P1"])),
+        (
+            "cloud",
+            "owner",
+            "user",
+            JiraFieldType::User,
+            json!({ "accountId": "5b10ac8d82e05b22cc7d4ef5" }),
+        ),
+        (
+            "data_center",
+            "owner",
+            "user",
+            JiraFieldType::User,
+            json!({ "name": "5b10ac8d82e05b22cc7d4ef5" }),
+        ),
+        (
+            "data_center",
+            "owner",
+            "multi_select",
+            JiraFieldType::MultiSelect,
+            json!([{ "value": "web-team" }]),
+        ),
+    ];
+    for (flavor, value, type_name, kind, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_findings(dir.path());
+        let auth = if flavor == "cloud" {
+            CLOUD_AUTH
+        } else {
+            "Bearer secret-token"
+        };
+        let jira = FakeJira::start("SEC", auth);
+        jira.define_field("customfield_20000", kind);
+        let fields = format!("{value} = {{ field = \"customfield_20000\", type = \"{type_name}\" }}");
+        let config = typed_config(&jira, flavor, &fields);
+        let items = items(&store, "upgrade:log4j");
+
+        let report = run_sync(&mut store, &jira, &config, &items);
+
+        let case = format!("{flavor} {value} as {type_name}");
+        assert_eq!(report.count(ChangeKind::Create), 1, "{case}: {report:?}");
+        assert_eq!(jira.issues()[0].fields["customfield_20000"], expected, "{case}");
+    }
+}
+
+#[test]
+fn typed_field_changes_with_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let jira = FakeJira::start("SEC", CLOUD_AUTH);
+    jira.define_field("customfield_20000", JiraFieldType::User);
+    jira.define_field("customfield_20001", JiraFieldType::Select);
+    let fields = "owner = { field = \"customfield_20000\", type = \"user\" }\n\
+                  tier = { field = \"customfield_20001\", type = \"select\" }";
+    let config = typed_config(&jira, "cloud", fields);
+    let mut items = items(&store, "upgrade:log4j");
+    run_sync(&mut store, &jira, &config, &items);
+
+    items[0].owner.as_mut().unwrap().team = "ops-team".into();
+    let report = run_sync(&mut store, &jira, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Update), 1, "{report:?}");
+    let fields = &jira.issues()[0].fields;
+    assert_eq!(fields["customfield_20000"], json!({ "accountId": "712020:2c3c0f0e" }));
+    assert_eq!(fields["customfield_20001"], json!({ "value": "P1" }));
+
+    // A team without a Jira user clears the field.
+    items[0].owner.as_mut().unwrap().team = "data-team".into();
+    let report = run_sync(&mut store, &jira, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Update), 1, "{report:?}");
+    assert_eq!(report.count(ChangeKind::Fail), 0, "{report:?}");
+    assert_eq!(jira.issues()[0].fields["customfield_20000"], Value::Null);
+}
+
+#[test]
+fn wrong_field_shape_fails_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let jira = FakeJira::start("SEC", CLOUD_AUTH);
+    // A select field configured as plain text, the mistake this catches.
+    jira.define_field("customfield_10050", JiraFieldType::Select);
+    let config = config(&jira, "");
+    let items = items(&store, "upgrade:log4j");
+
+    let report = run_sync(&mut store, &jira, &config, &items);
+
+    assert_eq!(report.count(ChangeKind::Fail), 1, "{report:?}");
+    let detail = &report.changes[0].detail;
+    assert!(detail.contains("HTTP 400"), "{detail}");
+    assert!(detail.contains("customfield_10050: Specify a valid"), "{detail}");
+    assert!(jira.issues().is_empty());
+    assert_eq!(
+        store.ticket("jira", SubjectKind::Action, "upgrade:log4j").unwrap(),
+        None,
+        "a rejected create frees its claim"
+    );
 }

@@ -4,27 +4,13 @@
 //! Trivy reports two log4j-core 2.14.1 CVEs in the shop image, and
 //! Gitleaks reports two different secrets.
 
+mod common;
+
+use common::{ctem, example_dir};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    // A cache folder that does not exist, so that a cache that `ctem intel
-    // update` filled on this machine cannot change the results.
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache);
-    command
-}
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 fn actions(extra: &[&str]) -> Output {
     let output = ctem()

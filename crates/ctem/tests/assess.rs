@@ -1,27 +1,14 @@
 //! End-to-end tests of `ctem assess` on the example environment: the
 //! ranking, the lifecycle across runs and the failure policy.
 
+mod common;
+
+use common::{ctem, example_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ctem_store::{FindingFilter, Store};
 use serde_json::Value;
-
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    // A cache folder that does not exist, so that a cache that `ctem intel
-    // update` filled on this machine cannot change the results.
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache);
-    command
-}
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 /// A copy of the example environment in a temporary folder, so tests can
 /// change its scans.

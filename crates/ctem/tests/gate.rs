@@ -2,24 +2,11 @@
 //! scan reports Apache httpd 2.4.49 on the internet-facing shop front,
 //! with CVEs that the example's KEV catalog lists.
 
+mod common;
+
+use common::{ctem, example_dir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    // A cache folder that does not exist, so that a cache that `ctem intel
-    // update` filled on this machine cannot change the results.
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache);
-    command
-}
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
+use std::process::Output;
 
 fn write_policy(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("gate.rego");

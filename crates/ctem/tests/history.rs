@@ -4,6 +4,9 @@
 //! from two tools and a CVE published between two runs. Every metric that
 //! `ctem metrics` prints is asserted against a value worked out by hand.
 
+mod common;
+
+use common::ctem;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -25,16 +28,6 @@ const RUNS: [&str; 5] = [
     "2026-11-30T08:00:00Z",
 ];
 const NOW: &str = "2026-12-01T00:00:00Z";
-
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache);
-    command
-}
 
 fn run_ok(command: &mut Command) -> Output {
     let output = command.output().expect("ctem runs");

@@ -3,6 +3,8 @@
 //! that the test runs; every source URL is overridden in ctem.toml, so no
 //! test reaches another host.
 
+mod common;
+
 #[path = "../../ctem-intel/tests/common/http.rs"]
 mod http;
 
@@ -14,10 +16,8 @@ use http::{Reply, Server};
 use serde_json::Value;
 
 fn ctem(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
+    let mut command = common::ctem();
     command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
         .env_remove("CTEM_INTEL_CACHE")
         .env_remove("NVD_API_KEY")
         .env_remove("XDG_CACHE_HOME")

@@ -1,14 +1,11 @@
 //! Argument and configuration errors of `ctem metrics` and `ctem sla`,
 //! which are reported before the database is read.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    command.env_remove("CTEM_DB").env_remove("CTEM_LOG");
-    command
-}
+use common::ctem;
+use std::path::Path;
+use std::process::Output;
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

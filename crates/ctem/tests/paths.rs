@@ -3,26 +3,13 @@
 //! on the internet with a role that reads the payment exports, and lets
 //! it reach the payments database.
 
+mod common;
+
+use common::{ctem, example_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    // A cache folder that does not exist, so that a cache that `ctem intel
-    // update` filled on this machine cannot change the results.
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache);
-    command
-}
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
-}
 
 fn run(command: &mut Command) -> Output {
     let output = command.output().expect("ctem runs");

@@ -1,6 +1,10 @@
 //! End to end: `ctem assess` on the example environment, then `ctem
 //! tickets sync` against a fake Jira on loopback.
 
+mod common;
+
+use common::copy_dir;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,12 +16,8 @@ use serde_json::Value;
 const AUTH: &str = "Basic c2VjQGFjbWUuZXhhbXBsZTpzZWNyZXQtdG9rZW4=";
 
 fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    let mut command = common::ctem();
     command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache)
         .env("JIRA_USER", "sec@acme.example")
         .env("JIRA_API_TOKEN", "secret-token");
     command
@@ -29,19 +29,6 @@ fn run(command: &mut Command) -> Output {
         eprintln!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
     }
     output
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Copies the example environment and points its ctem.toml at `jira`.

@@ -2,6 +2,10 @@
 //! tickets sync` against a fake GitHub and a signed webhook receiver on
 //! loopback.
 
+mod common;
+
+use common::copy_dir;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,28 +17,9 @@ const TOKEN: &str = "github-secret-token";
 const HOOK_SECRET: &str = "hook-secret";
 
 fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
+    let mut command = common::ctem();
+    command.env("GITHUB_TOKEN", TOKEN).env("CTEM_HOOK_SECRET", HOOK_SECRET);
     command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("CTEM_HOOK_SECRET", HOOK_SECRET);
-    command
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Copies the example environment and points its ctem.toml at `github`

@@ -5,6 +5,8 @@
 //! findings, and `beta-scan` reports one of them (CVE-2024-0001 in
 //! left-pad) again, so that finding has two sources.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -23,13 +25,8 @@ const CENTER_PAD: &str = "center-pad: path traversal";
 const DEBUG_ENDPOINT: &str = "Debug endpoint enabled";
 
 fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache)
-        .env("USER", "alice");
+    let mut command = common::ctem();
+    command.env("USER", "alice");
     command
 }
 

@@ -2,6 +2,9 @@
 //! image and VEX documents about it, assessed together, then listed with
 //! `ctem findings`.
 
+mod common;
+
+use common::ctem;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -9,18 +12,6 @@ use serde_json::{Value, json};
 
 const IMAGE: &str = "registry.acme.example/storefront:4.2";
 const DIGEST: &str = "sha256:9f2c1e6d4b0a8c7e5f3a1b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e";
-
-fn ctem() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ctem"));
-    // A cache folder that does not exist, so that a cache that `ctem intel
-    // update` filled on this machine cannot change the results.
-    let no_cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-intel-cache");
-    command
-        .env_remove("CTEM_DB")
-        .env_remove("CTEM_LOG")
-        .env("CTEM_INTEL_CACHE", no_cache);
-    command
-}
 
 fn run(command: &mut Command) -> Output {
     let output = command.output().expect("ctem runs");
