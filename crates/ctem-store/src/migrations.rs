@@ -70,13 +70,19 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_tickets.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 7,
+        name: "rank_index",
+        sql: include_str!("../migrations/0007_rank_index.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The migration that creates `store_generation`.
 const GENERATION_VERSION: i64 = 5;
 
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,

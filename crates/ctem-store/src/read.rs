@@ -18,8 +18,9 @@ const FINDING_COLUMNS: &str = "SELECT fingerprint, status, first_seen, last_seen
                                FROM findings JOIN finding_json ON finding_json.finding_id = findings.id";
 
 impl Store {
-    /// Returns the findings that match `filter`, the highest score first and
-    /// then by fingerprint.
+    /// Returns the findings that match `filter`, the most urgent tier first
+    /// (P1), then the highest score (which orders as the expected loss
+    /// does), then by fingerprint.
     pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>, StoreError> {
         let (sql, values) = finding_query(filter);
         let path = self.path.as_path();
@@ -449,7 +450,7 @@ fn finding_conditions(filter: &FindingFilter) -> (String, Vec<Value>) {
 /// Builds the SQL and the parameters of a finding query.
 fn finding_query(filter: &FindingFilter) -> (String, Vec<Value>) {
     let (clause, mut values) = finding_conditions(filter);
-    let mut sql = format!("{FINDING_COLUMNS}{clause} ORDER BY score DESC, fingerprint");
+    let mut sql = format!("{FINDING_COLUMNS}{clause} ORDER BY tier, score DESC, fingerprint");
     if let Some(limit) = filter.limit {
         let limit = Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX));
         sql.push_str(&format!(" LIMIT {}", placeholder(&mut values, limit)));

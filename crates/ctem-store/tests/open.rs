@@ -28,7 +28,8 @@ fn new_file_gets_every_migration() {
             (3, "finding_json".to_string()),
             (4, "json_hash".to_string()),
             (5, "generation".to_string()),
-            (6, "tickets".to_string())
+            (6, "tickets".to_string()),
+            (7, "rank_index".to_string())
         ]
     );
     let tables: i64 = conn

@@ -247,6 +247,59 @@ fn count_ignores_limit_and_applies_filter() {
     );
 }
 
+/// A finding whose tier a policy raised to P1 lists before higher-scored
+/// P2 findings, and a top-N read follows the same order.
+#[test]
+fn reads_order_by_tier_then_score() {
+    let mut test = TestStore::new();
+    let with_tier = |rule: &str, score: f64, tier: Tier| {
+        let mut finding = scored(vulnerability("shop:1", rule), score);
+        finding.risk.tier = tier;
+        finding
+    };
+    let findings = vec![
+        with_tier("CVE-1", 90.0, Tier::P2),
+        with_tier("CVE-2", 40.0, Tier::P1),
+        with_tier("CVE-3", 60.0, Tier::P1),
+        with_tier("CVE-4", 95.0, Tier::P3),
+    ];
+    test.store
+        .record_run(&run(day(1), &[scope("trivy", "shop:1")], findings))
+        .unwrap();
+
+    let all = names(&test, FindingFilter::default());
+    assert_eq!(all, ["shop:1/CVE-3", "shop:1/CVE-2", "shop:1/CVE-1", "shop:1/CVE-4"]);
+    let top = names(
+        &test,
+        FindingFilter {
+            limit: Some(2),
+            ..FindingFilter::default()
+        },
+    );
+    assert_eq!(top, ["shop:1/CVE-3", "shop:1/CVE-2"]);
+}
+
+/// A top-N read walks the rank index instead of sorting every finding.
+#[test]
+fn top_read_uses_rank_index() {
+    let test = filter_fixture();
+    let conn = test.raw_connection();
+    let plan: Vec<String> = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT fingerprint, data FROM findings \
+             JOIN finding_json ON finding_json.finding_id = findings.id \
+             ORDER BY tier, score DESC, fingerprint LIMIT 10",
+        )
+        .unwrap()
+        .query_map([], |row| row.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("findings_rank"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+}
+
 #[test]
 fn equal_scores_order_by_fingerprint() {
     let mut test = TestStore::new();

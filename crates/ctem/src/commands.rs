@@ -14,7 +14,7 @@ use ctem_engine::report::{
 };
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
-use ctem_model::{Asset, AssetKey, LifecycleStatus, Severity, Tier};
+use ctem_model::{Asset, AssetKey, Deadline, LifecycleStatus, Severity, Tier};
 use ctem_store::{FindingFilter, Store, StoredFinding};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -315,7 +315,9 @@ fn assess_table(
 
 fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>, with_rank: bool) -> Table {
     let mut table = wide_table();
-    let mut header = vec!["Tier", "Score", "Finding", "Tools", "Asset", "Status", "Why"];
+    let mut header = vec![
+        "Tier", "Score", "Deadline", "Finding", "Tools", "Asset", "Status", "Why",
+    ];
     if with_rank {
         header.insert(0, "#");
     }
@@ -328,6 +330,7 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
         let mut row: Vec<String> = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
+            deadline_cell(stored),
             format!(
                 "{}\n{}\n{}",
                 stored.finding.title, stored.finding.rule_id, stored.fingerprint
@@ -344,7 +347,7 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
     }
     // The fingerprint stays on one line, so that it can be copied into
     // `ctem triage` or `ctem finding`.
-    let finding_column = if with_rank { 3 } else { 2 };
+    let finding_column = if with_rank { 4 } else { 3 };
     if let Some(column) = table.column_mut(finding_column) {
         column.set_constraint(ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(38)));
     }
@@ -364,6 +367,27 @@ pub(crate) fn wide_table() -> Table {
         table.set_width(160);
     }
     table
+}
+
+/// Formats the remediation deadline of a finding: the date its BOD 26-04
+/// band sets, counted from the day ctem first saw the finding, and the
+/// band. A finding without a deadline (unscored, or scored before ctem
+/// took deadlines) shows `-`.
+fn deadline_cell(stored: &StoredFinding) -> String {
+    let Some(deadline) = stored.risk.as_ref().and_then(|risk| risk.deadline) else {
+        return "-".to_string();
+    };
+    match deadline.days() {
+        Some(days) => {
+            let due = stored.first_seen.date_naive() + chrono::Days::new(u64::from(days));
+            let band = match deadline {
+                Deadline::ThreeDaysForensic => "3 days\nforensic triage".to_string(),
+                _ => deadline.describe().to_string(),
+            };
+            format!("{due}\n{band}")
+        }
+        None => deadline.describe().to_string(),
+    }
 }
 
 /// Lists the tools that reported a finding, one per line.

@@ -148,6 +148,20 @@ fn example_table_says_why() {
     assert!(stdout.contains("Top 10 risks"), "{stdout}");
     assert!(stdout.contains("Why"), "{stdout}");
     assert!(stdout.contains("KEV"), "{stdout}");
+
+    // Log4Shell is in KEV with known ransomware use on an internet-facing
+    // crown jewel: BOD 26-04 gives it 3 days and forensic triage, counted
+    // from the run that first saw it.
+    assert!(stdout.contains("Deadline"), "{stdout}");
+    let observed = stdout
+        .split_whitespace()
+        .skip_while(|word| *word != "at")
+        .nth(1)
+        .and_then(|time| time.trim_end_matches(':').parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .expect("the summary names the run's time");
+    let due = (observed.date_naive() + chrono::Days::new(3)).to_string();
+    assert!(stdout.contains(&due), "{due} missing: {stdout}");
+    assert!(stdout.contains("forensic triage"), "{stdout}");
 }
 
 #[test]
