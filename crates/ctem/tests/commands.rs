@@ -148,8 +148,16 @@ fn findings_lists_stored_fields_and_filters() {
     ] {
         assert!(rows[0].get(field).is_some(), "{field} missing in {}", rows[0]);
     }
-    let scores: Vec<f64> = rows.iter().map(|r| r["score"].as_f64().unwrap()).collect();
-    assert!(scores.windows(2).all(|pair| pair[0] >= pair[1]), "not sorted by score");
+    let ranks: Vec<(String, f64)> = rows
+        .iter()
+        .map(|r| (r["tier"].as_str().unwrap().to_string(), r["score"].as_f64().unwrap()))
+        .collect();
+    assert!(
+        ranks
+            .windows(2)
+            .all(|pair| pair[0].0 < pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 >= pair[1].1)),
+        "not sorted by tier, then score: {ranks:?}"
+    );
 
     let nessus = ctem()
         .args(["findings", "--format", "json", "--tool", "nessus", "--db"])
