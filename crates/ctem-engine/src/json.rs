@@ -6,6 +6,8 @@ use ctem_model::{Deadline, Decision, Factor, Finding, Fingerprint, LifecycleStat
 use ctem_store::StoredFinding;
 use serde::Serialize;
 
+use crate::owners::Ownership;
+
 /// A finding as `ctem parse` prints it: the fingerprint, then every field
 /// of the model's finding.
 #[derive(Debug, Serialize)]
@@ -54,9 +56,18 @@ pub struct StoredFindingJson<'a> {
     /// The factors as one sentence ([`ctem_risk::explain`]).
     pub explanation: Option<String>,
     pub factors: &'a [Factor],
+    /// The team that fixes the finding and the rule that chose it; `None`
+    /// when no rule, inventory or default team names one.
+    pub owner: Option<Ownership>,
 }
 
 impl<'a> StoredFindingJson<'a> {
+    /// Sets the owner that [`crate::owners::OwnerResolver`] chose.
+    pub fn with_owner(mut self, owner: Option<Ownership>) -> StoredFindingJson<'a> {
+        self.owner = owner;
+        self
+    }
+
     pub fn new(stored: &'a StoredFinding) -> StoredFindingJson<'a> {
         let risk = stored.risk.as_ref();
         StoredFindingJson {
@@ -80,6 +91,7 @@ impl<'a> StoredFindingJson<'a> {
             deadline: risk.and_then(|r| r.deadline),
             explanation: risk.map(ctem_risk::explain),
             factors: risk.map_or(&[], |r| r.factors.as_slice()),
+            owner: None,
         }
     }
 }

@@ -370,6 +370,11 @@ pub struct FindingsArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
+    /// Configuration file, for the owner rules. Default: ./ctem.toml when
+    /// it exists; without one, owners come from the inventory alone.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
     /// Only findings with these statuses (new, open, reopened, fixed,
     /// risk_accepted, false_positive, not_affected). Default: the findings
     /// that need fixing (new, open, reopened).
@@ -477,6 +482,11 @@ pub struct FindingArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    /// Configuration file, for the owner rules. Default: ./ctem.toml when
+    /// it exists; without one, owners come from the inventory alone.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

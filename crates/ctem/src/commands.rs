@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
+use ctem_engine::owners::{OwnerResolver, Ownership};
 use ctem_engine::paths::PathsView;
 use ctem_engine::report::{
     ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, explanation, reasons, render_html,
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 fn assess_command(args: AssessArgs) -> Result<u8> {
     let (config, config_path) = load_config(args.config.as_deref(), &args.paths)?;
+    let owners = owner_resolver(&config, config_path.as_deref())?;
     let observed_at = match &args.at {
         Some(text) => Some(parse_time(text)?),
         None => None,
@@ -101,8 +103,8 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
 
     let attack_paths = outcome.attack_paths.as_ref().map(|paths| paths.view(None));
     let rendered = match args.format {
-        OutputFormat::Table => assess_table(&outcome, &top, open_count, &assets),
-        OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets, attack_paths.as_ref())?,
+        OutputFormat::Table => assess_table(&outcome, &top, open_count, &assets, &owners),
+        OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets, &owners, attack_paths.as_ref())?,
     };
     write_output(args.output.as_deref(), &rendered)?;
 
@@ -199,6 +201,18 @@ pub(crate) fn load_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<(C
     Ok((config, config_path))
 }
 
+/// Compiles the owner rules of a configuration. CODEOWNERS paths are
+/// relative to the folder of the configuration file.
+pub(crate) fn owner_resolver(config: &Config, config_path: Option<&Path>) -> Result<OwnerResolver> {
+    let config_dir = config_path.and_then(Path::parent).unwrap_or(Path::new("."));
+    Ok(OwnerResolver::new(config, config_dir)?)
+}
+
+/// Chooses the owner of a stored finding.
+fn owner_of(owners: &OwnerResolver, assets: &BTreeMap<AssetKey, Asset>, stored: &StoredFinding) -> Option<Ownership> {
+    owners.finding_owner(&stored.finding, assets.get(&stored.finding.asset))
+}
+
 /// `--config`, else `./ctem.toml`, else `ctem.toml` in the first folder
 /// among the paths.
 fn find_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathBuf>> {
@@ -275,6 +289,7 @@ fn assess_table(
     top: &[StoredFinding],
     open_count: u64,
     assets: &BTreeMap<AssetKey, Asset>,
+    owners: &OwnerResolver,
 ) -> String {
     let summary = &outcome.summary;
     let parsed = outcome
@@ -308,12 +323,17 @@ fn assess_table(
         return text;
     }
     text.push_str(&format!("Top {} risks:\n", top.len()));
-    text.push_str(&findings_table(top, assets, true).to_string());
+    text.push_str(&findings_table(top, assets, owners, true).to_string());
     text.push('\n');
     text
 }
 
-fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>, with_rank: bool) -> Table {
+fn findings_table(
+    findings: &[StoredFinding],
+    assets: &BTreeMap<AssetKey, Asset>,
+    owners: &OwnerResolver,
+    with_rank: bool,
+) -> Table {
     let mut table = wide_table();
     let mut header = vec![
         "Tier", "Score", "Deadline", "Finding", "Tools", "Asset", "Status", "Why",
@@ -324,9 +344,12 @@ fn findings_table(findings: &[StoredFinding], assets: &BTreeMap<AssetKey, Asset>
     table.set_header(header);
     for (index, stored) in findings.iter().enumerate() {
         let risk = stored.risk.as_ref();
-        let asset = assets
+        let mut asset = assets
             .get(&stored.finding.asset)
             .map_or_else(|| stored.finding.asset.to_string(), describe_asset);
+        if let Some(owner) = owner_of(owners, assets, stored) {
+            asset.push_str(&format!("\nowner {}", owner.team));
+        }
         let mut row: Vec<String> = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
@@ -435,6 +458,7 @@ fn assess_json(
     top: &[StoredFinding],
     open_count: u64,
     assets: &BTreeMap<AssetKey, Asset>,
+    owners: &OwnerResolver,
     attack_paths: Option<&PathsView>,
 ) -> Result<String> {
     let summary = &outcome.summary;
@@ -458,7 +482,8 @@ fn assess_json(
     let top_findings: Vec<_> = top
         .iter()
         .map(|stored| {
-            let mut value = serde_json::to_value(StoredFindingJson::new(stored)).expect("findings serialize");
+            let json = StoredFindingJson::new(stored).with_owner(owner_of(owners, assets, stored));
+            let mut value = serde_json::to_value(json).expect("findings serialize");
             if let Some(asset) = assets.get(&stored.finding.asset) {
                 value["asset_details"] = serde_json::to_value(asset).expect("assets serialize");
             }
@@ -637,6 +662,8 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
 
+    let (config, config_path) = load_config(args.config.as_deref(), &[])?;
+    let owners = owner_resolver(&config, config_path.as_deref())?;
     let mut store = open_existing_store(&args.db.db)?;
     expire_acceptances_before_reading(&mut store);
     let filter = FindingFilter {
@@ -650,21 +677,24 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
         limit: args.limit,
     };
     let findings = store.findings(&filter)?;
+    let assets: BTreeMap<AssetKey, Asset> = store
+        .assets()?
+        .into_iter()
+        .map(|asset| (asset.key.clone(), asset))
+        .collect();
 
     let rendered = match args.format {
         OutputFormat::Json => {
-            let rows: Vec<_> = findings.iter().map(StoredFindingJson::new).collect();
+            let rows: Vec<_> = findings
+                .iter()
+                .map(|stored| StoredFindingJson::new(stored).with_owner(owner_of(&owners, &assets, stored)))
+                .collect();
             serde_json::to_string_pretty(&rows)? + "\n"
         }
         OutputFormat::Table => {
-            let assets: BTreeMap<AssetKey, Asset> = store
-                .assets()?
-                .into_iter()
-                .map(|asset| (asset.key.clone(), asset))
-                .collect();
             format!(
                 "{}\n{} findings\n",
-                findings_table(&findings, &assets, false),
+                findings_table(&findings, &assets, &owners, false),
                 findings.len()
             )
         }

@@ -5,13 +5,16 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{Cell, ColumnConstraint, Table};
 use ctem_engine::json::StoredFindingJson;
+use ctem_engine::owners::Ownership;
 use ctem_engine::report::{explanation, reasons};
 use ctem_model::{Fingerprint, LifecycleStatus, Validation};
 use ctem_store::{HistoryEntry, SourceEntry, StoredFinding};
 use serde::Serialize;
 
 use crate::cli::{FindingArgs, OutputFormat};
-use crate::commands::{expire_acceptances_before_reading, open_existing_store, wide_table};
+use crate::commands::{
+    expire_acceptances_before_reading, load_config, open_existing_store, owner_resolver, wide_table,
+};
 use crate::output::table_cell;
 use crate::triage::check_fingerprint;
 
@@ -20,6 +23,8 @@ const SHOWN_REASONS: usize = 4;
 
 pub fn finding_command(args: FindingArgs) -> Result<u8> {
     let named = check_fingerprint(&args.fingerprint, "FINGERPRINT".to_string())?;
+    let (config, config_path) = load_config(args.config.as_deref(), &[])?;
+    let owners = owner_resolver(&config, config_path.as_deref())?;
     let mut store = open_existing_store(&args.db.db)?;
     expire_acceptances_before_reading(&mut store);
 
@@ -31,11 +36,16 @@ pub fn finding_command(args: FindingArgs) -> Result<u8> {
     };
     let sources = store.finding_sources(&named.fingerprint)?;
     let history = store.finding_history(&named.fingerprint)?;
+    let asset = store
+        .assets()?
+        .into_iter()
+        .find(|asset| asset.key == stored.finding.asset);
+    let owner = owners.finding_owner(&stored.finding, asset.as_ref());
 
     match args.format {
         OutputFormat::Json => {
             let document = FindingJson {
-                finding: StoredFindingJson::new(&stored),
+                finding: StoredFindingJson::new(&stored).with_owner(owner),
                 reasons: stored
                     .risk
                     .as_ref()
@@ -47,7 +57,7 @@ pub fn finding_command(args: FindingArgs) -> Result<u8> {
             outln!("{}", serde_json::to_string_pretty(&document)?);
         }
         OutputFormat::Table => {
-            outln!("{}\n", summary_table(&stored));
+            outln!("{}\n", summary_table(&stored, owner.as_ref()));
             outln!("Sources\n{}\n", sources_table(&sources));
             outln!("History\n{}", history_table(&history));
         }
@@ -121,7 +131,7 @@ impl<'a> HistoryJson<'a> {
 }
 
 /// Builds a table of the finding's fields, one a row.
-fn summary_table(stored: &StoredFinding) -> Table {
+fn summary_table(stored: &StoredFinding, owner: Option<&Ownership>) -> Table {
     let finding = &stored.finding;
     let risk = stored.risk.as_ref();
     let tools = if stored.tools.is_empty() {
@@ -136,6 +146,10 @@ fn summary_table(stored: &StoredFinding) -> Table {
         ("Rule", finding.rule_id.clone()),
         ("Severity", finding.severity.to_string()),
         ("Asset", finding.asset.to_string()),
+        (
+            "Owner",
+            owner.map_or_else(|| "-".to_string(), |owner| format!("{} ({})", owner.team, owner.rule)),
+        ),
         ("Status", stored.status.to_string()),
         ("Tools", tools),
         ("Validation", optional(stored.validation)),

@@ -114,8 +114,9 @@ fn formats_lists_every_parser() {
     }
 }
 
-#[test]
-fn findings_lists_stored_fields_and_filters() {
+/// Assesses the example environment into a new database, and returns the
+/// folder that holds it and its path.
+fn assessed_example() -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("ctem.db");
     let assess = ctem()
@@ -126,6 +127,12 @@ fn findings_lists_stored_fields_and_filters() {
         .output()
         .unwrap();
     assert_eq!(assess.status.code(), Some(0));
+    (temp, db)
+}
+
+#[test]
+fn findings_lists_stored_fields_and_filters() {
+    let (_temp, db) = assessed_example();
 
     let all = ctem()
         .args(["findings", "--format", "json", "--db"])
@@ -421,4 +428,74 @@ fn parse_prints_vex_statements() {
         .output()
         .unwrap();
     assert_eq!(output_json(&scanner)["vex"], serde_json::json!([]));
+}
+
+/// Every stored finding shows its owner and the rule that chose it, from
+/// the owner rules of the configuration: in `ctem findings` (JSON and
+/// table) and in `ctem finding`.
+#[test]
+fn findings_show_owner_and_rule() {
+    let (temp, db) = assessed_example();
+    let config = example("ctem.toml");
+
+    let listed = ctem()
+        .args(["findings", "--format", "json", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let rows = output_json(&listed);
+    let log4shell = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["rule_id"] == "CVE-2021-44228")
+        .expect("Log4Shell is listed");
+    assert_eq!(log4shell["owner"]["team"], "web-team", "{log4shell}");
+    assert_eq!(log4shell["owner"]["rule"], "owners \"Shop\"", "{log4shell}");
+    assert_eq!(log4shell["owner"]["contacts"][0], "web-team@acme.example");
+
+    let table = ctem()
+        .args(["findings", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("owner web-team"), "{table}");
+
+    let fingerprint = log4shell["fingerprint"].as_str().unwrap();
+    let detail = ctem()
+        .args(["finding", fingerprint, "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let detail = String::from_utf8(detail.stdout).unwrap();
+    assert!(detail.contains("web-team (owners \"Shop\")"), "{detail}");
+
+    // Without a configuration, the owner comes from the stored inventory,
+    // which the assess run resolved, and the contacts are unknown.
+    let bare = ctem()
+        .args(["findings", "--format", "json", "--db"])
+        .arg(&db)
+        .current_dir(temp.path())
+        .output()
+        .unwrap();
+    let bare = output_json(&bare);
+    let bare_log4shell = bare
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["rule_id"] == "CVE-2021-44228")
+        .unwrap();
+    assert_eq!(bare_log4shell["owner"]["team"], "web-team", "{bare_log4shell}");
+    assert_eq!(
+        bare_log4shell["owner"]["contacts"],
+        serde_json::json!([]),
+        "{bare_log4shell}"
+    );
 }
