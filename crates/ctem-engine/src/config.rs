@@ -218,9 +218,9 @@ impl ControlsConfig {
         Ok(())
     }
 
-    /// The controls as the attack graph rules read them.
-    pub fn to_graph(&self) -> ctem_graph::Controls {
-        ctem_graph::Controls {
+    /// The controls as the attack graph rules and the risk model read them.
+    pub fn to_controls(&self) -> ctem_model::Controls {
+        ctem_model::Controls {
             waf: self.waf,
             segmentation: self.segmentation,
             edr: self.edr,
@@ -787,7 +787,7 @@ mod tests {
     fn controls_default_to_no_control() {
         let config = Config::parse("").unwrap();
         assert_eq!(config.controls, ControlsConfig::default());
-        assert_eq!(config.controls.to_graph(), ctem_graph::Controls::default());
+        assert_eq!(config.controls.to_controls(), ctem_graph::Controls::default());
 
         let config = Config::parse("[controls]\nwaf = 0.5\nmfa = 1\n").unwrap();
         assert_eq!(config.controls.waf, 0.5);

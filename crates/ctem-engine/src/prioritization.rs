@@ -162,12 +162,7 @@ impl<'a> Prioritizer<'a> {
     /// Prepares the contexts of a run: the configuration's controls and
     /// deadlines, and the facts of the attack paths where a graph exists.
     pub fn new(config: &Config, paths: Option<&'a AttackPaths>) -> Prioritizer<'a> {
-        let controls = Controls {
-            waf: config.controls.waf,
-            segmentation: config.controls.segmentation,
-            edr: config.controls.edr,
-            mfa: config.controls.mfa,
-        };
+        let controls = config.controls.to_controls();
         let (by_fingerprint, graph_assets, nodes_of_asset) = match paths {
             Some(paths) => {
                 let graph = &paths.graph;

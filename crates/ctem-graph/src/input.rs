@@ -27,33 +27,7 @@ pub struct GraphFinding<'a> {
     pub signals: ExploitSignals,
 }
 
-/// Compensating controls from the configuration, as factors that multiply
-/// the success probability of the edges they address. 1.0 is no control.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Controls {
-    /// A web application firewall in front of internet-exposed services:
-    /// lowers exploits of web services reached from the internet.
-    pub waf: f64,
-    /// Network segmentation beyond security groups: lowers lateral network
-    /// reach between hosts.
-    pub segmentation: f64,
-    /// Endpoint detection and response on hosts: lowers privilege
-    /// escalation and credential access on hosts.
-    pub edr: f64,
-    /// Multi-factor authentication: lowers the use of stolen credentials.
-    pub mfa: f64,
-}
-
-impl Default for Controls {
-    fn default() -> Self {
-        Controls {
-            waf: 1.0,
-            segmentation: 1.0,
-            edr: 1.0,
-            mfa: 1.0,
-        }
-    }
-}
+pub use ctem_model::Controls;
 
 /// Everything the rules derive the attack graph from.
 #[derive(Debug, Clone, Copy)]

@@ -27,6 +27,7 @@
 //! [`fingerprint`]).
 
 mod asset;
+mod controls;
 mod cvss_vector;
 mod finding;
 pub mod fingerprint;
@@ -37,6 +38,7 @@ mod severity;
 mod vex;
 
 pub use asset::{Asset, AssetKey, AssetKind, Criticality, Relationship, RelationshipKind};
+pub use controls::Controls;
 pub use cvss_vector::{CvssError, CvssVector, CvssVersion};
 pub use finding::{Component, Finding, FindingKind, Fix, Location, SourceStatus};
 pub use fingerprint::{FINGERPRINT_VERSION, Fingerprint, MERGE_KEY_VERSION, MergeKey, MergeRule};

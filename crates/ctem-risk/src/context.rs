@@ -50,32 +50,7 @@ impl GraphFacts {
     }
 }
 
-/// Compensating controls of the environment, each a factor in (0, 1]
-/// that multiplies the likelihood of the findings it addresses. 1.0 means
-/// no such control. The model applies each only to the findings whose
-/// exploitation it hinders (see the crate docs).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Controls {
-    /// A web application firewall in front of internet-exposed web services.
-    pub waf: f64,
-    /// Network segmentation between internal hosts.
-    pub segmentation: f64,
-    /// Endpoint detection and response on hosts.
-    pub edr: f64,
-    /// Multi-factor authentication on the use of credentials.
-    pub mfa: f64,
-}
-
-impl Default for Controls {
-    fn default() -> Self {
-        Controls {
-            waf: 1.0,
-            segmentation: 1.0,
-            edr: 1.0,
-            mfa: 1.0,
-        }
-    }
-}
+pub use ctem_model::Controls;
 
 /// The classification of the data an asset holds, from the least to the
 /// most sensitive.

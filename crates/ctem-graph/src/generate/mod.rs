@@ -166,7 +166,7 @@ pub fn generate(options: &GenerateOptions) -> Environment {
     pool.components(&mut builder);
 
     debug_assert_eq!(builder.assets.len(), sizes.total, "sizes and generated assets disagree");
-    builder.finish(options.controls.clone())
+    builder.finish(options.controls)
 }
 
 /// How many assets of each category an environment has. Every count is
