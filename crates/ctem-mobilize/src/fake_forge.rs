@@ -472,6 +472,16 @@ fn edit_issue(flavor: Flavor, issue: &mut ForgeIssue, body: &Value, now: DateTim
     if !body["labels"].is_null() {
         issue.labels = strings(&body["labels"]);
     }
+    // GitLab's `add_labels` and `remove_labels`: comma-separated names.
+    if flavor == Flavor::GitLab {
+        for label in strings(&body["add_labels"]) {
+            if !issue.labels.contains(&label) {
+                issue.labels.push(label);
+            }
+        }
+        let removed = strings(&body["remove_labels"]);
+        issue.labels.retain(|label| !removed.contains(label));
+    }
     match flavor {
         Flavor::GitHub => match body["state"].as_str() {
             Some("closed") => {
