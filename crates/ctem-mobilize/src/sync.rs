@@ -322,12 +322,19 @@ fn pull(
                 (
                     TriageAction::Fixed,
                     ChangeKind::ClaimFixed,
-                    format!(
-                        "{} {} closed as {} by {by}; awaiting a verifying rescan",
-                        tracker.name(),
-                        ticket.key,
-                        ticket.resolution.as_deref().unwrap_or(&ticket.status)
-                    ),
+                    match ticket.resolution.as_deref() {
+                        Some(resolution) => format!(
+                            "{} {} closed as {resolution} by {by}; awaiting a verifying rescan",
+                            tracker.name(),
+                            ticket.key
+                        ),
+                        None => format!(
+                            "{} {} set to {} by {by}; awaiting a verifying rescan",
+                            tracker.name(),
+                            ticket.key,
+                            ticket.status
+                        ),
+                    },
                 )
             };
             let after = match action {
