@@ -206,6 +206,22 @@ fn sync_without_credentials_names_variable() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("JIRA_API_TOKEN"), "{stderr}");
     assert!(jira.requests().is_empty());
+
+    // A dry run previews the changes and warns that a real sync would stop.
+    let preview = ctem()
+        .env_remove("JIRA_API_TOKEN")
+        .args(["tickets", "sync", "--dry-run", "--config"])
+        .arg(example.join("ctem.toml"))
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&preview.stderr);
+    assert_eq!(preview.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("without --dry-run would stop"), "{stderr}");
+    assert!(stderr.contains("JIRA_API_TOKEN"), "{stderr}");
+    assert!(String::from_utf8_lossy(&preview.stdout).contains("Dry run"));
+    assert!(jira.requests().is_empty(), "a dry run sends nothing");
 }
 
 #[test]
