@@ -23,6 +23,8 @@ fn main() {
     let gitlab_token = variable("GITLAB_TOKEN", "gitlab-token");
 
     let jira = FakeJira::start("SEC", &basic(&jira_user, &jira_token));
+    // Data Center sends the same token as a bearer token.
+    jira.add_user(&format!("Bearer {jira_token}"), "ctem bot");
     jira.add_user(&basic("alice@acme.example", "alice-token"), "Alice Analyst");
     let github = FakeForge::github("acme/shop", &github_token);
     let gitlab = FakeForge::gitlab("acme/platform/shop", &gitlab_token);
@@ -31,7 +33,7 @@ fn main() {
     }
 
     println!("Jira (project SEC, Cloud and Data Center APIs): {}", jira.url());
-    println!("  accepts JIRA_USER={jira_user} JIRA_API_TOKEN={jira_token}");
+    println!("  accepts JIRA_USER={jira_user} JIRA_API_TOKEN={jira_token} (flavor \"cloud\" or \"data_center\")");
     println!("  and alice@acme.example with the token alice-token");
     println!("GitHub (repository acme/shop): {}", github.url());
     println!("  accepts GITHUB_TOKEN={github_token}");
