@@ -44,6 +44,12 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
     let config_dir = config_path.parent().unwrap_or(Path::new("."));
     let resolver = OwnerResolver::new(&config, config_dir)?;
     let mut store = open_existing_store(&args.db.db)?;
+    if store.latest_run()?.is_none() {
+        bail!(
+            "{}: no run recorded yet; run `ctem assess` with this --db first",
+            args.db.db.display()
+        );
+    }
 
     let items = work_items(&store, &config, &tickets, &resolver)?;
     let states = finding_states(&store)?;

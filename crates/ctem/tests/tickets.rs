@@ -363,3 +363,42 @@ fn tracker_config_mistakes_are_named() {
         assert!(!db.exists(), "a failed sync writes no database");
     }
 }
+
+#[test]
+fn sync_before_assess_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let jira = FakeJira::start("SEC", AUTH);
+    let example = example_with_tracker(dir.path(), &jira);
+    let db = dir.path().join("ctem.db");
+
+    // An assess of a path that does not exist writes no database.
+    let assess = ctem()
+        .arg("assess")
+        .arg(dir.path().join("missing"))
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&assess.stderr);
+    assert_eq!(assess.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no such file or folder"), "{stderr}");
+    assert!(!db.exists(), "a failed assess leaves no database");
+
+    // A database without a run stops the sync before it reaches the tracker.
+    drop(ctem_store::Store::open(&db).unwrap());
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = ctem()
+            .args(["tickets", "sync", "--config"])
+            .arg(example.join("ctem.toml"))
+            .arg("--db")
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("no run recorded yet"), "{stderr}");
+        assert!(stderr.contains("ctem assess"), "{stderr}");
+    }
+    assert!(jira.requests().is_empty(), "nothing reaches the tracker");
+}
