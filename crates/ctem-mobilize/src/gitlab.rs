@@ -175,6 +175,7 @@ impl GitLabTracker {
         let token = crate::secret::read_secret(
             name,
             "tickets.gitlab",
+            "token_file",
             Some(&config.token_env),
             config.token_file.as_ref(),
             config_dir,

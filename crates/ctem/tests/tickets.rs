@@ -205,6 +205,7 @@ fn sync_without_credentials_names_variable() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("JIRA_API_TOKEN"), "{stderr}");
+    assert!(stderr.contains("token_file in [tickets.jira]"), "{stderr}");
     assert!(jira.requests().is_empty());
 
     // A dry run previews the changes and warns that a real sync would stop.
