@@ -7,9 +7,9 @@
 //!
 //! The servers keep their issues in memory. They accept the credentials in
 //! `JIRA_USER`, `JIRA_API_TOKEN`, `GITHUB_TOKEN` and `GITLAB_TOKEN`, or the
-//! defaults printed at start. Jira also accepts a second user,
-//! `alice@acme.example` with the token `alice-token`, so that a status
-//! change made as a person shows that person as its author.
+//! defaults printed at start. Each also accepts a second user, alice
+//! (`alice@acme.example` on Jira) with the token `alice-token`, so that a
+//! status change made as a person shows that person as its author.
 
 use std::env;
 
@@ -27,7 +27,9 @@ fn main() {
     jira.add_user(&format!("Bearer {jira_token}"), "ctem bot");
     jira.add_user(&basic("alice@acme.example", "alice-token"), "Alice Analyst");
     let github = FakeForge::github("acme/shop", &github_token);
+    github.add_token("alice-token", "alice");
     let gitlab = FakeForge::gitlab("acme/platform/shop", &gitlab_token);
+    gitlab.add_token("alice-token", "alice");
     for username in ["alice", "bob"] {
         gitlab.add_user(username);
     }
@@ -36,12 +38,12 @@ fn main() {
     println!("  accepts JIRA_USER={jira_user} JIRA_API_TOKEN={jira_token} (flavor \"cloud\" or \"data_center\")");
     println!("  and alice@acme.example with the token alice-token");
     println!("GitHub (repository acme/shop): {}", github.url());
-    println!("  accepts GITHUB_TOKEN={github_token}");
+    println!("  accepts GITHUB_TOKEN={github_token}, and alice-token as the user alice");
     println!(
         "GitLab (project acme/platform/shop, users alice and bob): {}",
         gitlab.url()
     );
-    println!("  accepts GITLAB_TOKEN={gitlab_token}");
+    println!("  accepts GITLAB_TOKEN={gitlab_token}, and alice-token as the user alice");
     println!("Stop with Ctrl-C; the issues are lost then.");
 
     loop {

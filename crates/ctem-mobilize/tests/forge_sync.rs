@@ -384,9 +384,10 @@ fn gitlab_close_with_added_label_accepts() {
     run_sync(&mut store, &config, &items);
 
     // One edit that labels and closes, as a user of the API sends it.
+    forge.add_token("carol-token", "carol");
     let response = reqwest::blocking::Client::new()
         .put(format!("{}/api/v4/projects/acme%2Fshop/issues/1", forge.url()))
-        .header("PRIVATE-TOKEN", TOKEN)
+        .header("PRIVATE-TOKEN", "carol-token")
         .header("Content-Type", "application/json")
         .body(r#"{"state_event": "close", "add_labels": "wontfix"}"#)
         .send()
@@ -397,8 +398,11 @@ fn gitlab_close_with_added_label_accepts() {
     assert!(issue.labels.contains(&"wontfix".to_string()), "{:?}", issue.labels);
     assert!(issue.labels.contains(&"ctem".to_string()), "{:?}", issue.labels);
 
+    assert_eq!(issue.closed_by.as_deref(), Some("carol"));
+
     let report = run_sync(&mut store, &config, &items);
     assert_eq!(report.count(ChangeKind::AcceptRisk), 1, "{report:?}");
+    assert_eq!(report.changes[0].detail, "gitlab #1 set to closed by carol");
 }
 
 #[test]
