@@ -640,7 +640,23 @@ fn asset_ips(asset: &Asset) -> impl Iterator<Item = IpAddr> + '_ {
 /// Turns a toml error into one line with the position and, for an unknown
 /// field, the valid names.
 fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim().to_string();
+    let mut message = error.message().trim().to_string();
+    if let Some(key) = credential_key(&message) {
+        // The table header above the key, such as `[tickets.jira]`.
+        let before = &text[..error.span().map_or(0, |span| span.start.min(text.len()))];
+        let table = before
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|line| line.starts_with('['))
+            .map(|header| format!(" in {}", header.split('#').next().unwrap_or(header).trim()))
+            .unwrap_or_default();
+        message = format!(
+            "unknown field `{key}`{table}: credentials never go in ctem.toml; remove it and put the value in \
+             the environment variable that the table's `token_env` (`secret_env` for a webhook) names, or in \
+             the file that its `token_file` names"
+        );
+    }
     match error.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
@@ -655,6 +671,25 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
         }
         None => message,
     }
+}
+
+/// Returns the key of an unknown-field error when the key names a
+/// credential, such as `token` or `api_token`.
+fn credential_key(message: &str) -> Option<&str> {
+    const CREDENTIALS: [&str; 10] = [
+        "token",
+        "api_token",
+        "access_token",
+        "private_token",
+        "personal_access_token",
+        "password",
+        "secret",
+        "api_key",
+        "webhook_secret",
+        "pat",
+    ];
+    let key = message.strip_prefix("unknown field `")?.split('`').next()?;
+    CREDENTIALS.contains(&key.to_ascii_lowercase().as_str()).then_some(key)
 }
 
 #[cfg(test)]
@@ -881,7 +916,14 @@ mod tests {
         let error = Config::parse(&format!("{base}api_token = \"s3cr3t-value\"\n")).unwrap_err();
         assert!(error.contains("api_token"), "{error}");
         assert!(error.contains("line 4"), "{error}");
+        assert!(error.contains("credentials never go in ctem.toml"), "{error}");
+        assert!(error.contains("token_env"), "{error}");
         assert!(!error.contains("s3cr3t-value"), "{error}");
+
+        // Another misspelt key keeps the list of the keys expected.
+        let error = Config::parse(&format!("{base}tokens_env = \"X\"\n")).unwrap_err();
+        assert!(error.contains("expected one of"), "{error}");
+        assert!(!error.contains("credentials"), "{error}");
     }
 
     #[test]

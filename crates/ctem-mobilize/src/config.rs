@@ -287,14 +287,7 @@ impl TicketsConfig {
 
 impl JiraConfig {
     fn validate(&self) -> Result<(), String> {
-        let url = reqwest::Url::parse(&self.url)
-            .map_err(|error| format!("tickets.jira.url: invalid URL {:?}: {error}", self.url))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!(
-                "tickets.jira.url: unsupported scheme {:?}; expected http or https",
-                url.scheme()
-            ));
-        }
+        crate::forge::validate_url("tickets.jira.url", &self.url)?;
         if self.project.trim().is_empty() {
             return Err("tickets.jira.project: must not be empty".to_string());
         }

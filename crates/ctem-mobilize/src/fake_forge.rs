@@ -78,7 +78,13 @@ struct State {
     page_size: usize,
     /// The status that a webhook receiver returns.
     receiver_status: u16,
+    /// Other tokens that the forge accepts, with the login of each user.
+    people: Vec<(String, String)>,
 }
+
+/// The login of the user whose token is given to [`FakeForge::github`] or
+/// [`FakeForge::gitlab`].
+const BOT: &str = "ctem-bot";
 
 /// The server; it stops when dropped.
 pub struct FakeForge {
@@ -121,6 +127,7 @@ impl FakeForge {
             recorder: Recorder::default(),
             page_size: 2,
             receiver_status: 200,
+            people: Vec::new(),
         }));
         let server = {
             let state = state.clone();
@@ -161,6 +168,13 @@ impl FakeForge {
         let id = 100 + state.users.len() as u64;
         state.users.push((id, username.to_string()));
         id
+    }
+
+    /// Accepts requests with `token` as those of the user `login`, so that
+    /// an issue closed through the API records that user in `closed_by`.
+    pub fn add_token(&self, token: &str, login: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.people.push((token.to_string(), login.to_string()));
     }
 
     /// Sets the number of issues per list page, 2 by default. A request
@@ -270,9 +284,22 @@ fn authorized_route(state: &mut State, request: &SeenRequest, base: &str) -> Ans
         return (state.receiver_status, vec![], "{}".to_string());
     }
     let header = |name: &str| request.headers.get(name).map(String::as_str);
+    let presented = match state.flavor {
+        Flavor::GitHub => header("authorization").and_then(|value| value.strip_prefix("Bearer ")),
+        Flavor::GitLab => header("private-token"),
+    };
+    let caller = match presented {
+        Some(token) if token == state.token => Some(BOT.to_string()),
+        Some(token) => state
+            .people
+            .iter()
+            .find(|(known, _)| known == token)
+            .map(|(_, login)| login.clone()),
+        None => None,
+    };
     match state.flavor {
         Flavor::GitHub => {
-            if header("authorization") != Some(format!("Bearer {}", state.token).as_str()) {
+            if caller.is_none() {
                 return (401, vec![], error_body("Bad credentials"));
             }
             if header("accept") != Some("application/vnd.github+json") {
@@ -283,15 +310,16 @@ fn authorized_route(state: &mut State, request: &SeenRequest, base: &str) -> Ans
             }
         }
         Flavor::GitLab => {
-            if header("private-token") != Some(state.token.as_str()) {
+            if caller.is_none() {
                 return (401, vec![], error_body("401 Unauthorized"));
             }
         }
     }
-    route(state, request, base)
+    route(state, request, base, caller.as_deref().unwrap_or(BOT))
 }
 
-fn route(state: &mut State, request: &SeenRequest, base: &str) -> Answer {
+/// Serves one authenticated request of the user `caller`.
+fn route(state: &mut State, request: &SeenRequest, base: &str, caller: &str) -> Answer {
     if state.flavor == Flavor::GitLab && request.method == "GET" && request.path == "/api/v4/users" {
         return users(state, request);
     }
@@ -340,7 +368,7 @@ fn route(state: &mut State, request: &SeenRequest, base: &str) -> Answer {
             if let Some(assignees) = assignees {
                 issue.assignees = assignees;
             }
-            if let Err(message) = edit_issue(flavor, issue, &body, now) {
+            if let Err(message) = edit_issue(flavor, issue, &body, caller, now) {
                 return (422, vec![], error_body(&message));
             }
             (200, vec![], issue_json(flavor, issue).to_string())
@@ -458,7 +486,13 @@ fn create(state: &mut State, body: &Value, now: DateTime<Utc>) -> Answer {
     (201, vec![], answer)
 }
 
-fn edit_issue(flavor: Flavor, issue: &mut ForgeIssue, body: &Value, now: DateTime<Utc>) -> Result<(), String> {
+fn edit_issue(
+    flavor: Flavor,
+    issue: &mut ForgeIssue,
+    body: &Value,
+    caller: &str,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
     if let Some(title) = body["title"].as_str() {
         issue.title = title.to_string();
     }
@@ -472,12 +506,22 @@ fn edit_issue(flavor: Flavor, issue: &mut ForgeIssue, body: &Value, now: DateTim
     if !body["labels"].is_null() {
         issue.labels = strings(&body["labels"]);
     }
+    // GitLab's `add_labels` and `remove_labels`: comma-separated names.
+    if flavor == Flavor::GitLab {
+        for label in strings(&body["add_labels"]) {
+            if !issue.labels.contains(&label) {
+                issue.labels.push(label);
+            }
+        }
+        let removed = strings(&body["remove_labels"]);
+        issue.labels.retain(|label| !removed.contains(label));
+    }
     match flavor {
         Flavor::GitHub => match body["state"].as_str() {
             Some("closed") => {
                 issue.open = false;
                 issue.state_reason = Some(body["state_reason"].as_str().unwrap_or("completed").to_string());
-                issue.closed_by = Some("ctem-bot".to_string());
+                issue.closed_by = Some(caller.to_string());
             }
             Some("open") => {
                 issue.open = true;
@@ -490,7 +534,7 @@ fn edit_issue(flavor: Flavor, issue: &mut ForgeIssue, body: &Value, now: DateTim
         Flavor::GitLab => match body["state_event"].as_str() {
             Some("close") => {
                 issue.open = false;
-                issue.closed_by = Some("ctem-bot".to_string());
+                issue.closed_by = Some(caller.to_string());
             }
             Some("reopen") => {
                 issue.open = true;

@@ -72,6 +72,9 @@ struct State {
     page_size: usize,
     /// The custom fields whose values are checked, with their types.
     field_types: BTreeMap<String, JiraFieldType>,
+    /// Other `Authorization` headers that the fake accepts, with the
+    /// display name of each user.
+    users: BTreeMap<String, String>,
 }
 
 /// The server; it stops when dropped.
@@ -137,6 +140,14 @@ impl FakeJira {
         self.state.lock().unwrap().field_types.insert(field.to_string(), kind);
     }
 
+    /// Accepts requests whose `Authorization` header is `authorization`
+    /// as those of the user `display_name`, so that a status change made
+    /// through the API records that user in the changelog.
+    pub fn add_user(&self, authorization: &str, display_name: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.users.insert(authorization.to_string(), display_name.to_string());
+    }
+
     /// Sets an issue's status as a person in Jira would, at `at`.
     pub fn set_status(&self, key: &str, status: &str, resolution: Option<&str>, by: &str, at: DateTime<Utc>) {
         let mut state = self.state.lock().unwrap();
@@ -171,14 +182,19 @@ fn answer(state: &Mutex<State>, request: &SeenRequest) -> Option<Answer> {
         }
         None => {
             let mut state = state.lock().unwrap();
-            if request.headers.get("authorization") != Some(&state.authorization) {
-                (
+            let authorization = request.headers.get("authorization").map(String::as_str).unwrap_or("");
+            let user = if authorization == state.authorization {
+                Some(BOT.to_string())
+            } else {
+                state.users.get(authorization).cloned()
+            };
+            match user {
+                Some(user) => route(&mut state, request, &user),
+                None => (
                     401,
                     vec![],
                     error_body("You are not authenticated. Authentication required to perform this operation."),
-                )
-            } else {
-                route(&mut state, request)
+                ),
             }
         }
     };
@@ -189,7 +205,12 @@ fn error_body(message: &str) -> String {
     json!({ "errorMessages": [message], "errors": {} }).to_string()
 }
 
-fn route(state: &mut State, request: &SeenRequest) -> Answer {
+/// The display name of the user whose `Authorization` header is given to
+/// [`FakeJira::start`].
+const BOT: &str = "ctem bot";
+
+/// Serves one authenticated request of the user `user`.
+fn route(state: &mut State, request: &SeenRequest, user: &str) -> Answer {
     let (version, rest) = if let Some(rest) = request.path.strip_prefix("/rest/api/3") {
         (3, rest)
     } else if let Some(rest) = request.path.strip_prefix("/rest/api/2") {
@@ -280,11 +301,14 @@ fn route(state: &mut State, request: &SeenRequest) -> Answer {
             };
             match find(state, key) {
                 Some(issue) if issue.status != name => {
+                    // Jira sets the resolution given on the transition screen,
+                    // such as "Won't Do", and "Done" by default.
+                    let resolution = body["fields"]["resolution"]["name"].as_str().unwrap_or("Done");
                     issue.status = name.to_string();
                     issue.done = done;
-                    issue.resolution = done.then(|| "Done".to_string());
+                    issue.resolution = done.then(|| resolution.to_string());
                     issue.updated = now;
-                    issue.history.push(("ctem bot".to_string(), now));
+                    issue.history.push((user.to_string(), now));
                     (204, vec![], String::new())
                 }
                 Some(_) => (400, vec![], error_body("Transition id is not valid for this issue.")),

@@ -38,6 +38,13 @@ pub(crate) fn default_backoff() -> u64 {
 
 /// Checks a tracker's base URL.
 pub(crate) fn validate_url(field: &str, text: &str) -> Result<(), String> {
+    // Without `://`, "127.0.0.1:8080" fails as a relative URL and
+    // "localhost:8080" parses with the scheme "localhost".
+    if !text.contains("://") {
+        return Err(format!(
+            "{field}: invalid URL {text:?}: it has no scheme; write it as https://HOST or http://HOST"
+        ));
+    }
     let url = reqwest::Url::parse(text).map_err(|error| format!("{field}: invalid URL {text:?}: {error}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(

@@ -158,6 +158,7 @@ impl GitHubTracker {
         let token = crate::secret::read_secret(
             name,
             "tickets.github",
+            "token_file",
             Some(&config.token_env),
             config.token_file.as_ref(),
             config_dir,

@@ -175,6 +175,7 @@ impl GitLabTracker {
         let token = crate::secret::read_secret(
             name,
             "tickets.gitlab",
+            "token_file",
             Some(&config.token_env),
             config.token_file.as_ref(),
             config_dir,
@@ -437,13 +438,13 @@ fn read_issue(issue: &Value, url: &str, place: &str) -> Result<RemoteTicket, Tra
             ));
         }
     };
-    let resolution = (category == StatusCategory::Done).then(|| "closed".to_string());
     Ok(RemoteTicket {
         key: format!("#{iid}"),
         url: web_url,
         status: state,
         category,
-        resolution,
+        // GitLab issues have a state and labels but no resolution.
+        resolution: None,
         labels: read_labels(issue, "description", url, place)?,
         updated: read_updated(issue, url, place)?,
         status_changed_by: issue["closed_by"]["username"].as_str().map(str::to_string),

@@ -72,6 +72,7 @@ impl JiraTracker {
         let token = crate::secret::read_secret(
             name,
             "tickets.jira",
+            "token_file",
             Some(&config.token_env),
             config.token_file.as_ref(),
             config_dir,

@@ -298,25 +298,36 @@ impl HttpNotifier {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<HttpNotifier, TrackerError> {
         let section = format!("tickets.notify {}", config.name);
-        let url = match &config.url {
-            Some(url) => url.clone(),
-            None => crate::secret::read_secret(
-                &config.name,
-                &section,
-                config.url_env.as_deref(),
-                config.url_file.as_ref(),
-                config_dir,
-                env,
-            )?,
+        let (url, url_is_secret) = match &config.url {
+            Some(url) => (url.clone(), false),
+            None => (
+                crate::secret::read_secret(
+                    &config.name,
+                    &section,
+                    "url_file",
+                    config.url_env.as_deref(),
+                    config.url_file.as_ref(),
+                    config_dir,
+                    env,
+                )?,
+                true,
+            ),
         };
         crate::forge::validate_url("notification URL", &url).map_err(|reason| TrackerError::Credentials {
             tracker: config.name.clone(),
-            reason,
+            // A URL from `url_env` or `url_file` is a credential, such as a
+            // Slack webhook URL, so the message leaves it out.
+            reason: if url_is_secret {
+                format!("the notification URL from [{section}] is invalid; it must be an absolute http or https URL")
+            } else {
+                reason
+            },
         })?;
         let secret = match config.kind {
             NotifierKind::Webhook => Some(crate::secret::read_secret(
                 &config.name,
                 &section,
+                "secret_file",
                 config.secret_env.as_deref(),
                 config.secret_file.as_ref(),
                 config_dir,

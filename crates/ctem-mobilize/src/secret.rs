@@ -7,10 +7,12 @@ use crate::tracker::TrackerError;
 
 /// Reads a secret from the variable `env_name` (through `env`), else from
 /// `file` relative to `config_dir`. `section` names the configuration
-/// table, such as `tickets.github`, in the error.
+/// table, such as `tickets.github`, and `file_key` its key for the file,
+/// such as `token_file`, in the error.
 pub fn read_secret(
     tracker: &str,
     section: &str,
+    file_key: &str,
     env_name: Option<&str>,
     file: Option<&PathBuf>,
     config_dir: &Path,
@@ -25,8 +27,10 @@ pub fn read_secret(
     }
     let Some(file) = file else {
         return Err(missing(match env_name {
-            Some(env_name) => format!("set the environment variable {env_name} (or a file in [{section}])"),
-            None => format!("[{section}] names no environment variable or file"),
+            Some(env_name) => format!(
+                "set the environment variable {env_name}, or set {file_key} in [{section}] to a file that contains it"
+            ),
+            None => format!("[{section}] names no environment variable or {file_key}"),
         }));
     };
     let path = config_dir.join(file);

@@ -143,6 +143,18 @@ impl SyncReport {
         self.changes.iter().filter(|change| change.kind == kind).count()
     }
 
+    /// Counts a ticket as left as it was, unless reading back the tracker
+    /// already listed a change of it.
+    fn push_unchanged(&mut self, ticket: &str) {
+        if !self
+            .changes
+            .iter()
+            .any(|change| change.ticket.as_deref() == Some(ticket))
+        {
+            self.unchanged += 1;
+        }
+    }
+
     fn push(&mut self, kind: ChangeKind, subject: &str, ticket: Option<&str>, detail: impl Into<String>) {
         self.changes.push(Change {
             kind,
@@ -310,24 +322,33 @@ fn pull(
                         until: now + Duration::days(i64::from(config.accept_days)),
                     },
                     ChangeKind::AcceptRisk,
-                    format!(
-                        "{} {} set to {} ({}) by {by}",
-                        tracker.name(),
-                        ticket.key,
-                        ticket.status,
-                        ticket.resolution.as_deref().unwrap_or("no resolution")
-                    ),
+                    match ticket.resolution.as_deref() {
+                        Some(resolution) => format!(
+                            "{} {} set to {} ({resolution}) by {by}",
+                            tracker.name(),
+                            ticket.key,
+                            ticket.status
+                        ),
+                        None => format!("{} {} set to {} by {by}", tracker.name(), ticket.key, ticket.status),
+                    },
                 )
             } else {
                 (
                     TriageAction::Fixed,
                     ChangeKind::ClaimFixed,
-                    format!(
-                        "{} {} closed as {} by {by}; awaiting a verifying rescan",
-                        tracker.name(),
-                        ticket.key,
-                        ticket.resolution.as_deref().unwrap_or(&ticket.status)
-                    ),
+                    match ticket.resolution.as_deref() {
+                        Some(resolution) => format!(
+                            "{} {} closed as {resolution} by {by}; awaiting a verifying rescan",
+                            tracker.name(),
+                            ticket.key
+                        ),
+                        None => format!(
+                            "{} {} set to {} by {by}; awaiting a verifying rescan",
+                            tracker.name(),
+                            ticket.key,
+                            ticket.status
+                        ),
+                    },
                 )
             };
             let after = match action {
@@ -471,7 +492,7 @@ fn push_item(
     let mut changed = false;
     if record.state == TicketState::Closed {
         if !reactivated {
-            report.unchanged += 1;
+            report.push_unchanged(&key);
             return Ok(());
         }
         let comment = format!(
@@ -611,7 +632,7 @@ fn close_if_verified(
     // (accepted or marked false positive in ctem) stays open for a person
     // to close, because nothing confirmed that the work is done.
     if !all_closed || verified == 0 {
-        report.unchanged += 1;
+        report.push_unchanged(key);
         return Ok(());
     }
     let comment = format!(

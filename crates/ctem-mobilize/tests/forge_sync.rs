@@ -364,12 +364,45 @@ fn gitlab_wontfix_label_becomes_risk_acceptance() {
     let report = run_sync(&mut store, &config, &items);
 
     assert_eq!(report.count(ChangeKind::AcceptRisk), 1, "{report:?}");
+    assert_eq!(report.changes[0].detail, "gitlab #1 set to closed by bob");
+    assert_eq!(report.unchanged, 0, "a ticket counts once: {report:?}");
     let stored = store.findings(&ctem_store::FindingFilter::default()).unwrap();
     for finding in &stored {
         assert_eq!(finding.status, LifecycleStatus::RiskAccepted);
         let history = store.finding_history(&finding.fingerprint).unwrap();
         assert_eq!(history.last().unwrap().approver.as_deref(), Some("bob"));
     }
+}
+
+#[test]
+fn gitlab_close_with_added_label_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_findings(dir.path());
+    let forge = FakeForge::gitlab("acme/shop", TOKEN);
+    let config = gitlab_config(&forge, "");
+    let items = items(&store, &["upgrade:log4j"]);
+    run_sync(&mut store, &config, &items);
+
+    // One edit that labels and closes, as a user of the API sends it.
+    forge.add_token("carol-token", "carol");
+    let response = reqwest::blocking::Client::new()
+        .put(format!("{}/api/v4/projects/acme%2Fshop/issues/1", forge.url()))
+        .header("PRIVATE-TOKEN", "carol-token")
+        .header("Content-Type", "application/json")
+        .body(r#"{"state_event": "close", "add_labels": "wontfix"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let issue = &forge.issues()[0];
+    assert!(!issue.open);
+    assert!(issue.labels.contains(&"wontfix".to_string()), "{:?}", issue.labels);
+    assert!(issue.labels.contains(&"ctem".to_string()), "{:?}", issue.labels);
+
+    assert_eq!(issue.closed_by.as_deref(), Some("carol"));
+
+    let report = run_sync(&mut store, &config, &items);
+    assert_eq!(report.count(ChangeKind::AcceptRisk), 1, "{report:?}");
+    assert_eq!(report.changes[0].detail, "gitlab #1 set to closed by carol");
 }
 
 #[test]
@@ -385,6 +418,11 @@ fn gitlab_closed_without_label_claims_fix() {
     let report = run_sync(&mut store, &config, &items);
 
     assert_eq!(report.count(ChangeKind::ClaimFixed), 1, "{report:?}");
+    assert_eq!(
+        report.changes[0].detail,
+        "gitlab #1 set to closed by bob; awaiting a verifying rescan"
+    );
+    assert_eq!(report.unchanged, 0, "a ticket counts once: {report:?}");
 }
 
 #[test]

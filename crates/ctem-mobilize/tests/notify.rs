@@ -226,6 +226,23 @@ fn slack_text_is_escaped_and_url_read_from_file() {
 }
 
 #[test]
+fn invalid_secret_url_is_not_printed() {
+    let text = "name = \"chat\"\nkind = \"slack\"\nurl_env = \"SLACK_URL\"\n";
+    let config: NotifyConfig = toml::from_str(text).unwrap();
+    for url in [
+        "hooks.slack.example/services/T0/B0/s3cr3t",
+        "ftp://hooks.slack.example/s3cr3t",
+    ] {
+        let error = HttpNotifier::new(&config, Path::new("."), &|_| Some(url.to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("notification URL"), "{error}");
+        assert!(error.contains("http or https"), "{error}");
+        assert!(!error.contains("s3cr3t"), "{error}");
+    }
+}
+
+#[test]
 fn missing_secret_names_variable() {
     let config = webhook_config("http://127.0.0.1:9", "");
     let error = HttpNotifier::new(&config, Path::new("."), &|_| None)

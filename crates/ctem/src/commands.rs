@@ -62,8 +62,15 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         observed_at,
         strict: args.strict,
     };
-    // A broken policy stops the run before the store is created or migrated.
+    // A broken policy or a missing path stops the run before the store is
+    // created or migrated.
     ctem_engine::check_policy(&request)?;
+    if let Some(missing) = args.paths.iter().find(|path| !path.exists()) {
+        bail!(
+            "{}: no such file or folder; nothing was assessed or written",
+            missing.display()
+        );
+    }
     let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
     let outcome = assess(&request, &mut store, &progress);

@@ -6,12 +6,13 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use ctem_engine::owners::OwnerResolver;
 use ctem_engine::tickets::work_items;
+use ctem_mobilize::config::TicketsConfig;
 use ctem_mobilize::github::GitHubTracker;
 use ctem_mobilize::gitlab::GitLabTracker;
 use ctem_mobilize::jira::JiraTracker;
 use ctem_mobilize::notify::{CHANNEL_PREFIX, HttpNotifier, Notifier, NotifyReport, events_of, notify};
 use ctem_mobilize::sync::{ChangeKind, SyncOptions, SyncReport, finding_states, preview, sync};
-use ctem_mobilize::tracker::Tracker;
+use ctem_mobilize::tracker::{Tracker, TrackerError};
 use ctem_store::TicketRecord;
 use serde_json::json;
 
@@ -43,27 +44,24 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
     let config_dir = config_path.parent().unwrap_or(Path::new("."));
     let resolver = OwnerResolver::new(&config, config_dir)?;
     let mut store = open_existing_store(&args.db.db)?;
+    if store.latest_run()?.is_none() {
+        bail!(
+            "{}: no run recorded yet; run `ctem assess` with this --db first",
+            args.db.db.display()
+        );
+    }
 
     let items = work_items(&store, &config, &tickets, &resolver)?;
     let states = finding_states(&store)?;
     let report = if args.dry_run {
+        // Reading the credentials sends nothing, and tells now what would
+        // stop the real sync.
+        if let Err(error) = connect(&tickets, config_dir) {
+            eprintln!("warning: a sync without --dry-run would stop: {error}");
+        }
         preview(&store, &tickets.tracker, &tickets, &items, &states)?
     } else {
-        let env = |name: &str| std::env::var(name).ok();
-        let tracker: Box<dyn Tracker> = match tickets.tracker.as_str() {
-            "github" => {
-                let github = tickets.github.as_ref().expect("validated with the configuration");
-                Box::new(GitHubTracker::new(&tickets.tracker, github, config_dir, &env)?)
-            }
-            "gitlab" => {
-                let gitlab = tickets.gitlab.as_ref().expect("validated with the configuration");
-                Box::new(GitLabTracker::new(&tickets.tracker, gitlab, config_dir, &env)?)
-            }
-            _ => {
-                let jira = tickets.jira.as_ref().expect("validated with the configuration");
-                Box::new(JiraTracker::new(&tickets.tracker, jira, config_dir, &env)?)
-            }
-        };
+        let tracker = connect(&tickets, config_dir)?;
         let options = SyncOptions {
             dry_run: false,
             now: Utc::now(),
@@ -115,6 +113,26 @@ fn send_notifications(
     let notifiers: Vec<&dyn Notifier> = notifiers.iter().map(|notifier| notifier as &dyn Notifier).collect();
     let now = Utc::now();
     Ok(notify(store, &notifiers, &events_of(items, now), now)?)
+}
+
+/// Builds the configured tracker's connector, which reads its credentials
+/// and sends no request.
+fn connect(tickets: &TicketsConfig, config_dir: &Path) -> Result<Box<dyn Tracker>, TrackerError> {
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(match tickets.tracker.as_str() {
+        "github" => {
+            let github = tickets.github.as_ref().expect("validated with the configuration");
+            Box::new(GitHubTracker::new(&tickets.tracker, github, config_dir, &env)?)
+        }
+        "gitlab" => {
+            let gitlab = tickets.gitlab.as_ref().expect("validated with the configuration");
+            Box::new(GitLabTracker::new(&tickets.tracker, gitlab, config_dir, &env)?)
+        }
+        _ => {
+            let jira = tickets.jira.as_ref().expect("validated with the configuration");
+            Box::new(JiraTracker::new(&tickets.tracker, jira, config_dir, &env)?)
+        }
+    })
 }
 
 fn report_table(report: &SyncReport, dry_run: bool) -> String {

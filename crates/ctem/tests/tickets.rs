@@ -205,7 +205,24 @@ fn sync_without_credentials_names_variable() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("JIRA_API_TOKEN"), "{stderr}");
+    assert!(stderr.contains("token_file in [tickets.jira]"), "{stderr}");
     assert!(jira.requests().is_empty());
+
+    // A dry run previews the changes and warns that a real sync would stop.
+    let preview = ctem()
+        .env_remove("JIRA_API_TOKEN")
+        .args(["tickets", "sync", "--dry-run", "--config"])
+        .arg(example.join("ctem.toml"))
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&preview.stderr);
+    assert_eq!(preview.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("without --dry-run would stop"), "{stderr}");
+    assert!(stderr.contains("JIRA_API_TOKEN"), "{stderr}");
+    assert!(String::from_utf8_lossy(&preview.stdout).contains("Dry run"));
+    assert!(jira.requests().is_empty(), "a dry run sends nothing");
 }
 
 #[test]
@@ -223,4 +240,166 @@ fn sync_without_tickets_table_is_explained() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no [tickets] table"), "{stderr}");
+}
+
+/// `Basic base64("alice@acme.example:alice-token")`.
+const ALICE_AUTH: &str = "Basic YWxpY2VAYWNtZS5leGFtcGxlOmFsaWNlLXRva2Vu";
+
+#[test]
+fn wont_fix_in_jira_accepts_risk() {
+    let dir = tempfile::tempdir().unwrap();
+    let jira = FakeJira::start("SEC", AUTH);
+    jira.add_user(ALICE_AUTH, "Alice Analyst");
+    let example = example_with_tracker(dir.path(), &jira);
+    let db = dir.path().join("ctem.db");
+    run(ctem().arg("assess").arg(&example).arg("--db").arg(&db));
+    let sync = || {
+        json(&run(ctem()
+            .args(["tickets", "sync", "--format", "json", "--config"])
+            .arg(example.join("ctem.toml"))
+            .arg("--db")
+            .arg(&db)))
+    };
+    sync();
+    let key = jira.issues()[0].key.clone();
+
+    // Alice closes the ticket as "Won't Do" through the REST API, as the
+    // transition screen of Jira does.
+    let client = reqwest::blocking::Client::new();
+    let transitions = client
+        .get(format!("{}/rest/api/3/issue/{key}/transitions", jira.url()))
+        .header("Authorization", ALICE_AUTH)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let transitions: Value = serde_json::from_str(&transitions).unwrap();
+    let done = transitions["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|transition| transition["to"]["name"] == "Done")
+        .expect("a transition to Done");
+    let response = client
+        .post(format!("{}/rest/api/3/issue/{key}/transitions", jira.url()))
+        .header("Authorization", ALICE_AUTH)
+        .header("Content-Type", "application/json")
+        .body(
+            serde_json::json!({
+                "transition": { "id": done["id"] },
+                "fields": { "resolution": { "name": "Won't Do" } },
+            })
+            .to_string(),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+
+    let second = sync();
+    let changes = second["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{second}");
+    assert_eq!(changes[0]["change"], "accept_risk");
+    assert_eq!(changes[0]["ticket"], key.as_str());
+    assert!(
+        changes[0]["detail"].as_str().unwrap().contains("by Alice Analyst"),
+        "{second}"
+    );
+
+    let accepted = json(&run(ctem()
+        .args(["findings", "--status", "risk_accepted", "--format", "json", "--db"])
+        .arg(&db)));
+    let findings = accepted.as_array().unwrap();
+    assert!(!findings.is_empty(), "{accepted}");
+    let fingerprint = findings[0]["fingerprint"].as_str().unwrap();
+    let finding = json(&run(ctem()
+        .args(["finding", fingerprint, "--format", "json", "--db"])
+        .arg(&db)));
+    let last = finding["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["status"], "risk_accepted");
+    assert_eq!(last["approver"], "Alice Analyst");
+    assert!(last["expires_at"].is_string(), "{last}");
+}
+
+#[test]
+fn tracker_config_mistakes_are_named() {
+    let cases = [
+        (
+            "token = \"s3cr3t-value\"\n",
+            "tickets.jira",
+            "credentials never go in ctem.toml",
+        ),
+        (
+            "",
+            "tickets.jira.url: invalid URL \"127.0.0.1:8080\"",
+            "write it as https://HOST",
+        ),
+    ];
+    for (extra, place, hint) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("ctem.toml");
+        let url = if extra.is_empty() {
+            "127.0.0.1:8080"
+        } else {
+            "http://127.0.0.1:8080"
+        };
+        std::fs::write(
+            &config,
+            format!("[tickets.jira]\nurl = \"{url}\"\nproject = \"SEC\"\n{extra}"),
+        )
+        .unwrap();
+        let db = dir.path().join("ctem.db");
+        let output = ctem()
+            .args(["tickets", "sync", "--dry-run", "--config"])
+            .arg(&config)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("ctem.toml"), "{stderr}");
+        assert!(stderr.contains(place), "{stderr}");
+        assert!(stderr.contains(hint), "{stderr}");
+        assert!(!stderr.contains("s3cr3t-value"), "{stderr}");
+        assert!(!db.exists(), "a failed sync writes no database");
+    }
+}
+
+#[test]
+fn sync_before_assess_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let jira = FakeJira::start("SEC", AUTH);
+    let example = example_with_tracker(dir.path(), &jira);
+    let db = dir.path().join("ctem.db");
+
+    // An assess of a path that does not exist writes no database.
+    let assess = ctem()
+        .arg("assess")
+        .arg(dir.path().join("missing"))
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&assess.stderr);
+    assert_eq!(assess.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no such file or folder"), "{stderr}");
+    assert!(!db.exists(), "a failed assess leaves no database");
+
+    // A database without a run stops the sync before it reaches the tracker.
+    drop(ctem_store::Store::open(&db).unwrap());
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = ctem()
+            .args(["tickets", "sync", "--config"])
+            .arg(example.join("ctem.toml"))
+            .arg("--db")
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("no run recorded yet"), "{stderr}");
+        assert!(stderr.contains("ctem assess"), "{stderr}");
+    }
+    assert!(jira.requests().is_empty(), "nothing reaches the tracker");
 }
