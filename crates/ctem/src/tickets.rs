@@ -1,5 +1,6 @@
 //! `ctem tickets sync` and `ctem tickets status`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -13,7 +14,8 @@ use ctem_mobilize::jira::JiraTracker;
 use ctem_mobilize::notify::{CHANNEL_PREFIX, HttpNotifier, Notifier, NotifyReport, events_of, notify};
 use ctem_mobilize::sync::{ChangeKind, SyncOptions, SyncReport, finding_states, preview, sync};
 use ctem_mobilize::tracker::{Tracker, TrackerError};
-use ctem_store::TicketRecord;
+use ctem_model::{Fingerprint, LifecycleStatus};
+use ctem_store::{Store, TicketRecord};
 use serde_json::json;
 
 use crate::EXIT_FILE_FAILED;
@@ -199,12 +201,17 @@ fn status_command(args: TicketsStatusArgs) -> Result<u8> {
         .into_iter()
         .filter(|record| !record.tracker.starts_with(CHANNEL_PREFIX))
         .collect();
+    let outcomes: Vec<BTreeMap<&'static str, usize>> = records
+        .iter()
+        .map(|record| finding_outcomes(&store, record))
+        .collect::<Result<_>>()?;
     let rendered = match args.format {
-        OutputFormat::Table => status_table(&records),
+        OutputFormat::Table => status_table(&records, &outcomes),
         OutputFormat::Json => {
             let rows: Vec<serde_json::Value> = records
                 .iter()
-                .map(|record| {
+                .zip(&outcomes)
+                .map(|(record, outcomes)| {
                     json!({
                         "tracker": record.tracker,
                         "key": record.key,
@@ -215,6 +222,7 @@ fn status_command(args: TicketsStatusArgs) -> Result<u8> {
                         "subject": record.subject_key,
                         "marker": record.marker,
                         "findings": record.findings,
+                        "finding_outcomes": outcomes,
                         "synced_at": record.synced_at.map(|at| at.to_rfc3339()),
                     })
                 })
@@ -226,7 +234,24 @@ fn status_command(args: TicketsStatusArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn status_table(records: &[TicketRecord]) -> String {
+/// Counts the findings of a ticket by what became of them: their lifecycle
+/// status, with a fix that no rescan has verified yet as `fix claimed`.
+/// A finding the store no longer has counts as `unknown`.
+fn finding_outcomes(store: &Store, record: &TicketRecord) -> Result<BTreeMap<&'static str, usize>> {
+    let mut outcomes = BTreeMap::new();
+    for fingerprint in &record.findings {
+        let stored = store.finding(&Fingerprint::from_stored(fingerprint.clone()))?;
+        let outcome = match stored {
+            None => "unknown",
+            Some(stored) if stored.status == LifecycleStatus::Fixed && stored.verified_at.is_none() => "fix claimed",
+            Some(stored) => stored.status.as_str(),
+        };
+        *outcomes.entry(outcome).or_insert(0) += 1;
+    }
+    Ok(outcomes)
+}
+
+fn status_table(records: &[TicketRecord], outcomes: &[BTreeMap<&'static str, usize>]) -> String {
     if records.is_empty() {
         return "No ticket yet: run `ctem tickets sync`.\n".to_string();
     }
@@ -240,14 +265,18 @@ fn status_table(records: &[TicketRecord]) -> String {
         "Findings",
         "Synced",
     ]);
-    for record in records {
+    for (record, outcomes) in records.iter().zip(outcomes) {
+        let counts: Vec<String> = outcomes
+            .iter()
+            .map(|(outcome, count)| format!("{count} {outcome}"))
+            .collect();
         let row = [
             record.tracker.clone(),
             record.key.clone().unwrap_or_else(|| "-".to_string()),
             record.state.as_str().to_string(),
             record.remote_status.clone().unwrap_or_else(|| "-".to_string()),
             record.subject_key.clone(),
-            record.findings.len().to_string(),
+            format!("{}: {}", record.findings.len(), counts.join(", ")),
             record
                 .synced_at
                 .map_or_else(|| "-".to_string(), |at| at.format("%Y-%m-%d %H:%M").to_string()),

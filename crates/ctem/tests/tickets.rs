@@ -318,6 +318,22 @@ fn wont_fix_in_jira_accepts_risk() {
     assert_eq!(last["status"], "risk_accepted");
     assert_eq!(last["approver"], "Alice Analyst");
     assert!(last["expires_at"].is_string(), "{last}");
+
+    // The status of the tickets says what became of their findings.
+    let status = json(&run(ctem()
+        .args(["tickets", "status", "--format", "json", "--db"])
+        .arg(&db)));
+    let ticket = status["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ticket| ticket["key"] == key.as_str())
+        .unwrap()
+        .clone();
+    let listed = ticket["findings"].as_array().unwrap().len();
+    assert_eq!(ticket["finding_outcomes"]["risk_accepted"], listed, "{ticket}");
+    let table = String::from_utf8(run(ctem().args(["tickets", "status", "--db"]).arg(&db)).stdout).unwrap();
+    assert!(table.contains(&format!("{listed}: {listed} risk_accepted")), "{table}");
 }
 
 #[test]
