@@ -518,11 +518,11 @@ fn cvss_candidates(
     technical: f64,
 ) -> [Candidate; 2] {
     let source = format!("CVSS v{} vector from {origin}", vector.version().as_str());
-    let base_score = vector.base_score();
+    let base_score = format!("{:.1}", vector.base_score());
     [
         Candidate {
             name: "cvss_exploitability",
-            value: format!("{exploitability:.2} (base score {base_score:.1})"),
+            value: format!("{exploitability:.2} (base score {base_score})"),
             source: source.clone(),
             weight: Some(base),
             date: None,
@@ -530,7 +530,7 @@ fn cvss_candidates(
         },
         Candidate {
             name: "cvss_impact",
-            value: format!("{technical:.2} (base score {base_score:.1})"),
+            value: format!("{technical:.2} (base score {base_score})"),
             source,
             weight: Some(technical),
             date: None,
