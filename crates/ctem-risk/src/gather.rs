@@ -389,18 +389,21 @@ fn epss_input(cves: &[CveId], intel: &Intel, name_cve: bool) -> (f64, Candidate)
     if name_cve {
         value.push_str(&format!(" ({cve})"));
     }
+    let day = date.map(|date| date.to_string());
     let file = record.file;
-    let source = match (file.score_date, &file.model_version) {
-        (Some(date), _) => format!("FIRST EPSS {date}"),
-        (None, Some(model)) => format!("FIRST EPSS {model}"),
-        (None, None) => format!("FIRST EPSS, undated file {}", file.path),
+    let source = match (file.score_date, &file.model_version, &day) {
+        // The score is most often from the file's own day, already in words.
+        (Some(score_date), _, Some(day)) if date == Some(score_date) => format!("FIRST EPSS {day}"),
+        (Some(score_date), _, _) => format!("FIRST EPSS {score_date}"),
+        (None, Some(model), _) => format!("FIRST EPSS {model}"),
+        (None, None, _) => format!("FIRST EPSS, undated file {}", file.path),
     };
     let candidate = Candidate {
         name: "epss",
         value,
         source,
         weight: Some(unit(maximum)),
-        date: date.map(|date| date.to_string()),
+        date: day,
         to_baseline: |inputs| inputs.epss = 0.0,
     };
     (maximum, candidate)
