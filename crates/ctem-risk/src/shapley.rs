@@ -10,16 +10,16 @@
 //! candidates outside S at their baselines.
 //!
 //! Enumerating the subsets takes 2^n evaluations of the formula. The
-//! score, though, is a product of terms that read disjoint inputs:
+//! score, though, is a product of terms that each read a few inputs:
 //!
 //! ```text
-//! score = 100 * sqrt(evidence) * sqrt(reach * value) * sqrt(control) * sqrt(technical)
+//! score = 100 * sqrt(evidence) * sqrt(reach) * sqrt(value) * sqrt(control) * sqrt(technical)
 //! ```
 //!
-//! (reach and value both read the path, so they form one term). For such
-//! a product game `v(S) = Π_g f_g(S ∩ g)`, the marginal effect of a
-//! candidate i of group g splits into its own group's part and the
-//! others', so
+//! Only reach and value share an input, the path. Grouping the candidates
+//! by the terms they change gives a product game `v(S) = Π_g f_g(S ∩ g)`.
+//! There the marginal effect of a candidate i of group g splits into its
+//! own group's part and the others', so
 //!
 //! ```text
 //! φ_i  = Σ_s w(s) · [x^s] ( Q_i(x) · Π_{h ≠ g} P_h(x) )
@@ -31,24 +31,26 @@
 //! only on the subsets of its own group's candidates. The largest group
 //! has 6 candidates (exposure, path, criticality, classification, choke
 //! point and blast radius), so a finding takes at most 64 + 32 + 2 + 2
-//! evaluations of one term. The enumeration took up to 2^13 evaluations
+//! evaluations of one group's terms. The enumeration took up to 2^13 evaluations
 //! of the whole formula. The result is the same number up to floating-point
 //! rounding (the tests compare both methods on hostile inputs).
 //!
 //! A candidate's group is found by reading which inputs its baseline
-//! changes. A candidate that changes the inputs of two terms (none of
-//! `gather` does) joins their groups into one, which stays exact and
-//! costs more evaluations.
+//! changes. A candidate that changes the inputs of two terms, as the
+//! attack path does for reach and value, joins their groups into one.
+//! That stays exact and costs more evaluations, so a finding without an
+//! attack path evaluates exposure and the value inputs apart.
 
 use crate::model::{Inputs, control, evidence, reach, technical, value};
 
 /// The terms of the score, as bits of a mask.
 const EVIDENCE: u8 = 1;
-const REACH_AND_VALUE: u8 = 1 << 1;
-const CONTROL: u8 = 1 << 2;
-const TECHNICAL: u8 = 1 << 3;
-const ALL_TERMS: u8 = EVIDENCE | REACH_AND_VALUE | CONTROL | TECHNICAL;
-const TERM_COUNT: usize = 4;
+const REACH: u8 = 1 << 1;
+const VALUE: u8 = 1 << 2;
+const CONTROL: u8 = 1 << 3;
+const TECHNICAL: u8 = 1 << 4;
+const ALL_TERMS: u8 = EVIDENCE | REACH | VALUE | CONTROL | TECHNICAL;
+const TERM_COUNT: usize = 5;
 
 /// The maximum number of candidates that [`shapley_values`] takes.
 /// `gather` makes at most one per input of the formula, 13 in all.
@@ -180,15 +182,19 @@ fn changed_terms(before: &Inputs, after: &Inputs) -> u8 {
     {
         terms |= EVIDENCE;
     }
-    if differs(before.exposure, after.exposure)
-        || differs(before.path, after.path)
-        || differs(before.criticality, after.criticality)
+    if differs(before.exposure, after.exposure) {
+        terms |= REACH;
+    }
+    if differs(before.path, after.path) {
+        terms |= REACH | VALUE;
+    }
+    if differs(before.criticality, after.criticality)
         || differs(before.classification, after.classification)
         || differs(before.choke_point, after.choke_point)
         || differs(before.blast_jewels, after.blast_jewels)
         || differs(before.blast_assets, after.blast_assets)
     {
-        terms |= REACH_AND_VALUE;
+        terms |= VALUE;
     }
     if differs(before.control, after.control) {
         terms |= CONTROL;
@@ -205,8 +211,11 @@ fn term_product(terms: u8, inputs: &Inputs) -> f64 {
     if terms & EVIDENCE != 0 {
         product *= evidence(inputs);
     }
-    if terms & REACH_AND_VALUE != 0 {
-        product *= reach(inputs) * value(inputs);
+    if terms & REACH != 0 {
+        product *= reach(inputs);
+    }
+    if terms & VALUE != 0 {
+        product *= value(inputs);
     }
     if terms & CONTROL != 0 {
         product *= control(inputs);
