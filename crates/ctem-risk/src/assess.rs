@@ -34,8 +34,8 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
     let outcome = evaluate(&inputs);
     let resets: Vec<fn(&mut Inputs)> = candidates.iter().map(|candidate| candidate.to_baseline).collect();
     let contributions = shapley_values(&inputs, &resets);
-    // Room for the candidates and the two or three factors added below.
-    let mut factors: Vec<Factor> = Vec::with_capacity(candidates.len() + 3);
+    // Room for the candidates and the one or two factors added below.
+    let mut factors: Vec<Factor> = Vec::with_capacity(candidates.len() + 2);
     factors.extend(
         candidates
             .into_iter()
