@@ -247,16 +247,35 @@ impl EpssScores {
     /// of a file without score date counts only for a CVE that no dated
     /// file scores.
     pub fn get(&self, cve: &CveId) -> Option<EpssRecord<'_>> {
-        if let Some(history) = self.dated.get(cve) {
-            return Some(EpssRecord {
+        self.get_with_history(cve).map(|(record, _)| record)
+    }
+
+    /// Returns what [`EpssScores::get`] and [`EpssScores::history`] return
+    /// for a CVE, with one lookup of the CVE: its latest score and file,
+    /// and every day a dated file scored it, oldest first.
+    pub fn get_with_history(
+        &self,
+        cve: &CveId,
+    ) -> Option<(EpssRecord<'_>, impl Iterator<Item = (NaiveDate, EpssScore)> + '_)> {
+        let dated = self.dated.get(cve);
+        let record = match dated {
+            Some(history) => EpssRecord {
                 score: score_of(history.runs.last().units()),
                 file: &self.files[history.latest_file as usize],
-            });
-        }
-        self.undated.get(cve).map(|undated| EpssRecord {
-            score: score_of(undated.units),
-            file: &self.files[undated.file as usize],
-        })
+            },
+            None => {
+                let undated = self.undated.get(cve)?;
+                EpssRecord {
+                    score: score_of(undated.units),
+                    file: &self.files[undated.file as usize],
+                }
+            }
+        };
+        let history = dated
+            .into_iter()
+            .flat_map(|history| history.runs.days())
+            .map(|(day, units)| (date_of(day), score_of(units)));
+        Some((record, history))
     }
 
     /// Returns the score of a CVE as of `date`: the score of the latest

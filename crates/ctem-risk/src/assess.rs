@@ -6,10 +6,11 @@ use ctem_model::{Asset, CveId, Decision, Factor, Finding, FindingKind, RiskAsses
 
 use crate::context::Context;
 use crate::decision::{DeployerPoints, HumanImpact, deployer_decision};
-use crate::gather::{Candidate, Facts, gather};
+use crate::gather::{Facts, gather};
 use crate::model::{
     CRITICALITY_CROWN_JEWEL, CRITICALITY_HIGH, CRITICALITY_MEDIUM, Inputs, MINOR_TECHNICAL_IMPACT, evaluate, unit,
 };
+use crate::shapley::shapley_values;
 
 /// Scores a finding on its asset with the loaded intelligence and an
 /// empty [`Context`]: no attack graph facts, no compensating controls, no
@@ -31,19 +32,23 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
     let (inputs, candidates, facts) = gather(finding, asset, intel, context);
 
     let outcome = evaluate(&inputs);
-    let contributions = shapley_values(&inputs, &candidates);
-    let mut factors: Vec<Factor> = candidates
-        .into_iter()
-        .zip(contributions)
-        .map(|(candidate, contribution)| Factor {
-            name: candidate.name.to_string(),
-            value: candidate.value,
-            contribution,
-            source: candidate.source,
-            weight: candidate.weight,
-            date: candidate.date,
-        })
-        .collect();
+    let resets: Vec<fn(&mut Inputs)> = candidates.iter().map(|candidate| candidate.to_baseline).collect();
+    let contributions = shapley_values(&inputs, &resets);
+    // Room for the candidates and the one or two factors added below.
+    let mut factors: Vec<Factor> = Vec::with_capacity(candidates.len() + 2);
+    factors.extend(
+        candidates
+            .into_iter()
+            .zip(contributions)
+            .map(|(candidate, contribution)| Factor {
+                name: candidate.name.to_string(),
+                value: candidate.value,
+                contribution,
+                source: candidate.source,
+                weight: candidate.weight,
+                date: candidate.date,
+            }),
+    );
 
     let status = finding.source_status.and_then(suppression);
     if let Some(status) = status {
@@ -84,7 +89,7 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
     let deadline = context.deadlines.get(criteria);
     factors.push(Factor {
         name: "bod_26_04".to_string(),
-        value: format!("{}: {}", describe_criteria(&facts), deadline.describe()),
+        value: describe_criteria(&facts, deadline.describe()),
         contribution: 0.0,
         source: "CISA BOD 26-04 remediation timelines".to_string(),
         weight: None,
@@ -177,108 +182,42 @@ fn ssvc_factor(points: &DeployerPoints, decision: Decision) -> Factor {
     }
 }
 
-fn describe_criteria(facts: &Facts) -> String {
+/// Words for the BOD 26-04 criteria of a finding, followed by its deadline.
+fn describe_criteria(facts: &Facts, deadline: &str) -> String {
     let criteria = facts.criteria();
-    let parts = [
-        if criteria.kev { "KEV" } else { "not in KEV" },
-        if criteria.public {
-            "publicly exposed"
-        } else {
-            "not publicly exposed"
-        },
-        if criteria.automatable {
-            "automatable"
-        } else {
-            "not automatable"
-        },
-        if criteria.total {
-            "total technical impact"
-        } else {
-            "partial technical impact"
-        },
-    ];
-    parts.join(", ")
+    let kev = if criteria.kev { "KEV" } else { "not in KEV" };
+    let public = if criteria.public {
+        "publicly exposed"
+    } else {
+        "not publicly exposed"
+    };
+    let automatable = if criteria.automatable {
+        "automatable"
+    } else {
+        "not automatable"
+    };
+    let total = if criteria.total {
+        "total technical impact"
+    } else {
+        "partial technical impact"
+    };
+    format!("{kev}, {public}, {automatable}, {total}: {deadline}")
 }
 
 /// Lists the CVEs of a finding, sorted and without repeats. A finding
 /// that names only a GHSA or OSV id finds its CVEs through the aliases of
 /// the loaded OSV advisories.
 pub fn finding_cves(finding: &Finding, intel: &Intel) -> Vec<CveId> {
-    let mut cves: Vec<CveId> = finding
-        .vulnerability_ids
-        .iter()
-        .flat_map(|id| match id.as_cve() {
-            Some(cve) => vec![cve.clone()],
-            None => intel.osv().cves(id),
-        })
-        .collect();
+    let mut cves: Vec<CveId> = Vec::with_capacity(finding.vulnerability_ids.len());
+    for id in &finding.vulnerability_ids {
+        match id.as_cve() {
+            Some(cve) => cves.push(cve.clone()),
+            None => cves.extend(intel.osv().cves(id)),
+        }
+    }
     cves.sort();
     cves.dedup();
     cves
-}
-
-/// Computes the Shapley value of each candidate: its marginal effect on the
-/// score (the score with its input minus the score with its input at the
-/// baseline), averaged over every order in which the candidates can join.
-///
-/// With n candidates this evaluates the model on all 2^n subsets, where the
-/// candidates outside the subset are at their baselines. n is at most 14
-/// (one per input of the formula), so that is at most 16,384 evaluations
-/// of a few multiplications each; a finding without intelligence or graph
-/// facts has 5 candidates and takes 32.
-fn shapley_values(inputs: &Inputs, candidates: &[Candidate]) -> Vec<f64> {
-    // A candidate whose input already is its baseline changes no subset's
-    // score, so its value is 0 and leaving it out of the enumeration
-    // changes no other value (the null player property). Most findings
-    // have a few such inputs, and each one halves the work.
-    let active: Vec<usize> = (0..candidates.len())
-        .filter(|&index| {
-            let mut at_baseline = *inputs;
-            (candidates[index].to_baseline)(&mut at_baseline);
-            at_baseline != *inputs
-        })
-        .collect();
-    let active_candidates: Vec<&Candidate> = active.iter().map(|&index| &candidates[index]).collect();
-    let active_values = shapley_over(inputs, &active_candidates);
-    let mut values = vec![0.0; candidates.len()];
-    for (index, value) in active.into_iter().zip(active_values) {
-        values[index] = value;
-    }
-    values
-}
-
-/// Computes the Shapley values of `candidates` by enumerating every subset.
-fn shapley_over(inputs: &Inputs, candidates: &[&Candidate]) -> Vec<f64> {
-    let count = candidates.len();
-    let subsets = 1usize << count;
-    let scores: Vec<f64> = (0..subsets)
-        .map(|subset| {
-            let mut partial = *inputs;
-            for (index, candidate) in candidates.iter().enumerate() {
-                if subset & (1 << index) == 0 {
-                    (candidate.to_baseline)(&mut partial);
-                }
-            }
-            evaluate(&partial).score
-        })
-        .collect();
-
-    // A subset of s other candidates precedes candidate i in s! (n - s - 1)!
-    // of the n! orders.
-    let factorial = |k: usize| (1..=k).map(|x| x as f64).product::<f64>();
-    let weights: Vec<f64> = (0..count)
-        .map(|size| factorial(size) * factorial(count - size - 1) / factorial(count))
-        .collect();
-
-    (0..count)
-        .map(|index| {
-            let bit = 1usize << index;
-            (0..subsets)
-                .filter(|subset| subset & bit == 0)
-                .map(|subset| weights[subset.count_ones() as usize] * (scores[subset | bit] - scores[subset]))
-                .sum()
-        })
-        .collect()
 }
 
 /// Returns the words for a source status that makes the finding P4, or

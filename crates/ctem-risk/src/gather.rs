@@ -2,6 +2,7 @@
 //! and the context, with one candidate factor per input that is known,
 //! and the facts that the SSVC decision and the BOD 26-04 criteria take.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 
 use chrono::Duration;
@@ -71,7 +72,8 @@ pub(crate) fn gather(
     let cves = crate::finding_cves(finding, intel);
     let name_cve = cves.len() > 1;
     let mut inputs = Inputs::baseline();
-    let mut candidates = Vec::new();
+    // One candidate per input of the formula at most.
+    let mut candidates = Vec::with_capacity(14);
     let mut exploitation = Exploitation::None;
 
     // Hard evidence first: an observed exploitation.
@@ -98,20 +100,24 @@ pub(crate) fn gather(
 
     let vector = finding
         .max_cvss()
-        .map(|vector| (vector.clone(), finding.tool.clone()))
+        .map(|vector| (Cow::Borrowed(vector), Cow::Borrowed(finding.tool.as_str())))
         .or_else(|| {
             cves.iter().find_map(|cve| {
                 let (fact, reason) = intel.preferred_cvss(cve)?;
-                Some((fact.value.vector, format!("{}; {reason}", fact.source)))
+                Some((
+                    Cow::Owned(fact.value.vector),
+                    Cow::Owned(format!("{}; {reason}", fact.source)),
+                ))
             })
         });
-    let metrics = vector
+    let vector_string = vector
         .as_ref()
         .map(|(vector, _)| vector.to_string())
         .unwrap_or_default();
+    let metrics = Metrics::parse(&vector_string);
 
     let clue = strongest_exploit(&cves, intel);
-    let maturity = cvss4_maturity(vector.as_ref().map(|(v, _)| v), &metrics);
+    let maturity = cvss4_maturity(vector.as_ref().map(|(v, _)| v.as_ref()), &metrics);
     match (clue, maturity) {
         (Some((cve, clue)), maturity) if maturity.is_none_or(|(weight, _)| exploit_evidence(clue.signal) >= weight) => {
             inputs.exploit = exploit_evidence(clue.signal);
@@ -172,9 +178,16 @@ pub(crate) fn gather(
 
     match &vector {
         Some((vector, origin)) => {
-            inputs.base = CVSS_EXPLOITABILITY_WEIGHT * unit(vector.exploitability());
+            let exploitability = unit(vector.exploitability());
+            inputs.base = CVSS_EXPLOITABILITY_WEIGHT * exploitability;
             inputs.technical = unit(vector.impact());
-            candidates.extend(cvss_candidates(vector, origin, inputs.base, inputs.technical));
+            candidates.extend(cvss_candidates(
+                vector,
+                origin,
+                exploitability,
+                inputs.base,
+                inputs.technical,
+            ));
         }
         None => {
             inputs.base = kind_evidence(finding.kind, finding.severity);
@@ -341,11 +354,10 @@ fn epss_input(cves: &[CveId], intel: &Intel, name_cve: bool) -> (f64, Candidate)
     let best = cves
         .iter()
         .filter_map(|cve| {
-            let record = intel.epss(cve)?;
+            let (record, history) = scores.get_with_history(cve)?;
             let latest = record.score.epss;
             let recent = match window_start {
-                Some(start) => scores
-                    .history(cve)
+                Some(start) => history
                     .filter(|(date, _)| *date >= start)
                     .map(|(date, score)| (score.epss, Some(date)))
                     .max_by(|a, b| a.0.total_cmp(&b.0)),
@@ -377,18 +389,21 @@ fn epss_input(cves: &[CveId], intel: &Intel, name_cve: bool) -> (f64, Candidate)
     if name_cve {
         value.push_str(&format!(" ({cve})"));
     }
+    let day = date.map(|date| date.to_string());
     let file = record.file;
-    let source = match (file.score_date, &file.model_version) {
-        (Some(date), _) => format!("FIRST EPSS {date}"),
-        (None, Some(model)) => format!("FIRST EPSS {model}"),
-        (None, None) => format!("FIRST EPSS, undated file {}", file.path),
+    let source = match (file.score_date, &file.model_version, &day) {
+        // The score is most often from the file's own day, already in words.
+        (Some(score_date), _, Some(day)) if date == Some(score_date) => format!("FIRST EPSS {day}"),
+        (Some(score_date), _, _) => format!("FIRST EPSS {score_date}"),
+        (None, Some(model), _) => format!("FIRST EPSS {model}"),
+        (None, None, _) => format!("FIRST EPSS, undated file {}", file.path),
     };
     let candidate = Candidate {
         name: "epss",
         value,
         source,
         weight: Some(unit(maximum)),
-        date: date.map(|date| date.to_string()),
+        date: day,
         to_baseline: |inputs| inputs.epss = 0.0,
     };
     (maximum, candidate)
@@ -424,25 +439,35 @@ fn exploit_candidate(cve: &CveId, clue: &ExploitClue, name_cve: bool, weight: f6
 
 /// Reads the Exploit Maturity of a CVSS v4.0 vector: attacked (`E:A`) is
 /// active exploitation, proof of concept (`E:P`) a public PoC.
-fn cvss4_maturity(vector: Option<&CvssVector>, metrics: &str) -> Option<(f64, Exploitation)> {
+fn cvss4_maturity(vector: Option<&CvssVector>, metrics: &Metrics) -> Option<(f64, Exploitation)> {
     if vector?.version() != CvssVersion::V40 {
         return None;
     }
-    match metric(metrics, "E")? {
+    match metrics.get("E")? {
         "A" => Some((EXPLOIT_CVSS4_ATTACKED, Exploitation::Active)),
         "P" => Some((EXPLOIT_CVSS4_POC, Exploitation::Poc)),
         _ => None,
     }
 }
 
-/// Returns the value of one metric of a vector string, such as `N` for `AV`.
-fn metric<'a>(metrics: &'a str, name: &str) -> Option<&'a str> {
-    metrics
-        .trim_matches(|c| c == '(' || c == ')')
-        .split('/')
-        .filter_map(|part| part.split_once(':'))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+/// The metrics of a vector string as name and value pairs, in the
+/// string's order, split once for the several metrics that gather reads.
+struct Metrics<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Metrics<'a> {
+    fn parse(vector: &'a str) -> Metrics<'a> {
+        let pairs = vector
+            .trim_matches(|c| c == '(' || c == ')')
+            .split('/')
+            .filter_map(|part| part.split_once(':'))
+            .collect();
+        Metrics(pairs)
+    }
+
+    /// Returns the value of one metric, such as `N` for `AV`.
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.iter().find(|(key, _)| *key == name).map(|(_, value)| *value)
+    }
 }
 
 /// Reads SSVC Automatable from a CVSS vector, where CISA has not rated it:
@@ -450,8 +475,8 @@ fn metric<'a>(metrics: &'a str, name: &str) -> Option<&'a str> {
 /// complexity, privilege or user interaction, since nothing then stops a
 /// script from running steps 1 to 4 of the kill chain. This is ctem's
 /// reading, not a rule of SSVC.
-fn cvss_automatable(version: CvssVersion, metrics: &str) -> bool {
-    let is = |name: &str, value: &str| metric(metrics, name) == Some(value);
+fn cvss_automatable(version: CvssVersion, metrics: &Metrics) -> bool {
+    let is = |name: &str, value: &str| metrics.get(name) == Some(value);
     match version {
         CvssVersion::V2 => is("AV", "N") && is("AC", "L") && is("Au", "N"),
         CvssVersion::V30 | CvssVersion::V31 => is("AV", "N") && is("AC", "L") && is("PR", "N") && is("UI", "N"),
@@ -463,8 +488,8 @@ fn cvss_automatable(version: CvssVersion, metrics: &str) -> bool {
 /// rated it: total when the flaw gives full confidentiality and integrity
 /// impact on the vulnerable system (read and write everything is control).
 /// This is ctem's reading, not a rule of SSVC.
-fn cvss_total_impact(version: CvssVersion, metrics: &str) -> bool {
-    let is = |name: &str, value: &str| metric(metrics, name) == Some(value);
+fn cvss_total_impact(version: CvssVersion, metrics: &Metrics) -> bool {
+    let is = |name: &str, value: &str| metrics.get(name) == Some(value);
     match version {
         CvssVersion::V2 => is("C", "C") && is("I", "C"),
         CvssVersion::V30 | CvssVersion::V31 => is("C", "H") && is("I", "H"),
@@ -486,14 +511,21 @@ fn latest_ssvc<'a>(
 }
 
 /// `origin` names where the vector comes from: the report, or the
-/// intelligence source and why it was chosen.
-fn cvss_candidates(vector: &CvssVector, origin: &str, base: f64, technical: f64) -> [Candidate; 2] {
+/// intelligence source and why it was chosen. `exploitability` and
+/// `technical` are the vector's sub-scores on 0..=1.
+fn cvss_candidates(
+    vector: &CvssVector,
+    origin: &str,
+    exploitability: f64,
+    base: f64,
+    technical: f64,
+) -> [Candidate; 2] {
     let source = format!("CVSS v{} vector from {origin}", vector.version().as_str());
-    let base_score = vector.base_score();
+    let base_score = format!("{:.1}", vector.base_score());
     [
         Candidate {
             name: "cvss_exploitability",
-            value: format!("{:.2} (base score {base_score:.1})", unit(vector.exploitability())),
+            value: format!("{exploitability:.2} (base score {base_score})"),
             source: source.clone(),
             weight: Some(base),
             date: None,
@@ -501,7 +533,7 @@ fn cvss_candidates(vector: &CvssVector, origin: &str, base: f64, technical: f64)
         },
         Candidate {
             name: "cvss_impact",
-            value: format!("{:.2} (base score {base_score:.1})", unit(vector.impact())),
+            value: format!("{technical:.2} (base score {base_score})"),
             source,
             weight: Some(technical),
             date: None,

@@ -163,8 +163,12 @@
 //! Averaging over the orders splits the credit of overlapping evidence
 //! fairly. With a plain "score minus score without it", a KEV listing
 //! would show almost nothing next to an EPSS of 0.94, since either alone
-//! already makes exploitation nearly certain. Factors are sorted by
-//! absolute contribution, largest first.
+//! already makes exploitation nearly certain. The score is a product of
+//! terms that read separate inputs (the evidence, the reach and value at
+//! stake, the control, the technical impact). So the values are computed
+//! exactly from each term's values on the subsets of its own inputs, with
+//! at most 100 evaluations of one term per finding. Enumerating the
+//! subsets of n inputs would take 2^n evaluations of the whole formula. Factors are sorted by absolute contribution, largest first.
 //!
 //! # Suppressed findings
 //!
@@ -223,6 +227,7 @@ mod decision;
 mod explain;
 mod gather;
 mod model;
+mod shapley;
 
 pub use assess::{assess, assess_with, finding_cves};
 pub use context::{BodCriteria, Context, Controls, DataClassification, DeadlineTable, GraphFacts};

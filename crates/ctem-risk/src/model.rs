@@ -246,30 +246,8 @@ pub(crate) fn exploit_evidence(signal: ExploitSignal) -> f64 {
 /// clamped and NaN counts as 0 (as 1 for the control factor), so the score
 /// stays within 0..=100.
 pub(crate) fn evaluate(inputs: &Inputs) -> Outcome {
-    // Independent pieces of evidence combine like independent chances
-    // ("noisy OR"): any one of them can make exploitation likely.
-    let evidence = 1.0
-        - (1.0 - unit(inputs.exploited))
-            * (1.0 - unit(inputs.epss))
-            * (1.0 - unit(inputs.exploit))
-            * (1.0 - unit(inputs.automatable))
-            * (1.0 - unit(inputs.base));
-
-    // A path from the internet makes an internal asset reachable with the
-    // path's probability; it never lowers a known exposure.
-    let path_reach = EXPOSURE_INTERNAL + (EXPOSURE_INTERNET - EXPOSURE_INTERNAL) * unit(inputs.path);
-    let reach = unit(inputs.exposure).max(if inputs.path > 0.0 { path_reach } else { 0.0 });
-    let control = if inputs.control.is_nan() {
-        1.0
-    } else {
-        unit(inputs.control)
-    };
-    let likelihood = reach * control * evidence;
-
-    let value = inputs.asset_value();
-    let value = value + (1.0 - value) * BLAST_RADIUS_ASSETS_WEIGHT * unit(inputs.blast_assets);
-    let technical = TECHNICAL_IMPACT_FLOOR + (1.0 - TECHNICAL_IMPACT_FLOOR) * unit(inputs.technical);
-    let impact = value * technical;
+    let likelihood = reach(inputs) * control(inputs) * evidence(inputs);
+    let impact = value(inputs) * technical(inputs);
 
     let score = (100.0 * (likelihood * impact).sqrt()).clamp(0.0, 100.0);
     Outcome {
@@ -277,6 +255,51 @@ pub(crate) fn evaluate(inputs: &Inputs) -> Outcome {
         likelihood,
         impact,
     }
+}
+
+// The terms of the formula, each in 0..=1. The Shapley values (see
+// `shapley`) rely on which inputs each term reads. Evidence reads the five
+// evidence inputs, reach the exposure and the path, control the control
+// factor, value the criticality, classification, path and graph inputs,
+// and technical the technical impact.
+
+/// Combines the evidence inputs by noisy OR.
+pub(crate) fn evidence(inputs: &Inputs) -> f64 {
+    // Independent pieces of evidence combine like independent chances
+    // ("noisy OR"): any one of them can make exploitation likely.
+    1.0 - (1.0 - unit(inputs.exploited))
+        * (1.0 - unit(inputs.epss))
+        * (1.0 - unit(inputs.exploit))
+        * (1.0 - unit(inputs.automatable))
+        * (1.0 - unit(inputs.base))
+}
+
+/// Computes the reach of the asset from its exposure and the attack path.
+pub(crate) fn reach(inputs: &Inputs) -> f64 {
+    // A path from the internet makes an internal asset reachable with the
+    // path's probability; it never lowers a known exposure.
+    let path_reach = EXPOSURE_INTERNAL + (EXPOSURE_INTERNET - EXPOSURE_INTERNAL) * unit(inputs.path);
+    unit(inputs.exposure).max(if inputs.path > 0.0 { path_reach } else { 0.0 })
+}
+
+/// Reads the control factor, where NaN means no control.
+pub(crate) fn control(inputs: &Inputs) -> f64 {
+    if inputs.control.is_nan() {
+        1.0
+    } else {
+        unit(inputs.control)
+    }
+}
+
+/// Computes the value at stake, blast radius term included.
+pub(crate) fn value(inputs: &Inputs) -> f64 {
+    let value = inputs.asset_value();
+    value + (1.0 - value) * BLAST_RADIUS_ASSETS_WEIGHT * unit(inputs.blast_assets)
+}
+
+/// Computes the technical impact term, which keeps a floor.
+pub(crate) fn technical(inputs: &Inputs) -> f64 {
+    TECHNICAL_IMPACT_FLOOR + (1.0 - TECHNICAL_IMPACT_FLOOR) * unit(inputs.technical)
 }
 
 /// Clamps to 0..=1, mapping NaN to 0.

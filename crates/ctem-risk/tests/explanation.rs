@@ -337,3 +337,37 @@ fn vex_status_names_document() {
         .collect();
     assert_eq!(from_vex, ["source_status"], "only the status came from VEX");
 }
+
+#[test]
+fn epss_maximum_keeps_file_date_as_source() {
+    // The score fell from 0.5 to 0.1 within the window, so the factor
+    // weighs the maximum and dates it, while the source names the latest file.
+    let header =
+        |day: &str| format!("#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\n");
+    let older = format!("{}CVE-2024-0001,0.5,0.9\n", header("2025-03-01"));
+    let newer = format!("{}CVE-2024-0001,0.1,0.5\n", header("2025-03-14"));
+    let mut intel = Intel::default();
+    intel.add_epss(EpssScores::from_reader("epss-0301.csv", older.as_bytes()).unwrap());
+    intel.add_epss(EpssScores::from_reader("epss-0314.csv", newer.as_bytes()).unwrap());
+    let finding = vulnerability("CVE-2024-0001", None, Severity::High);
+
+    let epss = factor(&assess(&finding, None, &intel), "epss").clone();
+    assert_eq!(epss.value, "0.1, 30-day maximum 0.5");
+    assert_eq!(epss.source, "FIRST EPSS 2025-03-14");
+    assert_eq!(epss.date.as_deref(), Some("2025-03-01"));
+    assert_eq!(epss.weight, Some(0.5));
+}
+
+#[test]
+fn epss_latest_score_dates_factor() {
+    let rows =
+        "#model_version:v2025.03.14,score_date:2025-03-14T00:00:00+0000\ncve,epss,percentile\nCVE-2024-0001,0.25,0.9\n";
+    let mut intel = Intel::default();
+    intel.add_epss(EpssScores::from_reader("epss.csv", rows.as_bytes()).unwrap());
+    let finding = vulnerability("CVE-2024-0001", None, Severity::High);
+
+    let epss = factor(&assess(&finding, None, &intel), "epss").clone();
+    assert_eq!(epss.value, "0.25");
+    assert_eq!(epss.source, "FIRST EPSS 2025-03-14");
+    assert_eq!(epss.date.as_deref(), Some("2025-03-14"));
+}
