@@ -218,7 +218,8 @@ impl ControlsConfig {
         Ok(())
     }
 
-    /// The controls as the attack graph rules and the risk model read them.
+    /// Returns the controls as the attack graph rules and the risk model
+    /// read them.
     pub fn to_controls(&self) -> ctem_model::Controls {
         ctem_model::Controls {
             waf: self.waf,

@@ -235,17 +235,17 @@ fn blocks(masks: &[u8]) -> ([u8; TERM_COUNT], usize) {
     let mut count = 0;
     for &mask in masks.iter().filter(|&&mask| mask != 0) {
         let mut merged = mask;
-        let mut kept = 0;
+        let mut disjoint = 0;
         for index in 0..count {
             if blocks[index] & merged == 0 {
-                blocks[kept] = blocks[index];
-                kept += 1;
+                blocks[disjoint] = blocks[index];
+                disjoint += 1;
             } else {
                 merged |= blocks[index];
             }
         }
-        blocks[kept] = merged;
-        count = kept + 1;
+        blocks[disjoint] = merged;
+        count = disjoint + 1;
     }
     (blocks, count)
 }
@@ -310,6 +310,7 @@ fn multiply(a: &Polynomial, a_degree: usize, b: &Polynomial, b_degree: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backtest::SplitMix64;
     use crate::model::{CRITICALITY_MEDIUM, EXPOSURE_UNKNOWN, evaluate};
 
     /// Computes the Shapley values by the definition: the score of every
@@ -396,21 +397,17 @@ mod tests {
         |inputs| inputs.blast_assets = f64::INFINITY,
     ];
 
-    /// A small xorshift generator, so every run tests the same cases.
-    struct Xorshift(u64);
+    /// Draws the test cases from the crate's seeded generator, so every
+    /// run tests the same cases.
+    struct Cases(SplitMix64);
 
-    impl Xorshift {
+    impl Cases {
         fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
+            self.0.next_u64()
         }
 
         fn below(&mut self, bound: usize) -> usize {
-            (self.next() % bound as u64) as usize
+            self.0.below(bound)
         }
 
         /// Draws an input: mostly within 0..=1, sometimes at an edge or
@@ -487,7 +484,7 @@ mod tests {
 
     #[test]
     fn values_match_enumeration() {
-        let mut random = Xorshift(0x5eed_5a91);
+        let mut random = Cases(SplitMix64::new(0x5eed_5a91));
         for case in 0..4_000 {
             let inputs = random.inputs();
             let count = random.below(11);
@@ -500,7 +497,7 @@ mod tests {
     fn values_match_enumeration_with_every_reset() {
         // Each of the first 13 resets changes a different input, as the
         // candidates of one finding do at most.
-        let mut random = Xorshift(0x5eed_5a92);
+        let mut random = Cases(SplitMix64::new(0x5eed_5a92));
         for case in 0..40 {
             let inputs = random.inputs();
             check(&inputs, &RESETS[..13], case);
@@ -509,7 +506,7 @@ mod tests {
 
     #[test]
     fn values_match_enumeration_with_other_baselines() {
-        let mut random = Xorshift(0x5eed_5a93);
+        let mut random = Cases(SplitMix64::new(0x5eed_5a93));
         for case in 0..1_000 {
             let inputs = random.inputs();
             let count = random.below(10);

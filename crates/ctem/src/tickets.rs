@@ -56,8 +56,8 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
     let items = work_items(&store, &config, &tickets, &resolver)?;
     let states = finding_states(&store)?;
     let report = if args.dry_run {
-        // Reading the credentials sends nothing, and tells now what would
-        // stop the real sync.
+        // Reading the credentials sends nothing, and reports now the missing
+        // credential that would stop the real sync.
         if let Err(error) = connect(&tickets, config_dir) {
             eprintln!("warning: a sync without --dry-run would stop: {error}");
         }

@@ -114,8 +114,8 @@ fn formats_lists_every_parser() {
     }
 }
 
-/// Assesses the example environment into a new database, and returns the
-/// folder that holds it and its path.
+/// Assesses the example environment into a new database. Returns the
+/// temporary folder (removed when dropped) and the database path.
 fn assessed_example() -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("ctem.db");

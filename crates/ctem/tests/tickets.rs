@@ -319,7 +319,7 @@ fn wont_fix_in_jira_accepts_risk() {
     assert_eq!(last["approver"], "Alice Analyst");
     assert!(last["expires_at"].is_string(), "{last}");
 
-    // The status of the tickets says what became of their findings.
+    // Ticket status counts the ticket's findings by outcome.
     let status = json(&run(ctem()
         .args(["tickets", "status", "--format", "json", "--db"])
         .arg(&db)));

@@ -430,7 +430,7 @@ fn rank_greedy_by_marginal_success() {
 /// alone, so it scores only its bonus: 50 for the minimal fix set and, for
 /// the port on the most likely path, 25. A misconfiguration elsewhere
 /// scores 100. One greedy rank at a time would take the misconfiguration
-/// first. The lookahead sees that the two ports together remove 0.9,
+/// first. The lookahead finds that the two ports together remove 0.9,
 /// (75 + 50 + 1000 * 0.9) / 2 = 512.5 per unit of effort, against 175 / 2
 /// for the misconfiguration and a port, so a port goes first and its
 /// partner second, with the 0.9 credited to the second.

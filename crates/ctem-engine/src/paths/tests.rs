@@ -167,11 +167,13 @@ pub(crate) fn parallel_paths() -> AttackPaths {
         "db-pay01",
         Some(Criticality::CrownJewel),
     ));
+
     let db_read = builder.node_of(db, Capability::Read);
     let close = |address: &str, port: u16| FixRef::Configuration {
         asset: AssetKey::new(AssetKind::Host, address),
         change: format!("close port {port}/tcp to the internet"),
     };
+
     let mut paths = Vec::new();
     for (host, address, port) in [(shop, "203.0.113.10", 443), (admin, "203.0.113.11", 8443)] {
         let access = builder.node_of(host, Capability::NetworkAccess);
@@ -187,6 +189,7 @@ pub(crate) fn parallel_paths() -> AttackPaths {
         );
         paths.push((access, db_read));
     }
+
     let graph = builder.build();
     let paths: Vec<Path> = paths
         .into_iter()
@@ -198,6 +201,7 @@ pub(crate) fn parallel_paths() -> AttackPaths {
             probability: 0.9,
         })
         .collect();
+
     let payments = CrownJewelPaths {
         asset: db,
         goals: vec![db_read],
@@ -213,6 +217,7 @@ pub(crate) fn parallel_paths() -> AttackPaths {
             uncut_path: Vec::new(),
         }),
     };
+
     AttackPaths {
         exposure: Exposure {
             reachable_crown_jewels: vec![db],
