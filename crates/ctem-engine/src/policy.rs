@@ -170,10 +170,10 @@ impl Decision {
     /// model's, so the contributions still add up to it.
     pub fn apply(&self, risk: &mut RiskAssessment, source: &str) {
         let factor = |rule: &str, reason: &str| Factor {
-            name: POLICY_FACTOR.to_string(),
-            value: format!("data/ctem/{rule}: {reason}"),
+            name: POLICY_FACTOR.into(),
+            value: ctem_model::format_compact!("data/ctem/{rule}: {reason}"),
             contribution: 0.0,
-            source: source.to_string(),
+            source: source.into(),
             weight: None,
             date: None,
         };

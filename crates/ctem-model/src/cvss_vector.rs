@@ -41,10 +41,17 @@ pub struct CvssError {
 ///
 /// v2 vectors are accepted with or without parentheses and a `CVSS:2.0/`
 /// prefix, as NVD and scanners print them.
+///
+/// The canonical text and the scores are computed once, when the vector is
+/// parsed: scoring reads them for every finding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CvssVector {
     parsed: cvss::Cvss,
+    /// The vector as the `cvss` crate prints it.
+    text: Box<str>,
     base_score: f64,
+    exploitability: f64,
+    impact: f64,
 }
 
 impl CvssVector {
@@ -71,12 +78,7 @@ impl CvssVector {
     /// v3.1 formula (AV, AC, PR, UI), with Attack Requirements present
     /// weighted as high complexity; it is an approximation documented here.
     pub fn exploitability(&self) -> f64 {
-        let value = match &self.parsed {
-            cvss::Cvss::CvssV20(v) => v.exploitability().value() / 10.0,
-            cvss::Cvss::CvssV30(v) | cvss::Cvss::CvssV31(v) => v.exploitability().value() / 3.887,
-            _ => v4_exploitability(&self.to_string()),
-        };
-        value.clamp(0.0, 1.0)
+        self.exploitability
     }
 
     /// Consequence of a successful exploit from 0.0 to 1.0.
@@ -85,17 +87,73 @@ impl CvssVector {
     /// sub-score (ISS) divided by its maximum 0.9148; v4.0 the largest of the
     /// vulnerable and subsequent system impacts (High 1.0, Low 0.5).
     pub fn impact(&self) -> f64 {
-        let value = match &self.parsed {
-            cvss::Cvss::CvssV20(v) => v.impact().value() / 10.0,
-            cvss::Cvss::CvssV30(v) | cvss::Cvss::CvssV31(v) => v.impact().value() / 0.9148,
-            _ => v4_impact(&self.to_string()),
-        };
-        value.clamp(0.0, 1.0)
+        self.impact
+    }
+
+    /// Returns the vector in its canonical form, such as
+    /// `CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H` (v2 vectors have no
+    /// prefix).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Returns the value of one metric, such as `N` for `AV`.
+    pub fn metric(&self, name: &str) -> Option<&str> {
+        self.metrics().find(|(key, _)| *key == name).map(|(_, value)| value)
+    }
+
+    /// Returns the metrics as name and value pairs, such as `("AV", "N")`, in the
+    /// vector's order. The `CVSS:3.1` prefix comes first, as `("CVSS", "3.1")`.
+    pub fn metrics(&self) -> Metrics<'_> {
+        Metrics { rest: &self.text }
     }
 }
 
-fn v4_metrics(vector: &str) -> impl Iterator<Item = (&str, &str)> {
-    vector.split('/').filter_map(|part| part.split_once(':'))
+/// The metrics of a CVSS vector, from [`CvssVector::metrics`].
+#[derive(Debug, Clone)]
+pub struct Metrics<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Metrics<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // A byte search: the parts are a few bytes long, too short for the
+        // string searcher to pay off.
+        while !self.rest.is_empty() {
+            let bytes = self.rest.as_bytes();
+            let end = bytes.iter().position(|&byte| byte == b'/').unwrap_or(bytes.len());
+            let part = &self.rest[..end];
+            self.rest = self.rest.get(end + 1..).unwrap_or_default();
+            if let Some(colon) = part.bytes().position(|byte| byte == b':') {
+                return Some((&part[..colon], &part[colon + 1..]));
+            }
+        }
+        None
+    }
+}
+
+fn exploitability(parsed: &cvss::Cvss, text: &str) -> f64 {
+    let value = match parsed {
+        cvss::Cvss::CvssV20(v) => v.exploitability().value() / 10.0,
+        cvss::Cvss::CvssV30(v) | cvss::Cvss::CvssV31(v) => v.exploitability().value() / 3.887,
+        _ => v4_exploitability(text),
+    };
+    value.clamp(0.0, 1.0)
+}
+
+fn impact(parsed: &cvss::Cvss, text: &str) -> f64 {
+    let value = match parsed {
+        cvss::Cvss::CvssV20(v) => v.impact().value() / 10.0,
+        cvss::Cvss::CvssV30(v) | cvss::Cvss::CvssV31(v) => v.impact().value() / 0.9148,
+        _ => v4_impact(text),
+    };
+    value.clamp(0.0, 1.0)
+}
+
+fn v4_metrics(vector: &str) -> Metrics<'_> {
+    Metrics { rest: vector }
 }
 
 fn v4_exploitability(vector: &str) -> f64 {
@@ -148,13 +206,20 @@ impl FromStr for CvssVector {
             cvss::Cvss::CvssV30(v) | cvss::Cvss::CvssV31(v) => v.base_score().value(),
             other => other.score(),
         };
-        Ok(CvssVector { parsed, base_score })
+        let text: Box<str> = parsed.to_string().into();
+        Ok(CvssVector {
+            exploitability: exploitability(&parsed, &text),
+            impact: impact(&parsed, &text),
+            parsed,
+            text,
+            base_score,
+        })
     }
 }
 
 impl fmt::Display for CvssVector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.parsed.fmt(f)
+        f.write_str(&self.text)
     }
 }
 
@@ -174,6 +239,27 @@ impl<'de> Deserialize<'de> for CvssVector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_follow_the_canonical_text() {
+        let vector: CvssVector = " (AV:N/AC:L/Au:N/C:P/I:P/A:P) ".parse().unwrap();
+        assert_eq!(vector.as_str(), "AV:N/AC:L/Au:N/C:P/I:P/A:P");
+        let pairs: Vec<(&str, &str)> = vector.metrics().collect();
+        assert_eq!(pairs[0], ("AV", "N"));
+        assert_eq!(pairs.len(), 6);
+
+        let text = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:P";
+        let vector: CvssVector = text.parse().unwrap();
+        assert_eq!(vector.to_string(), vector.as_str());
+        assert_eq!(vector.metrics().next(), Some(("CVSS", "4.0")));
+        assert_eq!(vector.metric("E"), Some("P"));
+        assert_eq!(vector.metric("VC"), Some("H"));
+        assert_eq!(vector.metric("MAV"), None);
+        assert_eq!(vector.metric(""), None);
+        // Parts without a colon and empty parts are skipped.
+        let odd: Vec<(&str, &str)> = v4_metrics("/AV:N//junk/E:").collect();
+        assert_eq!(odd, vec![("AV", "N"), ("E", "")]);
+    }
 
     #[test]
     fn scores_each_version() {

@@ -38,8 +38,11 @@ mod severity;
 mod vex;
 
 pub use asset::{Asset, AssetKey, AssetKind, Criticality, Relationship, RelationshipKind};
+/// The string type of [`Factor`] texts: inline up to 24 bytes, borrowed
+/// when static.
+pub use compact_str::{CompactString, ToCompactString, format_compact};
 pub use controls::Controls;
-pub use cvss_vector::{CvssError, CvssVector, CvssVersion};
+pub use cvss_vector::{CvssError, CvssVector, CvssVersion, Metrics};
 pub use finding::{Component, Finding, FindingKind, Fix, Location, SourceStatus};
 pub use fingerprint::{FINGERPRINT_VERSION, Fingerprint, MERGE_KEY_VERSION, MergeKey, MergeRule};
 pub use ids::{CveId, Cwe, IdError, Purl, VulnerabilityId};

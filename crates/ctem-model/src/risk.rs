@@ -5,6 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// A priority band derived from the score: `P1` is fixed first.
@@ -51,13 +52,13 @@ impl FromStr for Tier {
 pub struct Factor {
     /// A stable name such as `kev`, `epss`, `cvss_exploitability`,
     /// `internet_exposure`, `asset_criticality`, `cvss_impact`, `severity`.
-    pub name: String,
+    pub name: CompactString,
     /// The input's value as people read it (`listed 2021-12-10`, `0.94`).
-    pub value: String,
+    pub value: CompactString,
     /// What the input added to (or, where negative, took from) the score, in score points.
     pub contribution: f64,
     /// Where the value came from: a feed and its date, the report, the configuration.
-    pub source: String,
+    pub source: CompactString,
     /// The number the model uses for the input, on 0..=1 (an EPSS
     /// probability, a criticality weight, a control factor). `None` in
     /// assessments stored before the model recorded it.
@@ -66,7 +67,7 @@ pub struct Factor {
     /// The day the value is from (`YYYY-MM-DD`): a KEV listing, an EPSS
     /// score date. `None` when the source gives no date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<CompactString>,
 }
 
 /// A finding's score from 0 to 100, its tier and the factors behind it.

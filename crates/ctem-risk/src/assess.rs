@@ -1,16 +1,21 @@
 //! [`assess_with`]: gathers a finding's inputs, evaluates the model,
 //! decides the tier and the deadline, and explains them.
 
+use std::sync::OnceLock;
+
 use ctem_intel::Intel;
-use ctem_model::{Asset, CveId, Decision, Factor, Finding, FindingKind, RiskAssessment, SourceStatus, Tier};
+use ctem_model::{
+    Asset, CompactString, CveId, Decision, Factor, Finding, FindingKind, RiskAssessment, SourceStatus, Tier,
+};
 
 use crate::context::Context;
-use crate::decision::{DeployerPoints, HumanImpact, deployer_decision};
+use crate::decision::{DeployerPoints, Exploitation, HumanImpact, SystemExposure, deployer_decision};
 use crate::gather::{Facts, gather};
 use crate::model::{
     CRITICALITY_CROWN_JEWEL, CRITICALITY_HIGH, CRITICALITY_MEDIUM, Inputs, MINOR_TECHNICAL_IMPACT, evaluate, unit,
 };
 use crate::shapley::shapley_values;
+use crate::text::concat;
 
 /// Scores a finding on its asset with the loaded intelligence and an
 /// empty [`Context`]: no attack graph facts, no compensating controls, no
@@ -41,7 +46,7 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
             .into_iter()
             .zip(contributions)
             .map(|(candidate, contribution)| Factor {
-                name: candidate.name.to_string(),
+                name: CompactString::const_new(candidate.name),
                 value: candidate.value,
                 contribution,
                 source: candidate.source,
@@ -56,8 +61,8 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
         // still add up to it (0), and the other factors show what was
         // suppressed.
         factors.push(Factor {
-            name: "source_status".to_string(),
-            value: status.to_string(),
+            name: CompactString::const_new("source_status"),
+            value: CompactString::const_new(status),
             contribution: -outcome.score,
             source: status_source(finding),
             weight: None,
@@ -88,10 +93,10 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
     let criteria = facts.criteria();
     let deadline = context.deadlines.get(criteria);
     factors.push(Factor {
-        name: "bod_26_04".to_string(),
+        name: CompactString::const_new("bod_26_04"),
         value: describe_criteria(&facts, deadline.describe()),
         contribution: 0.0,
-        source: "CISA BOD 26-04 remediation timelines".to_string(),
+        source: CompactString::const_new("CISA BOD 26-04 remediation timelines"),
         weight: None,
         date: None,
     });
@@ -131,7 +136,7 @@ fn decide(finding: &Finding, inputs: &Inputs, facts: &Facts) -> (Decision, Deplo
         ..uncontrolled
     };
     let mut decision = deployer_decision(controlled);
-    if facts.exploitation == crate::decision::Exploitation::Active {
+    if facts.exploitation == Exploitation::Active {
         let floor = deployer_decision(uncontrolled).min(Decision::OutOfCycle);
         decision = decision.max(floor);
     }
@@ -166,24 +171,70 @@ fn human_impact(inputs: &Inputs) -> HumanImpact {
 
 fn ssvc_factor(points: &DeployerPoints, decision: Decision) -> Factor {
     Factor {
-        name: "ssvc".to_string(),
-        value: format!(
-            "exploitation {}, exposure {}, automatable {}, human impact {}: {}",
-            points.exploitation.describe(),
-            points.exposure.describe(),
-            if points.automatable { "yes" } else { "no" },
-            points.human_impact.describe(),
-            decision.as_str().replace('_', "-"),
-        ),
+        name: CompactString::const_new("ssvc"),
+        value: ssvc_value(points, decision),
         contribution: 0.0,
-        source: "SSVC Deployer Patch Application Priority 1.0.0".to_string(),
+        source: CompactString::const_new("SSVC Deployer Patch Application Priority 1.0.0"),
         weight: None,
         date: None,
     }
 }
 
+/// Returns the words of an SSVC decision and its points. The 288 texts are
+/// written once, and each finding's factor borrows one.
+fn ssvc_value(points: &DeployerPoints, decision: Decision) -> CompactString {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        every_decision()
+            .map(|(points, decision)| ssvc_words(&points, decision))
+            .collect()
+    });
+    // `every_decision` runs in declaration order, which `as usize` counts.
+    let index = (((points.exploitation as usize * SystemExposure::ALL.len() + points.exposure as usize) * 2
+        + usize::from(points.automatable))
+        * HumanImpact::ALL.len()
+        + points.human_impact as usize)
+        * Decision::ALL.len()
+        + decision as usize;
+    CompactString::const_new(&texts[index])
+}
+
+/// Lists every combination of decision points and decision, the last
+/// field varying fastest.
+fn every_decision() -> impl Iterator<Item = (DeployerPoints, Decision)> {
+    Exploitation::ALL.into_iter().flat_map(|exploitation| {
+        SystemExposure::ALL.into_iter().flat_map(move |exposure| {
+            [false, true].into_iter().flat_map(move |automatable| {
+                HumanImpact::ALL.into_iter().flat_map(move |human_impact| {
+                    let points = DeployerPoints {
+                        exploitation,
+                        exposure,
+                        automatable,
+                        human_impact,
+                    };
+                    Decision::ALL.into_iter().map(move |decision| (points, decision))
+                })
+            })
+        })
+    })
+}
+
+fn ssvc_words(points: &DeployerPoints, decision: Decision) -> String {
+    let decision = match decision {
+        Decision::OutOfCycle => "out-of-cycle",
+        other => other.as_str(),
+    };
+    format!(
+        "exploitation {}, exposure {}, automatable {}, human impact {}: {decision}",
+        points.exploitation.describe(),
+        points.exposure.describe(),
+        if points.automatable { "yes" } else { "no" },
+        points.human_impact.describe(),
+    )
+}
+
 /// Words for the BOD 26-04 criteria of a finding, followed by its deadline.
-fn describe_criteria(facts: &Facts, deadline: &str) -> String {
+fn describe_criteria(facts: &Facts, deadline: &str) -> CompactString {
     let criteria = facts.criteria();
     let kev = if criteria.kev { "KEV" } else { "not in KEV" };
     let public = if criteria.public {
@@ -201,7 +252,7 @@ fn describe_criteria(facts: &Facts, deadline: &str) -> String {
     } else {
         "partial technical impact"
     };
-    format!("{kev}, {public}, {automatable}, {total}: {deadline}")
+    concat(&[kev, ", ", public, ", ", automatable, ", ", total, ": ", deadline])
 }
 
 /// Lists the CVEs of a finding, sorted and without repeats. A finding
@@ -234,9 +285,24 @@ fn suppression(status: SourceStatus) -> Option<&'static str> {
 
 /// Names who set the finding's status: the VEX document whose statement
 /// the engine applied (the `vex_source` attribute), else the tool's report.
-fn status_source(finding: &Finding) -> String {
+fn status_source(finding: &Finding) -> CompactString {
     match finding.attributes.get("vex_source") {
-        Some(document) => format!("VEX {document}"),
-        None => format!("{} report", finding.tool),
+        Some(document) => ctem_model::format_compact!("VEX {document}"),
+        None => ctem_model::format_compact!("{} report", finding.tool),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssvc_texts_follow_their_points() {
+        let mut count = 0;
+        for (points, decision) in every_decision() {
+            assert_eq!(ssvc_value(&points, decision), ssvc_words(&points, decision));
+            count += 1;
+        }
+        assert_eq!(count, 288);
     }
 }

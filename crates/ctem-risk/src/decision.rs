@@ -21,7 +21,7 @@ pub(crate) enum Exploitation {
 }
 
 impl Exploitation {
-    const ALL: [Exploitation; 3] = [Exploitation::None, Exploitation::Poc, Exploitation::Active];
+    pub(crate) const ALL: [Exploitation; 3] = [Exploitation::None, Exploitation::Poc, Exploitation::Active];
 
     fn ssvc_name(self) -> &'static str {
         match self {
@@ -52,7 +52,8 @@ pub(crate) enum SystemExposure {
 }
 
 impl SystemExposure {
-    const ALL: [SystemExposure; 3] = [SystemExposure::Small, SystemExposure::Controlled, SystemExposure::Open];
+    pub(crate) const ALL: [SystemExposure; 3] =
+        [SystemExposure::Small, SystemExposure::Controlled, SystemExposure::Open];
 
     fn ssvc_name(self) -> &'static str {
         match self {
@@ -89,7 +90,7 @@ pub(crate) enum HumanImpact {
 }
 
 impl HumanImpact {
-    const ALL: [HumanImpact; 4] = [
+    pub(crate) const ALL: [HumanImpact; 4] = [
         HumanImpact::Low,
         HumanImpact::Medium,
         HumanImpact::High,

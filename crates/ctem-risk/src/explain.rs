@@ -114,12 +114,12 @@ mod tests {
 
     fn factor(name: &str, value: &str, source: &str, weight: Option<f64>, date: Option<&str>) -> Factor {
         Factor {
-            name: name.to_string(),
-            value: value.to_string(),
+            name: name.into(),
+            value: value.into(),
             contribution: 0.0,
-            source: source.to_string(),
+            source: source.into(),
             weight,
-            date: date.map(str::to_string),
+            date: date.map(Into::into),
         }
     }
 

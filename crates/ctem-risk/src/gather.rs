@@ -7,7 +7,10 @@ use std::cmp::Reverse;
 
 use chrono::Duration;
 use ctem_intel::{ExploitClue, ExploitSignal, Intel, KevEntry};
-use ctem_model::{Asset, AssetKind, Criticality, CveId, CvssVector, CvssVersion, Finding, FindingKind};
+use ctem_model::{
+    Asset, AssetKind, CompactString, Criticality, CveId, CvssVector, CvssVersion, Finding, FindingKind,
+    ToCompactString, format_compact,
+};
 
 use crate::context::{BodCriteria, Context, Controls};
 use crate::decision::{Exploitation, SystemExposure};
@@ -17,17 +20,18 @@ use crate::model::{
     KEV_LISTED, KEV_RANSOMWARE, blast_assets_term, classification_weight, criticality_weight, epss_evidence,
     exploit_evidence, exposure_weight, kind_evidence, severity_level, unit,
 };
+use crate::text::{concat, date_text, push_date, push_fixed, push_integer, push_shortest};
 
 /// A factor before its contribution is known, with the change that sets
 /// its input to its baseline.
 pub(crate) struct Candidate {
     pub name: &'static str,
-    pub value: String,
-    pub source: String,
+    pub value: CompactString,
+    pub source: CompactString,
     /// The number the model uses for the input, on 0..=1.
     pub weight: Option<f64>,
     /// The day the value is from.
-    pub date: Option<String>,
+    pub date: Option<CompactString>,
     pub to_baseline: fn(&mut Inputs),
 }
 
@@ -110,14 +114,13 @@ pub(crate) fn gather(
                 ))
             })
         });
-    let vector_string = vector
-        .as_ref()
-        .map(|(vector, _)| vector.to_string())
-        .unwrap_or_default();
-    let metrics = Metrics::parse(&vector_string);
 
+    let metrics = vector.as_ref().map(|(vector, _)| VectorMetrics::read(vector));
     let clue = strongest_exploit(&cves, intel);
-    let maturity = cvss4_maturity(vector.as_ref().map(|(v, _)| v.as_ref()), &metrics);
+    let maturity = vector
+        .as_ref()
+        .zip(metrics.as_ref())
+        .and_then(|((vector, _), metrics)| cvss4_maturity(vector, metrics));
     match (clue, maturity) {
         (Some((cve, clue)), maturity) if maturity.is_none_or(|(weight, _)| exploit_evidence(clue.signal) >= weight) => {
             inputs.exploit = exploit_evidence(clue.signal);
@@ -133,8 +136,8 @@ pub(crate) fn gather(
             let (vector, origin) = vector.as_ref().expect("a maturity comes from a vector");
             candidates.push(Candidate {
                 name: "exploit",
-                value: format!("CVSS v4.0 exploit maturity {}", level.describe()),
-                source: format!("CVSS v{} vector from {origin}", vector.version().as_str()),
+                value: concat(&["CVSS v4.0 exploit maturity ", level.describe()]),
+                source: vector_source(vector, origin),
                 weight: Some(weight),
                 date: None,
                 to_baseline: |inputs| inputs.exploit = 0.0,
@@ -155,17 +158,17 @@ pub(crate) fn gather(
                 let (_, source) = ssvc.expect("checked above");
                 candidates.push(Candidate {
                     name: "automatable",
-                    value: "yes".to_string(),
-                    source: source.to_string(),
+                    value: CompactString::const_new("yes"),
+                    source: source.to_compact_string(),
                     weight: Some(AUTOMATABLE_EVIDENCE),
-                    date: source.date.map(|date| date.to_string()),
+                    date: source.date.map(date_text),
                     to_baseline: |inputs| inputs.automatable = 0.0,
                 });
             }
             automatable
         }
-        None => match &vector {
-            Some((vector, _)) => cvss_automatable(vector.version(), &metrics),
+        None => match vector.as_ref().zip(metrics.as_ref()) {
+            Some(((vector, _), metrics)) => cvss_automatable(vector.version(), metrics),
             None => finding.kind == FindingKind::Secret,
         },
     };
@@ -173,7 +176,8 @@ pub(crate) fn gather(
         Some(impact) => impact == ctem_intel::TechnicalImpact::Total,
         None => vector
             .as_ref()
-            .is_some_and(|(vector, _)| cvss_total_impact(vector.version(), &metrics)),
+            .zip(metrics.as_ref())
+            .is_some_and(|((vector, _), metrics)| cvss_total_impact(vector.version(), metrics)),
     };
 
     match &vector {
@@ -211,7 +215,7 @@ pub(crate) fn gather(
         candidates.push(Candidate {
             name: "compensating_controls",
             value: controls_value,
-            source: "configuration".to_string(),
+            source: CompactString::const_new("configuration"),
             weight: Some(control),
             date: None,
             to_baseline: |inputs| inputs.control = 1.0,
@@ -225,8 +229,8 @@ pub(crate) fn gather(
         inputs.classification = classification_weight(classification);
         candidates.push(Candidate {
             name: "data_classification",
-            value: classification.to_string(),
-            source: "asset attribute".to_string(),
+            value: CompactString::const_new(classification.as_str()),
+            source: CompactString::const_new("asset attribute"),
             weight: Some(inputs.classification),
             date: None,
             to_baseline: |inputs| inputs.classification = 0.0,
@@ -236,8 +240,8 @@ pub(crate) fn gather(
         inputs.choke_point = 1.0;
         candidates.push(Candidate {
             name: "choke_point",
-            value: "leads into a choke point".to_string(),
-            source: "attack graph".to_string(),
+            value: CompactString::const_new("leads into a choke point"),
+            source: CompactString::const_new("attack graph"),
             weight: None,
             date: None,
             to_baseline: |inputs| inputs.choke_point = 0.0,
@@ -249,7 +253,7 @@ pub(crate) fn gather(
         candidates.push(Candidate {
             name: "blast_radius",
             value: blast_radius_value(graph.blast_radius_crown_jewels, graph.blast_radius_assets),
-            source: "attack graph".to_string(),
+            source: CompactString::const_new("attack graph"),
             weight: Some(inputs.blast_assets),
             date: None,
             to_baseline: |inputs| {
@@ -280,6 +284,29 @@ fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 
+/// Appends ` (CVE-...)`, which names the CVE a value is about when the
+/// finding has several.
+fn push_cve(out: &mut CompactString, cve: &CveId) {
+    out.push_str(" (");
+    out.push_str(cve.as_str());
+    out.push(')');
+}
+
+/// Appends a snake_case name as words: `crown_jewel` as `crown jewel`.
+fn push_words(out: &mut CompactString, name: &str) {
+    for (index, word) in name.split('_').enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+}
+
+/// Names a CVSS vector's version and where it comes from.
+fn vector_source(vector: &CvssVector, origin: &str) -> CompactString {
+    concat(&["CVSS v", vector.version().as_str(), " vector from ", origin])
+}
+
 /// Picks the KEV entry with the strongest evidence among the finding's
 /// CVEs: known ransomware use first, then the earliest listing.
 fn strongest_kev<'a>(cves: &'a [CveId], intel: &'a Intel) -> Option<(&'a CveId, &'a KevEntry)> {
@@ -289,23 +316,24 @@ fn strongest_kev<'a>(cves: &'a [CveId], intel: &'a Intel) -> Option<(&'a CveId, 
 }
 
 fn kev_candidate(cve: &CveId, entry: &KevEntry, name_cve: bool, intel: &Intel, weight: f64) -> Candidate {
-    let mut value = format!("listed {}", entry.date_added);
+    let mut value = CompactString::const_new("listed ");
+    push_date(&mut value, entry.date_added);
     if entry.known_ransomware_use {
         value.push_str(", known ransomware use");
     }
     if name_cve {
-        value.push_str(&format!(" ({cve})"));
+        push_cve(&mut value, cve);
     }
     let source = match intel.kev_catalog() {
-        Some(catalog) => format!("CISA KEV {}", catalog.version),
-        None => "CISA KEV".to_string(),
+        Some(catalog) => concat(&["CISA KEV ", &catalog.version]),
+        None => CompactString::const_new("CISA KEV"),
     };
     Candidate {
         name: "kev",
         value,
         source,
         weight: Some(weight),
-        date: Some(entry.date_added.to_string()),
+        date: Some(date_text(entry.date_added)),
         to_baseline: |inputs| inputs.exploited = 0.0,
     }
 }
@@ -329,15 +357,15 @@ fn latest_sighting(cves: &[CveId], intel: &Intel) -> Option<Candidate> {
     let seen = sighting.value.last_seen.or(sighting.value.first_seen);
     let what = sighting.value.sighting_of_name.as_deref().unwrap_or(cve.as_str());
     let value = match seen {
-        Some(at) => format!("{what} sighted, last {}", at.date_naive()),
-        None => format!("{what} sighted"),
+        Some(at) => format_compact!("{what} sighted, last {}", at.date_naive()),
+        None => format_compact!("{what} sighted"),
     };
     Some(Candidate {
         name: "sighting",
         value,
-        source: format!("STIX {}", bundle.path()),
+        source: format_compact!("STIX {}", bundle.path()),
         weight: Some(EXPLOITED_SIGHTING),
-        date: seen.map(|at| at.date_naive().to_string()),
+        date: seen.map(|at| date_text(at.date_naive())),
         to_baseline: |inputs| inputs.exploited = 0.0,
     })
 }
@@ -374,29 +402,33 @@ fn epss_input(cves: &[CveId], intel: &Intel, name_cve: bool) -> (f64, Candidate)
     let Some((cve, record, latest, maximum, date)) = best else {
         let candidate = Candidate {
             name: "epss",
-            value: format!("no score, prior {EPSS_PRIOR}"),
-            source: "ctem prior: mean EPSS of CVE-2025 ids on 2025-12-29".to_string(),
+            value: format_compact!("no score, prior {EPSS_PRIOR}"),
+            source: CompactString::const_new("ctem prior: mean EPSS of CVE-2025 ids on 2025-12-29"),
             weight: Some(EPSS_PRIOR),
             date: None,
             to_baseline: |inputs| inputs.epss = 0.0,
         };
         return (EPSS_PRIOR, candidate);
     };
-    let mut value = latest.to_string();
+    let mut value = CompactString::default();
+    push_shortest(&mut value, latest);
     if maximum > latest {
-        value = format!("{latest}, {EPSS_WINDOW_DAYS}-day maximum {maximum}");
+        value.push_str(", ");
+        push_integer(&mut value, EPSS_WINDOW_DAYS as u64);
+        value.push_str("-day maximum ");
+        push_shortest(&mut value, maximum);
     }
     if name_cve {
-        value.push_str(&format!(" ({cve})"));
+        push_cve(&mut value, cve);
     }
-    let day = date.map(|date| date.to_string());
+    let day = date.map(date_text);
     let file = record.file;
     let source = match (file.score_date, &file.model_version, &day) {
         // The score is most often from the file's own day, already in words.
-        (Some(score_date), _, Some(day)) if date == Some(score_date) => format!("FIRST EPSS {day}"),
-        (Some(score_date), _, _) => format!("FIRST EPSS {score_date}"),
-        (None, Some(model), _) => format!("FIRST EPSS {model}"),
-        (None, None, _) => format!("FIRST EPSS, undated file {}", file.path),
+        (Some(score_date), _, Some(day)) if date == Some(score_date) => concat(&["FIRST EPSS ", day]),
+        (Some(score_date), _, _) => concat(&["FIRST EPSS ", &date_text(score_date)]),
+        (None, Some(model), _) => concat(&["FIRST EPSS ", model]),
+        (None, None, _) => format_compact!("FIRST EPSS, undated file {}", file.path),
     };
     let candidate = Candidate {
         name: "epss",
@@ -423,50 +455,77 @@ fn strongest_exploit(cves: &[CveId], intel: &Intel) -> Option<(CveId, ExploitClu
 }
 
 fn exploit_candidate(cve: &CveId, clue: &ExploitClue, name_cve: bool, weight: f64) -> Candidate {
-    let mut value = clue.detail.clone();
+    let mut value = CompactString::new(&clue.detail);
     if name_cve {
-        value.push_str(&format!(" ({cve})"));
+        push_cve(&mut value, cve);
     }
     Candidate {
         name: "exploit",
         value,
-        source: clue.source.to_string(),
+        source: clue.source.to_compact_string(),
         weight: Some(weight),
-        date: clue.source.date.map(|date| date.to_string()),
+        date: clue.source.date.map(date_text),
         to_baseline: |inputs| inputs.exploit = 0.0,
     }
 }
 
-/// Reads the Exploit Maturity of a CVSS v4.0 vector: attacked (`E:A`) is
-/// active exploitation, proof of concept (`E:P`) a public PoC.
-fn cvss4_maturity(vector: Option<&CvssVector>, metrics: &Metrics) -> Option<(f64, Exploitation)> {
-    if vector?.version() != CvssVersion::V40 {
-        return None;
+/// A vector's metrics with names and values packed into integers, read
+/// once per finding for the several metrics that gather reads.
+struct VectorMetrics {
+    pairs: [(u32, u32); 32],
+    len: usize,
+}
+
+impl VectorMetrics {
+    fn read(vector: &CvssVector) -> VectorMetrics {
+        let mut metrics = VectorMetrics {
+            pairs: [(0, 0); 32],
+            len: 0,
+        };
+        for (name, value) in vector.metrics().take(metrics.pairs.len()) {
+            metrics.pairs[metrics.len] = (pack(name), pack(value));
+            metrics.len += 1;
+        }
+        metrics
     }
-    match metrics.get("E")? {
-        "A" => Some((EXPLOIT_CVSS4_ATTACKED, Exploitation::Active)),
-        "P" => Some((EXPLOIT_CVSS4_POC, Exploitation::Poc)),
-        _ => None,
+
+    /// Tells whether the metric `name` has the value `value`.
+    fn is(&self, name: &str, value: &str) -> bool {
+        let (name, value) = (pack(name), pack(value));
+        self.pairs[..self.len]
+            .iter()
+            .find(|(key, _)| *key == name)
+            .is_some_and(|(_, found)| *found == value)
     }
 }
 
-/// The metrics of a vector string as name and value pairs, in the
-/// string's order, split once for the several metrics that gather reads.
-struct Metrics<'a>(Vec<(&'a str, &'a str)>);
-
-impl<'a> Metrics<'a> {
-    fn parse(vector: &'a str) -> Metrics<'a> {
-        let pairs = vector
-            .trim_matches(|c| c == '(' || c == ')')
-            .split('/')
-            .filter_map(|part| part.split_once(':'))
-            .collect();
-        Metrics(pairs)
+/// Packs a metric name or value of up to four bytes into an integer, and
+/// a longer one into `u32::MAX`, which no metric of interest has.
+const fn pack(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    if bytes.len() > 4 {
+        return u32::MAX;
     }
+    let mut packed = 0u32;
+    let mut index = 0;
+    while index < bytes.len() {
+        packed = packed << 8 | bytes[index] as u32;
+        index += 1;
+    }
+    packed
+}
 
-    /// Returns the value of one metric, such as `N` for `AV`.
-    fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.iter().find(|(key, _)| *key == name).map(|(_, value)| *value)
+/// Reads the Exploit Maturity of a CVSS v4.0 vector: attacked (`E:A`) is
+/// active exploitation, proof of concept (`E:P`) a public PoC.
+fn cvss4_maturity(vector: &CvssVector, metrics: &VectorMetrics) -> Option<(f64, Exploitation)> {
+    if vector.version() != CvssVersion::V40 {
+        None
+    } else if metrics.is("E", "A") {
+        Some((EXPLOIT_CVSS4_ATTACKED, Exploitation::Active))
+    } else if metrics.is("E", "P") {
+        Some((EXPLOIT_CVSS4_POC, Exploitation::Poc))
+    } else {
+        None
     }
 }
 
@@ -475,8 +534,8 @@ impl<'a> Metrics<'a> {
 /// complexity, privilege or user interaction, since nothing then stops a
 /// script from running steps 1 to 4 of the kill chain. This is ctem's
 /// reading, not a rule of SSVC.
-fn cvss_automatable(version: CvssVersion, metrics: &Metrics) -> bool {
-    let is = |name: &str, value: &str| metrics.get(name) == Some(value);
+fn cvss_automatable(version: CvssVersion, metrics: &VectorMetrics) -> bool {
+    let is = |name: &str, value: &str| metrics.is(name, value);
     match version {
         CvssVersion::V2 => is("AV", "N") && is("AC", "L") && is("Au", "N"),
         CvssVersion::V30 | CvssVersion::V31 => is("AV", "N") && is("AC", "L") && is("PR", "N") && is("UI", "N"),
@@ -488,8 +547,8 @@ fn cvss_automatable(version: CvssVersion, metrics: &Metrics) -> bool {
 /// rated it: total when the flaw gives full confidentiality and integrity
 /// impact on the vulnerable system (read and write everything is control).
 /// This is ctem's reading, not a rule of SSVC.
-fn cvss_total_impact(version: CvssVersion, metrics: &Metrics) -> bool {
-    let is = |name: &str, value: &str| metrics.get(name) == Some(value);
+fn cvss_total_impact(version: CvssVersion, metrics: &VectorMetrics) -> bool {
+    let is = |name: &str, value: &str| metrics.is(name, value);
     match version {
         CvssVersion::V2 => is("C", "C") && is("I", "C"),
         CvssVersion::V30 | CvssVersion::V31 => is("C", "H") && is("I", "H"),
@@ -520,12 +579,19 @@ fn cvss_candidates(
     base: f64,
     technical: f64,
 ) -> [Candidate; 2] {
-    let source = format!("CVSS v{} vector from {origin}", vector.version().as_str());
-    let base_score = format!("{:.1}", vector.base_score());
+    let source = vector_source(vector, origin);
+    let sub_score = |value: f64| {
+        let mut text = CompactString::default();
+        push_fixed(&mut text, value, 2);
+        text.push_str(" (base score ");
+        push_fixed(&mut text, vector.base_score(), 1);
+        text.push(')');
+        text
+    };
     [
         Candidate {
             name: "cvss_exploitability",
-            value: format!("{exploitability:.2} (base score {base_score})"),
+            value: sub_score(exploitability),
             source: source.clone(),
             weight: Some(base),
             date: None,
@@ -533,7 +599,7 @@ fn cvss_candidates(
         },
         Candidate {
             name: "cvss_impact",
-            value: format!("{technical:.2} (base score {base_score})"),
+            value: sub_score(technical),
             source,
             weight: Some(technical),
             date: None,
@@ -543,12 +609,15 @@ fn cvss_candidates(
 }
 
 fn kind_candidates(finding: &Finding, base: f64, technical: f64) -> [Candidate; 2] {
-    let source = format!("{} report", finding.tool);
-    let kind = finding.kind.as_str().replace('_', " ");
+    let source = concat(&[&finding.tool, " report"]);
+    let mut value = CompactString::default();
+    push_words(&mut value, finding.kind.as_str());
+    value.push_str(", severity ");
+    value.push_str(finding.severity.as_str());
     [
         Candidate {
             name: "finding_kind",
-            value: format!("{kind}, severity {}", finding.severity),
+            value,
             source: source.clone(),
             weight: Some(base),
             date: None,
@@ -556,7 +625,7 @@ fn kind_candidates(finding: &Finding, base: f64, technical: f64) -> [Candidate; 
         },
         Candidate {
             name: "severity",
-            value: finding.severity.to_string(),
+            value: CompactString::const_new(finding.severity.as_str()),
             source,
             weight: Some(technical),
             date: None,
@@ -573,8 +642,8 @@ fn exposure_candidate(exposed: Option<bool>, weight: f64) -> Candidate {
     };
     Candidate {
         name: "internet_exposure",
-        value: value.to_string(),
-        source: source.to_string(),
+        value: CompactString::const_new(value),
+        source: CompactString::const_new(source),
         weight: Some(weight),
         date: None,
         to_baseline: |inputs| inputs.exposure = EXPOSURE_UNKNOWN,
@@ -584,18 +653,26 @@ fn exposure_candidate(exposed: Option<bool>, weight: f64) -> Candidate {
 fn path_candidate(context: &Context, probability: f64) -> Candidate {
     let graph = &context.graph;
     let count = graph.paths_to_crown_jewels;
-    let jewels = if graph.crown_jewels.is_empty() {
-        "a crown jewel".to_string()
-    } else {
-        graph.crown_jewels.join(", ")
-    };
+    let mut value = CompactString::default();
+    push_integer(&mut value, count as u64);
+    value.push_str(" path");
+    value.push_str(plural(count));
+    value.push_str(" to ");
+    if graph.crown_jewels.is_empty() {
+        value.push_str("a crown jewel");
+    }
+    for (index, jewel) in graph.crown_jewels.iter().enumerate() {
+        if index > 0 {
+            value.push_str(", ");
+        }
+        value.push_str(jewel);
+    }
+    value.push_str(", best probability ");
+    push_fixed(&mut value, probability, 2);
     Candidate {
         name: "attack_path",
-        value: format!(
-            "{count} path{} to {jewels}, best probability {probability:.2}",
-            plural(count)
-        ),
-        source: "attack graph".to_string(),
+        value,
+        source: CompactString::const_new("attack graph"),
         weight: Some(probability),
         date: None,
         to_baseline: |inputs| inputs.path = 0.0,
@@ -603,17 +680,22 @@ fn path_candidate(context: &Context, probability: f64) -> Candidate {
 }
 
 fn criticality_candidate(criticality: Option<Criticality>, weight: f64) -> Candidate {
-    let (value, source) = match criticality {
-        Some(level) => (level.as_str().replace('_', " "), "configuration"),
-        None => (
-            format!("unknown, default {}", DEFAULT_CRITICALITY.as_str().replace('_', " ")),
-            "default",
-        ),
+    let mut value = CompactString::default();
+    let source = match criticality {
+        Some(level) => {
+            push_words(&mut value, level.as_str());
+            "configuration"
+        }
+        None => {
+            value.push_str("unknown, default ");
+            push_words(&mut value, DEFAULT_CRITICALITY.as_str());
+            "default"
+        }
     };
     Candidate {
         name: "asset_criticality",
         value,
-        source: source.to_string(),
+        source: CompactString::const_new(source),
         weight: Some(weight),
         date: None,
         to_baseline: |inputs| inputs.criticality = criticality_weight(DEFAULT_CRITICALITY),
@@ -631,7 +713,11 @@ fn criticality_candidate(criticality: Option<Criticality>, weight: f64) -> Candi
 ///   code on the endpoint;
 /// - MFA addresses leaked secrets and findings on identities and
 ///   credentials: a stolen password alone no longer signs in.
-pub(crate) fn applicable_controls(finding: &Finding, asset: Option<&Asset>, controls: &Controls) -> (f64, String) {
+pub(crate) fn applicable_controls(
+    finding: &Finding,
+    asset: Option<&Asset>,
+    controls: &Controls,
+) -> (f64, CompactString) {
     let kind = asset.map(|asset| asset.kind);
     let exposed = asset.and_then(|asset| asset.internet_exposed);
     let applies = [
@@ -649,26 +735,37 @@ pub(crate) fn applicable_controls(finding: &Finding, asset: Option<&Asset>, cont
         ),
     ];
     let mut product = 1.0;
-    let mut names = Vec::new();
+    let mut names = CompactString::default();
     for (name, factor, applies) in applies {
         // A factor outside (0, 1] or NaN is no control: the configuration
         // rejects such values, and the model never raises a likelihood.
         if applies && factor > 0.0 && factor < 1.0 {
             product *= factor;
-            names.push(format!("{name} {factor}"));
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            names.push_str(name);
+            names.push(' ');
+            push_shortest(&mut names, factor);
         }
     }
-    (product, names.join(", "))
+    (product, names)
 }
 
 /// Words for a blast radius: "4 crown jewels, 12 assets", or only the
 /// assets when it reaches no crown jewel.
-fn blast_radius_value(crown_jewels: usize, assets: usize) -> String {
-    let assets = format!("{assets} asset{}", plural(assets));
-    match crown_jewels {
-        0 => assets,
-        count => format!("{count} crown jewel{}, {assets}", plural(count)),
+fn blast_radius_value(crown_jewels: usize, assets: usize) -> CompactString {
+    let mut value = CompactString::default();
+    if crown_jewels > 0 {
+        push_integer(&mut value, crown_jewels as u64);
+        value.push_str(" crown jewel");
+        value.push_str(plural(crown_jewels));
+        value.push_str(", ");
     }
+    push_integer(&mut value, assets as u64);
+    value.push_str(" asset");
+    value.push_str(plural(assets));
+    value
 }
 
 #[cfg(test)]

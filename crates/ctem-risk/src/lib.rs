@@ -228,6 +228,7 @@ mod explain;
 mod gather;
 mod model;
 mod shapley;
+mod text;
 
 pub use assess::{assess, assess_with, finding_cves};
 pub use context::{BodCriteria, Context, Controls, DataClassification, DeadlineTable, GraphFacts};

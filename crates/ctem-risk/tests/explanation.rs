@@ -26,7 +26,9 @@ fn reason_row(risk: &RiskAssessment) -> String {
         match factor.name.as_str() {
             "kev" => parts.push(format!("KEV {}", factor.value)),
             "epss" => parts.push(format!("EPSS {}", factor.value)),
-            "internet_exposure" | "asset_criticality" if factor.source != "default" => parts.push(factor.value.clone()),
+            "internet_exposure" | "asset_criticality" if factor.source != "default" => {
+                parts.push(factor.value.to_string())
+            }
             _ => {}
         }
     }
