@@ -106,7 +106,15 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
     for block in 0..blocks.len() {
         starts[block + 1] = starts[block] + (1 << sizes[block]);
     }
-    let mut all_factors = vec![0.0; starts[blocks.len()]];
+    // Most findings need a few dozen factors: keep them on the stack.
+    let mut on_stack = [0.0; 256];
+    let mut on_heap = Vec::new();
+    let all_factors: &mut [f64] = if starts[blocks.len()] <= on_stack.len() {
+        &mut on_stack[..starts[blocks.len()]]
+    } else {
+        on_heap.resize(starts[blocks.len()], 0.0);
+        &mut on_heap
+    };
     let mut polynomials = [[0.0; MAX_CANDIDATES + 1]; TERM_COUNT];
     for block in 0..blocks.len() {
         let factors = &mut all_factors[starts[block]..starts[block + 1]];
@@ -125,15 +133,39 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
             degree += sizes[other];
         }
 
-        let factors = &all_factors[starts[block]..starts[block + 1]];
-        for (member, &candidate) in members[block][..sizes[block]].iter().enumerate() {
-            let gains = gain_polynomial(factors, member);
-            let combined = multiply(&gains, sizes[block] - 1, &others, degree);
-            values[candidate] = combined[..players]
+        // φ_i = Σ_s w(s) [x^s] (Q_i · others) = Σ_t Q_i[t] · window[t],
+        // with window[t] = Σ_u others[u] · w(t + u), where t + u stays
+        // below the number of players.
+        let size = sizes[block];
+        let mut window = [0.0; MAX_CANDIDATES];
+        for (t, slot) in window.iter_mut().enumerate().take(size) {
+            *slot = others[..=degree]
                 .iter()
-                .zip(&weights)
-                .map(|(coefficient, weight)| weight * coefficient)
+                .zip(&weights[t..])
+                .map(|(coefficient, weight)| coefficient * weight)
                 .sum();
+        }
+        // Q_i[t] sums f(T ∪ {i}) - f(T) over the subsets T of the other
+        // members of size t, so each subset's factor adds to the members
+        // it holds and takes from those it lacks.
+        let factors = &all_factors[starts[block]..starts[block + 1]];
+        let mut shares = [0.0; MAX_CANDIDATES];
+        for (subset, &factor) in factors.iter().enumerate() {
+            let count = subset.count_ones() as usize;
+            let (joined, left) = (
+                if count > 0 { window[count - 1] * factor } else { 0.0 },
+                window[count.min(MAX_CANDIDATES - 1)] * factor,
+            );
+            for (member, share) in shares.iter_mut().enumerate().take(size) {
+                if subset & 1 << member != 0 {
+                    *share += joined;
+                } else {
+                    *share -= left;
+                }
+            }
+        }
+        for (member, &candidate) in members[block][..size].iter().enumerate() {
+            values[candidate] = shares[member];
         }
     }
     values
@@ -283,17 +315,6 @@ impl Block<'_> {
             self.visit(&next, reset | 1 << member, member + 1, factors);
         }
     }
-}
-
-/// Returns Q(x): the gains of member `member` over the subsets of the
-/// block's other members, by subset size.
-fn gain_polynomial(factors: &[f64], member: usize) -> Polynomial {
-    let bit = 1usize << member;
-    let mut coefficients = [0.0; MAX_CANDIDATES + 1];
-    for subset in (0..factors.len()).filter(|subset| subset & bit == 0) {
-        coefficients[subset.count_ones() as usize] += factors[subset | bit] - factors[subset];
-    }
-    coefficients
 }
 
 /// Multiplies two polynomials of the given degrees.
