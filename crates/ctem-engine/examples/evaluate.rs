@@ -3,7 +3,7 @@
 //! evaluation").
 //!
 //! ```text
-//! cargo run --release -p ctem-engine --example evaluate [-- SIZES [SEEDS]]
+//! cargo run --release -p ctem-engine --example evaluate [-- SIZES [SEEDS [VALUE]]]
 //! ```
 //!
 //! `SIZES` is a comma-separated list of asset counts, such as
@@ -11,7 +11,9 @@
 //! the generator's minimum of 1,000 are raised to it. `SEEDS` is a range of
 //! generator seeds such as `11-30`; the default is 1 to 10. Seeds other
 //! than the default give estates that no constant of the ranking was
-//! chosen on.
+//! chosen on. `VALUE` is the risk points per unit of attacker success
+//! that the ranking gives an action (`crown_jewel_value` in the `[prioritization]` table of the
+//! configuration); the default is 10000.
 
 use std::process::ExitCode;
 
@@ -26,6 +28,19 @@ fn main() -> ExitCode {
         }
         if let Some(seeds) = arguments.get(1) {
             settings.seeds = parse_seeds(seeds)?;
+        }
+        if let Some(value) = arguments.get(2) {
+            settings.crown_jewel_value = value
+                .parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite() && *value >= 0.0)
+                .ok_or_else(|| format!("invalid VALUE {value:?}: expected a number of risk points such as 10000"))?;
+        }
+        if arguments.len() > 3 {
+            return Err(format!(
+                "{} arguments given: expected at most SIZES, SEEDS and VALUE",
+                arguments.len()
+            ));
         }
         Ok(())
     })();

@@ -190,7 +190,8 @@ pub struct Action {
     pub finding_risk: f64,
     /// The attack path bonus: [`FIX_SET_BONUS`] or
     /// [`MOST_LIKELY_PATH_BONUS`] per crown jewel in `cuts`, plus
-    /// [`CROWN_JEWEL_VALUE`] times `success_removed`.
+    /// [`CROWN_JEWEL_VALUE`] (or the configured value) times
+    /// `success_removed`.
     pub path_bonus: f64,
     /// How much the action lowers the attacker's chance of reaching the
     /// crown jewels (the sum over crown jewels of the most likely path's
@@ -257,14 +258,26 @@ pub struct PathCut {
 }
 
 /// Plans the remediation actions of a run as `ctem actions` lists them:
-/// [`plan`] with the [`path_fixes`] of `paths`.
+/// [`plan`] with the [`path_fixes`] of `paths`, at the default
+/// [`CROWN_JEWEL_VALUE`].
 pub fn rank(findings: &[ScoredFinding], assets: &[Asset], paths: Option<&AttackPaths>) -> Vec<Action> {
+    rank_with_value(findings, assets, paths, CROWN_JEWEL_VALUE)
+}
+
+/// Plans the remediation actions as [`rank`] does, with `crown_jewel_value`
+/// risk points for each unit of attacker success an action removes.
+pub fn rank_with_value(
+    findings: &[ScoredFinding],
+    assets: &[Asset],
+    paths: Option<&AttackPaths>,
+    crown_jewel_value: f64,
+) -> Vec<Action> {
     let fixes = paths.map(path_fixes).unwrap_or_default();
     let actions = plan(findings, assets, &fixes);
     let Some(paths) = paths else {
         return actions;
     };
-    let mut actions = marginal::rerank(actions, paths);
+    let mut actions = marginal::rerank(actions, paths, crown_jewel_value);
     number(&mut actions);
     actions
 }
@@ -635,7 +648,7 @@ fn explain(action: &Action, count: usize) -> String {
         reasons.push(format!(
             "lowers the attacker's chance of reaching the crown jewels by {:.3} after the actions ranked above it (+{:.0})",
             action.success_removed,
-            CROWN_JEWEL_VALUE * action.success_removed
+            action.path_bonus - action.cuts.iter().map(|cut| cut.role.bonus()).sum::<f64>()
         ));
     }
     format!(

@@ -48,6 +48,9 @@ pub struct Candidate {
     /// The rank that [`plan`](crate::actions::plan) gives the action, which
     /// scores each action on its own.
     pub plan_rank: usize,
+    /// The findings the action closes, as indexes into
+    /// [`Instance::finding_risk`].
+    pub closes: Vec<usize>,
 }
 
 /// An attack graph and the actions proposed for it, in ctem's order.
@@ -55,6 +58,8 @@ pub struct Candidate {
 pub struct Instance {
     pub model: SuccessModel,
     pub candidates: Vec<Candidate>,
+    /// The score of each open finding, which the actions close.
+    pub finding_risk: Vec<f64>,
 }
 
 /// A way to rank the actions of an instance.
@@ -161,5 +166,28 @@ impl Instance {
         }
         let picks = &order[..k.min(order.len())];
         (before - self.success_after(picks)) / before
+    }
+
+    /// Computes the share of the findings' risk (the sum of their scores)
+    /// that the first `k` actions of `order` close, or 0 without risk. A
+    /// finding that two actions close counts once.
+    pub fn risk_share(&self, order: &[usize], k: usize) -> f64 {
+        let total: f64 = self.finding_risk.iter().sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let mut closed = vec![false; self.finding_risk.len()];
+        for &pick in &order[..k.min(order.len())] {
+            for &finding in &self.candidates[pick].closes {
+                closed[finding] = true;
+            }
+        }
+        let removed: f64 = closed
+            .iter()
+            .zip(&self.finding_risk)
+            .filter(|(closed, _)| **closed)
+            .map(|(_, risk)| risk)
+            .sum();
+        removed / total
     }
 }

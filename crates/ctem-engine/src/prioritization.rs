@@ -29,6 +29,42 @@ pub const DATA_CLASSIFICATION_ATTRIBUTE: &str = "data_classification";
 pub struct PrioritizationConfig {
     /// Replacements for cells of the CISA BOD 26-04 deadline table.
     pub deadlines: DeadlinesConfig,
+    /// The risk points that `ctem actions` gives an action for each unit of
+    /// attacker success it removes. Default:
+    /// [`CROWN_JEWEL_VALUE`](crate::actions::CROWN_JEWEL_VALUE), 10,000.
+    #[serde(deserialize_with = "crown_jewel_value")]
+    pub crown_jewel_value: Option<f64>,
+}
+
+impl PrioritizationConfig {
+    /// Returns the configured crown jewel value, or the default.
+    pub fn crown_jewel_value(&self) -> f64 {
+        self.crown_jewel_value.unwrap_or(crate::actions::CROWN_JEWEL_VALUE)
+    }
+}
+
+/// The largest crown jewel value accepted: a path of probability 1 worth
+/// ten thousand findings of the maximum score.
+pub const MAX_CROWN_JEWEL_VALUE: f64 = 1_000_000.0;
+
+fn crown_jewel_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let expected = format!("expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}");
+    let value = match toml::Value::deserialize(deserializer)? {
+        toml::Value::Integer(value) => value as f64,
+        toml::Value::Float(value) => value,
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "invalid crown_jewel_value: {expected}, found a {}",
+                other.type_str()
+            )));
+        }
+    };
+    if !(0.0..=MAX_CROWN_JEWEL_VALUE).contains(&value) {
+        return Err(serde::de::Error::custom(format!(
+            "invalid crown_jewel_value {value}: {expected}"
+        )));
+    }
+    Ok(Some(value))
 }
 
 /// The `[prioritization.deadlines]` table: the remediation deadline of
@@ -443,6 +479,40 @@ mod tests {
                 "line 2, column 7: invalid deadline",
             ),
             ("[prioritization]\ndeadline = {}\n", "deadline"),
+        ];
+        for (text, named) in cases {
+            let error = Config::parse(text).unwrap_err();
+            assert!(error.contains(named), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn crown_jewel_value_is_read_and_checked() {
+        let default = Config::parse("").unwrap();
+        assert_eq!(
+            default.prioritization.crown_jewel_value(),
+            crate::actions::CROWN_JEWEL_VALUE
+        );
+        let integer = Config::parse("[prioritization]\ncrown_jewel_value = 5000\n").unwrap();
+        assert_eq!(integer.prioritization.crown_jewel_value(), 5000.0);
+        let float = Config::parse("[prioritization]\ncrown_jewel_value = 0.0\n").unwrap();
+        assert_eq!(float.prioritization.crown_jewel_value(), 0.0);
+
+        let cases = [
+            (
+                "[prioritization]\ncrown_jewel_value = -1\n",
+                "line 2, column 21: invalid crown_jewel_value -1",
+            ),
+            (
+                "[prioritization]\ncrown_jewel_value = nan\n",
+                "invalid crown_jewel_value NaN",
+            ),
+            (
+                "[prioritization]\ncrown_jewel_value = inf\n",
+                "invalid crown_jewel_value inf",
+            ),
+            ("[prioritization]\ncrown_jewel_value = 1e12\n", "from 0 to 1000000"),
+            ("[prioritization]\ncrown_jewel_value = \"high\"\n", "found a string"),
         ];
         for (text, named) in cases {
             let error = Config::parse(text).unwrap_err();

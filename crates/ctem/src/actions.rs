@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use ctem_engine::actions::{Action, rank};
+use ctem_engine::actions::{Action, rank_with_value};
 use ctem_engine::analyze_paths;
 use ctem_engine::owners::{OwnerResolver, assign_owners};
 use ctem_engine::paths::DEFAULT_PATH_COUNT;
@@ -35,7 +35,12 @@ pub fn actions_command(args: ActionsArgs) -> Result<u8> {
         "finding scores use no exploitation evidence",
     );
 
-    let mut actions = rank(&outcome.findings, &outcome.assets, outcome.attack_paths.as_ref());
+    let mut actions = rank_with_value(
+        &outcome.findings,
+        &outcome.assets,
+        outcome.attack_paths.as_ref(),
+        request.config.prioritization.crown_jewel_value(),
+    );
     assign_owners(&mut actions, &outcome.findings, &outcome.assets, &resolver);
     let total = actions.len();
     if args.top > 0 {

@@ -10,6 +10,7 @@ use common::{ctem, example_dir};
 use std::collections::HashSet;
 use std::process::Output;
 
+use ctem_engine::actions::CROWN_JEWEL_VALUE;
 use serde_json::Value;
 
 fn actions(extra: &[&str]) -> Output {
@@ -161,7 +162,7 @@ fn ranking_follows_formula() {
         let risk = action["risk_removed"].as_f64().unwrap();
         let priority = action["priority"].as_f64().unwrap();
         assert!(
-            (risk - finding_risk - bonus - 1000.0 * success_removed).abs() < 1e-6,
+            (risk - finding_risk - bonus - CROWN_JEWEL_VALUE * success_removed).abs() < 1e-6,
             "{}",
             action["key"]
         );

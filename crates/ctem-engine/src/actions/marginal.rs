@@ -20,19 +20,23 @@ use super::Action;
 use crate::paths::AttackPaths;
 use crate::paths::success::SuccessModel;
 
-/// Risk points for each unit of attacker success an action removes: 1,000,
-/// ten findings of the maximum score, for cutting a path of probability 1
-/// to one crown jewel. A crown jewel is what the organization exists to
-/// protect, so a likely path to one outweighs several critical findings
-/// that lead nowhere. docs/actions.md gives the evaluation behind the
-/// value.
-pub const CROWN_JEWEL_VALUE: f64 = 1_000.0;
+/// Risk points for each unit of attacker success an action removes:
+/// 10,000, a hundred findings of the maximum score, for cutting a path of
+/// probability 1 to one crown jewel. A crown jewel is what the
+/// organization exists to protect, so a likely path to one outweighs many
+/// critical findings that lead nowhere. The configuration can set another
+/// value (`[prioritization] crown_jewel_value`). docs/actions.md gives the
+/// evaluation behind the value.
+pub const CROWN_JEWEL_VALUE: f64 = 10_000.0;
 
 /// Ranks `actions` (in the order of [`plan`](super::plan)) greedily by
 /// marginal priority, and fills in each action's `success_removed` and its
 /// share of `path_bonus`. The ranks and explanations are left to the
 /// caller.
-pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths) -> Vec<Action> {
+///
+/// `value` is the risk points per unit of success removed,
+/// [`CROWN_JEWEL_VALUE`] unless the configuration sets another.
+pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths, value: f64) -> Vec<Action> {
     let goals: Vec<_> = paths.crown_jewels.iter().map(|jewel| jewel.goals.clone()).collect();
     let model = SuccessModel::new(&paths.graph, &goals);
     let fixes = action_fixes(&actions, &paths.graph);
@@ -69,14 +73,14 @@ pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths) -> Vec<Actio
             first_static += 1;
         }
 
-        let mut best = (first_static, priority(&actions[first_static], 0.0));
+        let mut best = (first_static, priority(&actions[first_static], 0.0, value));
         if current > 0.0 {
             let touching = touching_actions(&model, &removed, &by_edge, &taken);
             let mut singles = Vec::with_capacity(touching.len());
             for &action in &touching {
                 let after = with_edges(&removed, &edges[action]);
                 let gain = current - model.success(&after);
-                let score = priority(&actions[action], gain);
+                let score = priority(&actions[action], gain, value);
                 singles.push((action, score, after));
                 if score > best.1 || (score == best.1 && action < best.0) {
                     best = (action, score);
@@ -92,6 +96,7 @@ pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths) -> Vec<Actio
                 taken: &taken,
                 removed: &removed,
                 current,
+                value,
             };
             if lookahead_left > 0 {
                 if let Some(pick) = greedy.lookahead(&singles, best.0) {
@@ -115,7 +120,7 @@ pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths) -> Vec<Actio
         current -= gain;
         let action = &mut actions[pick];
         action.success_removed = gain;
-        action.path_bonus += CROWN_JEWEL_VALUE * gain;
+        action.path_bonus += value * gain;
         action.risk_removed = action.finding_risk + action.path_bonus;
         action.priority = action.risk_removed / action.effort;
     }
@@ -162,6 +167,8 @@ struct Greedy<'a> {
     taken: &'a [bool],
     removed: &'a [bool],
     current: f64,
+    /// Risk points per unit of success removed.
+    value: f64,
 }
 
 /// A group of actions taken one after another, with what they remove.
@@ -197,7 +204,7 @@ impl Greedy<'_> {
     /// most likely path, grows a group by adding, up to
     /// [`LOOKAHEAD_DEPTH`] members, the action on a most likely path left
     /// that gives the group the highest priority, `(risk of the members +
-    /// 1000 * success the group removes) / (effort of the members)`. The
+    /// value * success the group removes) / (effort of the members)`. The
     /// greedy ranks from `best_single` on grow a group the same way, by
     /// their own marginal priority. A group of size n competes with the
     /// greedy group of size n on its priority plus the priority of its
@@ -210,7 +217,7 @@ impl Greedy<'_> {
             single_score
                 .get(&action)
                 .copied()
-                .unwrap_or_else(|| priority(&self.actions[action], 0.0))
+                .unwrap_or_else(|| priority(&self.actions[action], 0.0, self.value))
         };
         let greedy = self.greedy_group(best_single);
         let mut first: Vec<&(usize, f64, Vec<bool>)> = singles.iter().collect();
@@ -271,7 +278,7 @@ impl Greedy<'_> {
             let removed = with_edges(&group.removed, &self.edges[candidate]);
             let action = &self.actions[candidate];
             let gain = self.current - self.success(&removed);
-            let score = (group.risk + action.risk_removed + CROWN_JEWEL_VALUE * gain) / (group.effort + action.effort);
+            let score = (group.risk + action.risk_removed + self.value * gain) / (group.effort + action.effort);
             if best.as_ref().is_none_or(|(best_score, _, _)| score > *best_score) {
                 best = Some((score, candidate, removed));
             }
@@ -300,7 +307,7 @@ impl Greedy<'_> {
             effort += self.actions[pick].effort;
             let left = self.success(&removed);
             if pick != first {
-                scores.push((risk + CROWN_JEWEL_VALUE * (self.current - left)) / effort);
+                scores.push((risk + self.value * (self.current - left)) / effort);
             }
             if scores.len() + 1 >= LOOKAHEAD_DEPTH {
                 return scores;
@@ -310,11 +317,11 @@ impl Greedy<'_> {
             let mut best = taken
                 .iter()
                 .position(|taken| !taken)
-                .map(|in_order| (priority(&self.actions[in_order], 0.0), in_order));
+                .map(|in_order| (priority(&self.actions[in_order], 0.0, self.value), in_order));
             if left > 0.0 {
                 for candidate in self.touching(&removed, &taken) {
                     let gain = left - self.success(&with_edges(&removed, &self.edges[candidate]));
-                    let score = priority(&self.actions[candidate], gain);
+                    let score = priority(&self.actions[candidate], gain, self.value);
                     if best.is_none_or(|(best_score, best_pick)| {
                         score > best_score || (score == best_score && candidate < best_pick)
                     }) {
@@ -354,9 +361,9 @@ fn with_edges(removed: &[bool], edges: &[u32]) -> Vec<bool> {
 }
 
 /// Computes the priority of an action that would remove `gain` of
-/// attacker success.
-fn priority(action: &Action, gain: f64) -> f64 {
-    (action.risk_removed + CROWN_JEWEL_VALUE * gain) / action.effort
+/// attacker success, worth `value` risk points per unit.
+fn priority(action: &Action, gain: f64, value: f64) -> f64 {
+    (action.risk_removed + value * gain) / action.effort
 }
 
 /// Lists the fixes of the attack graph that each action applies: the

@@ -383,15 +383,10 @@ fn upgrade_groups_by_purl() {
     assert_eq!(upgrade.target_version.as_deref(), Some("2.16.0"));
 }
 
-/// On the sample attack paths (one path of probability 0.45, removed by
-/// closing the port or by fixing the exploited finding), the port change
-/// scores (25 + 1000 * 0.45) / 1 = 475 and the exploited finding, a patch,
-/// (10 + 50 + 1000 * 0.45) / 2 = 255, both above the misconfiguration's
-/// 90. Once the port is closed, nothing is left to cut, so the
-/// misconfiguration (90) ranks above the patch (30).
-#[test]
-fn rank_greedy_by_marginal_success() {
-    let paths = crate::paths::tests::sample_paths();
+/// The findings of the sample attack paths: the exploited Apache of the
+/// web server (10 points), whose fix removes the path, and a
+/// misconfiguration elsewhere (90 points).
+fn sample_path_findings() -> Vec<ScoredFinding> {
     let mut exploited = scored(
         Finding::new(
             "nmap",
@@ -404,7 +399,19 @@ fn rank_greedy_by_marginal_success() {
         10.0,
     );
     exploited.fingerprint = ctem_model::Fingerprint::from_stored("v1:nmap:exploit-www".to_string());
-    let findings = vec![exploited, scored(misconfiguration(host("10.0.0.9"), 1), 90.0)];
+    vec![exploited, scored(misconfiguration(host("10.0.0.9"), 1), 90.0)]
+}
+
+/// On the sample attack paths (one path of probability 0.45, removed by
+/// closing the port or by fixing the exploited finding), the port change
+/// scores (25 + 10000 * 0.45) / 1 = 4525 and the exploited finding, a
+/// patch, (10 + 50 + 10000 * 0.45) / 2 = 2280, both above the
+/// misconfiguration's 90. Once the port is closed, nothing is left to cut, so the
+/// misconfiguration (90) ranks above the patch (30).
+#[test]
+fn rank_greedy_by_marginal_success() {
+    let paths = crate::paths::tests::sample_paths();
+    let findings = sample_path_findings();
 
     let actions = rank(&findings, &[], Some(&paths));
 
@@ -418,11 +425,36 @@ fn rank_greedy_by_marginal_success() {
         ]
     );
     assert!((actions[0].success_removed - 0.45).abs() < 1e-6);
-    assert!((actions[0].priority - 475.0).abs() < 1e-3);
+    assert!((actions[0].priority - 4525.0).abs() < 1e-3);
     assert_eq!(actions[1].success_removed, 0.0);
     assert_eq!(actions[2].success_removed, 0.0);
     assert!((actions[2].priority - 30.0).abs() < 1e-9);
     assert_eq!(actions.iter().map(|action| action.rank).collect::<Vec<_>>(), [1, 2, 3]);
+}
+
+/// With no value for attacker success, the same actions rank by their
+/// findings and fixed bonuses alone: the misconfiguration (90 per unit of
+/// effort) before the patch ((10 + 50) / 2 = 30) and the port change (25).
+#[test]
+fn rank_without_crown_jewel_value_follows_finding_risk() {
+    let paths = crate::paths::tests::sample_paths();
+    let findings = sample_path_findings();
+
+    let actions = rank_with_value(&findings, &[], Some(&paths), 0.0);
+
+    let keys: Vec<&str> = actions.iter().map(|action| action.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "configure:host:10.0.0.9:CKV_AWS_20",
+            "patch:host:203.0.113.10:nmap:exploit-www",
+            "change:host:203.0.113.10:close port 443/tcp to the internet",
+        ]
+    );
+    assert!((actions[0].priority - 90.0).abs() < 1e-9);
+    // The patch still removes the path, but earns nothing for it.
+    assert!((actions[1].success_removed - 0.45).abs() < 1e-6);
+    assert!((actions[1].priority - 30.0).abs() < 1e-9);
 }
 
 /// On two parallel paths of probability 0.9 (see
@@ -431,7 +463,7 @@ fn rank_greedy_by_marginal_success() {
 /// the port on the most likely path, 25. A misconfiguration elsewhere
 /// scores 100. One greedy rank at a time would take the misconfiguration
 /// first. The lookahead finds that the two ports together remove 0.9,
-/// (75 + 50 + 1000 * 0.9) / 2 = 512.5 per unit of effort, against 175 / 2
+/// (75 + 50 + 10000 * 0.9) / 2 = 4562.5 per unit of effort, against 175 / 2
 /// for the misconfiguration and a port, so a port goes first and its
 /// partner second, with the 0.9 credited to the second.
 #[test]

@@ -12,7 +12,7 @@ use ctem_model::{Asset, Finding, Fingerprint, Severity};
 use ctem_store::ScoredFinding;
 
 use super::{Candidate, Instance};
-use crate::actions::{Action, action_fixes, path_fixes, plan, rank};
+use crate::actions::{Action, action_fixes, path_fixes, plan, rank_with_value};
 use crate::paths::success::SuccessModel;
 use crate::paths::{self, DEFAULT_PATH_COUNT, PathFinding, PathsInput};
 
@@ -99,7 +99,7 @@ pub fn intel_of(environment: &Environment) -> Result<Intel, IntelError> {
 /// # Errors
 ///
 /// An error of [`intel_of`].
-pub fn prepare(environment: &Environment) -> Result<Option<Prepared>, IntelError> {
+pub fn prepare(environment: &Environment, crown_jewel_value: f64) -> Result<Option<Prepared>, IntelError> {
     let intel = intel_of(environment)?;
     let assets: HashMap<&str, &Asset> = environment
         .assets
@@ -132,7 +132,7 @@ pub fn prepare(environment: &Environment) -> Result<Option<Prepared>, IntelError
     let Some(attack_paths) = paths::compute(request).expect("no OpenGraph file is imported") else {
         return Ok(None);
     };
-    let actions = rank(&findings, &environment.assets, Some(&attack_paths));
+    let actions = rank_with_value(&findings, &environment.assets, Some(&attack_paths), crown_jewel_value);
 
     let goals: Vec<_> = attack_paths
         .crown_jewels
@@ -140,9 +140,10 @@ pub fn prepare(environment: &Environment) -> Result<Option<Prepared>, IntelError
         .map(|jewel| jewel.goals.clone())
         .collect();
     let model = SuccessModel::new(&attack_paths.graph, &goals);
-    let by_fingerprint: HashMap<&str, &ScoredFinding> = findings
+    let by_fingerprint: HashMap<&str, (usize, &ScoredFinding)> = findings
         .iter()
-        .map(|scored| (scored.fingerprint.as_str(), scored))
+        .enumerate()
+        .map(|(index, scored)| (scored.fingerprint.as_str(), (index, scored)))
         .collect();
     let plan_ranks: HashMap<String, usize> = plan(&findings, &environment.assets, &path_fixes(&attack_paths))
         .into_iter()
@@ -155,7 +156,12 @@ pub fn prepare(environment: &Environment) -> Result<Option<Prepared>, IntelError
         .collect();
 
     Ok(Some(Prepared {
-        instance: Instance { model, candidates },
+        instance: Instance {
+            model,
+            candidates,
+            // A finding that the report suppresses scores 0.
+            finding_risk: findings.iter().map(|scored| scored.risk.score).collect(),
+        },
         findings: findings.len(),
         crown_jewels: goals.len(),
         actions,
@@ -166,14 +172,20 @@ fn candidate(
     action: &Action,
     fixes: Vec<FixId>,
     plan_rank: usize,
-    findings: &HashMap<&str, &ScoredFinding>,
+    findings: &HashMap<&str, (usize, &ScoredFinding)>,
     intel: &Intel,
 ) -> Candidate {
+    let closes: Vec<usize> = action
+        .findings
+        .iter()
+        .filter_map(|closed| findings.get(closed.fingerprint.as_str()))
+        .map(|(index, _)| *index)
+        .collect();
     let closed: Vec<&Finding> = action
         .findings
         .iter()
         .filter_map(|closed| findings.get(closed.fingerprint.as_str()))
-        .map(|scored| &scored.finding)
+        .map(|(_, scored)| &scored.finding)
         .collect();
     let signals: Vec<_> = closed
         .iter()
@@ -186,6 +198,7 @@ fn candidate(
         cvss: closed.iter().map(|finding| cvss_of(finding)).max_by(f64::total_cmp),
         epss: signals.iter().filter_map(|signals| signals.epss).max_by(f64::total_cmp),
         kev: signals.iter().any(|signals| signals.kev),
+        closes,
     }
 }
 

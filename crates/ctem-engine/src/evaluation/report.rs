@@ -7,6 +7,7 @@ use ctem_graph::generate::{GenerateOptions, generate};
 use ctem_intel::IntelError;
 
 use super::{Ordering, optimum, prepare};
+use crate::actions::CROWN_JEWEL_VALUE;
 
 /// The estates, budgets and search limit of an evaluation run.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,9 @@ pub struct Settings {
     /// The maximum number of success evaluations of one exact search.
     /// Past it, the optimum of that estate and budget is reported unknown.
     pub search_limit: u64,
+    /// The risk points per unit of attacker success that ctem's ranking
+    /// gives an action.
+    pub crown_jewel_value: f64,
 }
 
 impl Default for Settings {
@@ -32,6 +36,7 @@ impl Default for Settings {
             sizes: vec![1_000, 2_000],
             budgets: vec![1, 3, 5, 10],
             search_limit: 200_000,
+            crown_jewel_value: CROWN_JEWEL_VALUE,
         }
     }
 }
@@ -50,6 +55,9 @@ pub struct EnvironmentResult {
     /// For each ordering of [`Ordering::ALL`], the share removed at each
     /// budget of [`Settings::budgets`].
     pub shares: Vec<Vec<f64>>,
+    /// For each ordering, the share of the findings' risk closed at each
+    /// budget.
+    pub risk_shares: Vec<Vec<f64>>,
     /// The optimum's share at each budget; `None` where the search hit
     /// its limit.
     pub optimum: Vec<Option<f64>>,
@@ -75,7 +83,7 @@ pub fn run(settings: &Settings) -> Result<Report, IntelError> {
     for &assets in &settings.sizes {
         for &seed in &settings.seeds {
             let environment = generate(&GenerateOptions::new(seed, assets));
-            let Some(prepared) = prepare(&environment)? else {
+            let Some(prepared) = prepare(&environment, settings.crown_jewel_value)? else {
                 continue;
             };
             let instance = &prepared.instance;
@@ -84,17 +92,15 @@ pub fn run(settings: &Settings) -> Result<Report, IntelError> {
                 continue;
             }
 
-            let shares = Ordering::ALL
-                .iter()
-                .map(|&ordering| {
-                    let order = instance.order(ordering);
-                    settings
-                        .budgets
-                        .iter()
-                        .map(|&k| instance.removed_share(&order, k))
-                        .collect()
-                })
-                .collect();
+            let orders: Vec<Vec<usize>> = Ordering::ALL.iter().map(|&ordering| instance.order(ordering)).collect();
+            let at_budgets = |share: &dyn Fn(&[usize], usize) -> f64| -> Vec<Vec<f64>> {
+                orders
+                    .iter()
+                    .map(|order| settings.budgets.iter().map(|&k| share(order, k)).collect())
+                    .collect()
+            };
+            let shares = at_budgets(&|order, k| instance.removed_share(order, k));
+            let risk_shares = at_budgets(&|order, k| instance.risk_share(order, k));
             let optimum = settings
                 .budgets
                 .iter()
@@ -114,6 +120,7 @@ pub fn run(settings: &Settings) -> Result<Report, IntelError> {
                 crown_jewels: prepared.crown_jewels,
                 success_before,
                 shares,
+                risk_shares,
                 optimum,
             });
         }
@@ -151,27 +158,7 @@ pub fn markdown(report: &Report) -> String {
     text.push('\n');
 
     text.push_str("Mean share of the success measure removed by the first k actions:\n\n");
-    text.push_str("| ordering |");
-    for k in budgets {
-        write!(text, " k = {k} |").expect("writing to a String cannot fail");
-    }
-    text.push_str("\n| --- |");
-    text.push_str(&" ---: |".repeat(budgets.len()));
-    text.push('\n');
-    let means: Vec<Vec<f64>> = (0..Ordering::ALL.len())
-        .map(|ordering| {
-            (0..budgets.len())
-                .map(|budget| mean(environments.iter().map(|result| result.shares[ordering][budget])))
-                .collect()
-        })
-        .collect();
-    for (ordering, row) in Ordering::ALL.iter().zip(&means) {
-        write!(text, "| {} |", ordering.name()).expect("writing to a String cannot fail");
-        for share in row {
-            write!(text, " {:.1}% |", 100.0 * share).expect("writing to a String cannot fail");
-        }
-        text.push('\n');
-    }
+    let means = mean_table(&mut text, budgets, environments, |result| &result.shares);
     text.push_str("| ctem / CVSS first |");
     let cvss_first = Ordering::ALL
         .iter()
@@ -186,6 +173,10 @@ pub fn markdown(report: &Report) -> String {
         write!(text, " {cell} |").expect("writing to a String cannot fail");
     }
     text.push_str("\n\n");
+
+    text.push_str("Mean share of the findings' risk (the sum of their scores) closed by the first k actions:\n\n");
+    mean_table(&mut text, budgets, environments, |result| &result.risk_shares);
+    text.push('\n');
 
     text.push_str("ctem against the exact optimum, over the environments where the search finished:\n\n");
     text.push_str("| k | solved | ctem | optimum | ctem / optimum | lowest ctem / optimum |\n");
@@ -218,6 +209,38 @@ pub fn markdown(report: &Report) -> String {
         .expect("writing to a String cannot fail");
     }
     text
+}
+
+/// Writes the mean of one share per ordering and budget as a table, and
+/// returns the means.
+fn mean_table(
+    text: &mut String,
+    budgets: &[usize],
+    environments: &[EnvironmentResult],
+    shares: impl Fn(&EnvironmentResult) -> &Vec<Vec<f64>>,
+) -> Vec<Vec<f64>> {
+    text.push_str("| ordering |");
+    for k in budgets {
+        write!(text, " k = {k} |").expect("writing to a String cannot fail");
+    }
+    text.push_str("\n| --- |");
+    text.push_str(&" ---: |".repeat(budgets.len()));
+    text.push('\n');
+    let means: Vec<Vec<f64>> = (0..Ordering::ALL.len())
+        .map(|ordering| {
+            (0..budgets.len())
+                .map(|budget| mean(environments.iter().map(|result| shares(result)[ordering][budget])))
+                .collect()
+        })
+        .collect();
+    for (ordering, row) in Ordering::ALL.iter().zip(&means) {
+        write!(text, "| {} |", ordering.name()).expect("writing to a String cannot fail");
+        for share in row {
+            write!(text, " {:.1}% |", 100.0 * share).expect("writing to a String cannot fail");
+        }
+        text.push('\n');
+    }
+    means
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {

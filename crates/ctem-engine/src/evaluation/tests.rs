@@ -88,6 +88,7 @@ impl Tiny {
             epss,
             kev,
             plan_rank: 0,
+            closes: Vec::new(),
         }
     }
 
@@ -95,6 +96,7 @@ impl Tiny {
         Instance {
             model: SuccessModel::new(&self.graph, &self.goals),
             candidates,
+            finding_risk: Vec::new(),
         }
     }
 
@@ -343,11 +345,13 @@ fn random_instance(seed: u64) -> Instance {
             epss: Some(next(1000) as f64 / 1000.0),
             kev: next(4) == 0,
             plan_rank: index,
+            closes: Vec::new(),
         })
         .collect();
     Instance {
         model: SuccessModel::new(&graph, &goals),
         candidates,
+        finding_risk: Vec::new(),
     }
 }
 
@@ -413,4 +417,22 @@ fn intel_of_loads_generated_signals() {
             }
         }
     }
+}
+
+/// Findings of 50, 30 and 20 points: alpha closes the first two, bravo
+/// the last two. Alpha alone closes 80 of 100 points; with bravo, the
+/// finding both close counts once, so all 100.
+#[test]
+fn risk_share_counts_each_finding_once() {
+    let mut instance = tiny().four();
+    instance.finding_risk = vec![50.0, 30.0, 20.0];
+    instance.candidates[0].closes = vec![0, 1];
+    instance.candidates[1].closes = vec![1, 2];
+    let order = [0, 1, 2, 3];
+    assert!((instance.risk_share(&order, 1) - 0.8).abs() < 1e-12);
+    assert!((instance.risk_share(&order, 2) - 1.0).abs() < 1e-12);
+    assert!((instance.risk_share(&order, 10) - 1.0).abs() < 1e-12);
+    assert_eq!(instance.risk_share(&order, 0), 0.0);
+    instance.finding_risk = vec![0.0; 3];
+    assert_eq!(instance.risk_share(&order, 2), 0.0);
 }
