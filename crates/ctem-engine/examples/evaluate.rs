@@ -9,10 +9,10 @@
 //! `SIZES` is a comma-separated list of asset counts, such as
 //! `1000,2000,5000`; the default is that of `Settings::default`. Sizes below
 //! the generator's minimum of 1,000 are raised to it. `SEEDS` is a range of
-//! generator seeds such as `11-30`; the default is 1 to 10. Seeds other
-//! than the default give estates that no constant of the ranking was
-//! chosen on. `VALUE` is the risk points per unit of attacker success
-//! that the ranking gives an action (`crown_jewel_value` in the `[prioritization]` table of the
+//! generator seeds such as `31-60`; the default is 1 to 10. Seeds above 30
+//! give estates that no constant of the ranking was chosen on. `VALUE` is
+//! the risk points per unit of attacker success that the ranking gives an
+//! action (`crown_jewel_value` in the `[prioritization]` table of the
 //! configuration); the default is 10000.
 
 use std::process::ExitCode;
