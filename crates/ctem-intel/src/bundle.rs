@@ -152,6 +152,34 @@ impl Intel {
         Ok(intel)
     }
 
+    /// Loads the EPSS files of a history folder (`epss_scores-YYYY-MM-DD.csv`
+    /// or `.csv.gz`, one per day) that lie within `days` days of the newest
+    /// day in it, so that a history of a year loads as fast as one of a
+    /// month. A file whose name gives no valid day loads whatever its age.
+    pub fn load_epss_history(&mut self, dir: &Path, days: i64) -> Result<(), IntelError> {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files, &mut self.skipped)?;
+        let dated: Vec<(PathBuf, Option<NaiveDate>)> = files
+            .into_iter()
+            .filter(|file| is_record_file(SourceKind::Epss, file))
+            .map(|file| {
+                let day = history_day(&file);
+                (file, day)
+            })
+            .collect();
+        let first = dated
+            .iter()
+            .filter_map(|(_, day)| *day)
+            .max()
+            .and_then(|newest| newest.checked_sub_signed(chrono::Duration::days(days.max(0))));
+        for (file, day) in dated {
+            if day.zip(first).is_none_or(|(day, first)| day >= first) {
+                self.load_file(SourceKind::Epss, &file)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Loads one file of a known kind, or a folder of a tree kind (CVE
     /// records, NVD pages, OSV records, Nuclei templates).
     pub fn load_file(&mut self, kind: SourceKind, path: &Path) -> Result<(), IntelError> {
@@ -485,6 +513,15 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped
 }
 
 /// Tells whether a file in a folder of a tree kind is one of its records.
+/// Reads the day of an EPSS history file from its name,
+/// `epss_scores-YYYY-MM-DD.csv` or `.csv.gz`.
+fn history_day(path: &Path) -> Option<NaiveDate> {
+    let name = path.file_name()?.to_str()?;
+    let day = name.strip_prefix("epss_scores-")?;
+    let day = day.strip_suffix(".csv.gz").or_else(|| day.strip_suffix(".csv"))?;
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
 fn is_record_file(kind: SourceKind, path: &Path) -> bool {
     let name = path
         .file_name()

@@ -69,6 +69,11 @@ pub const ERROR_FILE: &str = "last-error.json";
 pub const LOCK_FILE: &str = ".lock";
 /// The folder of the EPSS files of past days inside `epss/`.
 pub const EPSS_HISTORY: &str = "history";
+/// The days of EPSS history before the newest that [`IntelCache::load_intel`]
+/// loads: the window of the risk model's EPSS maximum
+/// (`ctem_risk::EPSS_WINDOW_DAYS`), whose test keeps the two equal. Older
+/// days stay in the cache for backtests.
+pub const EPSS_HISTORY_DAYS: i64 = 30;
 /// The largest `state.json` or `last-error.json` read; they are a few hundred bytes.
 const STATE_MAX_BYTES: u64 = 64 * 1024;
 
@@ -537,7 +542,9 @@ impl IntelCache {
 
     /// Loads every cached source for scoring and `ctem intel show`: the
     /// file of each single-file source, the tree of CVE records and Nuclei
-    /// templates, the NVD pages and the bundles of TAXII collections. An empty cache gives an empty [`Intel`].
+    /// templates, the NVD pages and the bundles of TAXII collections. Of the
+    /// EPSS history, only the last [`EPSS_HISTORY_DAYS`] days load. An
+    /// empty cache gives an empty [`Intel`].
     pub fn load_intel(&self) -> Result<Intel, CacheError> {
         let mut intel = Intel::default();
         let epss_history = self.source_dir(SourceKind::Epss).join(EPSS_HISTORY);
@@ -545,7 +552,7 @@ impl IntelCache {
             // The history contains a copy of every dated EPSS file, the
             // current one included.
             if kind == SourceKind::Epss && epss_history.is_dir() {
-                intel.load_file(kind, &epss_history)?;
+                intel.load_epss_history(&epss_history, EPSS_HISTORY_DAYS)?;
                 continue;
             }
             if let Some(path) = self.file(kind)? {

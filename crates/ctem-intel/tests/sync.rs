@@ -717,3 +717,57 @@ fn older_epss_day_joins_the_history_only() {
         chrono::NaiveDate::from_ymd_opt(2025, 3, 4)
     );
 }
+
+/// Writes an EPSS file of one day that scores `rows` (CVE and score).
+fn epss_day(path: &Path, day: chrono::NaiveDate, rows: &[(&str, f64)]) {
+    let mut text = format!("#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\n");
+    for (cve, score) in rows {
+        text.push_str(&format!("{cve},{score:.5},0.50000\n"));
+    }
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn epss_history_loads_the_last_thirty_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = IntelCache::new(dir.path());
+    let history = cache.source_dir(SourceKind::Epss).join(ctem_intel::cache::EPSS_HISTORY);
+    fs::create_dir_all(&history).unwrap();
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for offset in 0..40 {
+        let day = first + chrono::Duration::days(offset);
+        let score = offset as f64 / 100.0;
+        epss_day(
+            &history.join(format!("epss_scores-{day}.csv")),
+            day,
+            &[("CVE-2021-44228", score)],
+        );
+    }
+    // Names that give no valid day load whatever their age.
+    let old = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+    epss_day(&history.join("extra.csv"), old, &[("CVE-2020-0001", 0.5)]);
+    epss_day(
+        &history.join("epss_scores-2025-02-30.csv"),
+        old,
+        &[("CVE-2020-0002", 0.25)],
+    );
+    // Neither a hidden file nor one of another type is read.
+    fs::write(history.join(".partial-1.csv"), "not EPSS").unwrap();
+    fs::write(history.join("notes.txt"), "not EPSS").unwrap();
+
+    let intel = cache.load_intel().unwrap();
+    let scores = intel.epss_scores();
+    let log4shell = "CVE-2021-44228".parse().unwrap();
+    let newest = first + chrono::Duration::days(39);
+    let oldest_loaded = newest - chrono::Duration::days(ctem_intel::cache::EPSS_HISTORY_DAYS);
+    let days: Vec<chrono::NaiveDate> = scores.history(&log4shell).map(|(day, _)| day).collect();
+    assert_eq!(days.first(), Some(&oldest_loaded), "{days:?}");
+    assert_eq!(days.last(), Some(&newest));
+    assert_eq!(
+        scores.as_of(&log4shell, oldest_loaded - chrono::Duration::days(1)),
+        None
+    );
+    assert_eq!(intel.epss(&log4shell).unwrap().score.epss, 0.39);
+    assert!(intel.epss(&"CVE-2020-0001".parse().unwrap()).is_some());
+    assert!(intel.epss(&"CVE-2020-0002".parse().unwrap()).is_some());
+}

@@ -377,6 +377,11 @@ pub(crate) fn blast_assets_term(assets: usize) -> f64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_intelligence_cache_loads_the_epss_window() {
+        assert_eq!(ctem_intel::cache::EPSS_HISTORY_DAYS, EPSS_WINDOW_DAYS);
+    }
+
     const ALL_KINDS: [FindingKind; 7] = [
         FindingKind::Vulnerability,
         FindingKind::CodeWeakness,
