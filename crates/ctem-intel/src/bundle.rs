@@ -155,7 +155,9 @@ impl Intel {
     /// Loads the EPSS files of a history folder (`epss_scores-YYYY-MM-DD.csv`
     /// or `.csv.gz`, one per day) that lie within `days` days of the newest
     /// day in it, so that a history of a year loads as fast as one of a
-    /// month. A file whose name gives no valid day loads whatever its age.
+    /// month. A file's day is the score date on its first line, read
+    /// without its rows, else the day in its name. A file with neither
+    /// loads whatever its age.
     pub fn load_epss_history(&mut self, dir: &Path, days: i64) -> Result<(), IntelError> {
         let mut files = Vec::new();
         collect_files(dir, &mut files, &mut self.skipped)?;
@@ -512,16 +514,23 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped
     Ok(())
 }
 
-/// Tells whether a file in a folder of a tree kind is one of its records.
-/// Reads the day of an EPSS history file from its name,
-/// `epss_scores-YYYY-MM-DD.csv` or `.csv.gz`.
+/// Reads the day of an EPSS history file: the score date on its first
+/// line, else the day in its name (`epss_scores-YYYY-MM-DD.csv` or
+/// `.csv.gz`). A file whose first line cannot be read has no day, so it
+/// loads and its error stops the run.
 fn history_day(path: &Path) -> Option<NaiveDate> {
+    match EpssScores::score_date_of(path) {
+        Ok(Some(day)) => return Some(day),
+        Ok(None) => {}
+        Err(_) => return None,
+    }
     let name = path.file_name()?.to_str()?;
     let day = name.strip_prefix("epss_scores-")?;
     let day = day.strip_suffix(".csv.gz").or_else(|| day.strip_suffix(".csv"))?;
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
+/// Tells whether a file in a folder of a tree kind is one of its records.
 fn is_record_file(kind: SourceKind, path: &Path) -> bool {
     let name = path
         .file_name()

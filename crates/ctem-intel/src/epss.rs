@@ -77,7 +77,7 @@ use ctem_model::CveId;
 use serde::Serialize;
 
 use self::history::{Day, Run, Runs, UNITS_PER_ONE, Units, date_of, day_of, to_probability};
-use self::parse::{Limits, parse};
+use self::parse::{Limits, first_line_score_date, parse};
 pub(crate) use self::parse::{classify_first_line, open_text};
 use crate::error::IntelError;
 
@@ -172,16 +172,33 @@ struct Undated {
     file: u32,
 }
 
+/// Opens a file, with its path as errors name it.
+fn open_file(path: &Path) -> Result<(File, String), IntelError> {
+    let display = path.display().to_string();
+    match File::open(path) {
+        Ok(file) => Ok((file, display)),
+        Err(source) => Err(IntelError::Io { path: display, source }),
+    }
+}
+
 impl EpssScores {
     /// Loads an EPSS file, plain CSV or gzipped.
     pub fn load(path: impl AsRef<Path>) -> Result<EpssScores, IntelError> {
-        let path = path.as_ref();
-        let display = path.display().to_string();
-        let file = File::open(path).map_err(|source| IntelError::Io {
-            path: display.clone(),
-            source,
-        })?;
+        let (file, display) = open_file(path.as_ref())?;
         EpssScores::from_reader(&display, file)
+    }
+
+    /// Reads the score date that an EPSS file (plain or gzipped) states on
+    /// its first line, without reading its rows. `None` when it states
+    /// none.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read, is empty, or its first line is neither an
+    /// EPSS line nor a `#model_version` comment with a valid date.
+    pub fn score_date_of(path: impl AsRef<Path>) -> Result<Option<NaiveDate>, IntelError> {
+        let (file, display) = open_file(path.as_ref())?;
+        first_line_score_date(&display, open_text(&display, file)?)
     }
 
     /// Reads an EPSS file from `reader`, plain CSV or gzipped;

@@ -727,12 +727,18 @@ fn epss_day(path: &Path, day: chrono::NaiveDate, rows: &[(&str, f64)]) {
     fs::write(path, text).unwrap();
 }
 
+/// Returns a cache in `root` and its EPSS history folder, created.
+fn history_cache(root: &Path) -> (IntelCache, PathBuf) {
+    let cache = IntelCache::new(root);
+    let history = cache.source_dir(SourceKind::Epss).join(ctem_intel::cache::EPSS_HISTORY);
+    fs::create_dir_all(&history).unwrap();
+    (cache, history)
+}
+
 #[test]
 fn epss_history_loads_the_last_thirty_days() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = IntelCache::new(dir.path());
-    let history = cache.source_dir(SourceKind::Epss).join(ctem_intel::cache::EPSS_HISTORY);
-    fs::create_dir_all(&history).unwrap();
+    let (cache, history) = history_cache(dir.path());
     let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     for offset in 0..40 {
         let day = first + chrono::Duration::days(offset);
@@ -743,14 +749,24 @@ fn epss_history_loads_the_last_thirty_days() {
             &[("CVE-2021-44228", score)],
         );
     }
-    // Names that give no valid day load whatever their age.
+    // The score date on the first line counts, not the name: an old day
+    // under another name stays out, and a name in the future moves
+    // nothing.
     let old = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
     epss_day(&history.join("extra.csv"), old, &[("CVE-2020-0001", 0.5)]);
+    let recent = first + chrono::Duration::days(35);
     epss_day(
-        &history.join("epss_scores-2025-02-30.csv"),
-        old,
-        &[("CVE-2020-0002", 0.25)],
+        &history.join("epss_scores-2099-01-01.csv"),
+        recent,
+        &[("CVE-2020-0003", 0.5)],
     );
+    // A file with no date on its first line nor in its name loads
+    // whatever its age.
+    fs::write(
+        history.join("undated.csv"),
+        "cve,epss,percentile\nCVE-2020-0002,0.25,0.5\n",
+    )
+    .unwrap();
     // Neither a hidden file nor one of another type is read.
     fs::write(history.join(".partial-1.csv"), "not EPSS").unwrap();
     fs::write(history.join("notes.txt"), "not EPSS").unwrap();
@@ -768,6 +784,25 @@ fn epss_history_loads_the_last_thirty_days() {
         None
     );
     assert_eq!(intel.epss(&log4shell).unwrap().score.epss, 0.39);
-    assert!(intel.epss(&"CVE-2020-0001".parse().unwrap()).is_some());
+    assert!(intel.epss(&"CVE-2020-0001".parse().unwrap()).is_none());
     assert!(intel.epss(&"CVE-2020-0002".parse().unwrap()).is_some());
+    assert!(intel.epss(&"CVE-2020-0003".parse().unwrap()).is_some());
+}
+
+#[test]
+fn corrupt_epss_history_day_stops_the_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, history) = history_cache(dir.path());
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 2, 1).unwrap();
+    epss_day(
+        &history.join(format!("epss_scores-{day}.csv")),
+        day,
+        &[("CVE-2021-44228", 0.5)],
+    );
+    // Named as a day long before the window, but unreadable: it loads,
+    // and its error names it.
+    fs::write(history.join("epss_scores-2020-01-01.csv"), "garbage\n").unwrap();
+
+    let error = cache.load_intel().unwrap_err().to_string();
+    assert!(error.contains("epss_scores-2020-01-01.csv"), "{error}");
 }

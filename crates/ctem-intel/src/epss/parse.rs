@@ -153,6 +153,35 @@ impl<'p, R: BufRead> Lines<'p, R> {
     }
 }
 
+/// Reads the score date of the `#model_version` comment on the first line
+/// of an EPSS file, without reading its rows. `None` when the first line
+/// is no such comment, or names no date.
+///
+/// Fails as [`parse`] does where the first line shows that the file is no
+/// EPSS file, or is empty.
+pub(crate) fn first_line_score_date(path: &str, reader: impl BufRead) -> Result<Option<NaiveDate>, IntelError> {
+    let mut lines = Lines::new(path, reader, Limits::DEFAULT);
+    let Some((_, first)) = lines.next_line()? else {
+        return Err(not_epss(path, "the file is empty".to_string()));
+    };
+    match classify_first_line(first) {
+        Some(FirstLine::Metadata) => Ok(parse_metadata(path, first)?.1),
+        Some(FirstLine::Header | FirstLine::Row) => Ok(None),
+        None => Err(unexpected_first_line(path, first)),
+    }
+}
+
+fn unexpected_first_line(path: &str, first: &str) -> IntelError {
+    not_epss(
+        path,
+        format!(
+            "line 1 is {:?}; expected the #model_version comment of the FIRST daily file, \
+             the header cve,epss,percentile, or rows such as CVE-2025-0001,0.00275,0.50602",
+            shorten(first)
+        ),
+    )
+}
+
 /// Reads one EPSS file. A CVE scored twice with the same values is logged
 /// once per file. A CVE scored twice with different values rejects the
 /// file, because the rows of one day cannot both be right.
@@ -176,16 +205,7 @@ pub(crate) fn parse(path: &str, reader: impl BufRead, limits: Limits) -> Result<
         }
         Some(FirstLine::Header) => {}
         Some(FirstLine::Row) => rows.add(path, 1, first)?,
-        None => {
-            return Err(not_epss(
-                path,
-                format!(
-                    "line 1 is {:?}; expected the #model_version comment of the FIRST daily file, \
-                     the header cve,epss,percentile, or rows such as CVE-2025-0001,0.00275,0.50602",
-                    shorten(first)
-                ),
-            ));
-        }
+        None => return Err(unexpected_first_line(path, first)),
     }
 
     while let Some((number, line)) = lines.next_line()? {
