@@ -17,11 +17,23 @@
 
 use std::process::ExitCode;
 
+const USAGE: &str = "SIZES: asset counts such as 1000,2000 (default 1000,2000)
+SEEDS: a range of generator seeds such as 31-60 (default 1-10)
+VALUE: risk points per unit of attacker success (default 10000)";
+
 use ctem_engine::evaluation::{Settings, markdown, run};
+use ctem_engine::prioritization::check_crown_jewel_value;
 
 fn main() -> ExitCode {
     let mut settings = Settings::default();
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments
+        .iter()
+        .any(|argument| argument == "-h" || argument == "--help")
+    {
+        println!("usage: evaluate [SIZES [SEEDS [VALUE]]]\n\n{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let parsed = (|| -> Result<(), String> {
         if let Some(sizes) = arguments.first() {
             settings.sizes = parse_sizes(sizes)?;
@@ -30,11 +42,10 @@ fn main() -> ExitCode {
             settings.seeds = parse_seeds(seeds)?;
         }
         if let Some(value) = arguments.get(2) {
-            settings.crown_jewel_value = value
+            let number = value
                 .parse::<f64>()
-                .ok()
-                .filter(|value| value.is_finite() && *value >= 0.0)
-                .ok_or_else(|| format!("invalid VALUE {value:?}: expected a number of risk points such as 10000"))?;
+                .map_err(|_| format!("invalid VALUE {value:?}: expected a number of risk points such as 10000"))?;
+            settings.crown_jewel_value = check_crown_jewel_value(number)?;
         }
         if arguments.len() > 3 {
             return Err(format!(

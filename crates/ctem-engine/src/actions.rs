@@ -645,10 +645,16 @@ fn explain(action: &Action, count: usize) -> String {
         ));
     }
     if action.success_removed > 0.0 {
+        let points = action.path_bonus - action.cuts.iter().map(|cut| cut.role.bonus()).sum::<f64>();
+        // With a crown jewel value of 0 the cut is worth no points.
+        let worth = if points.round() > 0.0 {
+            format!(" (+{points:.0})")
+        } else {
+            String::new()
+        };
         reasons.push(format!(
-            "lowers the attacker's chance of reaching the crown jewels by {:.3} after the actions ranked above it (+{:.0})",
+            "lowers the attacker's chance of reaching the crown jewels by {:.3} after the actions ranked above it{worth}",
             action.success_removed,
-            action.path_bonus - action.cuts.iter().map(|cut| cut.role.bonus()).sum::<f64>()
         ));
     }
     format!(

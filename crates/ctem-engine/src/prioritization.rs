@@ -47,24 +47,53 @@ impl PrioritizationConfig {
 /// ten thousand findings of the maximum score.
 pub const MAX_CROWN_JEWEL_VALUE: f64 = 1_000_000.0;
 
+/// Checks a crown jewel value: a number of risk points from 0 to
+/// [`MAX_CROWN_JEWEL_VALUE`]. Returns it with a negative zero made
+/// positive.
+///
+/// # Errors
+///
+/// A message that names the value, for a number outside the range or NaN.
+pub fn check_crown_jewel_value(value: f64) -> Result<f64, String> {
+    if (0.0..=MAX_CROWN_JEWEL_VALUE).contains(&value) {
+        Ok(value + 0.0)
+    } else {
+        Err(format!(
+            "invalid crown_jewel_value {value}: expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}"
+        ))
+    }
+}
+
 fn crown_jewel_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    let expected = format!("expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}");
     let value = match toml::Value::deserialize(deserializer)? {
+        // Integers above 2^53 are rejected before the conversion rounds them.
+        toml::Value::Integer(value) if value > MAX_CROWN_JEWEL_VALUE as i64 => {
+            return Err(serde::de::Error::custom(format!(
+                "invalid crown_jewel_value {value}: expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}"
+            )));
+        }
         toml::Value::Integer(value) => value as f64,
         toml::Value::Float(value) => value,
         other => {
             return Err(serde::de::Error::custom(format!(
-                "invalid crown_jewel_value: {expected}, found a {}",
-                other.type_str()
+                "invalid crown_jewel_value: expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}, found {}",
+                with_article(other.type_str())
             )));
         }
     };
-    if !(0.0..=MAX_CROWN_JEWEL_VALUE).contains(&value) {
-        return Err(serde::de::Error::custom(format!(
-            "invalid crown_jewel_value {value}: {expected}"
-        )));
-    }
-    Ok(Some(value))
+    check_crown_jewel_value(value)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Puts `a` or `an` before a TOML type name, such as `an array`.
+fn with_article(type_name: &str) -> String {
+    let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {type_name}")
 }
 
 /// The `[prioritization.deadlines]` table: the remediation deadline of
@@ -136,8 +165,8 @@ fn deadline<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("invalid deadline {text:?}: {EXPECTED}"))),
         other => Err(serde::de::Error::custom(format!(
-            "invalid deadline: {EXPECTED}, found a {}",
-            other.type_str()
+            "invalid deadline: {EXPECTED}, found {}",
+            with_article(other.type_str())
         ))),
     }
 }
@@ -497,6 +526,8 @@ mod tests {
         assert_eq!(integer.prioritization.crown_jewel_value(), 5000.0);
         let float = Config::parse("[prioritization]\ncrown_jewel_value = 0.0\n").unwrap();
         assert_eq!(float.prioritization.crown_jewel_value(), 0.0);
+        let negative_zero = Config::parse("[prioritization]\ncrown_jewel_value = -0.0\n").unwrap();
+        assert!(negative_zero.prioritization.crown_jewel_value().is_sign_positive());
 
         let cases = [
             (
@@ -513,6 +544,11 @@ mod tests {
             ),
             ("[prioritization]\ncrown_jewel_value = 1e12\n", "from 0 to 1000000"),
             ("[prioritization]\ncrown_jewel_value = \"high\"\n", "found a string"),
+            ("[prioritization]\ncrown_jewel_value = [1]\n", "found an array"),
+            (
+                "[prioritization]\ncrown_jewel_value = 9223372036854775807\n",
+                "invalid crown_jewel_value 9223372036854775807",
+            ),
         ];
         for (text, named) in cases {
             let error = Config::parse(text).unwrap_err();

@@ -139,6 +139,13 @@ pub fn markdown(report: &Report) -> String {
     let budgets = &report.settings.budgets;
     let environments = &report.environments;
 
+    writeln!(
+        text,
+        "ctem ranks with a crown jewel value of {} risk points per unit of attacker success.\n",
+        report.settings.crown_jewel_value
+    )
+    .expect("writing to a String cannot fail");
+
     text.push_str("| seed | assets | findings | actions | actions on a path | crown jewels | success before |\n");
     text.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for result in environments {
