@@ -126,6 +126,19 @@ pub struct EpssRecord<'a> {
     pub file: &'a EpssFile,
 }
 
+/// A CVE's latest EPSS score with the highest probability of its recent
+/// history ([`EpssScores::window_maximum`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowMaximum<'a> {
+    /// The latest score of the CVE and its file.
+    pub record: EpssRecord<'a>,
+    /// The highest probability within the window, at least the latest.
+    pub maximum: f64,
+    /// The day of `maximum`: the history's day where it beats the latest
+    /// score, else the latest file's score date.
+    pub date: Option<NaiveDate>,
+}
+
 /// The change of a CVE's score over a window of days that ends on the
 /// latest score date loaded ([`EpssScores::trend`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -293,6 +306,29 @@ impl EpssScores {
             .flat_map(|history| history.runs.days())
             .map(|(day, units)| (date_of(day), score_of(units)));
         Some((record, history))
+    }
+
+    /// Returns a CVE's latest score with the highest probability of its
+    /// history within `days` days before the newest score date loaded. Where
+    /// the history holds no higher score, or no file is dated, the maximum
+    /// is the latest score, dated by its file.
+    pub fn window_maximum(&self, cve: &CveId, days: i64) -> Option<WindowMaximum<'_>> {
+        let (record, history) = self.get_with_history(cve)?;
+        let latest = record.score.epss;
+        let start = self
+            .latest_score_date()
+            .and_then(|newest| newest.checked_sub_signed(chrono::Duration::days(days)));
+        let recent = start.and_then(|start| {
+            history
+                .filter(|(day, _)| *day >= start)
+                .map(|(day, score)| (score.epss, day))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+        });
+        let (maximum, date) = match recent {
+            Some((maximum, day)) if maximum > latest => (maximum, Some(day)),
+            _ => (latest, record.file.score_date),
+        };
+        Some(WindowMaximum { record, maximum, date })
     }
 
     /// Returns the score of a CVE as of `date`: the score of the latest

@@ -19,6 +19,7 @@
 //! A scanner that states its own vector in a finding keeps it: scoring uses
 //! the intelligence vector only for findings that have none.
 
+use chrono::NaiveDate;
 use ctem_model::{CveId, CvssVector, CvssVersion, Cwe, VulnerabilityId};
 use serde::Serialize;
 
@@ -54,6 +55,12 @@ pub struct VulnerabilityFacts {
     pub kev_listings: Vec<Provenance>,
     /// The latest EPSS score, dated by its score date.
     pub epss: Option<Fact<EpssScore>>,
+    /// The highest EPSS probability of the last
+    /// [`EPSS_HISTORY_DAYS`](crate::cache::EPSS_HISTORY_DAYS) days of the
+    /// loaded history, where it is above the latest score: the probability
+    /// that scoring uses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss_recent_maximum: Option<EpssMaximum>,
     /// Every CVSS vector of every source.
     pub cvss: Vec<Fact<CvssFact>>,
     /// The vector scoring uses, as an index into `cvss`, with the reason.
@@ -72,6 +79,16 @@ pub struct VulnerabilityFacts {
     /// Threat actors, malware and campaigns that STIX bundles link to the CVE.
     pub threats: Vec<Fact<StixLink>>,
     pub sightings: Vec<Fact<StixSighting>>,
+}
+
+/// The highest EPSS probability of a CVE within a window of days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpssMaximum {
+    pub epss: f64,
+    /// The day the probability was scored.
+    pub date: Option<NaiveDate>,
+    /// The days of the window before the newest score date.
+    pub days: i64,
 }
 
 /// A CVSS vector with its computed score, as one source states it.
@@ -143,6 +160,7 @@ impl Intel {
             kev: None,
             kev_listings: Vec::new(),
             epss: None,
+            epss_recent_maximum: None,
             cvss: Vec::new(),
             chosen_cvss: None,
             cwes: Vec::new(),
@@ -164,6 +182,16 @@ impl Intel {
         if let Some(record) = self.epss(cve) {
             let source = Provenance::new(SourceKind::Epss, record.file.path.clone(), record.file.score_date);
             facts.epss = Some(Fact::new(record.score, source));
+        }
+        let days = crate::cache::EPSS_HISTORY_DAYS;
+        if let Some(window) = self.epss_scores().window_maximum(cve, days)
+            && window.maximum > window.record.score.epss
+        {
+            facts.epss_recent_maximum = Some(EpssMaximum {
+                epss: window.maximum,
+                date: window.date,
+                days,
+            });
         }
 
         if let Some(record) = self.cve5().get(cve) {

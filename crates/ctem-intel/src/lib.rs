@@ -117,13 +117,15 @@ pub use cve5::{
     AffectedProduct, AffectedVersion, CVE5_MAX_BYTES, Cve5Record, CveState, Exploitation, KevReference,
     SsvcDecisionPoints, TechnicalImpact, TimelineEvent, VersionStatus,
 };
-pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores};
+pub use epss::{EPSS_MAX_LINE_BYTES, EPSS_MAX_LINES, EpssFile, EpssRecord, EpssScore, EpssScores, WindowMaximum};
 pub use error::IntelError;
 pub use exploits::{
     EXPLOIT_DB_MAX_BYTES, ExploitEvidence, ExploitKind, Exploits, METASPLOIT_MAX_BYTES, MetasploitRank,
     NUCLEI_MAX_TEMPLATE_BYTES, NUCLEI_MAX_TEMPLATES,
 };
-pub use facts::{CvssChoice, CvssFact, CvssRole, ExploitClue, ExploitSignal, SsvcOutcome, VulnerabilityFacts};
+pub use facts::{
+    CvssChoice, CvssFact, CvssRole, EpssMaximum, ExploitClue, ExploitSignal, SsvcOutcome, VulnerabilityFacts,
+};
 pub use import::{ImportReport, Imported, import};
 pub use kev::{KEV_MAX_BYTES, KevCatalog, KevEntry};
 pub use nvd::{NVD_MAX_BYTES, NvdConfiguration, NvdCpeMatch, NvdCve, NvdFile, NvdKev, NvdNode, NvdOperator, NvdPage};

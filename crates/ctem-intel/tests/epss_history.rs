@@ -478,3 +478,38 @@ fn real_weekly_snapshots() {
         Some((date("2025-01-06"), score(0.95591, 0.99565)))
     );
 }
+
+/// Scores CVE-2025-0001 at 0.9 on 2025-03-01 and 0.1 on 2025-03-20, and
+/// CVE-2025-0002 at 0.1, then 0.2.
+fn spike_then_fall() -> EpssScores {
+    let day = |date: &str, first: f64, second: f64| {
+        let text = format!(
+            "#model_version:v2025.03.14,score_date:{date}T00:00:00+0000\ncve,epss,percentile\n\
+             CVE-2025-0001,{first},0.5\nCVE-2025-0002,{second},0.5\n"
+        );
+        EpssScores::from_reader(date, text.as_bytes()).unwrap()
+    };
+    let mut scores = day("2025-03-01", 0.9, 0.1);
+    scores.merge(day("2025-03-20", 0.1, 0.2));
+    scores
+}
+
+#[test]
+fn window_maximum_keeps_the_recent_peak() {
+    let scores = spike_then_fall();
+    let wide = scores.window_maximum(&cve("CVE-2025-0001"), 30).unwrap();
+    assert_eq!((wide.maximum, wide.date), (0.9, Some(date("2025-03-01"))));
+    assert_eq!(wide.record.score.epss, 0.1);
+    // 19 days before the newest day, the peak is outside a window of 10.
+    let narrow = scores.window_maximum(&cve("CVE-2025-0001"), 10).unwrap();
+    assert_eq!((narrow.maximum, narrow.date), (0.1, Some(date("2025-03-20"))));
+    let rising = scores.window_maximum(&cve("CVE-2025-0002"), 30).unwrap();
+    assert_eq!((rising.maximum, rising.date), (0.2, Some(date("2025-03-20"))));
+    assert!(scores.window_maximum(&cve("CVE-2025-9999"), 30).is_none());
+
+    let mut intel = Intel::default();
+    intel.add_epss(spike_then_fall());
+    let peak = intel.facts(&cve("CVE-2025-0001")).epss_recent_maximum.unwrap();
+    assert_eq!((peak.epss, peak.date, peak.days), (0.9, Some(date("2025-03-01")), 30));
+    assert_eq!(intel.facts(&cve("CVE-2025-0002")).epss_recent_maximum, None);
+}

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::cmp::Reverse;
 
-use chrono::Duration;
 use ctem_intel::{ExploitClue, ExploitSignal, Intel, KevEntry};
 use ctem_model::{
     Asset, AssetKind, CompactString, Criticality, CveId, CvssVector, CvssVersion, Finding, FindingKind,
@@ -376,26 +375,17 @@ fn latest_sighting(cves: &[CveId], intel: &Intel) -> Option<Candidate> {
 /// undated), or [`EPSS_PRIOR`] when no CVE has a score.
 fn epss_input(cves: &[CveId], intel: &Intel, name_cve: bool) -> (f64, Candidate) {
     let scores = intel.epss_scores();
-    let window_start = scores
-        .latest_score_date()
-        .and_then(|latest| latest.checked_sub_signed(Duration::days(EPSS_WINDOW_DAYS)));
     let best = cves
         .iter()
         .filter_map(|cve| {
-            let (record, history) = scores.get_with_history(cve)?;
-            let latest = record.score.epss;
-            let recent = match window_start {
-                Some(start) => history
-                    .filter(|(date, _)| *date >= start)
-                    .map(|(date, score)| (score.epss, Some(date)))
-                    .max_by(|a, b| a.0.total_cmp(&b.0)),
-                None => None,
-            };
-            let (maximum, date) = match recent {
-                Some((maximum, date)) if maximum > latest => (maximum, date),
-                _ => (latest, record.file.score_date),
-            };
-            Some((cve, record, latest, maximum, date))
+            let window = scores.window_maximum(cve, EPSS_WINDOW_DAYS)?;
+            Some((
+                cve,
+                window.record,
+                window.record.score.epss,
+                window.maximum,
+                window.date,
+            ))
         })
         .max_by(|a, b| a.3.total_cmp(&b.3));
 

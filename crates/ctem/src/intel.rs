@@ -425,6 +425,13 @@ fn render_facts(facts: &VulnerabilityFacts) -> String {
         ));
         line(format!("    [{}]", epss.source));
     }
+    if let Some(maximum) = &facts.epss_recent_maximum {
+        let day = maximum.date.map(|day| format!(" on {day}")).unwrap_or_default();
+        line(format!(
+            "  EPSS {}-day maximum: {:.5}{day}, the probability that scoring uses",
+            maximum.days, maximum.epss
+        ));
+    }
 
     if !facts.cvss.is_empty() {
         line("  CVSS:".to_string());

@@ -552,3 +552,43 @@ fn missing_intel_folder_names_the_os_error_once() {
     assert_eq!(error.matches("os error 2").count(), 1, "{error}");
     assert!(error.contains("cannot load intelligence from"), "{error}");
 }
+
+/// Two EPSS days imported into the cache: CVE-2025-0001 at 0.9 on
+/// 2025-03-01, then 0.1 on 2025-03-20. Scoring uses the 30-day maximum,
+/// and `intel show` names it beside the latest score.
+#[test]
+fn show_names_the_recent_epss_maximum() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    for (day, score) in [("2025-03-01", "0.90000"), ("2025-03-20", "0.10000")] {
+        let file = home.path().join(format!("epss-{day}.csv"));
+        fs::write(
+            &file,
+            format!(
+                "#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\nCVE-2025-0001,{score},0.50000\n"
+            ),
+        )
+        .unwrap();
+        let imported = import_into(home.path(), &cache, &file);
+        assert!(
+            imported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&imported.stderr)
+        );
+    }
+
+    let cache_arg = cache.to_str().unwrap();
+    let text = stdout(&show(home.path(), &["CVE-2025-0001", "--intel-cache", cache_arg]));
+    assert!(text.contains("EPSS: 0.10000"), "{text}");
+    assert!(
+        text.contains("EPSS 30-day maximum: 0.90000 on 2025-03-01, the probability that scoring uses"),
+        "{text}"
+    );
+    let output = show(
+        home.path(),
+        &["CVE-2025-0001", "--format", "json", "--intel-cache", cache_arg],
+    );
+    let facts: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(facts[0]["epss_recent_maximum"]["epss"], 0.9);
+    assert_eq!(facts[0]["epss_recent_maximum"]["date"], "2025-03-01");
+}
