@@ -518,7 +518,7 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped
 /// line, else the day in its name (`epss_scores-YYYY-MM-DD.csv` or
 /// `.csv.gz`). A file whose first line cannot be read has no day, so it
 /// loads and its error stops the run.
-fn history_day(path: &Path) -> Option<NaiveDate> {
+pub(crate) fn history_day(path: &Path) -> Option<NaiveDate> {
     match EpssScores::score_date_of(path) {
         Ok(Some(day)) => return Some(day),
         Ok(None) => {}

@@ -110,6 +110,10 @@ pub enum CacheError {
     #[error(transparent)]
     Invalid(#[from] IntelError),
 
+    /// A retention shorter than the EPSS window that scoring reads.
+    #[error("cannot keep {days} days of EPSS history: scoring reads the last {minimum}; keep at least {minimum}")]
+    Retention { days: i64, minimum: i64 },
+
     /// The file's SHA-256 is not the one its publisher states.
     #[error("{path}: SHA-256 is {actual}, but the publisher states {expected}; the file was not kept")]
     Checksum {
@@ -368,6 +372,62 @@ impl IntelCache {
         let mut source = File::open(file).map_err(|e| io_error(file, e))?;
         io::copy(&mut source, staged.file()).map_err(|e| io_error(&target, e))?;
         staged.keep_as(&target)
+    }
+
+    /// Lists the EPSS history files more than `keep_days` days older than
+    /// the newest day of the history, oldest first, and deletes them
+    /// unless `dry_run`. A file's day is the one that
+    /// [`load_intel`](IntelCache::load_intel) windows by: the score date
+    /// on its first line, else the day in its name. Files with neither are
+    /// kept, as is everything outside the history folder.
+    ///
+    /// # Errors
+    ///
+    /// `keep_days` below [`EPSS_HISTORY_DAYS`], which scoring reads, or a
+    /// folder or file that cannot be read or deleted. Files deleted before
+    /// a failed deletion stay deleted; each is a whole day, so the history
+    /// left is consistent.
+    pub fn prune_epss_history(
+        &self,
+        _lock: &CacheLock,
+        keep_days: i64,
+        dry_run: bool,
+    ) -> Result<Vec<(PathBuf, chrono::NaiveDate)>, CacheError> {
+        if keep_days < EPSS_HISTORY_DAYS {
+            return Err(CacheError::Retention {
+                days: keep_days,
+                minimum: EPSS_HISTORY_DAYS,
+            });
+        }
+        let history = self.source_dir(SourceKind::Epss).join(EPSS_HISTORY);
+        if !history.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut dated = Vec::new();
+        for entry in fs::read_dir(&history).map_err(|e| io_error(&history, e))? {
+            let path = entry.map_err(|e| io_error(&history, e))?.path();
+            let is_file = fs::symlink_metadata(&path).map_err(|e| io_error(&path, e))?.is_file();
+            if let Some(day) = is_file.then(|| crate::bundle::history_day(&path)).flatten() {
+                dated.push((path, day));
+            }
+        }
+        let Some(newest) = dated.iter().map(|(_, day)| *day).max() else {
+            return Ok(Vec::new());
+        };
+        // A retention beyond the calendar keeps every day.
+        let Some(first_kept) = chrono::Duration::try_days(keep_days).and_then(|days| newest.checked_sub_signed(days))
+        else {
+            return Ok(Vec::new());
+        };
+        let mut old: Vec<(PathBuf, chrono::NaiveDate)> =
+            dated.into_iter().filter(|(_, day)| *day < first_kept).collect();
+        old.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        if !dry_run {
+            for (path, _) in &old {
+                fs::remove_file(path).map_err(|e| io_error(path, e))?;
+            }
+        }
+        Ok(old)
     }
 
     /// Creates a temporary file in the folder of `kind`, so that the final

@@ -806,3 +806,56 @@ fn corrupt_epss_history_day_stops_the_load() {
     let error = cache.load_intel().unwrap_err().to_string();
     assert!(error.contains("epss_scores-2020-01-01.csv"), "{error}");
 }
+
+#[test]
+fn prune_deletes_epss_days_before_the_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, history) = history_cache(dir.path());
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for offset in 0..40 {
+        let day = first + chrono::Duration::days(offset);
+        epss_day(
+            &history.join(format!("epss_scores-{day}.csv")),
+            day,
+            &[("CVE-2021-44228", 0.5)],
+        );
+    }
+    // An old day under another name is found by its score date; a file
+    // with no day, and the current EPSS file outside the history, stay.
+    let old = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+    epss_day(&history.join("renamed.csv"), old, &[("CVE-2020-0001", 0.5)]);
+    fs::write(
+        history.join("undated.csv"),
+        "cve,epss,percentile\nCVE-2020-0002,0.25,0.5\n",
+    )
+    .unwrap();
+    let lock = cache.lock().unwrap();
+
+    let error = cache.prune_epss_history(&lock, 29, false).unwrap_err().to_string();
+    assert!(error.contains("keep at least 30"), "{error}");
+    let huge = cache.prune_epss_history(&lock, i64::MAX, false).unwrap();
+    assert!(huge.is_empty(), "{huge:?}");
+
+    let listed = cache.prune_epss_history(&lock, 35, true).unwrap();
+    // 2025-02-09 is the newest day; days before 2025-01-05 go, and the
+    // renamed day of 2024-06-01 first.
+    let days: Vec<_> = listed.iter().map(|(_, day)| day.to_string()).collect();
+    assert_eq!(
+        days,
+        ["2024-06-01", "2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"]
+    );
+    assert!(
+        listed.iter().all(|(path, _)| path.is_file()),
+        "a dry run deletes nothing"
+    );
+
+    let deleted = cache.prune_epss_history(&lock, 35, false).unwrap();
+    assert_eq!(deleted, listed);
+    assert!(deleted.iter().all(|(path, _)| !path.exists()));
+    assert!(history.join("undated.csv").is_file());
+    assert_eq!(fs::read_dir(&history).unwrap().count(), 36 + 1);
+    assert!(cache.prune_epss_history(&lock, 35, false).unwrap().is_empty());
+    drop(lock);
+    let intel = cache.load_intel().unwrap();
+    assert!(intel.epss(&"CVE-2021-44228".parse().unwrap()).is_some());
+}

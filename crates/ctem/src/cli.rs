@@ -103,6 +103,8 @@ pub enum IntelCommand {
     Status(IntelStatusArgs),
     /// Print everything known about a CVE, with the source and date of each value.
     Show(IntelShowArgs),
+    /// Delete the EPSS history days older than a retention, to save space.
+    Prune(IntelPruneArgs),
 }
 
 /// The options that locate the configuration and the cache.
@@ -143,6 +145,21 @@ pub struct IntelImportArgs {
 pub struct IntelStatusArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub cache: IntelCacheArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IntelPruneArgs {
+    /// Days of EPSS history to keep before the newest day (at least 30,
+    /// the days scoring reads).
+    #[arg(long, value_name = "DAYS")]
+    pub epss_days: i64,
+
+    /// List the files that would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub cache: IntelCacheArgs,

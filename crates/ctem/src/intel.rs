@@ -19,7 +19,8 @@ use serde_json::json;
 
 use crate::EXIT_FILE_FAILED;
 use crate::cli::{
-    IntelCacheArgs, IntelCommand, IntelImportArgs, IntelShowArgs, IntelStatusArgs, IntelUpdateArgs, OutputFormat,
+    IntelCacheArgs, IntelCommand, IntelImportArgs, IntelPruneArgs, IntelShowArgs, IntelStatusArgs, IntelUpdateArgs,
+    OutputFormat,
 };
 use crate::output::printable;
 
@@ -30,6 +31,7 @@ pub fn run(command: IntelCommand) -> Result<u8> {
         IntelCommand::Import(args) => import_command(args),
         IntelCommand::Status(args) => status(args),
         IntelCommand::Show(args) => show(args),
+        IntelCommand::Prune(args) => prune(args),
     }
 }
 
@@ -183,6 +185,28 @@ fn import_command(args: IntelImportArgs) -> Result<u8> {
     );
     let failed = !report.failed.is_empty() || report.imported.is_empty();
     Ok(if failed { EXIT_FILE_FAILED } else { 0 })
+}
+
+fn prune(args: IntelPruneArgs) -> Result<u8> {
+    let Setup { cache, .. } = setup(&args.cache)?;
+    let lock = cache.lock()?;
+    let old = cache.prune_epss_history(&lock, args.epss_days, args.dry_run)?;
+    let verb = if args.dry_run { "Would delete" } else { "Deleted" };
+    for (path, day) in &old {
+        outln!("{verb} {day}: {}", printable(path.display()));
+    }
+    match (old.first(), old.last()) {
+        (Some((_, first)), Some((_, last))) => outln!(
+            "{verb} {} EPSS history file(s) of {first} to {last}, more than {} days before the newest day.",
+            old.len(),
+            args.epss_days
+        ),
+        _ => outln!(
+            "No EPSS history day is more than {} days before the newest day.",
+            args.epss_days
+        ),
+    }
+    Ok(0)
 }
 
 fn status(args: IntelStatusArgs) -> Result<u8> {

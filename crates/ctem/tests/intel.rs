@@ -592,3 +592,54 @@ fn show_names_the_recent_epss_maximum() {
     assert_eq!(facts[0]["epss_recent_maximum"]["epss"], 0.9);
     assert_eq!(facts[0]["epss_recent_maximum"]["date"], "2025-03-01");
 }
+
+/// Imports EPSS days of 2025-01-01, 2025-03-01 and 2025-03-20 and prunes
+/// the history to 30 days before the newest: the January day goes.
+#[test]
+fn prune_deletes_old_epss_days() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    for day in ["2025-01-01", "2025-03-01", "2025-03-20"] {
+        let file = home.path().join(format!("epss-{day}.csv"));
+        fs::write(
+            &file,
+            format!(
+                "#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\nCVE-2025-0001,0.10000,0.50000\n"
+            ),
+        )
+        .unwrap();
+        assert!(import_into(home.path(), &cache, &file).status.success());
+    }
+    let history = cache.join("epss/history");
+    let prune = |extra: &[&str]| {
+        ctem(home.path())
+            .args(["intel", "prune", "--intel-cache"])
+            .arg(&cache)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let too_short = prune(&["--epss-days", "10"]);
+    assert!(!too_short.status.success());
+    let error = String::from_utf8_lossy(&too_short.stderr);
+    assert!(error.contains("cannot keep 10 days of EPSS history"), "{error}");
+    assert!(!prune(&["--epss-days", "many"]).status.success());
+
+    let dry = stdout(&prune(&["--epss-days", "30", "--dry-run"]));
+    assert!(
+        dry.contains("Would delete 1 EPSS history file(s) of 2025-01-01 to 2025-01-01"),
+        "{dry}"
+    );
+    assert!(history.join("epss_scores-2025-01-01.csv").is_file());
+
+    let done = stdout(&prune(&["--epss-days", "30"]));
+    assert!(done.contains("Deleted 2025-01-01:"), "{done}");
+    assert!(!history.join("epss_scores-2025-01-01.csv").exists());
+    assert!(history.join("epss_scores-2025-03-01.csv").is_file());
+    let again = stdout(&prune(&["--epss-days", "30"]));
+    assert!(
+        again.contains("No EPSS history day is more than 30 days before the newest day."),
+        "{again}"
+    );
+}
