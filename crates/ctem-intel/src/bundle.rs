@@ -159,22 +159,9 @@ impl Intel {
     /// without its rows, else the day in its name. A file with neither
     /// loads whatever its age.
     pub fn load_epss_history(&mut self, dir: &Path, days: i64) -> Result<(), IntelError> {
-        let mut files = Vec::new();
-        collect_files(dir, &mut files, &mut self.skipped)?;
-        let dated: Vec<(PathBuf, Option<NaiveDate>)> = files
-            .into_iter()
-            .filter(|file| is_record_file(SourceKind::Epss, file))
-            .map(|file| {
-                let day = history_day(&file);
-                (file, day)
-            })
-            .collect();
-        let first = dated
-            .iter()
-            .filter_map(|(_, day)| *day)
-            .max()
-            .and_then(|newest| newest.checked_sub_signed(chrono::Duration::days(days.max(0))));
-        for (file, day) in dated {
+        let files = epss_history_files(dir, &mut self.skipped)?;
+        let first = first_kept_day(&files, days);
+        for (file, day) in files {
             if day.zip(first).is_none_or(|(day, first)| day >= first) {
                 self.load_file(SourceKind::Epss, &file)?;
             }
@@ -514,11 +501,39 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped
     Ok(())
 }
 
+/// Lists the EPSS files of a history folder and its subfolders, each with
+/// its day ([`history_day`]). Entries that are no regular file go to
+/// `skipped`.
+pub(crate) fn epss_history_files(
+    dir: &Path,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<(PathBuf, Option<NaiveDate>)>, IntelError> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files, skipped)?;
+    Ok(files
+        .into_iter()
+        .filter(|file| is_record_file(SourceKind::Epss, file))
+        .map(|file| {
+            let day = history_day(&file);
+            (file, day)
+        })
+        .collect())
+}
+
+/// Returns the first day that a retention of `days` days before the
+/// newest day of `files` keeps, or `None` when it keeps every day (no day
+/// is known, or the retention reaches past the calendar).
+pub(crate) fn first_kept_day(files: &[(PathBuf, Option<NaiveDate>)], days: i64) -> Option<NaiveDate> {
+    let newest = files.iter().filter_map(|(_, day)| *day).max()?;
+    let retention = chrono::Duration::try_days(days.max(0))?;
+    newest.checked_sub_signed(retention)
+}
+
 /// Reads the day of an EPSS history file: the score date on its first
 /// line, else the day in its name (`epss_scores-YYYY-MM-DD.csv` or
 /// `.csv.gz`). A file whose first line cannot be read has no day, so it
 /// loads and its error stops the run.
-pub(crate) fn history_day(path: &Path) -> Option<NaiveDate> {
+fn history_day(path: &Path) -> Option<NaiveDate> {
     match EpssScores::score_date_of(path) {
         Ok(Some(day)) => return Some(day),
         Ok(None) => {}

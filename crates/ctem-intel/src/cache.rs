@@ -378,8 +378,9 @@ impl IntelCache {
     /// the newest day of the history, oldest first, and deletes them
     /// unless `dry_run`. A file's day is the one that
     /// [`load_intel`](IntelCache::load_intel) windows by: the score date
-    /// on its first line, else the day in its name. Files with neither are
-    /// kept, as is everything outside the history folder.
+    /// on its first line, else the day in its name. Only the `.csv` and
+    /// `.csv.gz` files of the history folder count, as for loading, and
+    /// files with no day are kept.
     ///
     /// # Errors
     ///
@@ -399,29 +400,25 @@ impl IntelCache {
                 minimum: EPSS_HISTORY_DAYS,
             });
         }
+
         let history = self.source_dir(SourceKind::Epss).join(EPSS_HISTORY);
         if !history.is_dir() {
             return Ok(Vec::new());
         }
-        let mut dated = Vec::new();
-        for entry in fs::read_dir(&history).map_err(|e| io_error(&history, e))? {
-            let path = entry.map_err(|e| io_error(&history, e))?.path();
-            let is_file = fs::symlink_metadata(&path).map_err(|e| io_error(&path, e))?.is_file();
-            if let Some(day) = is_file.then(|| crate::bundle::history_day(&path)).flatten() {
-                dated.push((path, day));
-            }
-        }
-        let Some(newest) = dated.iter().map(|(_, day)| *day).max() else {
+
+        // Entries that are no regular file are never deleted.
+        let mut not_files = Vec::new();
+        let files = crate::bundle::epss_history_files(&history, &mut not_files)?;
+        let Some(first_kept) = crate::bundle::first_kept_day(&files, keep_days) else {
             return Ok(Vec::new());
         };
-        // A retention beyond the calendar keeps every day.
-        let Some(first_kept) = chrono::Duration::try_days(keep_days).and_then(|days| newest.checked_sub_signed(days))
-        else {
-            return Ok(Vec::new());
-        };
-        let mut old: Vec<(PathBuf, chrono::NaiveDate)> =
-            dated.into_iter().filter(|(_, day)| *day < first_kept).collect();
+        let mut old: Vec<(PathBuf, chrono::NaiveDate)> = files
+            .into_iter()
+            .filter_map(|(path, day)| Some((path, day?)))
+            .filter(|(_, day)| *day < first_kept)
+            .collect();
         old.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+
         if !dry_run {
             for (path, _) in &old {
                 fs::remove_file(path).map_err(|e| io_error(path, e))?;

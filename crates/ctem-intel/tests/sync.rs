@@ -727,6 +727,18 @@ fn epss_day(path: &Path, day: chrono::NaiveDate, rows: &[(&str, f64)]) {
     fs::write(path, text).unwrap();
 }
 
+/// Writes history files for the 40 days from 2025-01-01, each scoring
+/// CVE-2021-44228 at `score(offset)`, and returns the first day.
+fn forty_days(history: &Path, score: impl Fn(i64) -> f64) -> chrono::NaiveDate {
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for offset in 0..40 {
+        let day = first + chrono::Duration::days(offset);
+        let path = history.join(format!("epss_scores-{day}.csv"));
+        epss_day(&path, day, &[("CVE-2021-44228", score(offset))]);
+    }
+    first
+}
+
 /// Returns a cache in `root` and its EPSS history folder, created.
 fn history_cache(root: &Path) -> (IntelCache, PathBuf) {
     let cache = IntelCache::new(root);
@@ -736,19 +748,10 @@ fn history_cache(root: &Path) -> (IntelCache, PathBuf) {
 }
 
 #[test]
-fn epss_history_loads_the_last_thirty_days() {
+fn history_loads_last_thirty_days() {
     let dir = tempfile::tempdir().unwrap();
     let (cache, history) = history_cache(dir.path());
-    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    for offset in 0..40 {
-        let day = first + chrono::Duration::days(offset);
-        let score = offset as f64 / 100.0;
-        epss_day(
-            &history.join(format!("epss_scores-{day}.csv")),
-            day,
-            &[("CVE-2021-44228", score)],
-        );
-    }
+    let first = forty_days(&history, |offset| offset as f64 / 100.0);
     // The score date on the first line counts, not the name: an old day
     // under another name stays out, and a name in the future moves
     // nothing.
@@ -790,7 +793,7 @@ fn epss_history_loads_the_last_thirty_days() {
 }
 
 #[test]
-fn corrupt_epss_history_day_stops_the_load() {
+fn corrupt_history_day_stops_load() {
     let dir = tempfile::tempdir().unwrap();
     let (cache, history) = history_cache(dir.path());
     let day = chrono::NaiveDate::from_ymd_opt(2025, 2, 1).unwrap();
@@ -808,20 +811,12 @@ fn corrupt_epss_history_day_stops_the_load() {
 }
 
 #[test]
-fn prune_deletes_epss_days_before_the_retention() {
+fn prune_deletes_days_past_retention() {
     let dir = tempfile::tempdir().unwrap();
     let (cache, history) = history_cache(dir.path());
-    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    for offset in 0..40 {
-        let day = first + chrono::Duration::days(offset);
-        epss_day(
-            &history.join(format!("epss_scores-{day}.csv")),
-            day,
-            &[("CVE-2021-44228", 0.5)],
-        );
-    }
-    // An old day under another name is found by its score date; a file
-    // with no day, and the current EPSS file outside the history, stay.
+    forty_days(&history, |_| 0.5);
+    // An old day under another name is found by its score date. A file
+    // with no day stays.
     let old = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
     epss_day(&history.join("renamed.csv"), old, &[("CVE-2020-0001", 0.5)]);
     fs::write(
@@ -837,7 +832,7 @@ fn prune_deletes_epss_days_before_the_retention() {
     assert!(huge.is_empty(), "{huge:?}");
 
     let listed = cache.prune_epss_history(&lock, 35, true).unwrap();
-    // 2025-02-09 is the newest day; days before 2025-01-05 go, and the
+    // 2025-02-09 is the newest day, so the days before 2025-01-05 go, the
     // renamed day of 2024-06-01 first.
     let days: Vec<_> = listed.iter().map(|(_, day)| day.to_string()).collect();
     assert_eq!(
