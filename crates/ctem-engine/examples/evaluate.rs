@@ -12,8 +12,8 @@
 //! generator seeds such as `31-60`; the default is 1 to 10. Seeds above 30
 //! give estates that no constant of the ranking was chosen on. `VALUE` is
 //! the risk points per unit of attacker success that the ranking gives an
-//! action (`crown_jewel_value` in the `[prioritization]` table of the
-//! configuration); the default is 10000.
+//! action, as `crown_jewel_value` in the `[prioritization]` table of the
+//! configuration sets it. The default is 10000.
 
 use std::process::ExitCode;
 

@@ -58,7 +58,8 @@ pub struct Candidate {
 pub struct Instance {
     pub model: SuccessModel,
     pub candidates: Vec<Candidate>,
-    /// The score of each open finding, which the actions close.
+    /// The score of each finding (0 for one the report suppresses), as
+    /// [`Candidate::closes`] indexes them.
     pub finding_risk: Vec<f64>,
 }
 

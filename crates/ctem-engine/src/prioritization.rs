@@ -66,7 +66,8 @@ pub fn check_crown_jewel_value(value: f64) -> Result<f64, String> {
 
 fn crown_jewel_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     let value = match toml::Value::deserialize(deserializer)? {
-        // Integers above 2^53 are rejected before the conversion rounds them.
+        // An integer above the maximum is named as written, before the
+        // conversion to f64 rounds it.
         toml::Value::Integer(value) if value > MAX_CROWN_JEWEL_VALUE as i64 => {
             return Err(serde::de::Error::custom(format!(
                 "invalid crown_jewel_value {value}: expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}"
@@ -516,7 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn crown_jewel_value_is_read_and_checked() {
+    fn crown_jewel_value_is_checked() {
         let default = Config::parse("").unwrap();
         assert_eq!(
             default.prioritization.crown_jewel_value(),

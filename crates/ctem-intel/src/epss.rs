@@ -310,8 +310,8 @@ impl EpssScores {
 
     /// Returns a CVE's latest score with the highest probability of its
     /// history within `days` days before the newest score date loaded. Where
-    /// the history holds no higher score, or no file is dated, the maximum
-    /// is the latest score, dated by its file.
+    /// the history contains no higher score, or no file is dated, the
+    /// maximum is the latest score, dated by its file.
     pub fn window_maximum(&self, cve: &CveId, days: i64) -> Option<WindowMaximum<'_>> {
         let (record, history) = self.get_with_history(cve)?;
         let latest = record.score.epss;

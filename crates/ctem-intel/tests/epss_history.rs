@@ -495,7 +495,7 @@ fn spike_then_fall() -> EpssScores {
 }
 
 #[test]
-fn window_maximum_keeps_the_recent_peak() {
+fn window_maximum_keeps_recent_peak() {
     let scores = spike_then_fall();
     let wide = scores.window_maximum(&cve("CVE-2025-0001"), 30).unwrap();
     assert_eq!((wide.maximum, wide.date), (0.9, Some(date("2025-03-01"))));

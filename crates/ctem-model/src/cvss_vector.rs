@@ -241,7 +241,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metrics_follow_the_canonical_text() {
+    fn metrics_follow_canonical_text() {
         let vector: CvssVector = " (AV:N/AC:L/Au:N/C:P/I:P/A:P) ".parse().unwrap();
         assert_eq!(vector.as_str(), "AV:N/AC:L/Au:N/C:P/I:P/A:P");
         let pairs: Vec<(&str, &str)> = vector.metrics().collect();

@@ -378,7 +378,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_intelligence_cache_loads_the_epss_window() {
+    fn epss_window_matches_cache_history() {
         assert_eq!(ctem_intel::cache::EPSS_HISTORY_DAYS, EPSS_WINDOW_DAYS);
     }
 

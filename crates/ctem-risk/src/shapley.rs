@@ -147,7 +147,7 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
         }
         // Q_i[t] sums f(T ∪ {i}) - f(T) over the subsets T of the other
         // members of size t, so each subset's factor adds to the members
-        // it holds and takes from those it lacks.
+        // it contains and takes from those it lacks.
         let factors = &all_factors[starts[block]..starts[block + 1]];
         let mut shares = [0.0; MAX_CANDIDATES];
         for (subset, &factor) in factors.iter().enumerate() {

@@ -187,7 +187,7 @@ mod tests {
     ];
 
     #[test]
-    fn fixed_matches_the_standard_library() {
+    fn fixed_matches_std_formatting() {
         let mut random = SplitMix64::new(7);
         let mut values: Vec<f64> = EDGES.to_vec();
         for _ in 0..200_000 {
@@ -209,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn shortest_matches_the_standard_library() {
+    fn shortest_matches_std_display() {
         let mut random = SplitMix64::new(11);
         let mut values: Vec<f64> = EDGES.to_vec();
         values.extend([1.0, 0.1, 0.00001, 0.94, 100.0, 123_456.5, 1e9, 1e15, 0.3 + 0.6]);
@@ -226,7 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn integers_and_dates_match_the_standard_library() {
+    fn integers_and_dates_match_std() {
         for value in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
             let mut out = CompactString::default();
             push_integer(&mut out, value);

@@ -557,7 +557,7 @@ fn missing_intel_folder_names_the_os_error_once() {
 /// 2025-03-01, then 0.1 on 2025-03-20. Scoring uses the 30-day maximum,
 /// and `intel show` names it beside the latest score.
 #[test]
-fn show_names_the_recent_epss_maximum() {
+fn show_names_recent_epss_maximum() {
     let home = tempfile::tempdir().unwrap();
     let cache = home.path().join("cache");
     for (day, score) in [("2025-03-01", "0.90000"), ("2025-03-20", "0.10000")] {

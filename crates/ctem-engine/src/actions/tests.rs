@@ -383,8 +383,8 @@ fn upgrade_groups_by_purl() {
     assert_eq!(upgrade.target_version.as_deref(), Some("2.16.0"));
 }
 
-/// The findings of the sample attack paths: the exploited Apache of the
-/// web server (10 points), whose fix removes the path, and a
+/// Returns the findings of the sample attack paths: the exploited Apache
+/// of the web server (10 points), whose fix removes the path, and a
 /// misconfiguration elsewhere (90 points).
 fn sample_path_findings() -> Vec<ScoredFinding> {
     let mut exploited = scored(
@@ -436,7 +436,7 @@ fn rank_greedy_by_marginal_success() {
 /// findings and fixed bonuses alone: the misconfiguration (90 per unit of
 /// effort) before the patch ((10 + 50) / 2 = 30) and the port change (25).
 #[test]
-fn rank_without_crown_jewel_value_follows_finding_risk() {
+fn rank_without_value_follows_finding_risk() {
     let paths = crate::paths::tests::sample_paths();
     let findings = sample_path_findings();
 

@@ -17,6 +17,11 @@ pub struct Settings {
     /// Asset counts of the generated environments.
     pub sizes: Vec<usize>,
     /// The budgets k: how many actions each ordering may take.
+    ///
+    /// NOTE: a budget counts actions, while ctem ranks by risk removed per
+    /// unit of effort, so the optimum may take costlier actions than ctem
+    /// would. On estates of 5,000 assets that alone keeps ctem below 95% of
+    /// the optimum at k = 1 and 3. No effort budget is evaluated.
     pub budgets: Vec<usize>,
     /// The maximum number of success evaluations of one exact search.
     /// Past it, the optimum of that estate and budget is reported unknown.
