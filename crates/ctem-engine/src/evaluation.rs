@@ -24,7 +24,7 @@ use std::cmp::Ordering as CmpOrdering;
 use ctem_graph::FixId;
 
 pub use environment::{Prepared, intel_of, prepare};
-pub use optimum::{Optimum, optimum};
+pub use optimum::{Optimum, optimum, optimum_within_effort};
 pub use report::{EnvironmentResult, Report, Settings, markdown, run};
 
 use crate::paths::success::SuccessModel;
@@ -51,6 +51,8 @@ pub struct Candidate {
     /// The findings the action closes, as indexes into
     /// [`Instance::finding_risk`].
     pub closes: Vec<usize>,
+    /// The action's effort in effort units, as `ctem actions` estimates it.
+    pub effort: f64,
 }
 
 /// An attack graph and the actions proposed for it, in ctem's order.
@@ -161,24 +163,53 @@ impl Instance {
     /// Computes the share of the success measure that the first `k`
     /// actions of `order` remove, or 0 when nothing is reachable before.
     pub fn removed_share(&self, order: &[usize], k: usize) -> f64 {
+        self.share_removed_by(&order[..k.min(order.len())])
+    }
+
+    /// Computes the share of the success measure that the actions at
+    /// `picks` remove, or 0 when nothing is reachable before.
+    pub fn share_removed_by(&self, picks: &[usize]) -> f64 {
         let before = self.success_before();
         if before <= 0.0 {
             return 0.0;
         }
-        let picks = &order[..k.min(order.len())];
         (before - self.success_after(picks)) / before
+    }
+
+    /// Takes the actions of `order` first to last, skipping each one whose
+    /// effort no longer fits in what is left of `budget` effort units, as
+    /// a team with that budget works down a ranked list.
+    pub fn within_effort(&self, order: &[usize], budget: f64) -> Vec<usize> {
+        let mut left = budget;
+        let mut picks = Vec::new();
+        for &index in order {
+            let effort = self.candidates[index].effort;
+            // NOTE: the slack absorbs rounding of effort sums that are
+            // equal in exact arithmetic.
+            if effort <= left + 1e-9 {
+                left -= effort;
+                picks.push(index);
+            }
+        }
+        picks
     }
 
     /// Computes the share of the findings' risk (the sum of their scores)
     /// that the first `k` actions of `order` close, or 0 without risk. A
     /// finding that two actions close counts once.
     pub fn risk_share(&self, order: &[usize], k: usize) -> f64 {
+        self.risk_share_of(&order[..k.min(order.len())])
+    }
+
+    /// Computes the share of the findings' risk that the actions at `picks`
+    /// close, or 0 without risk. A finding closed twice counts once.
+    pub fn risk_share_of(&self, picks: &[usize]) -> f64 {
         let total: f64 = self.finding_risk.iter().sum();
         if total <= 0.0 {
             return 0.0;
         }
         let mut closed = vec![false; self.finding_risk.len()];
-        for &pick in &order[..k.min(order.len())] {
+        for &pick in picks {
             for &finding in &self.candidates[pick].closes {
                 closed[finding] = true;
             }

@@ -199,6 +199,7 @@ fn candidate(
         epss: signals.iter().filter_map(|signals| signals.epss).max_by(f64::total_cmp),
         kev: signals.iter().any(|signals| signals.kev),
         closes,
+        effort: action.effort,
     }
 }
 

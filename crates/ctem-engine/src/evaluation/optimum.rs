@@ -1,12 +1,15 @@
-//! The best k actions of an instance, by branch and bound.
+//! The best actions of an instance within a budget, by branch and bound.
+//! A budget counts either actions (the best k) or effort (the best set
+//! whose efforts sum to at most a number of effort units).
 //!
 //! The search may drop two kinds of action without losing the optimum. An
 //! action that removes no edge of the success model lowers nothing. An
-//! action whose edges are a subset of another's can be replaced by the
-//! other, which does at least as well. The remaining actions are tried in the order of what each
-//! removes alone, and a subtree is cut when even taking every action left
-//! to it, whatever the budget, would not beat the best set found so far.
-//! That bound holds because removing edges never makes a path more likely.
+//! action whose edges are a subset of another's, at no less effort, can be
+//! replaced by the other, which does at least as well. The remaining
+//! actions are tried in the order of what each removes alone, and a
+//! subtree is cut when even taking every action left to it that fits the
+//! budget left would not beat the best set found so far. That bound holds
+//! because removing edges never makes a path more likely.
 
 use super::Instance;
 
@@ -21,35 +24,69 @@ pub struct Optimum {
     pub evaluations: u64,
 }
 
+/// Slack for sums of efforts that are equal in exact arithmetic.
+const EFFORT_SLACK: f64 = 1e-9;
+
 /// Finds `k` actions that leave the lowest success measure. `None` when the
 /// search would take more than `limit` evaluations of the measure, so the
 /// optimum is unknown.
 pub fn optimum(instance: &Instance, k: usize, limit: u64) -> Option<Optimum> {
+    search(instance, Limit::Actions(k), limit)
+}
+
+/// Finds the actions whose efforts sum to at most `effort` units and that
+/// leave the lowest success measure. `None` when the search would take
+/// more than `limit` evaluations of the measure.
+pub fn optimum_within_effort(instance: &Instance, effort: f64, limit: u64) -> Option<Optimum> {
+    search(instance, Limit::Effort(effort), limit)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    Actions(usize),
+    Effort(f64),
+}
+
+fn search(instance: &Instance, budget: Limit, limit: u64) -> Option<Optimum> {
     let edge_count = instance.model.edge_count();
-    let mut pool: Vec<(usize, Vec<u32>)> = (0..instance.candidates.len())
-        .map(|index| (index, instance.edges_of(index)))
-        .filter(|(_, edges)| !edges.is_empty())
+    // Under a budget of actions every action costs one.
+    let cost = |index: usize| match budget {
+        Limit::Actions(_) => 1.0,
+        Limit::Effort(_) => instance.candidates[index].effort,
+    };
+    let capacity = match budget {
+        Limit::Actions(k) => k as f64,
+        Limit::Effort(effort) => effort,
+    };
+    let pool: Vec<Slot> = (0..instance.candidates.len())
+        .map(|index| Slot {
+            index,
+            edges: instance.edges_of(index),
+            cost: cost(index),
+        })
+        .filter(|slot| !slot.edges.is_empty() && slot.cost <= capacity + EFFORT_SLACK)
         .collect();
-    pool = undominated(pool);
+    let pool = undominated(pool);
 
     let mut search = Search {
         instance,
         pool: Vec::new(),
-        k,
+        counting: matches!(budget, Limit::Actions(_)),
         limit,
         evaluations: 0,
         best: f64::INFINITY,
         best_picks: Vec::new(),
         counts: vec![0; edge_count],
     };
-    let mut alone: Vec<(f64, usize, Vec<u32>)> = pool
+    let mut alone: Vec<(f64, Slot)> = pool
         .into_iter()
-        .map(|(index, edges)| (search.evaluate(&edges), index, edges))
+        .map(|slot| (search.evaluate(&slot.edges), slot))
         .collect();
-    alone.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    search.pool = alone.into_iter().map(|(_, index, edges)| (index, edges)).collect();
+    alone.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.index.cmp(&b.1.index)));
+    search.pool = alone.into_iter().map(|(_, slot)| slot).collect();
 
-    if k == 0 || search.pool.is_empty() {
+    let total: f64 = search.pool.iter().map(|slot| slot.cost).sum();
+    if search.pool.is_empty() || capacity <= 0.0 {
         let success = instance.success_before();
         return Some(Optimum {
             success,
@@ -57,8 +94,8 @@ pub fn optimum(instance: &Instance, k: usize, limit: u64) -> Option<Optimum> {
             evaluations: search.evaluations,
         });
     }
-    if search.pool.len() <= k {
-        let picks: Vec<usize> = search.pool.iter().map(|(index, _)| *index).collect();
+    if total <= capacity + EFFORT_SLACK {
+        let picks: Vec<usize> = search.pool.iter().map(|slot| slot.index).collect();
         return Some(Optimum {
             success: instance.success_after(&picks),
             picks,
@@ -66,8 +103,8 @@ pub fn optimum(instance: &Instance, k: usize, limit: u64) -> Option<Optimum> {
         });
     }
 
-    let mut chosen = Vec::with_capacity(k);
-    search.branch(0, &mut chosen).then(|| {
+    let mut chosen = Vec::new();
+    search.branch(0, capacity, &mut chosen).then(|| {
         let mut picks = search.best_picks.clone();
         picks.sort_unstable();
         Optimum {
@@ -78,11 +115,24 @@ pub fn optimum(instance: &Instance, k: usize, limit: u64) -> Option<Optimum> {
     })
 }
 
+/// An action that the search may take.
+#[derive(Debug, Clone)]
+struct Slot {
+    /// The index into the instance's candidates.
+    index: usize,
+    /// The edges the action removes, sorted.
+    edges: Vec<u32>,
+    /// The action's cost against the budget: 1 under a count budget, its
+    /// effort under an effort budget.
+    cost: f64,
+}
+
 struct Search<'a> {
     instance: &'a Instance,
-    /// The actions that may be part of the optimum, each with its edges.
-    pool: Vec<(usize, Vec<u32>)>,
-    k: usize,
+    /// The actions that may be part of the optimum.
+    pool: Vec<Slot>,
+    /// Whether the budget counts actions, each of cost 1.
+    counting: bool,
     limit: u64,
     evaluations: u64,
     best: f64,
@@ -92,25 +142,29 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    /// Extends `chosen` with actions from `pool[next..]`. Returns false when
-    /// the evaluation limit was reached.
-    fn branch(&mut self, next: usize, chosen: &mut Vec<usize>) -> bool {
-        if chosen.len() == self.k || next == self.pool.len() {
+    /// Extends `chosen` with actions from `pool[next..]` that fit in
+    /// `left`, the budget not yet spent. Returns false when the evaluation
+    /// limit was reached.
+    fn branch(&mut self, next: usize, left: f64, chosen: &mut Vec<usize>) -> bool {
+        let fits = |slot: &Slot| slot.cost <= left + EFFORT_SLACK;
+        let mut with_rest: Vec<bool> = self.counts.iter().map(|&count| count > 0).collect();
+        let mut any_fits = false;
+        for slot in self.pool[next..].iter().filter(|slot| fits(slot)) {
+            any_fits = true;
+            for &edge in &slot.edges {
+                with_rest[edge as usize] = true;
+            }
+        }
+        if !any_fits {
             let removed: Vec<bool> = self.counts.iter().map(|&count| count > 0).collect();
             let success = self.measure(&removed);
             if success < self.best {
                 self.best = success;
-                self.best_picks = chosen.iter().map(|&slot| self.pool[slot].0).collect();
+                self.best_picks = chosen.iter().map(|&slot| self.pool[slot].index).collect();
             }
             return self.evaluations <= self.limit;
         }
 
-        let mut with_rest: Vec<bool> = self.counts.iter().map(|&count| count > 0).collect();
-        for (_, edges) in &self.pool[next..] {
-            for &edge in edges {
-                with_rest[edge as usize] = true;
-            }
-        }
         // NOTE: 1e-12 absorbs rounding of sums that are equal in exact
         // arithmetic, so a tie with the best set is cut.
         if self.measure(&with_rest) >= self.best - 1e-12 {
@@ -121,12 +175,18 @@ impl Search<'_> {
         }
 
         for slot in next..self.pool.len() {
-            if self.pool.len() - slot < self.k - chosen.len() {
+            // With a count budget, a set that cannot be filled is never
+            // better than one that can.
+            if self.counting && ((self.pool.len() - slot) as f64) < left - EFFORT_SLACK {
                 break;
+            }
+            let cost = self.pool[slot].cost;
+            if cost > left + EFFORT_SLACK {
+                continue;
             }
             self.apply(slot, true);
             chosen.push(slot);
-            let finished = self.branch(slot + 1, chosen);
+            let finished = self.branch(slot + 1, left - cost, chosen);
             chosen.pop();
             self.apply(slot, false);
             if !finished {
@@ -137,7 +197,7 @@ impl Search<'_> {
     }
 
     fn apply(&mut self, slot: usize, add: bool) {
-        for &edge in &self.pool[slot].1 {
+        for &edge in &self.pool[slot].edges {
             if add {
                 self.counts[edge as usize] += 1;
             } else {
@@ -160,18 +220,21 @@ impl Search<'_> {
     }
 }
 
-/// Drops every action whose edges are a subset of another action's; of
-/// actions with equal edges, the first is kept.
-fn undominated(pool: Vec<(usize, Vec<u32>)>) -> Vec<(usize, Vec<u32>)> {
+/// Drops every action whose edges are a subset of another's at no less
+/// cost. Of actions with equal edges and cost, the first is kept.
+fn undominated(pool: Vec<Slot>) -> Vec<Slot> {
     let is_subset = |small: &[u32], large: &[u32]| small.iter().all(|edge| large.binary_search(edge).is_ok());
-    let mut kept = Vec::with_capacity(pool.len());
-    for (position, (index, edges)) in pool.iter().enumerate() {
-        let dominated = pool.iter().enumerate().any(|(other, (_, larger))| {
-            other != position && is_subset(edges, larger) && (larger.len() > edges.len() || other < position)
-        });
-        if !dominated {
-            kept.push((*index, edges.clone()));
-        }
-    }
-    kept
+    let dominated = |position: usize, slot: &Slot| {
+        pool.iter().enumerate().any(|(other, larger)| {
+            other != position
+                && larger.cost <= slot.cost
+                && is_subset(&slot.edges, &larger.edges)
+                && (larger.edges.len() > slot.edges.len() || larger.cost < slot.cost || other < position)
+        })
+    };
+    pool.iter()
+        .enumerate()
+        .filter(|(position, slot)| !dominated(*position, slot))
+        .map(|(_, slot)| slot.clone())
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use ctem_graph::generate::{GenerateOptions, generate};
 use ctem_intel::IntelError;
 
-use super::{Ordering, optimum, prepare};
+use super::{Ordering, optimum, optimum_within_effort, prepare};
 use crate::actions::CROWN_JEWEL_VALUE;
 
 /// The estates, budgets and search limit of an evaluation run.
@@ -21,8 +21,13 @@ pub struct Settings {
     /// NOTE: a budget counts actions, while ctem ranks by risk removed per
     /// unit of effort, so the optimum may take costlier actions than ctem
     /// would. On estates of 5,000 assets that alone keeps ctem below 95% of
-    /// the optimum at k = 1 and 3. No effort budget is evaluated.
+    /// the optimum at k = 1 and 3. [`Settings::effort_budgets`] measures
+    /// what the ranking optimizes.
     pub budgets: Vec<usize>,
+    /// Budgets in effort units ([`crate::actions::ActionKind::effort`]):
+    /// each ordering takes its actions first to last, skipping those that
+    /// no longer fit.
+    pub effort_budgets: Vec<f64>,
     /// The maximum number of success evaluations of one exact search.
     /// Past it, the optimum of that estate and budget is reported unknown.
     pub search_limit: u64,
@@ -40,6 +45,7 @@ impl Default for Settings {
             seeds: (1..=10).collect(),
             sizes: vec![1_000, 2_000],
             budgets: vec![1, 3, 5, 10],
+            effort_budgets: vec![2.0, 5.0, 10.0, 20.0],
             search_limit: 200_000,
             crown_jewel_value: CROWN_JEWEL_VALUE,
         }
@@ -66,6 +72,15 @@ pub struct EnvironmentResult {
     /// The optimum's share at each budget; `None` where the search hit
     /// its limit.
     pub optimum: Vec<Option<f64>>,
+    /// For each ordering, the share removed within each budget of
+    /// [`Settings::effort_budgets`].
+    pub effort_shares: Vec<Vec<f64>>,
+    /// For each ordering, the share of the findings' risk closed within
+    /// each effort budget.
+    pub effort_risk_shares: Vec<Vec<f64>>,
+    /// The optimum's share within each effort budget; `None` where the
+    /// search hit its limit.
+    pub effort_optimum: Vec<Option<f64>>,
 }
 
 /// The results of every environment.
@@ -106,13 +121,30 @@ pub fn run(settings: &Settings) -> Result<Report, IntelError> {
             };
             let shares = at_budgets(&|order, k| instance.removed_share(order, k));
             let risk_shares = at_budgets(&|order, k| instance.risk_share(order, k));
+            let share_of = |best: super::Optimum| (success_before - best.success) / success_before;
             let optimum = settings
                 .budgets
                 .iter()
-                .map(|&k| {
-                    optimum(instance, k, settings.search_limit)
-                        .map(|best| (success_before - best.success) / success_before)
-                })
+                .map(|&k| optimum(instance, k, settings.search_limit).map(share_of))
+                .collect();
+            let within = |share: &dyn Fn(&[usize]) -> f64| -> Vec<Vec<f64>> {
+                orders
+                    .iter()
+                    .map(|order| {
+                        settings
+                            .effort_budgets
+                            .iter()
+                            .map(|&budget| share(&instance.within_effort(order, budget)))
+                            .collect()
+                    })
+                    .collect()
+            };
+            let effort_shares = within(&|picks| instance.share_removed_by(picks));
+            let effort_risk_shares = within(&|picks| instance.risk_share_of(picks));
+            let effort_optimum = settings
+                .effort_budgets
+                .iter()
+                .map(|&budget| optimum_within_effort(instance, budget, settings.search_limit).map(share_of))
                 .collect();
             environments.push(EnvironmentResult {
                 seed,
@@ -127,6 +159,9 @@ pub fn run(settings: &Settings) -> Result<Report, IntelError> {
                 shares,
                 risk_shares,
                 optimum,
+                effort_shares,
+                effort_risk_shares,
+                effort_optimum,
             });
         }
     }
@@ -169,8 +204,50 @@ pub fn markdown(report: &Report) -> String {
     }
     text.push('\n');
 
+    let counts: Vec<String> = budgets.iter().map(|k| format!("k = {k}")).collect();
     text.push_str("Mean share of the success measure removed by the first k actions:\n\n");
-    let means = mean_table(&mut text, budgets, environments, |result| &result.shares);
+    success_table(&mut text, &counts, environments, |result| &result.shares);
+    text.push_str("Mean share of the findings' risk (the sum of their scores) closed by the first k actions:\n\n");
+    mean_table(&mut text, &counts, environments, |result| &result.risk_shares);
+    text.push('\n');
+    text.push_str("ctem against the exact optimum, over the environments where the search finished:\n\n");
+    let rows: Vec<String> = budgets.iter().map(usize::to_string).collect();
+    optimum_table(&mut text, "k", &rows, environments, |result| {
+        (&result.shares[0], &result.optimum)
+    });
+
+    let efforts = &report.settings.effort_budgets;
+    if efforts.is_empty() {
+        return text;
+    }
+    let units: Vec<String> = efforts.iter().map(|units| format!("{units} units")).collect();
+    text.push_str(
+        "\nWithin a budget of effort units, each ordering taking its actions first to last \
+         and skipping those that no longer fit:\n\n",
+    );
+    success_table(&mut text, &units, environments, |result| &result.effort_shares);
+    text.push_str("Mean share of the findings' risk closed within the effort budget:\n\n");
+    mean_table(&mut text, &units, environments, |result| &result.effort_risk_shares);
+    text.push('\n');
+    text.push_str(
+        "ctem against the exact optimum within the effort budget, over the environments where the search finished:\n\n",
+    );
+    let rows: Vec<String> = efforts.iter().map(f64::to_string).collect();
+    optimum_table(&mut text, "effort units", &rows, environments, |result| {
+        (&result.effort_shares[0], &result.effort_optimum)
+    });
+    text
+}
+
+/// Writes the mean share of the success measure that each ordering
+/// removes, then the ratio of ctem to CVSS first.
+fn success_table(
+    text: &mut String,
+    columns: &[String],
+    environments: &[EnvironmentResult],
+    shares: impl Fn(&EnvironmentResult) -> &Vec<Vec<f64>>,
+) {
+    let means = mean_table(text, columns, environments, shares);
     text.push_str("| ctem / CVSS first |");
     let cvss_first = Ordering::ALL
         .iter()
@@ -185,18 +262,31 @@ pub fn markdown(report: &Report) -> String {
         write!(text, " {cell} |").expect("writing to a String cannot fail");
     }
     text.push_str("\n\n");
+}
 
-    text.push_str("Mean share of the findings' risk (the sum of their scores) closed by the first k actions:\n\n");
-    mean_table(&mut text, budgets, environments, |result| &result.risk_shares);
-    text.push('\n');
-
-    text.push_str("ctem against the exact optimum, over the environments where the search finished:\n\n");
-    text.push_str("| k | solved | ctem | optimum | ctem / optimum | lowest ctem / optimum |\n");
+/// Writes ctem's mean share against the optimum's, one row per budget,
+/// over the environments whose search finished at that budget.
+/// `pair` gives an environment's shares of ctem and of the optimum.
+fn optimum_table(
+    text: &mut String,
+    header: &str,
+    rows: &[String],
+    environments: &[EnvironmentResult],
+    pair: impl Fn(&EnvironmentResult) -> (&Vec<f64>, &Vec<Option<f64>>),
+) {
+    writeln!(
+        text,
+        "| {header} | solved | ctem | optimum | ctem / optimum | lowest ctem / optimum |"
+    )
+    .expect("writing to a String cannot fail");
     text.push_str("| ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    for (budget, k) in budgets.iter().enumerate() {
+    for (budget, row) in rows.iter().enumerate() {
         let solved: Vec<(f64, f64)> = environments
             .iter()
-            .filter_map(|result| Some((result.shares[0][budget], result.optimum[budget]?)))
+            .filter_map(|result| {
+                let (ctem, best) = pair(result);
+                Some((ctem[budget], best[budget]?))
+            })
             .collect();
         let ctem = mean(solved.iter().map(|(ctem, _)| *ctem));
         let best = mean(solved.iter().map(|(_, best)| *best));
@@ -206,7 +296,7 @@ pub fn markdown(report: &Report) -> String {
             .fold(f64::INFINITY, f64::min);
         writeln!(
             text,
-            "| {k} | {} of {} | {:.1}% | {:.1}% | {} | {} |",
+            "| {row} | {} of {} | {:.1}% | {:.1}% | {} | {} |",
             solved.len(),
             environments.len(),
             100.0 * ctem,
@@ -220,27 +310,26 @@ pub fn markdown(report: &Report) -> String {
         )
         .expect("writing to a String cannot fail");
     }
-    text
 }
 
 /// Writes the mean of one share per ordering and budget as a table, and
 /// returns the means.
 fn mean_table(
     text: &mut String,
-    budgets: &[usize],
+    columns: &[String],
     environments: &[EnvironmentResult],
     shares: impl Fn(&EnvironmentResult) -> &Vec<Vec<f64>>,
 ) -> Vec<Vec<f64>> {
     text.push_str("| ordering |");
-    for k in budgets {
-        write!(text, " k = {k} |").expect("writing to a String cannot fail");
+    for column in columns {
+        write!(text, " {column} |").expect("writing to a String cannot fail");
     }
     text.push_str("\n| --- |");
-    text.push_str(&" ---: |".repeat(budgets.len()));
+    text.push_str(&" ---: |".repeat(columns.len()));
     text.push('\n');
     let means: Vec<Vec<f64>> = (0..Ordering::ALL.len())
         .map(|ordering| {
-            (0..budgets.len())
+            (0..columns.len())
                 .map(|budget| mean(environments.iter().map(|result| shares(result)[ordering][budget])))
                 .collect()
         })

@@ -89,6 +89,7 @@ impl Tiny {
             kev,
             plan_rank: 0,
             closes: Vec::new(),
+            effort: 1.0,
         }
     }
 
@@ -346,6 +347,7 @@ fn random_instance(seed: u64) -> Instance {
             kev: next(4) == 0,
             plan_rank: index,
             closes: Vec::new(),
+            effort: (1 + next(4)) as f64,
         })
         .collect();
     Instance {
@@ -435,4 +437,134 @@ fn risk_share_counts_each_finding_once() {
     assert_eq!(instance.risk_share(&order, 0), 0.0);
     instance.finding_risk = vec![0.0; 3];
     assert_eq!(instance.risk_share(&order, 2), 0.0);
+}
+
+/// Returns the four actions of [`Tiny::four`] with efforts: bravo 3, the
+/// others 1.
+fn four_with_efforts(tiny: &Tiny) -> Instance {
+    let mut instance = tiny.four();
+    for (candidate, effort) in instance.candidates.iter_mut().zip([3.0, 1.0, 1.0, 1.0]) {
+        candidate.effort = effort;
+    }
+    instance
+}
+
+#[test]
+fn within_effort_skips_what_no_longer_fits() {
+    let tiny = tiny();
+    let instance = four_with_efforts(&tiny);
+    let ctem = instance.order(Ordering::Ctem);
+
+    // bravo (3) does not fit in 2, while charlie and alpha (1 each) do.
+    assert_eq!(instance.within_effort(&ctem, 2.0), [1, 2]);
+    assert!(close(instance.share_removed_by(&[1, 2]), 0.25 / 0.65));
+    assert_eq!(instance.within_effort(&ctem, 3.0), [0]);
+    assert_eq!(instance.within_effort(&ctem, 4.0), [0, 1]);
+    assert_eq!(instance.within_effort(&ctem, 0.5), Vec::<usize>::new());
+    assert_eq!(instance.within_effort(&ctem, 100.0), [0, 1, 2, 3]);
+}
+
+#[test]
+fn optimum_within_effort_by_hand() {
+    let tiny = tiny();
+    let instance = four_with_efforts(&tiny);
+
+    // Within 2 units, alpha and delta cut both paths to jewel-1 (0.2 left).
+    // Charlie and alpha leave 0.4, charlie and delta 0.45.
+    let best = optimum_within_effort(&instance, 2.0, 1_000).expect("the search is small");
+    assert!(close(best.success, 0.2), "{}", best.success);
+    assert_eq!(best.picks, [2, 3]);
+
+    // Within 3 units, charlie, alpha and delta remove everything, where
+    // bravo alone leaves 0.2.
+    let best = optimum_within_effort(&instance, 3.0, 1_000).expect("the search is small");
+    assert!(close(best.success, 0.0), "{}", best.success);
+    assert_eq!(best.picks, [1, 2, 3]);
+
+    let none = optimum_within_effort(&instance, 0.5, 1_000).expect("nothing fits");
+    assert!(close(none.success, 0.65));
+    assert!(none.picks.is_empty());
+}
+
+#[test]
+fn optimum_within_effort_keeps_cheaper_subset_actions() {
+    // echo removes a subset of bravo's edges at less effort, so it stays
+    // in the search: within 1 unit it is the only action that fits.
+    let tiny = tiny();
+    let mut instance = tiny.instance(vec![
+        tiny.candidate("echo", &["b"], None, None, false),
+        tiny.candidate("bravo", &["b", "d"], None, None, false),
+    ]);
+    instance.candidates[1].effort = 2.0;
+
+    let best = optimum_within_effort(&instance, 1.0, 1_000).expect("the search is small");
+
+    assert_eq!(best.picks, [0]);
+    assert!(close(best.success, 0.4 + 0.2), "{}", best.success);
+}
+
+#[test]
+fn optimum_within_effort_matches_exhaustive_search() {
+    for seed in 1..=20 {
+        let instance = random_instance(seed);
+        let count = instance.candidates.len();
+        for budget in [1.0, 2.0, 3.0, 5.0, 8.0] {
+            let best = optimum_within_effort(&instance, budget, 100_000).expect("the search is small");
+            let spent: f64 = best.picks.iter().map(|&pick| instance.candidates[pick].effort).sum();
+            assert!(spent <= budget, "seed {seed}, budget {budget}: {spent} spent");
+            let mut lowest = f64::INFINITY;
+            for mask in 0u32..(1 << count) {
+                let picks: Vec<usize> = (0..count).filter(|bit| mask & (1 << bit) != 0).collect();
+                let cost: f64 = picks.iter().map(|&pick| instance.candidates[pick].effort).sum();
+                if cost <= budget {
+                    lowest = lowest.min(instance.success_after(&picks));
+                }
+            }
+            assert!(
+                close(best.success, lowest),
+                "seed {seed}, budget {budget}: {} vs {lowest}",
+                best.success
+            );
+            for ordering in Ordering::ALL {
+                let picks = instance.within_effort(&instance.order(ordering), budget);
+                assert!(best.success <= instance.success_after(&picks) + 1e-9);
+            }
+        }
+    }
+}
+
+#[test]
+fn run_reports_both_budgets() {
+    let settings = Settings {
+        seeds: vec![2],
+        sizes: vec![1_000],
+        budgets: vec![1, 3],
+        effort_budgets: vec![2.0, 10.0],
+        search_limit: 20_000,
+        crown_jewel_value: crate::actions::CROWN_JEWEL_VALUE,
+    };
+
+    let report = run(&settings).expect("the generated feeds parse");
+
+    assert_eq!(report.environments.len(), 1, "seed 2 reaches a crown jewel");
+    let result = &report.environments[0];
+    for shares in [&result.shares, &result.effort_shares] {
+        assert_eq!(shares.len(), Ordering::ALL.len());
+        for row in shares {
+            assert_eq!(row.len(), 2);
+            assert!(row.iter().all(|share| (0.0..=1.0).contains(share)), "{row:?}");
+        }
+    }
+    for row in &result.shares {
+        assert!(row[0] <= row[1] + 1e-12, "a third action never removes less: {row:?}");
+    }
+    for (ctem, best) in result.effort_shares[0].iter().zip(&result.effort_optimum) {
+        if let Some(best) = best {
+            assert!(ctem <= &(best + 1e-9), "ctem {ctem} above the optimum {best}");
+        }
+    }
+    let text = markdown(&report);
+    assert!(text.contains("| ordering | k = 1 | k = 3 |"), "{text}");
+    assert!(text.contains("| ordering | 2 units | 10 units |"), "{text}");
+    assert!(text.contains("| effort units | solved |"), "{text}");
 }
