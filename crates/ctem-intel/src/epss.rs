@@ -163,6 +163,9 @@ pub struct EpssTrend {
 #[derive(Debug, Clone, Default)]
 pub struct EpssScores {
     files: Vec<EpssFile>,
+    /// The latest score date of `files`, kept so that each lookup of a
+    /// window need not scan them.
+    newest: Option<NaiveDate>,
     /// The scores of dated files.
     dated: CveMap<CveHistory>,
     /// The scores of files without a score date.
@@ -247,6 +250,7 @@ impl EpssScores {
             .score_date
             .map(|date| day_of(date).expect("the parser checks the range of score dates"));
         let mut loaded = EpssScores {
+            newest: file.score_date,
             files: vec![file],
             ..EpssScores::default()
         };
@@ -287,6 +291,17 @@ impl EpssScores {
         &self,
         cve: &CveId,
     ) -> Option<(EpssRecord<'_>, impl Iterator<Item = (NaiveDate, EpssScore)> + '_)> {
+        let (record, dated) = self.lookup(cve)?;
+        let history = dated
+            .into_iter()
+            .flat_map(|history| history.runs.days())
+            .map(|(day, units)| (date_of(day), score_of(units)));
+        Some((record, history))
+    }
+
+    /// Looks a CVE up once: its latest score with the file it came from,
+    /// and its dated history when a dated file scores it.
+    fn lookup(&self, cve: &CveId) -> Option<(EpssRecord<'_>, Option<&CveHistory>)> {
         let dated = self.dated.get(cve);
         let record = match dated {
             Some(history) => EpssRecord {
@@ -301,11 +316,7 @@ impl EpssScores {
                 }
             }
         };
-        let history = dated
-            .into_iter()
-            .flat_map(|history| history.runs.days())
-            .map(|(day, units)| (date_of(day), score_of(units)));
-        Some((record, history))
+        Some((record, dated))
     }
 
     /// Returns a CVE's latest score with the highest probability of its
@@ -313,19 +324,29 @@ impl EpssScores {
     /// the history contains no higher score, or no file is dated, the
     /// maximum is the latest score, dated by its file.
     pub fn window_maximum(&self, cve: &CveId, days: i64) -> Option<WindowMaximum<'_>> {
-        let (record, history) = self.get_with_history(cve)?;
+        let (record, dated) = self.lookup(cve)?;
         let latest = record.score.epss;
+        // NOTE: a window too long for a date has no start, so it reads no
+        // history, like one that starts before the first representable date.
         let start = self
-            .latest_score_date()
-            .and_then(|newest| newest.checked_sub_signed(chrono::Duration::days(days)));
-        let recent = start.and_then(|start| {
-            history
-                .filter(|(day, _)| *day >= start)
-                .map(|(day, score)| (score.epss, day))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
+            .newest
+            .zip(chrono::TimeDelta::try_days(days))
+            .and_then(|(newest, window)| newest.checked_sub_signed(window));
+        // A window that starts before the first day of the history covers all of it.
+        let first = start.and_then(|start| if start <= date_of(0) { Some(0) } else { day_of(start) });
+        // The highest score in the window and the last day it held, read
+        // from the runs of equal scores without visiting each day.
+        let recent = first.zip(dated).and_then(|(first, history)| {
+            let mut best: Option<(Units, Day)> = None;
+            for run in history.runs.as_slice().iter().filter(|run| run.end() >= first) {
+                if best.is_none_or(|(units, _)| run.units().epss >= units.epss) {
+                    best = Some((run.units(), run.end()));
+                }
+            }
+            best
         });
         let (maximum, date) = match recent {
-            Some((maximum, day)) if maximum > latest => (maximum, Some(day)),
+            Some((units, day)) if score_of(units).epss > latest => (score_of(units).epss, Some(date_of(day))),
             _ => (latest, record.file.score_date),
         };
         Some(WindowMaximum { record, maximum, date })
@@ -380,7 +401,7 @@ impl EpssScores {
     /// Returns the latest score date of the files loaded, or `None` when
     /// every file is undated.
     pub fn latest_score_date(&self) -> Option<NaiveDate> {
-        self.files.iter().filter_map(|file| file.score_date).max()
+        self.newest
     }
 
     /// Returns the number of distinct CVEs scored, dated or not.
@@ -459,6 +480,7 @@ impl EpssScores {
             Some(index) => index,
             None => {
                 self.files.push(file.clone());
+                self.newest = self.newest.max(file.score_date);
                 self.files.len() - 1
             }
         };

@@ -513,3 +513,60 @@ fn window_maximum_keeps_recent_peak() {
     assert_eq!((peak.epss, peak.date, peak.days), (0.9, Some(date("2025-03-01")), 30));
     assert_eq!(intel.facts(&cve("CVE-2025-0002")).epss_recent_maximum, None);
 }
+
+/// Compares the window maximum with the maximum over every scored day, on
+/// 60 generated days of three CVEs whose scores repeat, rise and fall (so
+/// the history contains runs of equal scores) and one undated file.
+#[test]
+fn window_maximum_matches_every_day() {
+    let mut state: u64 = 0x5eed_0005;
+    let mut next = move |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let mut scores = EpssScores::from_reader(
+        "undated.csv",
+        "cve,epss,percentile\nCVE-2025-0004,0.3,0.5\nCVE-2025-0001,0.99,0.5\n".as_bytes(),
+    )
+    .unwrap();
+    let first = date("2025-01-01");
+    let mut levels = [0u64; 3];
+    for offset in 0..60 {
+        // Some days have no file, so the history has gaps.
+        if next(5) == 0 {
+            continue;
+        }
+        let day = first + chrono::Days::new(offset);
+        let mut text = format!("#model_version:v2025.03.14,score_date:{day}T00:00:00+0000\ncve,epss,percentile\n");
+        for (index, level) in levels.iter_mut().enumerate() {
+            // About half the days keep the score of the day before.
+            if next(2) == 0 {
+                *level = next(6);
+            }
+            text.push_str(&format!("CVE-2025-000{},0.{}0000,0.5\n", index + 1, *level));
+        }
+        scores.merge(EpssScores::from_reader(&day.to_string(), text.as_bytes()).unwrap());
+    }
+
+    let newest = scores.latest_score_date().unwrap();
+    for id in ["CVE-2025-0001", "CVE-2025-0002", "CVE-2025-0003", "CVE-2025-0004"] {
+        for days in [-1, 0, 1, 7, 30, 59, 60, 1_000, 100_000_000, i64::MAX] {
+            let window = scores.window_maximum(&cve(id), days).unwrap();
+            let latest = scores.get(&cve(id)).unwrap();
+            let start = chrono::TimeDelta::try_days(days).and_then(|window| newest.checked_sub_signed(window));
+            let peak = history(&scores, id)
+                .into_iter()
+                .filter(|(day, _)| start.is_some_and(|start| *day >= start))
+                .map(|(day, score)| (score.epss, day))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let expected = match peak {
+                Some((maximum, day)) if maximum > latest.score.epss => (maximum, Some(day)),
+                _ => (latest.score.epss, latest.file.score_date),
+            };
+            assert_eq!((window.maximum, window.date), expected, "{id}, {days} days");
+            assert_eq!(window.record.score, latest.score, "{id}, {days} days");
+        }
+    }
+}

@@ -98,6 +98,7 @@ pub(super) fn parse_snapshots(path: &str, reader: impl BufRead, limits: Limits) 
         count: dated.len(),
     };
     Ok(EpssScores {
+        newest: file.score_date,
         files: vec![file],
         dated,
         undated: CveMap::default(),
