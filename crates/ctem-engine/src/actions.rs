@@ -376,6 +376,10 @@ fn package_identity(component: &Component) -> String {
             Some(namespace) => format!("pkg:{}/{namespace}/{}", purl.ty(), purl.name()),
             None => format!("pkg:{}/{}", purl.ty(), purl.name()),
         },
+        // NOTE: a product that a network scanner names without ecosystem,
+        // such as Apache httpd, gets an empty segment (`upgrade::apache
+        // httpd`). Tickets follow an action by its key from run to run, so
+        // the form stays.
         None => format!("{}:{}", component.ecosystem.as_deref().unwrap_or(""), component.name),
     };
     identity.to_ascii_lowercase()
