@@ -22,7 +22,7 @@ SEEDS: a range of generator seeds such as 31-60 (default 1-10)
 VALUE: risk points per unit of attacker success (default 10000)";
 
 use ctem_engine::evaluation::{Settings, markdown, run};
-use ctem_engine::prioritization::check_crown_jewel_value;
+use ctem_engine::prioritization::{MAX_CROWN_JEWEL_VALUE, check_crown_jewel_value};
 
 fn main() -> ExitCode {
     let mut settings = Settings::default();
@@ -45,7 +45,12 @@ fn main() -> ExitCode {
             let number = value
                 .parse::<f64>()
                 .map_err(|_| format!("invalid VALUE {value:?}: expected a number of risk points such as 10000"))?;
-            settings.crown_jewel_value = check_crown_jewel_value(number)?;
+            settings.crown_jewel_value = check_crown_jewel_value(number).map_err(|_| {
+                format!(
+                    "invalid VALUE {value}: expected a number of risk points from 0 to {MAX_CROWN_JEWEL_VALUE}, \
+                     as crown_jewel_value in the configuration"
+                )
+            })?;
         }
         if arguments.len() > 3 {
             return Err(format!(
@@ -88,6 +93,9 @@ fn parse_sizes(text: &str) -> Result<Vec<usize>, String> {
 
 fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
     let invalid = |reason: String| format!("invalid SEEDS {text:?}: {reason}; expected a range such as 11-30");
+    if text.trim_start().starts_with('-') {
+        return Err(invalid("seeds cannot be negative".to_string()));
+    }
     let (first, last) = text.split_once('-').unwrap_or((text, text));
     let first: u64 = first
         .trim()

@@ -8,8 +8,8 @@
 //! replaced by the other, which does at least as well. The remaining
 //! actions are tried in the order of what each removes alone, and a
 //! subtree is cut when even taking every action left to it that fits the
-//! budget left would not beat the best set found so far. That bound holds
-//! because removing edges never makes a path more likely.
+//! budget left would not beat the best set found so far. That bound is
+//! valid because removing edges never makes a path more likely.
 
 use super::Instance;
 
@@ -31,32 +31,33 @@ const EFFORT_SLACK: f64 = 1e-9;
 /// search would take more than `limit` evaluations of the measure, so the
 /// optimum is unknown.
 pub fn optimum(instance: &Instance, k: usize, limit: u64) -> Option<Optimum> {
-    search(instance, Limit::Actions(k), limit)
+    search(instance, Budget::Actions(k), limit)
 }
 
 /// Finds the actions whose efforts sum to at most `effort` units and that
 /// leave the lowest success measure. `None` when the search would take
 /// more than `limit` evaluations of the measure.
 pub fn optimum_within_effort(instance: &Instance, effort: f64, limit: u64) -> Option<Optimum> {
-    search(instance, Limit::Effort(effort), limit)
+    search(instance, Budget::Effort(effort), limit)
 }
 
+/// A budget: a number of actions or a number of effort units.
 #[derive(Debug, Clone, Copy)]
-enum Limit {
+enum Budget {
     Actions(usize),
     Effort(f64),
 }
 
-fn search(instance: &Instance, budget: Limit, limit: u64) -> Option<Optimum> {
+fn search(instance: &Instance, budget: Budget, limit: u64) -> Option<Optimum> {
     let edge_count = instance.model.edge_count();
     // Under a budget of actions every action costs one.
     let cost = |index: usize| match budget {
-        Limit::Actions(_) => 1.0,
-        Limit::Effort(_) => instance.candidates[index].effort,
+        Budget::Actions(_) => 1.0,
+        Budget::Effort(_) => instance.candidates[index].effort,
     };
     let capacity = match budget {
-        Limit::Actions(k) => k as f64,
-        Limit::Effort(effort) => effort,
+        Budget::Actions(k) => k as f64,
+        Budget::Effort(effort) => effort,
     };
     let pool: Vec<Slot> = (0..instance.candidates.len())
         .map(|index| Slot {
@@ -71,7 +72,7 @@ fn search(instance: &Instance, budget: Limit, limit: u64) -> Option<Optimum> {
     let mut search = Search {
         instance,
         pool: Vec::new(),
-        counting: matches!(budget, Limit::Actions(_)),
+        counting: matches!(budget, Budget::Actions(_)),
         limit,
         evaluations: 0,
         best: f64::INFINITY,
@@ -86,7 +87,9 @@ fn search(instance: &Instance, budget: Limit, limit: u64) -> Option<Optimum> {
     search.pool = alone.into_iter().map(|(_, slot)| slot).collect();
 
     let total: f64 = search.pool.iter().map(|slot| slot.cost).sum();
-    if search.pool.is_empty() || capacity <= 0.0 {
+    // Actions that cost more than the whole budget are already out of the
+    // pool, so a budget of 0 still takes actions that cost nothing.
+    if search.pool.is_empty() {
         let success = instance.success_before();
         return Some(Optimum {
             success,

@@ -487,6 +487,20 @@ fn optimum_within_effort_by_hand() {
 }
 
 #[test]
+fn zero_budget_takes_free_actions() {
+    let tiny = tiny();
+    let mut instance = four_with_efforts(&tiny);
+    instance.candidates[1].effort = 0.0;
+
+    assert_eq!(instance.within_effort(&instance.order(Ordering::Ctem), 0.0), [1]);
+    let best = optimum_within_effort(&instance, 0.0, 1_000).expect("the search is small");
+    assert_eq!(best.picks, [1], "charlie costs nothing");
+    assert!(close(best.success, 0.45), "{}", best.success);
+    let none = optimum_within_effort(&instance, f64::NAN, 1_000).expect("nothing fits");
+    assert!(none.picks.is_empty());
+}
+
+#[test]
 fn optimum_within_effort_keeps_cheaper_subset_actions() {
     // echo removes a subset of bravo's edges at less effort, so it stays
     // in the search: within 1 unit it is the only action that fits.
