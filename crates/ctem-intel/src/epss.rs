@@ -345,8 +345,8 @@ impl EpssScores {
             }
             best
         });
-        let (maximum, date) = match recent {
-            Some((units, day)) if score_of(units).epss > latest => (score_of(units).epss, Some(date_of(day))),
+        let (maximum, date) = match recent.map(|(units, day)| (score_of(units).epss, day)) {
+            Some((maximum, day)) if maximum > latest => (maximum, Some(date_of(day))),
             _ => (latest, record.file.score_date),
         };
         Some(WindowMaximum { record, maximum, date })

@@ -158,9 +158,9 @@ impl Search<'_> {
                 with_rest[edge as usize] = true;
             }
         }
+        // With nothing left that fits, `with_rest` is the chosen set itself.
         if !any_fits {
-            let removed: Vec<bool> = self.counts.iter().map(|&count| count > 0).collect();
-            let success = self.measure(&removed);
+            let success = self.measure(&with_rest);
             if success < self.best {
                 self.best = success;
                 self.best_picks = chosen.iter().map(|&slot| self.pool[slot].index).collect();
