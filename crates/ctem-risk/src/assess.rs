@@ -5,17 +5,17 @@ use std::sync::OnceLock;
 
 use ctem_intel::Intel;
 use ctem_model::{
-    Asset, CompactString, CveId, Decision, Factor, Finding, FindingKind, RiskAssessment, SourceStatus, Tier,
+    Asset, CompactString, CveId, Deadline, Decision, Factor, Finding, FindingKind, RiskAssessment, SourceStatus, Tier,
 };
+use smallvec::SmallVec;
 
-use crate::context::Context;
+use crate::context::{BodCriteria, Context};
 use crate::decision::{DeployerPoints, Exploitation, HumanImpact, SystemExposure, deployer_decision};
 use crate::gather::{Facts, gather};
 use crate::model::{
     CRITICALITY_CROWN_JEWEL, CRITICALITY_HIGH, CRITICALITY_MEDIUM, Inputs, MINOR_TECHNICAL_IMPACT, evaluate, unit,
 };
-use crate::shapley::shapley_values;
-use crate::text::concat;
+use crate::shapley::{MAX_CANDIDATES, shapley_values};
 
 /// Scores a finding on its asset with the loaded intelligence and an
 /// empty [`Context`]: no attack graph facts, no compensating controls, no
@@ -37,23 +37,12 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
     let (inputs, candidates, facts) = gather(finding, asset, intel, context);
 
     let outcome = evaluate(&inputs);
-    let resets: Vec<fn(&mut Inputs)> = candidates.iter().map(|candidate| candidate.to_baseline).collect();
-    let contributions = shapley_values(&inputs, &resets);
-    // Room for the candidates and the one or two factors added below.
-    let mut factors: Vec<Factor> = Vec::with_capacity(candidates.len() + 2);
-    factors.extend(
-        candidates
-            .into_iter()
-            .zip(contributions)
-            .map(|(candidate, contribution)| Factor {
-                name: CompactString::const_new(candidate.name),
-                value: candidate.value,
-                contribution,
-                source: candidate.source,
-                weight: candidate.weight,
-                date: candidate.date,
-            }),
-    );
+    let mut contributions = [0.0; MAX_CANDIDATES];
+    shapley_values(&inputs, candidates.resets(), &mut contributions);
+    let mut factors = candidates.factors;
+    for (factor, contribution) in factors.iter_mut().zip(contributions) {
+        factor.contribution = contribution;
+    }
 
     let status = finding.source_status.and_then(suppression);
     if let Some(status) = status {
@@ -94,7 +83,7 @@ pub fn assess_with(finding: &Finding, asset: Option<&Asset>, intel: &Intel, cont
     let deadline = context.deadlines.get(criteria);
     factors.push(Factor {
         name: CompactString::const_new("bod_26_04"),
-        value: describe_criteria(&facts, deadline.describe()),
+        value: bod_value(criteria, deadline),
         contribution: 0.0,
         source: CompactString::const_new("CISA BOD 26-04 remediation timelines"),
         weight: None,
@@ -233,9 +222,22 @@ fn ssvc_words(points: &DeployerPoints, decision: Decision) -> String {
     )
 }
 
-/// Words for the BOD 26-04 criteria of a finding, followed by its deadline.
-fn describe_criteria(facts: &Facts, deadline: &str) -> CompactString {
-    let criteria = facts.criteria();
+/// Returns the words for the BOD 26-04 criteria of a finding, followed by
+/// its deadline. The 80 texts are written once, and each finding's factor
+/// borrows one.
+fn bod_value(criteria: BodCriteria, deadline: Deadline) -> CompactString {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        BodCriteria::all()
+            .flat_map(|criteria| Deadline::ALL.map(|deadline| criteria_words(criteria, deadline)))
+            .collect()
+    });
+    // `Deadline::ALL` lists the deadlines in declaration order, which `as
+    // usize` counts.
+    CompactString::const_new(&texts[criteria.index() * Deadline::ALL.len() + deadline as usize])
+}
+
+fn criteria_words(criteria: BodCriteria, deadline: Deadline) -> String {
     let kev = if criteria.kev { "KEV" } else { "not in KEV" };
     let public = if criteria.public {
         "publicly exposed"
@@ -252,14 +254,20 @@ fn describe_criteria(facts: &Facts, deadline: &str) -> CompactString {
     } else {
         "partial technical impact"
     };
-    concat(&[kev, ", ", public, ", ", automatable, ", ", total, ": ", deadline])
+    format!("{kev}, {public}, {automatable}, {total}: {}", deadline.describe())
 }
 
 /// Lists the CVEs of a finding, sorted and without repeats. A finding
 /// that names only a GHSA or OSV id finds its CVEs through the aliases of
 /// the loaded OSV advisories.
 pub fn finding_cves(finding: &Finding, intel: &Intel) -> Vec<CveId> {
-    let mut cves: Vec<CveId> = Vec::with_capacity(finding.vulnerability_ids.len());
+    cves_of(finding, intel).into_vec()
+}
+
+/// [`finding_cves`], kept on the stack for the one or two CVEs of most
+/// findings.
+pub(crate) fn cves_of(finding: &Finding, intel: &Intel) -> SmallVec<[CveId; 2]> {
+    let mut cves: SmallVec<[CveId; 2]> = SmallVec::with_capacity(finding.vulnerability_ids.len());
     for id in &finding.vulnerability_ids {
         match id.as_cve() {
             Some(cve) => cves.push(cve.clone()),
@@ -295,6 +303,28 @@ fn status_source(finding: &Finding) -> CompactString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bod_texts_follow_their_criteria() {
+        let mut count = 0;
+        for criteria in BodCriteria::all() {
+            for deadline in Deadline::ALL {
+                assert_eq!(bod_value(criteria, deadline), criteria_words(criteria, deadline));
+                count += 1;
+            }
+        }
+        assert_eq!(count, 80);
+        let criteria = BodCriteria {
+            kev: true,
+            public: false,
+            automatable: true,
+            total: false,
+        };
+        assert_eq!(
+            bod_value(criteria, Deadline::FourteenDays),
+            "KEV, not publicly exposed, automatable, partial technical impact: 14 days"
+        );
+    }
 
     #[test]
     fn ssvc_texts_follow_their_points() {

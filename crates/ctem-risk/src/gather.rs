@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 
 use ctem_intel::{ExploitClue, ExploitSignal, Intel, KevEntry};
 use ctem_model::{
-    Asset, AssetKind, CompactString, Criticality, CveId, CvssVector, CvssVersion, Finding, FindingKind,
+    Asset, AssetKind, CompactString, Criticality, CveId, CvssVector, CvssVersion, Factor, Finding, FindingKind,
     ToCompactString, format_compact,
 };
 
@@ -19,6 +19,7 @@ use crate::model::{
     KEV_LISTED, KEV_RANSOMWARE, blast_assets_term, classification_weight, criticality_weight, epss_evidence,
     exploit_evidence, exposure_weight, kind_evidence, severity_level, unit,
 };
+use crate::shapley::MAX_CANDIDATES;
 use crate::text::{concat, date_text, push_date, push_fixed, push_integer, push_shortest};
 
 /// A factor before its contribution is known, with the change that sets
@@ -32,6 +33,50 @@ pub(crate) struct Candidate {
     /// The day the value is from.
     pub date: Option<CompactString>,
     pub to_baseline: fn(&mut Inputs),
+}
+
+/// The candidates of a finding as the factors of its assessment, with
+/// contributions still 0, and the change that sets each one's input to
+/// its baseline, kept apart for [`shapley_values`](crate::shapley::shapley_values).
+pub(crate) struct Candidates {
+    pub factors: Vec<Factor>,
+    resets: [fn(&mut Inputs); MAX_CANDIDATES],
+}
+
+impl Candidates {
+    fn new() -> Candidates {
+        // Room for one candidate per input and the two or three factors
+        // that the assessment adds after them.
+        Candidates {
+            factors: Vec::with_capacity(MAX_CANDIDATES),
+            resets: [|_| {}; MAX_CANDIDATES],
+        }
+    }
+
+    fn push(&mut self, candidate: Candidate) {
+        let index = self.factors.len();
+        assert!(index < MAX_CANDIDATES, "gather makes one candidate per input at most");
+        self.resets[index] = candidate.to_baseline;
+        self.factors.push(Factor {
+            name: CompactString::const_new(candidate.name),
+            value: candidate.value,
+            contribution: 0.0,
+            source: candidate.source,
+            weight: candidate.weight,
+            date: candidate.date,
+        });
+    }
+
+    fn extend(&mut self, candidates: impl IntoIterator<Item = Candidate>) {
+        for candidate in candidates {
+            self.push(candidate);
+        }
+    }
+
+    /// The changes to the baseline, one per factor gathered.
+    pub(crate) fn resets(&self) -> &[fn(&mut Inputs)] {
+        &self.resets[..self.factors.len()]
+    }
 }
 
 /// The facts beyond the formula's inputs that the tier and the deadline
@@ -71,12 +116,11 @@ pub(crate) fn gather(
     asset: Option<&Asset>,
     intel: &Intel,
     context: &Context,
-) -> (Inputs, Vec<Candidate>, Facts) {
-    let cves = crate::finding_cves(finding, intel);
+) -> (Inputs, Candidates, Facts) {
+    let cves = crate::assess::cves_of(finding, intel);
     let name_cve = cves.len() > 1;
     let mut inputs = Inputs::baseline();
-    // One candidate per input of the formula at most.
-    let mut candidates = Vec::with_capacity(14);
+    let mut candidates = Candidates::new();
     let mut exploitation = Exploitation::None;
 
     // Hard evidence first: an observed exploitation.

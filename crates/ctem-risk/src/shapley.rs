@@ -54,28 +54,31 @@ const TERM_COUNT: usize = 5;
 
 /// The maximum number of candidates that [`shapley_values`] takes.
 /// `gather` makes at most one per input of the formula, 13 in all.
-const MAX_CANDIDATES: usize = 16;
+pub(crate) const MAX_CANDIDATES: usize = 16;
 
 /// A polynomial in x of degree at most [`MAX_CANDIDATES`], by coefficient
 /// of x^0, x^1 and so on.
 type Polynomial = [f64; MAX_CANDIDATES + 1];
 
 /// Computes the Shapley value of each candidate, given as the change
-/// that sets its input to its baseline, in score points.
+/// that sets its input to its baseline, in score points, and writes
+/// candidate i's value to `values[i]`.
 ///
 /// A candidate whose change leaves the inputs as they are gets 0, and
 /// leaving it out changes no other value (the null player property).
 ///
 /// # Panics
 ///
-/// When given more than [`MAX_CANDIDATES`] candidates.
-pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec<f64> {
+/// When given more than [`MAX_CANDIDATES`] candidates, or fewer values
+/// than candidates.
+pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)], values: &mut [f64]) {
     assert!(
         resets.len() <= MAX_CANDIDATES,
         "{} candidates, at most {MAX_CANDIDATES} are supported",
         resets.len()
     );
-    let mut values = vec![0.0; resets.len()];
+    let values = &mut values[..resets.len()];
+    values.fill(0.0);
 
     let mut masks = [0u8; MAX_CANDIDATES];
     for (mask, reset) in masks.iter_mut().zip(resets) {
@@ -86,7 +89,7 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
     let masks = &masks[..resets.len()];
     let players = masks.iter().filter(|&&mask| mask != 0).count();
     if players == 0 {
-        return values;
+        return;
     }
 
     let (blocks, block_count) = blocks(masks);
@@ -106,8 +109,9 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
     for block in 0..blocks.len() {
         starts[block + 1] = starts[block] + (1 << sizes[block]);
     }
-    // Most findings need a few dozen factors: keep them on the stack.
-    let mut on_stack = [0.0; 256];
+    // The candidates of one finding need at most 64 + 32 + 2 + 2 factors
+    // (see the module docs): keep them on the stack.
+    let mut on_stack = [0.0; 128];
     let mut on_heap = Vec::new();
     let all_factors: &mut [f64] = if starts[blocks.len()] <= on_stack.len() {
         &mut on_stack[..starts[blocks.len()]]
@@ -137,7 +141,8 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
         // with window[t] = Σ_u others[u] · w(t + u), where t + u stays
         // below the number of players.
         let size = sizes[block];
-        let mut window = [0.0; MAX_CANDIDATES];
+        // window[size] stays 0: the subset of every member lacks none.
+        let mut window = [0.0; MAX_CANDIDATES + 1];
         for (t, slot) in window.iter_mut().enumerate().take(size) {
             *slot = others[..=degree]
                 .iter()
@@ -146,29 +151,34 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec
                 .sum();
         }
         // Q_i[t] sums f(T ∪ {i}) - f(T) over the subsets T of the other
-        // members of size t, so each subset's factor adds to the members
-        // it contains and takes from those it lacks.
+        // members of size t, so each subset S adds window[|S| - 1] f(S) to
+        // the members it contains and takes window[|S|] f(S) from those it
+        // lacks. Taking window[|S|] f(S) from every member and giving it
+        // back to those in S leaves one sum over the members of each S.
         let factors = &all_factors[starts[block]..starts[block + 1]];
         let mut shares = [0.0; MAX_CANDIDATES];
+        let mut taken = 0.0;
         for (subset, &factor) in factors.iter().enumerate() {
             let count = subset.count_ones() as usize;
-            let (joined, left) = (
-                if count > 0 { window[count - 1] * factor } else { 0.0 },
-                window[count.min(MAX_CANDIDATES - 1)] * factor,
-            );
-            for (member, share) in shares.iter_mut().enumerate().take(size) {
-                if subset & 1 << member != 0 {
-                    *share += joined;
-                } else {
-                    *share -= left;
-                }
+            let left = window[count] * factor;
+            taken += left;
+            if count == 0 {
+                continue;
+            }
+            let given = window[count - 1] * factor + left;
+            let mut rest = subset;
+            while rest != 0 {
+                shares[rest.trailing_zeros() as usize] += given;
+                rest &= rest - 1;
             }
         }
+        for share in &mut shares[..size] {
+            *share -= taken;
+        }
         for (member, &candidate) in members[block][..size].iter().enumerate() {
-            values[candidate] = shares[member];
+            values[usize::from(candidate)] = shares[member];
         }
     }
-    values
 }
 
 /// Returns w(s) for s from 0 to `players - 1`: a subset of s other
@@ -186,15 +196,15 @@ fn order_weights(players: usize) -> [f64; MAX_CANDIDATES] {
 }
 
 /// Lists the candidates of each block, in their order, and counts them.
-fn block_members(masks: &[u8], blocks: &[u8]) -> ([[usize; MAX_CANDIDATES]; TERM_COUNT], [usize; TERM_COUNT]) {
-    let mut members = [[0usize; MAX_CANDIDATES]; TERM_COUNT];
+fn block_members(masks: &[u8], blocks: &[u8]) -> ([[u8; MAX_CANDIDATES]; TERM_COUNT], [usize; TERM_COUNT]) {
+    let mut members = [[0u8; MAX_CANDIDATES]; TERM_COUNT];
     let mut sizes = [0usize; TERM_COUNT];
     for (candidate, &mask) in masks.iter().enumerate().filter(|(_, mask)| **mask != 0) {
         let block = blocks
             .iter()
             .position(|&terms| mask & terms == mask)
             .expect("every mask lies in one block");
-        members[block][sizes[block]] = candidate;
+        members[block][sizes[block]] = candidate as u8;
         sizes[block] += 1;
     }
     (members, sizes)
@@ -284,7 +294,7 @@ fn blocks(masks: &[u8]) -> ([u8; TERM_COUNT], usize) {
 
 /// Evaluates the block's factor of the score, `sqrt` of its terms, on
 /// every subset of its members (bit j set when member j keeps its input).
-fn block_factors(inputs: &Inputs, resets: &[fn(&mut Inputs)], members: &[usize], terms: u8, factors: &mut [f64]) {
+fn block_factors(inputs: &Inputs, resets: &[fn(&mut Inputs)], members: &[u8], terms: u8, factors: &mut [f64]) {
     let block = Block {
         resets,
         members,
@@ -297,7 +307,7 @@ fn block_factors(inputs: &Inputs, resets: &[fn(&mut Inputs)], members: &[usize],
 /// The members of a block while [`block_factors`] visits its subsets.
 struct Block<'a> {
     resets: &'a [fn(&mut Inputs)],
-    members: &'a [usize],
+    members: &'a [u8],
     terms: u8,
     full: usize,
 }
@@ -311,7 +321,7 @@ impl Block<'_> {
         factors[self.full & !reset] = term_product(self.terms, state).sqrt();
         for member in from..self.members.len() {
             let mut next = *state;
-            (self.resets[self.members[member]])(&mut next);
+            (self.resets[usize::from(self.members[member])])(&mut next);
             self.visit(&next, reset | 1 << member, member + 1, factors);
         }
     }
@@ -487,8 +497,17 @@ mod tests {
         evaluate(&baseline).score
     }
 
+    /// The values of [`shapley_values`], one per candidate.
+    fn values_of(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec<f64> {
+        // Values past the candidates keep what they held.
+        let mut values = vec![f64::NAN; resets.len() + 1];
+        shapley_values(inputs, resets, &mut values);
+        assert!(values.pop().expect("one value more").is_nan());
+        values
+    }
+
     fn check(inputs: &Inputs, resets: &[fn(&mut Inputs)], case: usize) {
-        let values = shapley_values(inputs, resets);
+        let values = values_of(inputs, resets);
         let expected = enumerated_values(inputs, resets);
         assert_eq!(values.len(), expected.len(), "case {case}");
         for (index, (value, expected)) in values.iter().zip(&expected).enumerate() {
@@ -542,7 +561,7 @@ mod tests {
         let mut inputs = Inputs::baseline();
         inputs.exploited = 0.9;
         inputs.technical = 1.0;
-        let values = shapley_values(&inputs, &RESETS[..13]);
+        let values = values_of(&inputs, &RESETS[..13]);
         for (index, value) in values.iter().enumerate() {
             if index != 0 && index != 5 {
                 assert_eq!(*value, 0.0, "candidate {index}");
@@ -554,6 +573,6 @@ mod tests {
 
     #[test]
     fn no_candidates_give_no_values() {
-        assert!(shapley_values(&Inputs::baseline(), &[]).is_empty());
+        assert!(values_of(&Inputs::baseline(), &[]).is_empty());
     }
 }
