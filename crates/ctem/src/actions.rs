@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::EXIT_FILE_FAILED;
 use crate::cli::{ActionsArgs, ActionsFormat};
 use crate::commands::{TerminalProgress, offline_request, print_problems, wide_table, write_output};
-use crate::output::table_cell;
+use crate::output::{table_cell, terminal_text};
 
 pub fn actions_command(args: ActionsArgs) -> Result<u8> {
     let request = offline_request(&args.inputs)?;
@@ -105,9 +105,13 @@ fn actions_table(actions: &[Action], total: usize) -> String {
     text.push_str(&table.to_string());
     text.push('\n');
     for action in actions {
-        text.push_str(&format!("{}. {}", action.rank, table_cell(&action.explanation)));
+        text.push_str(&format!("{}. {}", action.rank, terminal_text(&action.explanation)));
         match &action.owner {
-            Some(owner) => text.push_str(&format!(" Owner: {}, chosen by {}.\n", owner.team, owner.rule)),
+            Some(owner) => text.push_str(&format!(
+                " Owner: {}, chosen by {}.\n",
+                terminal_text(&owner.team),
+                terminal_text(&owner.rule)
+            )),
             None => text.push_str(" Owner: none; no owner rule matches.\n"),
         }
     }

@@ -49,9 +49,17 @@ fn is_bidi_control(c: char) -> bool {
 /// overrides become spaces,
 /// and text past [`MAX_CELL_CHARS`] is cut with an ellipsis.
 pub fn table_cell(text: &str) -> String {
-    let mut cell: String = text
-        .chars()
-        .take(MAX_CELL_CHARS)
+    let mut cell = terminal_text(&text.chars().take(MAX_CELL_CHARS).collect::<String>());
+    if text.chars().nth(MAX_CELL_CHARS).is_some() {
+        cell.push('…');
+    }
+    cell
+}
+
+/// Text made safe for a terminal like [`table_cell`], but whole: for
+/// sentences printed outside a table, where no layout limits the length.
+pub fn terminal_text(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if (c.is_control() && c != '\n') || is_bidi_control(c) {
                 ' '
@@ -59,11 +67,7 @@ pub fn table_cell(text: &str) -> String {
                 c
             }
         })
-        .collect();
-    if text.chars().nth(MAX_CELL_CHARS).is_some() {
-        cell.push('…');
-    }
-    cell
+        .collect()
 }
 
 #[cfg(test)]
@@ -80,5 +84,12 @@ mod tests {
         let cell = table_cell(&"a".repeat(10_000));
         assert_eq!(cell.chars().count(), MAX_CELL_CHARS + 1);
         assert!(cell.ends_with('…'));
+    }
+
+    #[test]
+    fn terminal_text_keeps_long_text() {
+        let text = terminal_text(&format!("{}\u{202E}", "a".repeat(10_000)));
+        assert_eq!(text.chars().count(), 10_001);
+        assert!(text.ends_with(' '));
     }
 }

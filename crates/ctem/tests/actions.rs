@@ -205,6 +205,27 @@ fn top_limits_table() {
 }
 
 #[test]
+fn table_reasons_are_whole() {
+    let output = actions(&["--top", "0"]);
+
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let json = all_actions();
+    let reasons: Vec<&str> = text.lines().filter(|line| line.contains(". Ranks ")).collect();
+    assert_eq!(reasons.len(), json.len(), "{text}");
+    // The reason of the first action names four effects and runs past the
+    // width of a table cell.
+    let first = json[0]["explanation"].as_str().unwrap();
+    assert!(first.chars().count() > 300, "{first}");
+    for (line, action) in reasons.iter().zip(&json) {
+        let explanation = action["explanation"].as_str().unwrap();
+        assert!(line.contains(explanation), "{line}");
+        assert!(line.contains("risk points per unit of effort."), "{line}");
+        assert!(!line.contains('…'), "{line}");
+    }
+}
+
+#[test]
 fn code_findings_take_path_and_codeowners_owners() {
     let actions = all_actions();
     let findings: Vec<&Value> = actions
