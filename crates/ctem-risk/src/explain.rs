@@ -11,12 +11,13 @@ use ctem_model::{Factor, RiskAssessment};
 /// left out, and so are factors of names this version does not know. An
 /// assessment without factors gives an empty string.
 pub fn explain(risk: &RiskAssessment) -> String {
-    const ORDER: [&str; 16] = [
+    const ORDER: [&str; 17] = [
         "source_status",
         "policy",
         "kev",
         "sighting",
         "exploit",
+        "finding_kind",
         "epss",
         "automatable",
         "internet_exposure",
@@ -45,7 +46,7 @@ fn phrase(factor: &Factor) -> Option<String> {
     let value = factor.value.as_str();
     match factor.name.as_str() {
         "source_status" => Some(format!("{value} per {}", factor.source)),
-        "policy" => Some(format!("policy {}", value.strip_prefix("data/ctem/").unwrap_or(value))),
+        "policy" => Some(policy_phrase(value)),
         "kev" => {
             let since = factor
                 .date
@@ -64,6 +65,11 @@ fn phrase(factor: &Factor) -> Option<String> {
         }
         "sighting" => Some(format!("exploitation sighted ({value})")),
         "exploit" => Some(format!("public exploit ({value})")),
+        // A leaked secret counts as public-PoC exploitation in the tier, so
+        // the sentence names it. The kind of other findings adds nothing
+        // that the rest of the sentence lacks.
+        "finding_kind" if value.starts_with("secret,") => Some("leaked secret".to_string()),
+        "finding_kind" => None,
         "epss" if value.starts_with("no score") => Some("no EPSS score".to_string()),
         "epss" => Some(match factor.weight {
             Some(probability) => format!("EPSS {}", probability_text(probability)),
@@ -75,10 +81,10 @@ fn phrase(factor: &Factor) -> Option<String> {
             "not internet-exposed" => Some("internal".to_string()),
             _ => None,
         },
-        "attack_path" => Some(value.split(", best probability").next().unwrap_or(value).to_string()),
+        "attack_path" => Some(attack_path_phrase(value)),
         "choke_point" => Some("choke point".to_string()),
         "compensating_controls" => Some(format!("mitigated by {value}")),
-        "blast_radius" => Some(format!("reaches {value}")),
+        "blast_radius" => Some(blast_radius_phrase(value)),
         "asset_criticality" if factor.source == "default" => None,
         "asset_criticality" => Some(match value {
             "crown jewel" => "crown jewel".to_string(),
@@ -91,6 +97,43 @@ fn phrase(factor: &Factor) -> Option<String> {
         }
         "severity" => Some(format!("severity {value}")),
         _ => None,
+    }
+}
+
+// The sentence separates its parts with commas, so a part that lists
+// several items puts them in brackets, where a reader cannot take one for
+// a part of its own.
+
+/// Renders a policy factor, `data/ctem/RULE: REASON`, as `policy raise:
+/// REASON`, or as `policy tier P4: REASON` for the tier rule, whose value
+/// starts with the tier.
+fn policy_phrase(value: &str) -> String {
+    let rule = value.strip_prefix("data/ctem/").unwrap_or(value);
+    if let Some(rest) = rule.strip_prefix("tier: ")
+        && let Some((tier, reason)) = rest.split_once(", ")
+    {
+        return format!("policy tier {tier}: {reason}");
+    }
+    format!("policy {rule}")
+}
+
+/// Renders an attack path factor, `N paths to A, B, best probability P`,
+/// without the probability and with several crown jewels in brackets.
+fn attack_path_phrase(value: &str) -> String {
+    let paths = value.split(", best probability").next().unwrap_or(value);
+    match paths.split_once(" to ") {
+        Some((count, jewels)) if jewels.contains(", ") => format!("{count} to crown jewels ({jewels})"),
+        _ => paths.to_string(),
+    }
+}
+
+/// Renders a blast radius factor, `4 crown jewels, 12 assets` or `12
+/// assets`. The assets include the crown jewels, so the crown jewels go in
+/// brackets after them: `reaches 12 assets (4 crown jewels)`.
+fn blast_radius_phrase(value: &str) -> String {
+    match value.split_once(", ") {
+        Some((jewels, assets)) => format!("reaches {assets} ({jewels})"),
+        None => format!("reaches {value}"),
     }
 }
 
@@ -164,6 +207,95 @@ mod tests {
             explain(&assessment),
             "KEV since 2024-03-01, EPSS 0.94, internet-facing, 2 paths to payments-db"
         );
+    }
+
+    #[test]
+    fn lists_inside_parts_stay_apart() {
+        let assessment = risk(vec![
+            factor(
+                "attack_path",
+                "15 paths to Payment exports, Payments database, Shop front, best probability 0.54",
+                "attack graph",
+                Some(0.54),
+                None,
+            ),
+            factor("choke_point", "leads into a choke point", "attack graph", None, None),
+            factor(
+                "blast_radius",
+                "4 crown jewels, 12 assets",
+                "attack graph",
+                Some(0.2),
+                None,
+            ),
+            factor("asset_criticality", "crown jewel", "configuration", Some(1.0), None),
+        ]);
+        assert_eq!(
+            explain(&assessment),
+            "15 paths to crown jewels (Payment exports, Payments database, Shop front), choke point, \
+             reaches 12 assets (4 crown jewels), crown jewel"
+        );
+    }
+
+    #[test]
+    fn blast_radius_without_crown_jewels() {
+        let assessment = risk(vec![factor(
+            "blast_radius",
+            "2 assets",
+            "attack graph",
+            Some(0.04),
+            None,
+        )]);
+        assert_eq!(explain(&assessment), "reaches 2 assets");
+        let assessment = risk(vec![factor(
+            "blast_radius",
+            "1 crown jewel, 3 assets",
+            "attack graph",
+            Some(0.06),
+            None,
+        )]);
+        assert_eq!(explain(&assessment), "reaches 3 assets (1 crown jewel)");
+    }
+
+    #[test]
+    fn policy_tier_names_tier_then_reason() {
+        let assessment = risk(vec![
+            factor("policy", "data/ctem/tier: P4, lab hosts", "org.rego", None, None),
+            factor(
+                "policy",
+                "data/ctem/raise: payment systems first",
+                "org.rego",
+                None,
+                None,
+            ),
+        ]);
+        assert_eq!(
+            explain(&assessment),
+            "policy tier P4: lab hosts, policy raise: payment systems first"
+        );
+    }
+
+    #[test]
+    fn leaked_secret_is_named() {
+        let assessment = risk(vec![
+            factor(
+                "finding_kind",
+                "secret, severity high",
+                "gitleaks report",
+                Some(0.81),
+                None,
+            ),
+            factor("severity", "high", "gitleaks report", Some(0.8), None),
+            factor("blast_radius", "2 assets", "attack graph", Some(0.04), None),
+        ]);
+        assert_eq!(explain(&assessment), "leaked secret, reaches 2 assets, severity high");
+        let assessment = risk(vec![factor(
+            "finding_kind",
+            "vulnerability, severity high",
+            "nmap report",
+            Some(0.27),
+            None,
+        )]);
+        assert_eq!(explain(&assessment), "");
     }
 
     #[test]
