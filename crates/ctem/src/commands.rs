@@ -71,6 +71,10 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
             missing.display()
         );
     }
+    // The output files are created before the run is recorded, so that a
+    // destination that cannot be written stops the run with nothing written.
+    let output_file = args.output.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = args.report.as_deref().map(PendingFile::create).transpose()?;
     let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
     let outcome = assess(&request, &mut store, &progress);
@@ -113,9 +117,12 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         OutputFormat::Table => assess_table(&outcome, &top, open_count, &assets, &owners),
         OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets, &owners, attack_paths.as_ref())?,
     };
-    write_output(args.output.as_deref(), &rendered)?;
+    match output_file {
+        Some(file) => file.write(&rendered)?,
+        None => write_output(None, &rendered)?,
+    }
 
-    if let Some(path) = &args.report {
+    if let Some(file) = report_file {
         let active = store.findings(&active_filter)?;
         // The run is recorded, so the history ends with it. Its
         // observation time is the reference time, so that a report of a
@@ -146,7 +153,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
             crown_jewels: &crown_jewels,
             attack_paths: attack_paths.as_ref(),
         });
-        std::fs::write(path, html).with_context(|| format!("cannot write the report to {}", path.display()))?;
+        file.write(&html)?;
     }
 
     let failed = outcome.failures().count() > 0;
@@ -276,6 +283,102 @@ pub(crate) fn expire_acceptances_before_reading(store: &mut Store) {
             "warning: ended risk acceptances were not reopened, so some findings may show as \
              risk_accepted past their end: {error}"
         );
+    }
+}
+
+/// An output file of `ctem assess`, opened before the run is recorded.
+/// A regular file (new, or existing behind any symbolic links) is written
+/// to a temporary file in its folder and renamed over it when its text is
+/// complete, so a failed run leaves no partial file. Anything else that
+/// exists, such as `/dev/stdout` or a named pipe, is opened and written in
+/// place.
+///
+/// NOTE: a regular file that the rename replaces gets the default mode, not
+/// the mode it had.
+enum PendingFile {
+    Replace {
+        path: PathBuf,
+        target: PathBuf,
+        file: tempfile::NamedTempFile,
+    },
+    InPlace {
+        path: PathBuf,
+        file: std::fs::File,
+    },
+}
+
+impl PendingFile {
+    fn create(path: &Path) -> Result<PendingFile> {
+        let nothing_written = "nothing was assessed or written";
+        let target = match std::fs::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => {
+                bail!(
+                    "cannot write {}: it is a folder, not a file; {nothing_written}",
+                    path.display()
+                )
+            }
+            Ok(metadata) if !metadata.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("cannot write {}; {nothing_written}", path.display()))?;
+                return Ok(PendingFile::InPlace {
+                    path: path.to_path_buf(),
+                    file,
+                });
+            }
+            // The rename replaces the file that the links lead to, not the links.
+            Ok(_) => std::fs::canonicalize(path)
+                .with_context(|| format!("cannot write {}; {nothing_written}", path.display()))?,
+            Err(_) => path.to_path_buf(),
+        };
+        let folder = match target.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            bail!(
+                "cannot write {}: folder {} not found; {nothing_written}",
+                path.display(),
+                folder.display()
+            );
+        }
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".ctem-").suffix(".tmp");
+        // The mode of `std::fs::write`: read and write for all, less the umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let file = builder.tempfile_in(folder).with_context(|| {
+            format!(
+                "cannot write {}: cannot create a file in {}; {nothing_written}",
+                path.display(),
+                folder.display()
+            )
+        })?;
+        Ok(PendingFile::Replace {
+            path: path.to_path_buf(),
+            target,
+            file,
+        })
+    }
+
+    fn write(self, text: &str) -> Result<()> {
+        match self {
+            PendingFile::Replace { path, target, mut file } => {
+                file.write_all(text.as_bytes())
+                    .and_then(|()| file.flush())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                file.persist(&target)
+                    .map_err(|error| error.error)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            PendingFile::InPlace { path, mut file } => {
+                file.write_all(text.as_bytes())
+                    .and_then(|()| file.flush())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -368,6 +368,76 @@ fn invalid_config_names_the_field() {
 }
 
 #[test]
+fn unwritable_output_records_no_run() {
+    let temp = tempfile::tempdir().unwrap();
+    let outputs = temp.path().join("outputs");
+    std::fs::create_dir(&outputs).unwrap();
+    let db = temp.path().join("ctem.db");
+    let missing = temp.path().join("missing");
+    let json = outputs.join("out.json");
+    let html = outputs.join("report.html");
+    // Each case has one destination that cannot be written, the last one.
+    let cases: [[&Path; 4]; 3] = [
+        [
+            Path::new("--output"),
+            &json,
+            Path::new("--report"),
+            &missing.join("report.html"),
+        ],
+        [
+            Path::new("--report"),
+            &html,
+            Path::new("--output"),
+            &missing.join("out.json"),
+        ],
+        [Path::new("--output"), &json, Path::new("--report"), &outputs],
+    ];
+
+    for case in cases {
+        let output = run(ctem().arg("assess").arg(example_dir()).arg("--db").arg(&db).args(case));
+        let bad = case[3].display().to_string();
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(&bad), "{stderr}");
+        assert!(stderr.contains("nothing was assessed or written"), "{stderr}");
+        assert!(
+            !db.exists() || Store::open(&db).unwrap().runs().unwrap().is_empty(),
+            "{bad}"
+        );
+        let written: Vec<_> = std::fs::read_dir(&outputs)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert!(written.is_empty(), "{bad}: {written:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_follow_links_and_devices() {
+    let temp = tempfile::tempdir().unwrap();
+    let report = temp.path().join("report.html");
+    std::fs::write(&report, "old").unwrap();
+    let link = temp.path().join("latest.html");
+    std::os::unix::fs::symlink(&report, &link).unwrap();
+
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir())
+        .arg("--db")
+        .arg(temp.path().join("ctem.db"))
+        .args(["--format", "json", "--output", "/dev/stdout", "--report"])
+        .arg(&link));
+
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("the output is JSON");
+    assert!(json["top"].is_array());
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("id=\"top-risks\""));
+}
+
+#[test]
 fn html_report_is_self_contained() {
     let temp = tempfile::tempdir().unwrap();
     let report = temp.path().join("report.html");
