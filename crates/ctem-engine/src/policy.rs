@@ -59,6 +59,73 @@ pub enum PolicyError {
     Evaluate { context: String, message: String },
 }
 
+/// The deepest nesting of brackets that a policy may have. The parser of
+/// regorus 0.14.1 parses each `[` and `{` as a comprehension and, when that
+/// fails, again as a literal, so its time doubles with each level. A debug
+/// build on a 2-core machine took about 1 s for 14 levels and 28 s for 18,
+/// so 40 levels would take years (an estimate).
+const MAX_BRACKET_DEPTH: usize = 16;
+
+/// Rejects a policy whose brackets nest deeper than [`MAX_BRACKET_DEPTH`],
+/// naming the line and column of the first bracket too deep. Brackets in
+/// strings and comments do not count.
+fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
+    let mut depth = 0usize;
+    let mut line = 1;
+    let mut column = 0;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        column += 1;
+        match c {
+            '\n' => {
+                line += 1;
+                column = 0;
+            }
+            // A comment runs to the end of the line, which the guard skips.
+            '#' if chars.by_ref().any(|c| c == '\n') => {
+                line += 1;
+                column = 0;
+            }
+            '"' | '`' => {
+                // A string: `"` strings take backslash escapes and end at
+                // the line's end, raw strings may span lines.
+                let quote = c;
+                while let Some(c) = chars.next() {
+                    column += 1;
+                    if c == quote {
+                        break;
+                    }
+                    if c == '\n' {
+                        line += 1;
+                        column = 0;
+                        if quote == '"' {
+                            break;
+                        }
+                    }
+                    if c == '\\' && quote == '"' && chars.next().is_some() {
+                        column += 1;
+                    }
+                }
+            }
+            '[' | '{' | '(' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Err(PolicyError::Compile {
+                        path: path.to_string(),
+                        message: format!(
+                            "{path}:{line}:{column}: brackets nest more than {MAX_BRACKET_DEPTH} levels deep; \
+                             move inner values into rules of their own"
+                        ),
+                    });
+                }
+            }
+            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Loads policy files into an engine that has parsed them all.
 fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), PolicyError> {
     let mut engine = Engine::new();
@@ -67,6 +134,7 @@ fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), 
     engine.set_strict_builtin_errors(true);
     let mut packages = Vec::new();
     for (path, text) in sources {
+        check_nesting(&path, &text)?;
         let package = engine
             .add_policy(path.clone(), text)
             .map_err(|error| PolicyError::Compile {
@@ -630,6 +698,24 @@ accept := "b" if input.tool == "gitleaks""#,
         let error = policy.decide(&finding_input(&scored, Some(&asset))).unwrap_err();
         assert!(matches!(error, PolicyError::Evaluate { .. }), "{error}");
         assert!(error.to_string().contains("org.rego"), "{error}");
+    }
+
+    #[test]
+    fn nesting_limit_counts_code_only() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let text = format!(
+            "package ctem\n# {comment}\nlabel := \"{string}\"\nraw := `{string}\n`\nvalue := {value}\n",
+            comment = "[".repeat(40),
+            string = "{".repeat(40),
+            value = nested(MAX_BRACKET_DEPTH - 1),
+        );
+        assert!(policy(&text).is_ok());
+
+        let text = format!("package ctem\n\nvalue := {{\"a\": {}}}\n", nested(MAX_BRACKET_DEPTH));
+        let error = policy(&text).unwrap_err();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{error}");
+        // `{` opens at column 10 and the 16 brackets after it at 16 to 31.
+        assert!(error.to_string().contains("org.rego:3:31: "), "{error}");
     }
 
     #[test]

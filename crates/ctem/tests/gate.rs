@@ -129,6 +129,31 @@ fn syntax_error_names_file_and_line_and_exits_2() {
 }
 
 #[test]
+fn deep_nesting_is_rejected_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let value = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    let policy = write_policy(
+        dir.path(),
+        &format!("package ctem.gate\n\ndeny contains \"x\" if {{\n  x := {value}\n}}\n"),
+    );
+
+    let started = std::time::Instant::now();
+    let output = gate(&policy, &[]);
+
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(2), "stdout:\n{}", stdout(&output));
+    // The rule's `{` is the first level, so the 16th `[` of line 4, at
+    // column 23, is the first bracket too deep.
+    let expected = format!("{}:4:23:", policy.display());
+    assert!(
+        stderr(&output).contains(&expected),
+        "expected {expected} in:\n{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("16 levels"), "{}", stderr(&output));
+}
+
+#[test]
 fn a_policy_of_another_package_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(dir.path(), "package ctem\n\nraise := \"x\"\n");
