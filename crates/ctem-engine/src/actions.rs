@@ -193,10 +193,9 @@ pub struct Action {
     /// [`CROWN_JEWEL_VALUE`] (or the configured value) times
     /// `success_removed`.
     pub path_bonus: f64,
-    /// How much the action lowers the attacker's chance of reaching the
-    /// crown jewels (the sum over crown jewels of the most likely path's
-    /// probability), given the actions ranked above it. 0 without attack
-    /// paths.
+    /// How much the action lowers the attacker's success, the sum over
+    /// crown jewels of the most likely path's probability, given the
+    /// actions ranked above it. It may exceed 1. 0 without attack paths.
     pub success_removed: f64,
     /// `finding_risk + path_bonus`.
     pub risk_removed: f64,
@@ -657,7 +656,8 @@ fn explain(action: &Action, count: usize) -> String {
             String::new()
         };
         reasons.push(format!(
-            "lowers the attacker's chance of reaching the crown jewels by {:.3} after the actions ranked above it{worth}",
+            "lowers the summed probability of the most likely path to each crown jewel by {:.3} \
+             after the actions ranked above it{worth}",
             action.success_removed,
         ));
     }

@@ -226,6 +226,21 @@ fn table_reasons_are_whole() {
 }
 
 #[test]
+fn success_removed_is_not_called_a_chance() {
+    let actions = all_actions();
+    let top = &actions[0];
+    // The attacker's success sums a probability per crown jewel, so it
+    // may exceed 1, as it does for the first action here.
+    assert!(top["success_removed"].as_f64().unwrap() > 1.0, "{top}");
+    let explanation = top["explanation"].as_str().unwrap();
+    assert!(!explanation.contains("chance"), "{explanation}");
+    assert!(
+        explanation.contains("lowers the summed probability of the most likely path to each crown jewel by "),
+        "{explanation}"
+    );
+}
+
+#[test]
 fn code_findings_take_path_and_codeowners_owners() {
     let actions = all_actions();
     let findings: Vec<&Value> = actions
