@@ -423,7 +423,13 @@ impl Config {
                 message: format!("the file has {size} bytes; a configuration may have at most {MAX_CONFIG_BYTES}"),
             });
         }
-        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        let text = crate::files::read_text(path, MAX_CONFIG_BYTES).map_err(|error| match error {
+            crate::files::ReadTextError::Io(source) => read_error(source),
+            invalid => ConfigError::Invalid {
+                path: path.display().to_string(),
+                message: invalid.to_string(),
+            },
+        })?;
         Config::parse(&text).map_err(|message| ConfigError::Invalid {
             path: path.display().to_string(),
             message,
@@ -696,6 +702,22 @@ fn credential_key(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ctem.toml");
+        std::fs::write(&path, b"[sla]\nP1 = 3 # \xe2\x82\n").unwrap();
+
+        let error = Config::load(&path).unwrap_err();
+
+        assert!(matches!(error, ConfigError::Invalid { .. }), "{error}");
+        assert!(error.to_string().contains("ctem.toml"), "{error}");
+        assert!(
+            error.to_string().contains("line 2, column 10: invalid UTF-8"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn parse_full_example() {

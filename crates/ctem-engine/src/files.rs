@@ -7,6 +7,43 @@ use std::path::{Path, PathBuf};
 use ctem_ingest::{CollectingSink, DETECTION_HEAD_BYTES, ParseContext, ParseError, ParsedReport, Parser};
 use sha2::{Digest, Sha256};
 
+/// An error of [`read_text`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReadTextError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("the file has more than {max} bytes; it may have at most {max}")]
+    TooLarge { max: u64 },
+    /// The position of the first byte that is not UTF-8, counted from 1,
+    /// with the column in characters.
+    #[error("line {line}, column {column}: invalid UTF-8; save the file as UTF-8")]
+    NotUtf8 { line: usize, column: usize },
+}
+
+/// Reads a UTF-8 text file of at most `max_bytes` bytes. Reading stops
+/// after the limit, so a device or a pipe that never ends (`/dev/zero`)
+/// cannot exhaust memory.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadTextError> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(ReadTextError::TooLarge { max: max_bytes });
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        let line_start = valid
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |index| index + 1);
+        // The bytes before the invalid one are valid UTF-8.
+        let column = std::str::from_utf8(&valid[line_start..]).map_or(0, |text| text.chars().count()) + 1;
+        ReadTextError::NotUtf8 { line, column }
+    })
+}
+
 /// A file found under the paths of an assessment.
 #[derive(Debug, Clone)]
 pub struct InputFile {

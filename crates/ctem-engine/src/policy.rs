@@ -162,7 +162,13 @@ fn read_sources(paths: &[PathBuf]) -> Result<Vec<(String, String)>, PolicyError>
                     message: format!("the file has {size} bytes; a policy may have at most {MAX_POLICY_BYTES}"),
                 });
             }
-            let text = std::fs::read_to_string(path).map_err(read_error)?;
+            let text = crate::files::read_text(path, MAX_POLICY_BYTES).map_err(|error| match error {
+                crate::files::ReadTextError::Io(source) => read_error(source),
+                invalid => PolicyError::Invalid {
+                    path: display.clone(),
+                    message: invalid.to_string(),
+                },
+            })?;
             Ok((display, text))
         })
         .collect()
@@ -698,6 +704,28 @@ accept := "b" if input.tool == "gitleaks""#,
         let error = policy.decide(&finding_input(&scored, Some(&asset))).unwrap_err();
         assert!(matches!(error, PolicyError::Evaluate { .. }), "{error}");
         assert!(error.to_string().contains("org.rego"), "{error}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("org.rego");
+        std::fs::write(&path, b"package ctem\n# caf\xc3\xa9 \xff\nraise := \"x\"\n").unwrap();
+
+        let error = FindingPolicy::load(&[path]).unwrap_err();
+
+        assert!(matches!(error, PolicyError::Invalid { .. }), "{error}");
+        assert!(error.to_string().contains("org.rego"), "{error}");
+        assert!(error.to_string().contains("line 2, column 8: invalid UTF-8"), "{error}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn endless_device_stops_at_size_limit() {
+        let error = FindingPolicy::load(&[PathBuf::from("/dev/zero")]).unwrap_err();
+
+        assert!(matches!(error, PolicyError::Invalid { .. }), "{error}");
+        assert!(error.to_string().contains("more than"), "{error}");
     }
 
     #[test]
