@@ -28,10 +28,13 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ctem_model::{Asset, AssetKey, Factor, RiskAssessment, Tier};
 use ctem_store::ScoredFinding;
+use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 use serde_json::{Value as Json, json};
 
@@ -41,8 +44,32 @@ pub const FINDING_PACKAGE: &str = "data.ctem";
 pub const GATE_PACKAGE: &str = "data.ctem.gate";
 /// The name of the factors that policies add to a finding.
 pub const POLICY_FACTOR: &str = "policy";
-/// The largest policy file ctem reads.
-const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+/// The largest policy file ctem reads: 1 MiB, the limit of the regorus
+/// parser, which also takes at most 20,000 lines of 1,024 columns.
+const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+/// The longest line of a policy that an error message quotes whole.
+const MAX_QUOTED_LINE: usize = 240;
+
+/// Cuts the lines of an error message that quote a policy to
+/// [`MAX_QUOTED_LINE`] characters, so that a syntax error on a huge line
+/// does not fill the terminal.
+fn clip_lines(message: &str) -> String {
+    let mut clipped = String::with_capacity(message.len().min(16 * 1024));
+    for (index, line) in message.split('\n').enumerate() {
+        if index > 0 {
+            clipped.push('\n');
+        }
+        match line.char_indices().nth(MAX_QUOTED_LINE) {
+            Some((end, _)) => {
+                clipped.push_str(&line[..end]);
+                clipped.push_str(" [...]");
+            }
+            None => clipped.push_str(line),
+        }
+    }
+    clipped
+}
 
 /// A policy that could not be loaded or evaluated.
 #[derive(Debug, thiserror::Error)]
@@ -126,9 +153,39 @@ fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
+/// The longest that one evaluation of a policy may take: one finding's
+/// rules, or the gate over a run's findings. A policy that loops over a
+/// huge range or recurses without end then stops the run with an error
+/// instead of hanging it. Gate policies over 100,000 findings finish far
+/// below it.
+pub const POLICY_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// Sets the time that one evaluation may take.
+fn limit_time(engine: &mut Engine, limit: Duration) {
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit,
+        // The engine reads the clock once per this many steps of work.
+        check_interval: NonZeroU32::new(256).expect("not zero"),
+    });
+}
+
+/// Rewrites the engine's message for an evaluation that ran out of time.
+fn evaluation_message(message: String, limit: Duration) -> String {
+    if message.contains("exceeded time limit") {
+        format!(
+            "the evaluation took longer than {} s and was stopped; look for a loop over a huge range or a \
+             recursion without end",
+            limit.as_secs_f64()
+        )
+    } else {
+        message
+    }
+}
+
 /// Loads policy files into an engine that has parsed them all.
 fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), PolicyError> {
     let mut engine = Engine::new();
+    limit_time(&mut engine, POLICY_TIME_LIMIT);
     // A built-in called with a wrong argument fails the evaluation instead
     // of silently making the rule undefined.
     engine.set_strict_builtin_errors(true);
@@ -139,7 +196,7 @@ fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), 
             .add_policy(path.clone(), text)
             .map_err(|error| PolicyError::Compile {
                 path: path.clone(),
-                message: error.to_string(),
+                message: clip_lines(&error.to_string()),
             })?;
         packages.push(package);
     }
@@ -177,7 +234,13 @@ fn read_sources(paths: &[PathBuf]) -> Result<Vec<(String, String)>, PolicyError>
 /// Evaluates a package as one object, so that rules the policy leaves
 /// out are just missing keys. The first evaluation also runs the engine's
 /// semantic checks (unknown variables, functions and imports).
-fn eval_package(engine: &mut Engine, package: &str, input: &Json, context: &str) -> Result<Json, PolicyError> {
+fn eval_package(
+    engine: &mut Engine,
+    package: &str,
+    input: &Json,
+    context: &str,
+    limit: Duration,
+) -> Result<Json, PolicyError> {
     let evaluate_error = |message: String| PolicyError::Evaluate {
         context: context.to_string(),
         message,
@@ -185,7 +248,7 @@ fn eval_package(engine: &mut Engine, package: &str, input: &Json, context: &str)
     engine.set_input(Value::from(input.clone()));
     let results = engine
         .eval_query(package.to_string(), false)
-        .map_err(|error| evaluate_error(error.to_string()))?;
+        .map_err(|error| evaluate_error(evaluation_message(error.to_string(), limit)))?;
     let value = results
         .result
         .into_iter()
@@ -218,7 +281,7 @@ fn check_package(engine: &mut Engine, packages: &[String], paths: &str, package:
             ),
         });
     }
-    eval_package(engine, package, &json!({}), &format!(" in {paths}"))?;
+    eval_package(engine, package, &json!({}), &format!(" in {paths}"), POLICY_TIME_LIMIT)?;
     Ok(())
 }
 
@@ -290,6 +353,8 @@ pub struct FindingPolicy {
     engine: Engine,
     /// The files, for error messages and the factors' source.
     paths: String,
+    /// The longest that one finding's evaluation may take.
+    time_limit: Duration,
 }
 
 impl std::fmt::Debug for FindingPolicy {
@@ -313,7 +378,19 @@ impl FindingPolicy {
             .join(", ");
         let (mut engine, packages) = load_engine(sources)?;
         check_package(&mut engine, &packages, &paths, FINDING_PACKAGE)?;
-        Ok(FindingPolicy { engine, paths })
+        Ok(FindingPolicy {
+            engine,
+            paths,
+            time_limit: POLICY_TIME_LIMIT,
+        })
+    }
+
+    /// Sets the longest that one finding's evaluation may take, instead of
+    /// [`POLICY_TIME_LIMIT`].
+    pub fn with_time_limit(mut self, limit: Duration) -> FindingPolicy {
+        limit_time(&mut self.engine, limit);
+        self.time_limit = limit;
+        self
     }
 
     /// Returns the policy files, comma-separated.
@@ -336,7 +413,7 @@ impl FindingPolicy {
                 .and_then(Json::as_str)
                 .unwrap_or("(no fingerprint)")
         );
-        let package = eval_package(engine, FINDING_PACKAGE, input, &context)?;
+        let package = eval_package(engine, FINDING_PACKAGE, input, &context, self.time_limit)?;
         let invalid = |message: String| PolicyError::Evaluate {
             context: context.clone(),
             message,
@@ -467,6 +544,8 @@ fn asset_input(key: &AssetKey, asset: Option<&Asset>) -> Json {
 pub struct GatePolicy {
     engine: Engine,
     path: String,
+    /// The longest that the evaluation may take.
+    time_limit: Duration,
 }
 
 impl std::fmt::Debug for GatePolicy {
@@ -490,7 +569,19 @@ impl GatePolicy {
             .join(", ");
         let (mut engine, packages) = load_engine(sources)?;
         check_package(&mut engine, &packages, &path, GATE_PACKAGE)?;
-        Ok(GatePolicy { engine, path })
+        Ok(GatePolicy {
+            engine,
+            path,
+            time_limit: POLICY_TIME_LIMIT,
+        })
+    }
+
+    /// Sets the longest that the evaluation may take, instead of
+    /// [`POLICY_TIME_LIMIT`].
+    pub fn with_time_limit(mut self, limit: Duration) -> GatePolicy {
+        limit_time(&mut self.engine, limit);
+        self.time_limit = limit;
+        self
     }
 
     /// Evaluates `deny` over the run's findings and the new ones among them
@@ -500,7 +591,7 @@ impl GatePolicy {
         let mut engine = self.engine.clone();
         let context = format!(" in {}", self.path);
         let input = json!({"findings": findings, "new": new});
-        let package = eval_package(&mut engine, GATE_PACKAGE, &input, &context)?;
+        let package = eval_package(&mut engine, GATE_PACKAGE, &input, &context, self.time_limit)?;
         let Some(deny) = package.get("deny") else {
             return Ok(Vec::new());
         };
@@ -744,6 +835,48 @@ accept := "b" if input.tool == "gitleaks""#,
         assert!(matches!(error, PolicyError::Compile { .. }), "{error}");
         // `{` opens at column 10 and the 16 brackets after it at 16 to 31.
         assert!(error.to_string().contains("org.rego:3:31: "), "{error}");
+    }
+
+    #[test]
+    fn huge_line_error_is_clipped() {
+        let sum = vec!["1"; 200_000].join(" + ");
+        let error = policy(&format!("package ctem\n\nraise := \"x\" if {{ x := {sum} + }}\n")).unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{text}");
+        assert!(text.contains("org.rego:3:"), "{text}");
+        assert!(text.contains(" [...]"), "{text}");
+        assert!(text.len() < 2_000, "{} bytes", text.len());
+        assert!(text.lines().all(|line| line.chars().count() <= MAX_QUOTED_LINE + 6));
+    }
+
+    #[test]
+    fn endless_evaluation_times_out() {
+        // The load evaluates each package once with an empty input, where
+        // `input.new` and `input.fingerprint` are undefined and the loop
+        // does not run.
+        let slow = "some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x + y < 0";
+        let gate = GatePolicy::from_sources(vec![(
+            "slow.rego".to_string(),
+            format!("package ctem.gate\n\ndeny contains \"never\" if {{ input.new; {slow} }}\n"),
+        )])
+        .unwrap()
+        .with_time_limit(Duration::from_millis(200));
+        let error = gate.deny(Vec::new(), Vec::new()).unwrap_err();
+        assert!(matches!(error, PolicyError::Evaluate { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("slow.rego"), "{text}");
+        assert!(text.contains("took longer than 0.2 s"), "{text}");
+
+        let finding = policy(&format!(
+            "package ctem\n\nraise := \"x\" if {{ input.fingerprint; {slow} }}\n"
+        ))
+        .unwrap()
+        .with_time_limit(Duration::from_millis(200));
+        let error = finding.decide(&json!({"fingerprint": "abc"})).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("org.rego"), "{text}");
+        assert!(text.contains("abc"), "{text}");
+        assert!(text.contains("took longer than 0.2 s"), "{text}");
     }
 
     #[test]
