@@ -13,9 +13,10 @@ use ctem_engine::paths::PathsView;
 use ctem_engine::report::{
     ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, explanation, reasons, render_html,
 };
+use ctem_engine::sla::{SlaInput, SlaPolicy, SlaState};
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
-use ctem_model::{Asset, AssetKey, Deadline, LifecycleStatus, Severity, Tier};
+use ctem_model::{Asset, AssetKey, Criticality, Deadline, LifecycleStatus, Severity, Tier};
 use ctem_store::{FindingFilter, Store, StoredFinding};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -114,7 +115,14 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
 
     let attack_paths = outcome.attack_paths.as_ref().map(|paths| paths.view(None));
     let rendered = match args.format {
-        OutputFormat::Table => assess_table(&outcome, &top, open_count, &assets, &owners),
+        OutputFormat::Table => assess_table(
+            &outcome,
+            &top,
+            open_count,
+            &assets,
+            &owners,
+            &request.config.sla.policy(),
+        ),
         OutputFormat::Json => assess_json(&outcome, &top, open_count, &assets, &owners, attack_paths.as_ref())?,
     };
     match output_file {
@@ -400,6 +408,7 @@ fn assess_table(
     open_count: u64,
     assets: &BTreeMap<AssetKey, Asset>,
     owners: &OwnerResolver,
+    sla: &SlaPolicy,
 ) -> String {
     let summary = &outcome.summary;
     let parsed = outcome
@@ -433,7 +442,7 @@ fn assess_table(
         return text;
     }
     text.push_str(&format!("Top {} risks:\n", top.len()));
-    text.push_str(&findings_table(top, assets, owners, true).to_string());
+    text.push_str(&findings_table(top, assets, owners, sla, true).to_string());
     text.push('\n');
     text
 }
@@ -442,6 +451,7 @@ fn findings_table(
     findings: &[StoredFinding],
     assets: &BTreeMap<AssetKey, Asset>,
     owners: &OwnerResolver,
+    sla: &SlaPolicy,
     with_rank: bool,
 ) -> Table {
     let mut table = wide_table();
@@ -463,7 +473,11 @@ fn findings_table(
         let mut row: Vec<String> = vec![
             risk.map_or("-".into(), |r| r.tier.to_string()),
             risk.map_or("-".into(), |r| format!("{:.1}", r.score)),
-            deadline_cell(stored),
+            deadline_cell(
+                stored,
+                assets.get(&stored.finding.asset).and_then(|asset| asset.criticality),
+                sla,
+            ),
             format!(
                 "{}\n{}\n{}",
                 stored.finding.title, stored.finding.rule_id, stored.fingerprint
@@ -502,25 +516,46 @@ pub(crate) fn wide_table() -> Table {
     table
 }
 
-/// Formats the remediation deadline of a finding: the date its BOD 26-04
-/// band sets, counted from the day ctem first saw the finding, and the
-/// band. A finding without a deadline (unscored, or scored before ctem
-/// took deadlines) shows `-`.
-fn deadline_cell(stored: &StoredFinding) -> String {
-    let Some(deadline) = stored.risk.as_ref().and_then(|risk| risk.deadline) else {
+/// Formats the remediation deadline of a finding. The first lines give
+/// the due date under the `[sla]` days to fix, counted from the day ctem
+/// first saw the finding, which `ctem sla`, the metrics and the tickets
+/// use. A status that the SLA exempts (risk accepted, false
+/// positive, not affected) shows `exempt` instead. The last line gives
+/// the CISA BOD 26-04 band of the finding, which the organization's days
+/// may be shorter or longer than. An unscored finding shows `-`.
+fn deadline_cell(stored: &StoredFinding, criticality: Option<Criticality>, sla: &SlaPolicy) -> String {
+    let Some(risk) = stored.risk.as_ref() else {
         return "-".to_string();
     };
-    match deadline.days() {
-        Some(days) => {
-            let due = stored.first_seen.date_naive() + chrono::Days::new(u64::from(days));
-            let band = match deadline {
-                Deadline::ThreeDaysForensic => "3 days\nforensic triage".to_string(),
-                _ => deadline.describe().to_string(),
-            };
-            format!("{due}\n{band}")
+    let days = sla.days_to_fix(risk.tier, criticality);
+    let mut cell = match sla.state(
+        SlaInput {
+            tier: risk.tier,
+            criticality,
+            status: stored.status,
+            first_seen: stored.first_seen,
+            verified_at: stored.verified_at,
+        },
+        stored.first_seen,
+    ) {
+        SlaState::Exempt => "exempt".to_string(),
+        _ => {
+            let due = sla.due_date(risk.tier, criticality, stored.first_seen);
+            format!(
+                "{}\nSLA {days} day{}",
+                due.date_naive(),
+                if days == 1 { "" } else { "s" }
+            )
         }
-        None => deadline.describe().to_string(),
+    };
+    if let Some(deadline) = risk.deadline {
+        let band = match deadline {
+            Deadline::ThreeDaysForensic => "3 days, forensic triage",
+            other => other.describe(),
+        };
+        cell.push_str(&format!("\nBOD {band}"));
     }
+    cell
 }
 
 /// Lists the tools that reported a finding, one per line.
@@ -804,7 +839,7 @@ fn findings_command(args: FindingsArgs) -> Result<u8> {
         OutputFormat::Table => {
             format!(
                 "{}\n{} findings\n",
-                findings_table(&findings, &assets, &owners, false),
+                findings_table(&findings, &assets, &owners, &config.sla.policy(), false),
                 findings.len()
             )
         }

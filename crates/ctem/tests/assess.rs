@@ -149,8 +149,9 @@ fn example_table_says_why() {
     assert!(stdout.contains("Why"), "{stdout}");
     assert!(stdout.contains("KEV"), "{stdout}");
 
-    // Log4Shell is in KEV with known ransomware use on an internet-facing
-    // crown jewel: BOD 26-04 gives it 3 days and forensic triage, counted
+    // Log4Shell is P1 on a crown jewel, which the example's [sla] gives 3
+    // days, and in KEV with known ransomware use on an internet-facing
+    // asset, which BOD 26-04 gives 3 days and forensic triage. Both count
     // from the run that first saw it.
     assert!(stdout.contains("Deadline"), "{stdout}");
     let observed = stdout
@@ -161,7 +162,13 @@ fn example_table_says_why() {
         .expect("the summary names the run's time");
     let due = (observed.date_naive() + chrono::Days::new(3)).to_string();
     assert!(stdout.contains(&due), "{due} missing: {stdout}");
-    assert!(stdout.contains("forensic triage"), "{stdout}");
+    assert!(stdout.contains("SLA 3 days"), "{stdout}");
+    assert!(stdout.contains("BOD 3 days, forensic"), "{stdout}");
+
+    // P2 findings get the example's 30 days, whatever their BOD band.
+    let due = (observed.date_naive() + chrono::Days::new(30)).to_string();
+    assert!(stdout.contains(&due), "{due} missing: {stdout}");
+    assert!(stdout.contains("SLA 30 days"), "{stdout}");
 }
 
 #[test]
