@@ -523,7 +523,7 @@ pub(crate) fn wide_table() -> Table {
 /// positive, not affected) shows `exempt` instead. The last line gives
 /// the CISA BOD 26-04 band of the finding, which the organization's days
 /// may be shorter or longer than. An unscored finding shows `-`.
-fn deadline_cell(stored: &StoredFinding, criticality: Option<Criticality>, sla: &SlaPolicy) -> String {
+pub(crate) fn deadline_cell(stored: &StoredFinding, criticality: Option<Criticality>, sla: &SlaPolicy) -> String {
     let Some(risk) = stored.risk.as_ref() else {
         return "-".to_string();
     };

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cli::{FindingArgs, OutputFormat};
 use crate::commands::{
-    expire_acceptances_before_reading, load_config, open_existing_store, owner_resolver, wide_table,
+    deadline_cell, expire_acceptances_before_reading, load_config, open_existing_store, owner_resolver, wide_table,
 };
 use crate::output::table_cell;
 use crate::triage::check_fingerprint;
@@ -57,7 +57,9 @@ pub fn finding_command(args: FindingArgs) -> Result<u8> {
             outln!("{}", serde_json::to_string_pretty(&document)?);
         }
         OutputFormat::Table => {
-            outln!("{}\n", summary_table(&stored, owner.as_ref()));
+            let criticality = asset.as_ref().and_then(|asset| asset.criticality);
+            let deadline = deadline_cell(&stored, criticality, &config.sla.policy());
+            outln!("{}\n", summary_table(&stored, owner.as_ref(), deadline));
             outln!("Sources\n{}\n", sources_table(&sources));
             outln!("History\n{}", history_table(&history));
         }
@@ -130,8 +132,9 @@ impl<'a> HistoryJson<'a> {
     }
 }
 
-/// Builds a table of the finding's fields, one a row.
-fn summary_table(stored: &StoredFinding, owner: Option<&Ownership>) -> Table {
+/// Builds a table of the finding's fields, one a row. `deadline` is the
+/// cell of the findings table ([`deadline_cell`]).
+fn summary_table(stored: &StoredFinding, owner: Option<&Ownership>, deadline: String) -> Table {
     let finding = &stored.finding;
     let risk = stored.risk.as_ref();
     let tools = if stored.tools.is_empty() {
@@ -160,12 +163,7 @@ fn summary_table(stored: &StoredFinding, owner: Option<&Ownership>) -> Table {
         ("Accepted until", optional_time(stored.accepted_until)),
         ("Score", score),
         ("Why", risk.map(explanation).unwrap_or_default()),
-        (
-            "Deadline",
-            risk.and_then(|risk| risk.deadline)
-                .map(|deadline| format!("{} (CISA BOD 26-04)", deadline.describe()))
-                .unwrap_or_default(),
-        ),
+        ("Deadline", deadline),
     ];
 
     let mut table = wide_table();

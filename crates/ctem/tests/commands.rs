@@ -476,6 +476,9 @@ fn findings_show_owner_and_rule() {
         .unwrap();
     let detail = String::from_utf8(detail.stdout).unwrap();
     assert!(detail.contains("web-team (owners \"Shop\")"), "{detail}");
+    // The example's [sla] gives a P1 finding on a crown jewel 3 days.
+    assert!(detail.contains("SLA 3 days"), "{detail}");
+    assert!(detail.contains("BOD 3 days, forensic triage"), "{detail}");
 
     // Without a configuration, the owner comes from the stored inventory,
     // which the assess run resolved, and the contacts are unknown.
