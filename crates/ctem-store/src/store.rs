@@ -50,7 +50,7 @@ impl Store {
 
         // Before any setting writes to the file: switching the journal mode
         // would change the header of a database that is not ours.
-        check_ctem_database(&conn, path)?;
+        check_ctem_database(&conn, path, Access::ReadWrite)?;
         configure(&conn, path)?;
         migrations::migrate(&mut conn, path)?;
 
@@ -67,11 +67,14 @@ impl Store {
     /// migrated or written, so a CI job can read the store of a team
     /// without changing it.
     ///
+    /// Returns `None` for a database without tables, such as an empty
+    /// file: it holds no runs, and [`Store::open`] would make it a store.
+    ///
     /// # Errors
     ///
     /// The errors of [`Store::open`], and [`StoreError::SchemaTooOld`] for
     /// a database that lacks migrations (any `ctem assess` applies them).
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+    pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
@@ -79,7 +82,9 @@ impl Store {
         })?;
         conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))
             .map_err(sql_error(path, "setting the busy timeout"))?;
-        check_ctem_database(&conn, path)?;
+        if check_ctem_database(&conn, path, Access::ReadOnly)? == Tables::None {
+            return Ok(None);
+        }
 
         let found = migrations::current_version(&conn, path)?;
         if found > migrations::SCHEMA_VERSION {
@@ -96,11 +101,11 @@ impl Store {
                 expected: migrations::SCHEMA_VERSION,
             });
         }
-        Ok(Store {
+        Ok(Some(Store {
             conn,
             path: path.to_path_buf(),
             checkpoint: None,
-        })
+        }))
     }
 
     /// Returns the schema version of the database, the highest migration
@@ -115,10 +120,27 @@ impl Store {
     }
 }
 
+/// How a store opens its database, which decides the advice for a file
+/// that is not a database.
+#[derive(Clone, Copy)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// Whether a database has tables.
+#[derive(Debug, PartialEq, Eq)]
+enum Tables {
+    /// A new database, such as an empty file.
+    None,
+    /// A ctem database, with a `schema_migrations` table.
+    Ctem,
+}
+
 /// Rejects a file that is not a SQLite database, and a SQLite database
 /// that has tables but no `schema_migrations`: another program's database,
 /// which migrations must not alter. An empty file is a new database.
-fn check_ctem_database(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+fn check_ctem_database(conn: &Connection, path: &Path, access: Access) -> Result<Tables, StoreError> {
     let tables = conn.query_row(
         "SELECT count(*), count(*) FILTER (WHERE name = 'schema_migrations')
          FROM sqlite_master WHERE type = 'table'",
@@ -128,17 +150,22 @@ fn check_ctem_database(conn: &Connection, path: &Path) -> Result<(), StoreError>
     let (table_count, migration_tables) = match tables {
         Ok(counts) => counts,
         Err(error) if error.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+            let advice = match access {
+                Access::ReadWrite => "pass the path of a ctem database or of a file to create",
+                Access::ReadOnly => "pass the path of a ctem database that `ctem assess` wrote",
+            };
             return Err(StoreError::NotADatabase {
                 path: path.to_path_buf(),
-                reason: "the file is not a SQLite database; pass the path of a ctem database \
-                         or of a file to create"
-                    .to_string(),
+                reason: format!("the file is not a SQLite database; {advice}"),
             });
         }
         Err(error) => return Err(sql_error(path, "reading the list of tables")(error)),
     };
 
-    if table_count > 0 && migration_tables == 0 {
+    if table_count == 0 {
+        return Ok(Tables::None);
+    }
+    if migration_tables == 0 {
         return Err(StoreError::NotADatabase {
             path: path.to_path_buf(),
             reason: format!(
@@ -147,7 +174,7 @@ fn check_ctem_database(conn: &Connection, path: &Path) -> Result<(), StoreError>
             ),
         });
     }
-    Ok(())
+    Ok(Tables::Ctem)
 }
 
 /// The bound of SQLite's page cache per connection, in KiB (64 MiB).

@@ -488,7 +488,9 @@ fn read_only_store_reads_a_recorded_run() {
     let fingerprint = run.findings[0].fingerprint.clone();
     drop(test.store);
 
-    let store = Store::open_read_only(&test.dir.path().join("ctem.db")).unwrap();
+    let store = Store::open_read_only(&test.dir.path().join("ctem.db"))
+        .unwrap()
+        .expect("the database has a run");
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert!(store.finding(&fingerprint).unwrap().is_some());
 }
@@ -510,4 +512,28 @@ fn read_only_store_rejects_an_unmigrated_database() {
         .unwrap();
     let error = Store::open_read_only(&test.path()).unwrap_err();
     assert!(matches!(error, StoreError::SchemaTooOld { .. }), "{error}");
+}
+
+#[test]
+fn read_only_store_of_an_empty_file_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").unwrap();
+
+    let store = Store::open_read_only(&path).unwrap();
+    assert!(store.is_none(), "an empty file holds no runs");
+    assert_eq!(std::fs::read(&path).unwrap(), b"", "the file was changed");
+}
+
+#[test]
+fn read_only_store_rejects_a_text_file_without_create_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, "{\"results\": []}\n".repeat(100)).unwrap();
+
+    let error = Store::open_read_only(&path).unwrap_err();
+    assert!(matches!(error, StoreError::NotADatabase { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("pass the path of a ctem database"), "{message}");
+    assert!(!message.contains("file to create"), "{message}");
 }

@@ -317,7 +317,8 @@ pub struct GateArgs {
     pub inputs: OfflineInputs,
 
     /// A ctem database, read only: findings it does not hold are `new`.
-    /// Without it, or when the file does not exist, every finding is new.
+    /// Without it, or when the file does not exist or is empty, every
+    /// finding is new.
     #[arg(long, value_name = "DB")]
     pub db: Option<PathBuf>,
 }

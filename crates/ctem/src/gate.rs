@@ -14,7 +14,8 @@ pub fn gate_command(args: GateArgs) -> Result<u8> {
     // The policy first: a broken gate stops before any report is read.
     let gate = GatePolicy::load(&args.policy)?;
     let store = match &args.db {
-        Some(path) if path.exists() => Some(Store::open_read_only(path)?),
+        // A missing or empty database holds no runs, so every finding is new.
+        Some(path) if path.exists() => Store::open_read_only(path)?,
         _ => None,
     };
     let request = offline_request(&args.inputs)?;

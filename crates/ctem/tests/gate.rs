@@ -112,6 +112,32 @@ fn findings_in_the_database_are_not_new() {
 }
 
 #[test]
+fn empty_database_file_has_no_known_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(dir.path(), NEW_P1);
+    let db = dir.path().join("empty.db");
+    std::fs::write(&db, b"").unwrap();
+
+    let output = gate(&policy, &["--db", db.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "stderr:\n{}", stderr(&output));
+    assert!(stdout(&output).contains("new P1 finding"), "{}", stdout(&output));
+    assert_eq!(std::fs::read(&db).unwrap(), b"", "the gate wrote to the database");
+}
+
+#[test]
+fn non_database_file_gets_read_only_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(dir.path(), NEW_P1);
+    let db = dir.path().join("notes.db");
+    std::fs::write(&db, "not a database\n".repeat(100)).unwrap();
+
+    let output = gate(&policy, &["--db", db.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{}", stderr(&output));
+    assert!(stderr(&output).contains("not a ctem database"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("file to create"), "{}", stderr(&output));
+}
+
+#[test]
 fn syntax_error_names_file_and_line_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(
