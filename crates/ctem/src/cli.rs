@@ -241,8 +241,10 @@ pub struct AssessArgs {
     #[arg(long)]
     pub report: Option<PathBuf>,
 
-    /// How many of the top risks to show.
-    #[arg(long, default_value_t = 10)]
+    /// How many of the highest-scoring open findings to show, in the
+    /// output and the HTML report; 0 shows them all, as a limit of 0 would
+    /// hide every risk.
+    #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 
     /// Write nothing if any file fails to parse.
@@ -328,7 +330,8 @@ pub struct ActionsArgs {
     #[command(flatten)]
     pub inputs: OfflineInputs,
 
-    /// How many of the highest-ranked actions to show; 0 shows them all.
+    /// How many of the highest-ranked actions to show; 0 shows them all,
+    /// as in `ctem assess --top`.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 

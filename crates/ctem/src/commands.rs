@@ -103,8 +103,10 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
         ..FindingFilter::default()
     };
     let open_count = store.count_findings(&active_filter)?;
+    // --top 0 shows every open finding.
+    let top_limit = (args.top > 0).then_some(args.top);
     let top = store.findings(&FindingFilter {
-        limit: Some(args.top),
+        limit: top_limit,
         ..active_filter.clone()
     })?;
     let assets: BTreeMap<AssetKey, Asset> = store
@@ -156,7 +158,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
                 .iter()
                 .map(|source| source.to_string())
                 .collect(),
-            top: args.top,
+            top: top_limit,
             history: &history,
             crown_jewels: &crown_jewels,
             attack_paths: attack_paths.as_ref(),

@@ -445,6 +445,49 @@ fn outputs_follow_links_and_devices() {
 }
 
 #[test]
+fn top_zero_shows_every_open_finding() {
+    let temp = tempfile::tempdir().unwrap();
+    let report = temp.path().join("report.html");
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir())
+        .arg("--db")
+        .arg(temp.path().join("ctem.db"))
+        .args(["--format", "json", "--top", "0", "--report"])
+        .arg(&report));
+    assert_eq!(output.status.code(), Some(0));
+
+    let json: Value = serde_json::from_slice(&output.stdout).expect("the output is JSON");
+    let open = json["open_findings"].as_u64().unwrap();
+    assert!(open > 10, "the example has more open findings than the default --top");
+    assert_eq!(json["top"].as_array().unwrap().len() as u64, open);
+
+    let html = std::fs::read_to_string(&report).unwrap();
+    let start = html
+        .find("<table id=\"top-risks\"")
+        .expect("the report lists the top risks");
+    let end = start + html[start..].find("</table>").unwrap();
+    let rows = html[start..end].matches("<tr>").count() as u64;
+    assert_eq!(rows, open + 1, "one header row and one row per open finding");
+}
+
+#[test]
+fn top_zero_table_lists_every_open_finding() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = run(ctem()
+        .arg("assess")
+        .arg(example_dir())
+        .arg("--db")
+        .arg(temp.path().join("ctem.db"))
+        .args(["--top", "0"]));
+    assert_eq!(output.status.code(), Some(0));
+
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(!text.contains("No open findings"), "{text}");
+    assert!(text.contains("Top "), "{text}");
+}
+
+#[test]
 fn html_report_is_self_contained() {
     let temp = tempfile::tempdir().unwrap();
     let report = temp.path().join("report.html");

@@ -135,8 +135,9 @@ pub struct ReportInput<'a> {
     pub assets: &'a BTreeMap<AssetKey, Asset>,
     /// One line per intelligence source.
     pub intel_sources: Vec<String>,
-    /// How many rows the top risks table has.
-    pub top: usize,
+    /// How many rows the top risks table has at most; `None` lists every
+    /// active finding.
+    pub top: Option<usize>,
     pub history: &'a ReportHistory,
     /// The crown jewels, from [`crown_jewel_exposure`].
     pub crown_jewels: &'a [CrownJewelExposure],
@@ -247,7 +248,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     let top = input
         .active
         .iter()
-        .take(input.top)
+        .take(input.top.unwrap_or(usize::MAX))
         .map(|finding| {
             let asset = input.assets.get(&finding.finding.asset);
             TopRow {

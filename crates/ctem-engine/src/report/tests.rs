@@ -124,7 +124,7 @@ fn render_with_paths(
         active: &[],
         assets: &assets,
         intel_sources: Vec::new(),
-        top: 10,
+        top: Some(10),
         history,
         crown_jewels,
         attack_paths,
