@@ -137,17 +137,30 @@ fn blast_radius_phrase(value: &str) -> String {
     }
 }
 
-/// Writes a probability with two decimals, or with two significant digits
-/// below 0.01 so that small values do not all read `0.00`.
+/// Writes a probability with two decimals from 0.1 up, and with two
+/// significant digits below, so that close small values such as EPSS
+/// 0.019 and 0.015 stay apart and none reads `0.00`.
 fn probability_text(probability: f64) -> String {
     if !probability.is_finite() {
         return "unknown".to_string();
     }
-    if probability >= 0.01 || probability == 0.0 {
+    if probability >= 0.1 || probability <= 0.0 {
         return format!("{probability:.2}");
     }
-    let digits = (-probability.log10()).ceil() as usize + 1;
-    format!("{probability:.digits$}")
+
+    // The exponent of the value rounded to two significant digits, which
+    // is one higher than that of the value when rounding carries, as
+    // 0.0999 rounds to 1.0e-1.
+    let scientific = format!("{probability:.1e}");
+    let exponent: i32 = scientific
+        .split_once('e')
+        .and_then(|(_, exponent)| exponent.parse().ok())
+        .unwrap_or(-1);
+    if exponent >= -1 {
+        return format!("{probability:.2}");
+    }
+    let decimals = exponent.unsigned_abs() as usize + 1;
+    format!("{probability:.decimals$}")
 }
 
 #[cfg(test)]
@@ -301,10 +314,38 @@ mod tests {
     #[test]
     fn small_probabilities_keep_digits() {
         assert_eq!(probability_text(0.94358), "0.94");
+        assert_eq!(probability_text(0.1), "0.10");
+        assert_eq!(probability_text(0.0952), "0.095");
+        assert_eq!(probability_text(0.01866), "0.019");
+        assert_eq!(probability_text(0.01522), "0.015");
+        assert_eq!(probability_text(0.01), "0.010");
         assert_eq!(probability_text(0.0053), "0.0053");
         assert_eq!(probability_text(0.00047), "0.00047");
         assert_eq!(probability_text(0.0), "0.00");
         assert_eq!(probability_text(f64::NAN), "unknown");
+    }
+
+    #[test]
+    fn probabilities_rounding_up_keep_two_digits() {
+        assert_eq!(probability_text(0.0999), "0.10");
+        assert_eq!(probability_text(0.00999), "0.010");
+        assert_eq!(probability_text(0.000999), "0.0010");
+    }
+
+    #[test]
+    fn close_small_epss_scores_differ() {
+        let explanation = |probability: f64| {
+            let value = probability.to_string();
+            explain(&risk(vec![factor(
+                "epss",
+                &value,
+                "FIRST EPSS",
+                Some(probability),
+                None,
+            )]))
+        };
+        assert_eq!(explanation(0.01866), "EPSS 0.019");
+        assert_eq!(explanation(0.01522), "EPSS 0.015");
     }
 
     #[test]
