@@ -65,11 +65,14 @@ fn phrase(factor: &Factor) -> Option<String> {
         }
         "sighting" => Some(format!("exploitation sighted ({value})")),
         "exploit" => Some(format!("public exploit ({value})")),
-        // A leaked secret counts as public-PoC exploitation in the tier, so
-        // the sentence names it. The kind of other findings adds nothing
-        // that the rest of the sentence lacks.
+        // The kind is a factor only where no CVSS vector scored the finding.
+        // A leaked secret counts as public-PoC exploitation in the tier. A
+        // code or web weakness, a misconfiguration or an exposed service
+        // gets its likelihood from its kind, so the sentence names it. A
+        // vulnerability without a vector adds nothing to its other parts.
         "finding_kind" if value.starts_with("secret,") => Some("leaked secret".to_string()),
-        "finding_kind" => None,
+        "finding_kind" if value.starts_with("vulnerability,") => None,
+        "finding_kind" => value.split(", severity").next().map(str::to_string),
         "epss" if value.starts_with("no score") => Some("no EPSS score".to_string()),
         "epss" => Some(match factor.weight {
             Some(probability) => format!("EPSS {}", probability_text(probability)),
@@ -309,6 +312,30 @@ mod tests {
             None,
         )]);
         assert_eq!(explain(&assessment), "");
+    }
+
+    #[test]
+    fn weakness_kind_is_named() {
+        let assessment = risk(vec![
+            factor(
+                "finding_kind",
+                "code weakness, severity high",
+                "semgrep report",
+                Some(0.35),
+                None,
+            ),
+            factor("severity", "high", "semgrep report", Some(0.8), None),
+            factor("blast_radius", "2 assets", "attack graph", Some(0.04), None),
+        ]);
+        assert_eq!(explain(&assessment), "code weakness, reaches 2 assets, severity high");
+        let assessment = risk(vec![factor(
+            "finding_kind",
+            "misconfiguration, severity medium",
+            "checkov report",
+            Some(0.45),
+            None,
+        )]);
+        assert_eq!(explain(&assessment), "misconfiguration");
     }
 
     #[test]
