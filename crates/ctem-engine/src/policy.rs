@@ -48,7 +48,8 @@ pub const POLICY_FACTOR: &str = "policy";
 /// parser, which also takes at most 20,000 lines of 1,024 columns.
 const MAX_POLICY_BYTES: u64 = 1024 * 1024;
 
-/// The longest line of a policy that an error message quotes whole.
+/// The maximum length, in characters, of a policy line that an error
+/// message quotes whole.
 const MAX_QUOTED_LINE: usize = 240;
 
 /// Cuts the lines of an error message that quote a policy to
@@ -153,7 +154,7 @@ fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-/// The longest that one evaluation of a policy may take: one finding's
+/// The maximum time that one evaluation of a policy may take: one finding's
 /// rules, or the gate over a run's findings. A policy that loops over a
 /// huge range or recurses without end then stops the run with an error
 /// instead of hanging it. Gate policies over 100,000 findings finish far
@@ -353,7 +354,7 @@ pub struct FindingPolicy {
     engine: Engine,
     /// The files, for error messages and the factors' source.
     paths: String,
-    /// The longest that one finding's evaluation may take.
+    /// The maximum time that one finding's evaluation may take.
     time_limit: Duration,
 }
 
@@ -385,7 +386,7 @@ impl FindingPolicy {
         })
     }
 
-    /// Sets the longest that one finding's evaluation may take, instead of
+    /// Sets the maximum time that one finding's evaluation may take, instead of
     /// [`POLICY_TIME_LIMIT`].
     pub fn with_time_limit(mut self, limit: Duration) -> FindingPolicy {
         limit_time(&mut self.engine, limit);
@@ -544,7 +545,7 @@ fn asset_input(key: &AssetKey, asset: Option<&Asset>) -> Json {
 pub struct GatePolicy {
     engine: Engine,
     path: String,
-    /// The longest that the evaluation may take.
+    /// The maximum time that the evaluation may take.
     time_limit: Duration,
 }
 
@@ -576,7 +577,7 @@ impl GatePolicy {
         })
     }
 
-    /// Sets the longest that the evaluation may take, instead of
+    /// Sets the maximum time that the evaluation may take, instead of
     /// [`POLICY_TIME_LIMIT`].
     pub fn with_time_limit(mut self, limit: Duration) -> GatePolicy {
         limit_time(&mut self.engine, limit);

@@ -9,9 +9,9 @@
 //! ```
 //!
 //! The first argument is `plain` (an empty context) or `context`, the
-//! second the number of rounds. The difference of the two task clocks,
-//! divided by the rounds, is the CPU time of one million scorings; the
-//! run with 0 rounds measures generating the workload.
+//! second the number of rounds. The run with 0 rounds measures generating
+//! the workload. So the difference of the two task clocks, divided by the
+//! rounds, is the CPU time of one million scorings.
 
 #[path = "../benches/workload/mod.rs"]
 mod workload;
@@ -27,21 +27,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let mut args = std::env::args().skip(1);
     let case = args.next().unwrap_or_default();
-    let rounds: usize = match args.next().map(|text| text.parse()) {
-        Some(Ok(rounds)) => rounds,
+    let rounds = args.next().and_then(|text| text.parse::<usize>().ok());
+    let (in_context, rounds) = match (case.as_str(), rounds) {
+        ("plain", Some(rounds)) => (false, rounds),
+        ("context", Some(rounds)) => (true, rounds),
         _ => {
-            eprintln!("usage: score_cpu plain|context ROUNDS");
+            eprintln!("invalid arguments: expected score_cpu plain|context ROUNDS");
             std::process::exit(2);
         }
     };
-    let in_context = match case.as_str() {
-        "plain" => false,
-        "context" => true,
-        _ => {
-            eprintln!("usage: score_cpu plain|context ROUNDS");
-            std::process::exit(2);
-        }
-    };
+
     let intel = intel();
     let (findings, asset) = findings();
     let contexts = contexts();

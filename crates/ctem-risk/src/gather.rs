@@ -73,7 +73,7 @@ impl Candidates {
         }
     }
 
-    /// The changes to the baseline, one per factor gathered.
+    /// Returns the changes to the baseline, one per factor gathered.
     pub(crate) fn resets(&self) -> &[fn(&mut Inputs)] {
         &self.resets[..self.factors.len()]
     }

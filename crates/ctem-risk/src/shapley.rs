@@ -157,23 +157,23 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)], values
         // back to those in S leaves one sum over the members of each S.
         let factors = &all_factors[starts[block]..starts[block + 1]];
         let mut shares = [0.0; MAX_CANDIDATES];
-        let mut taken = 0.0;
+        let mut subtracted = 0.0;
         for (subset, &factor) in factors.iter().enumerate() {
             let count = subset.count_ones() as usize;
             let left = window[count] * factor;
-            taken += left;
+            subtracted += left;
             if count == 0 {
                 continue;
             }
-            let given = window[count - 1] * factor + left;
+            let added = window[count - 1] * factor + left;
             let mut rest = subset;
             while rest != 0 {
-                shares[rest.trailing_zeros() as usize] += given;
+                shares[rest.trailing_zeros() as usize] += added;
                 rest &= rest - 1;
             }
         }
         for share in &mut shares[..size] {
-            *share -= taken;
+            *share -= subtracted;
         }
         for (member, &candidate) in members[block][..size].iter().enumerate() {
             values[usize::from(candidate)] = shares[member];
@@ -497,7 +497,7 @@ mod tests {
         evaluate(&baseline).score
     }
 
-    /// The values of [`shapley_values`], one per candidate.
+    /// Runs [`shapley_values`] and returns one value per candidate.
     fn values_of(inputs: &Inputs, resets: &[fn(&mut Inputs)]) -> Vec<f64> {
         // Values past the candidates keep what they held.
         let mut values = vec![f64::NAN; resets.len() + 1];

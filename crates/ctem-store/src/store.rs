@@ -68,7 +68,8 @@ impl Store {
     /// without changing it.
     ///
     /// Returns `None` for a database without tables, such as an empty
-    /// file: it holds no runs, and [`Store::open`] would make it a store.
+    /// file. Such a database contains no runs, and [`Store::open`] would
+    /// make it a store.
     ///
     /// # Errors
     ///

@@ -515,7 +515,7 @@ fn read_only_store_rejects_an_unmigrated_database() {
 }
 
 #[test]
-fn read_only_store_of_an_empty_file_is_none() {
+fn read_only_empty_file_is_none() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.db");
     std::fs::write(&path, b"").unwrap();
@@ -526,7 +526,7 @@ fn read_only_store_of_an_empty_file_is_none() {
 }
 
 #[test]
-fn read_only_store_rejects_a_text_file_without_create_advice() {
+fn read_only_rejects_text_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
     std::fs::write(&path, "{\"results\": []}\n".repeat(100)).unwrap();
