@@ -157,6 +157,12 @@ pub fn contexts() -> Vec<(Context, Asset)> {
 /// Scores the million findings on every core, each against `asset`
 /// ([`assess`]) or, given `contexts`, against the context and asset that
 /// its index picks ([`assess_with`]), and returns the sum of the scores.
+///
+/// Each core takes one contiguous range of indices, which cycles through
+/// every finding and context alike. Interleaved indices would not: with
+/// two cores, one would score every even index, so every finding with a
+/// CVSS vector and every context on an attack path, and the other would
+/// wait for it.
 pub fn score_million(intel: &Intel, findings: &[Finding], asset: &Asset, contexts: Option<&[(Context, Asset)]>) -> f64 {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|scope| {
@@ -164,7 +170,7 @@ pub fn score_million(intel: &Intel, findings: &[Finding], asset: &Asset, context
             .map(|thread| {
                 scope.spawn(move || {
                     let mut total = 0.0;
-                    for index in (thread..FINDINGS).step_by(threads) {
+                    for index in FINDINGS * thread / threads..FINDINGS * (thread + 1) / threads {
                         let finding = &findings[index % POOL];
                         total += match contexts {
                             Some(contexts) => {
