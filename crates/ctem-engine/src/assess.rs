@@ -789,12 +789,16 @@ fn score(
     attack_paths: Option<&AttackPaths>,
 ) -> Result<Vec<ScoredFinding>, AssessError> {
     let mut prioritizer = Prioritizer::new(config, attack_paths);
-    let mut by_fingerprint: BTreeMap<Fingerprint, ScoredFinding> = BTreeMap::new();
-    for finding in findings {
+    prioritizer.prepare(&findings, &inventory.assets);
+    let risks = map_on_all_cores(&findings, |finding| {
         let asset = inventory.assets.get(&finding.asset);
         let fingerprint = finding.fingerprint();
-        let context = prioritizer.context(fingerprint.as_str(), &finding, asset);
-        let risk = ctem_risk::assess_with(&finding, asset, intel, &context);
+        let context = prioritizer.context(fingerprint.as_str(), finding, asset);
+        let risk = ctem_risk::assess_with(finding, asset, intel, &context);
+        (fingerprint, risk)
+    });
+    let mut by_fingerprint: BTreeMap<Fingerprint, ScoredFinding> = BTreeMap::new();
+    for (finding, (fingerprint, risk)) in findings.into_iter().zip(risks) {
         match by_fingerprint.get(&fingerprint) {
             Some(known) if known.risk.score >= risk.score => {}
             _ => {
@@ -818,6 +822,33 @@ fn score(
     }
     rank(&mut ranked);
     Ok(ranked)
+}
+
+/// The fewest items that [`map_on_all_cores`] splits across threads:
+/// below it, starting the threads would take longer than the work.
+const PARALLEL_MINIMUM: usize = 4096;
+
+/// Applies `map` to every item, on every core for a long slice, and
+/// returns the results in the items' order. Each core takes one contiguous
+/// range of the slice.
+fn map_on_all_cores<T: Sync, R: Send>(items: &[T], map: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || items.len() < PARALLEL_MINIMUM {
+        return items.iter().map(map).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let map = &map;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(map).collect::<Vec<R>>()))
+            .collect();
+        let mut results = Vec::with_capacity(items.len());
+        for worker in workers {
+            results.extend(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        results
+    })
 }
 
 /// Sorts findings by tier (P1 first), then by expected loss (highest
@@ -868,6 +899,71 @@ mod tests {
             if a.tier == b.tier {
                 assert!(a.expected_loss() >= b.expected_loss(), "{a:?} before {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn map_on_all_cores_keeps_the_order() {
+        let items: Vec<u64> = (0..(3 * PARALLEL_MINIMUM as u64 + 7)).collect();
+        let doubled = map_on_all_cores(&items, |item| item * 2);
+        let expected: Vec<u64> = items.iter().map(|item| item * 2).collect();
+        assert_eq!(doubled, expected);
+        assert_eq!(map_on_all_cores(&items[..3], |item| item + 1), vec![1, 2, 3]);
+    }
+
+    /// Scoring enough findings to use every core gives each fingerprint
+    /// the score of its higher-scored copy, as scoring one by one does.
+    #[test]
+    fn scoring_many_findings_keeps_the_higher_copy() {
+        let mut inventory = Inventory::default();
+        let mut findings = Vec::new();
+        for index in 0..PARALLEL_MINIMUM {
+            let asset = AssetKey::new(
+                ctem_model::AssetKind::Host,
+                &format!("10.0.{}.{}", index % 7, index % 5),
+            );
+            inventory.ensure_asset(&asset);
+            // Each fingerprint twice: the higher severity first for even
+            // indices, last for odd ones.
+            let mut severities = [ctem_model::Severity::Critical, ctem_model::Severity::Low];
+            if index % 2 == 1 {
+                severities.reverse();
+            }
+            for severity in severities {
+                findings.push(Finding::new(
+                    "trivy",
+                    format!("RULE-{index}"),
+                    ctem_model::FindingKind::Vulnerability,
+                    format!("{severity:?} copy"),
+                    severity,
+                    asset.clone(),
+                ));
+            }
+        }
+        let config = Config::default();
+        let intel = Intel::default();
+
+        let prioritizer = Prioritizer::new(&config, None);
+        let mut expected: BTreeMap<Fingerprint, f64> = BTreeMap::new();
+        for finding in &findings {
+            let asset = inventory.assets.get(&finding.asset);
+            let fingerprint = finding.fingerprint();
+            let context = prioritizer.context(fingerprint.as_str(), finding, asset);
+            let score = ctem_risk::assess_with(finding, asset, &intel, &context).score;
+            let best = expected.entry(fingerprint).or_insert(score);
+            *best = best.max(score);
+        }
+
+        let ranked = score(findings, &inventory, &intel, None, &config, None).unwrap();
+        assert_eq!(ranked.len(), PARALLEL_MINIMUM);
+        assert_eq!(ranked.len(), expected.len());
+        for scored in &ranked {
+            assert_eq!(
+                scored.risk.score, expected[&scored.fingerprint],
+                "{}",
+                scored.finding.rule_id
+            );
+            assert_eq!(scored.finding.title, "Critical copy", "{}", scored.finding.rule_id);
         }
     }
 

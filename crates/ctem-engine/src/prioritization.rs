@@ -8,7 +8,7 @@
 //! `[controls]` factors, the asset's data classification and the deadline
 //! table.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ctem_graph::{AssetId, AttackGraph, FixRef, NodeId};
 use ctem_model::{Asset, AssetKey, Deadline, Finding};
@@ -218,10 +218,9 @@ pub struct Prioritizer<'a> {
     graph_assets: HashMap<AssetKey, AssetId>,
     /// The nodes of each graph asset, by asset id.
     nodes_of_asset: Vec<Vec<NodeId>>,
-    /// Blast radius (crown jewels, assets) of the assets computed so far.
+    /// Blast radius (crown jewels, assets) of the assets that
+    /// [`Prioritizer::prepare`] computed.
     blast_radius: HashMap<AssetId, (usize, usize)>,
-    /// Assets whose data classification attribute is invalid, warned once each.
-    warned: HashSet<AssetKey>,
 }
 
 impl<'a> Prioritizer<'a> {
@@ -254,12 +253,38 @@ impl<'a> Prioritizer<'a> {
             graph_assets,
             nodes_of_asset,
             blast_radius: HashMap::new(),
-            warned: HashSet::new(),
+        }
+    }
+
+    /// Computes once what the contexts of `findings` share per asset: the
+    /// blast radius of each asset in the graph. Warns once for each asset
+    /// whose data classification attribute is invalid, because a report or
+    /// an inventory set it, not the configuration (which is validated).
+    /// [`Prioritizer::context`] then only reads, so findings can take their
+    /// contexts on several threads.
+    pub fn prepare<'f>(&mut self, findings: impl IntoIterator<Item = &'f Finding>, assets: &BTreeMap<AssetKey, Asset>) {
+        let mut seen = HashSet::new();
+        for finding in findings {
+            if !seen.insert(&finding.asset) {
+                continue;
+            }
+            if let Some(asset) = assets.get(&finding.asset)
+                && let Some(text) = asset.attributes.get(DATA_CLASSIFICATION_ATTRIBUTE)
+                && let Err(error) = text.parse::<DataClassification>()
+            {
+                tracing::warn!(asset = %asset.key, %error, "data classification ignored");
+            }
+            if let Some(paths) = self.paths
+                && let Some(&asset) = self.graph_assets.get(&finding.asset)
+            {
+                let radius = reach_from(&paths.graph, &self.nodes_of_asset[asset as usize], asset);
+                self.blast_radius.insert(asset, radius);
+            }
         }
     }
 
     /// Returns the context of one finding on its asset.
-    pub fn context(&mut self, fingerprint: &str, finding: &Finding, asset: Option<&Asset>) -> Context {
+    pub fn context(&self, fingerprint: &str, finding: &Finding, asset: Option<&Asset>) -> Context {
         let mut graph = self.by_fingerprint.get(fingerprint).cloned().unwrap_or_default();
         if let Some((jewels, assets)) = self.asset_blast_radius(&finding.asset) {
             graph.blast_radius_crown_jewels = jewels;
@@ -268,43 +293,32 @@ impl<'a> Prioritizer<'a> {
         Context {
             graph,
             controls: self.controls,
-            data_classification: asset.and_then(|asset| self.classification(asset)),
+            data_classification: asset.and_then(classification),
             deadlines: self.deadlines,
         }
     }
 
-    /// Reads the data classification attribute of an asset. An invalid
-    /// value is left out with one warning per asset, because a report or
-    /// an inventory set it, not the configuration (which is validated).
-    fn classification(&mut self, asset: &Asset) -> Option<DataClassification> {
-        let text = asset.attributes.get(DATA_CLASSIFICATION_ATTRIBUTE)?;
-        match text.parse() {
-            Ok(classification) => Some(classification),
-            Err(error) => {
-                if self.warned.insert(asset.key.clone()) {
-                    tracing::warn!(asset = %asset.key, %error, "data classification ignored");
-                }
-                None
-            }
-        }
-    }
-
-    /// Computes, once per asset, the crown jewels and the assets an
+    /// Returns the crown jewels (compromised) and the assets that an
     /// attacker who holds every capability on the asset reaches, each
-    /// without the asset itself.
+    /// without the asset itself: prepared, or else computed now.
     // NOTE: one search per asset with findings costs O(assets x edges) on
     // a run whose every asset has findings; a reverse search from the
     // crown jewels would be linear if that ever shows in a profile.
-    fn asset_blast_radius(&mut self, key: &AssetKey) -> Option<(usize, usize)> {
+    fn asset_blast_radius(&self, key: &AssetKey) -> Option<(usize, usize)> {
         let paths = self.paths?;
         let asset = *self.graph_assets.get(key)?;
-        if let Some(known) = self.blast_radius.get(&asset) {
-            return Some(*known);
-        }
-        let radius = reach_from(&paths.graph, &self.nodes_of_asset[asset as usize], asset);
-        self.blast_radius.insert(asset, radius);
+        let radius = match self.blast_radius.get(&asset) {
+            Some(&known) => known,
+            None => reach_from(&paths.graph, &self.nodes_of_asset[asset as usize], asset),
+        };
         Some(radius)
     }
+}
+
+/// Reads the data classification attribute of an asset. An invalid value
+/// counts as none ([`Prioritizer::prepare`] warns of it).
+fn classification(asset: &Asset) -> Option<DataClassification> {
+    asset.attributes.get(DATA_CLASSIFICATION_ATTRIBUTE)?.parse().ok()
 }
 
 /// Counts the crown jewels (compromised) and the assets that a search
@@ -397,7 +411,7 @@ mod tests {
     fn path_facts_of_sample() {
         let paths = sample_paths();
         let config = Config::default();
-        let mut prioritizer = Prioritizer::new(&config, Some(&paths));
+        let prioritizer = Prioritizer::new(&config, Some(&paths));
         let finding = Finding::new(
             "nmap",
             "CVE-2021-41773",
@@ -418,13 +432,19 @@ mod tests {
         // jewel, one other asset.
         assert_eq!(graph.blast_radius_crown_jewels, 1);
         assert_eq!(graph.blast_radius_assets, 1);
+
+        // A prepared blast radius is the one computed on demand.
+        let mut prepared = Prioritizer::new(&config, Some(&paths));
+        prepared.prepare([&finding], &BTreeMap::new());
+        assert_eq!(prepared.blast_radius.len(), 1);
+        assert_eq!(prepared.context(EXPLOIT_FINGERPRINT, &finding, None), context);
     }
 
     #[test]
     fn unknown_finding_has_no_path_facts() {
         let paths = sample_paths();
         let config = Config::default();
-        let mut prioritizer = Prioritizer::new(&config, Some(&paths));
+        let prioritizer = Prioritizer::new(&config, Some(&paths));
         let finding = Finding::new(
             "trivy",
             "CVE-2024-0001",
@@ -440,7 +460,7 @@ mod tests {
     #[test]
     fn invalid_classification_is_ignored() {
         let config = Config::default();
-        let mut prioritizer = Prioritizer::new(&config, None);
+        let prioritizer = Prioritizer::new(&config, None);
         let mut asset = Asset::new(AssetKind::Host, "10.0.0.1", "app01");
         asset
             .attributes
