@@ -133,7 +133,7 @@ pub(crate) fn shapley_values(inputs: &Inputs, resets: &[fn(&mut Inputs)], values
         others[0] = constant;
         let mut degree = 0;
         for other in (0..blocks.len()).filter(|&other| other != block) {
-            others = multiply(&others, degree, &polynomials[other], sizes[other]);
+            multiply_into(&mut others, degree, &polynomials[other], sizes[other]);
             degree += sizes[other];
         }
 
@@ -327,15 +327,18 @@ impl Block<'_> {
     }
 }
 
-/// Multiplies two polynomials of the given degrees.
-fn multiply(a: &Polynomial, a_degree: usize, b: &Polynomial, b_degree: usize) -> Polynomial {
-    let mut product = [0.0; MAX_CANDIDATES + 1];
-    for (i, x) in a[..=a_degree].iter().enumerate() {
-        for (j, y) in b[..=b_degree].iter().enumerate() {
-            product[i + j] += x * y;
+/// Multiplies the polynomial `a` of degree `a_degree` by `b` of degree
+/// `b_degree`, in place. The coefficients of `a` above its degree are 0.
+fn multiply_into(a: &mut Polynomial, a_degree: usize, b: &Polynomial, b_degree: usize) {
+    // From the highest coefficient down, each a[i] is read before any
+    // lower coefficient writes to it.
+    for i in (0..=a_degree).rev() {
+        let x = a[i];
+        a[i] = x * b[0];
+        for (j, y) in b[1..=b_degree].iter().enumerate() {
+            a[i + j + 1] += x * y;
         }
     }
-    product
 }
 
 #[cfg(test)]
@@ -520,6 +523,20 @@ mod tests {
         let total: f64 = values.iter().sum();
         let gain = evaluate(inputs).score - baseline_score(inputs, resets);
         assert!((total - gain).abs() < 1e-9, "case {case}: {total} instead of {gain}");
+    }
+
+    #[test]
+    fn multiply_into_multiplies_in_place() {
+        // (1 + 2x)(3 + x + x^2) = 3 + 7x + 3x^2 + 2x^3
+        let mut a = [0.0; MAX_CANDIDATES + 1];
+        a[..2].copy_from_slice(&[1.0, 2.0]);
+        let mut b = [0.0; MAX_CANDIDATES + 1];
+        b[..3].copy_from_slice(&[3.0, 1.0, 1.0]);
+        multiply_into(&mut a, 1, &b, 2);
+        assert_eq!(a[..5], [3.0, 7.0, 3.0, 2.0, 0.0]);
+        // By a constant, the degree stays.
+        multiply_into(&mut a, 3, &b, 0);
+        assert_eq!(a[..5], [9.0, 21.0, 9.0, 6.0, 0.0]);
     }
 
     #[test]
