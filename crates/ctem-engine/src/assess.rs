@@ -555,12 +555,7 @@ fn read_bounded(path: &Path, limit: usize) -> std::io::Result<String> {
 }
 
 fn config_dir(request: &AssessRequest) -> PathBuf {
-    request
-        .config_path
-        .as_deref()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    crate::config::config_folder(request.config_path.as_deref()).to_path_buf()
 }
 
 /// Loads intelligence from the configuration and from `--intel`, or from

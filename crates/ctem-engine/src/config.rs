@@ -409,6 +409,17 @@ pub struct TargetMapping {
     pub target: String,
 }
 
+/// Returns the folder against which the paths of a configuration file
+/// resolve: its parent, or `.` for a bare file name (`ctem.toml`, whose
+/// parent is the empty path) and without a configuration file. The empty
+/// path would not canonicalize, so globs relative to it would match nothing.
+pub fn config_folder(config_path: Option<&Path>) -> &Path {
+    config_path
+        .and_then(Path::parent)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {

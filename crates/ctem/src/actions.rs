@@ -1,11 +1,10 @@
 //! `ctem actions`: the remediation actions of the inputs, ranked by the
 //! risk each removes per unit of effort.
 
-use std::path::Path;
-
 use anyhow::Result;
 use ctem_engine::actions::{Action, rank_with_value};
 use ctem_engine::analyze_paths;
+use ctem_engine::config::config_folder;
 use ctem_engine::owners::{OwnerResolver, assign_owners};
 use ctem_engine::paths::DEFAULT_PATH_COUNT;
 use serde::Serialize;
@@ -17,12 +16,7 @@ use crate::output::{table_cell, terminal_text};
 
 pub fn actions_command(args: ActionsArgs) -> Result<u8> {
     let request = offline_request(&args.inputs)?;
-    let config_dir = request
-        .config_path
-        .as_deref()
-        .and_then(|path| path.parent())
-        .unwrap_or(Path::new("."));
-    let resolver = OwnerResolver::new(&request.config, config_dir)?;
+    let resolver = OwnerResolver::new(&request.config, config_folder(request.config_path.as_deref()))?;
     let progress = TerminalProgress::new();
     let outcome = analyze_paths(&request, &progress, DEFAULT_PATH_COUNT);
     progress.finish();

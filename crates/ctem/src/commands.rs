@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use ctem_engine::config::{Config, config_folder};
 use ctem_engine::json::{ParsedFindingJson, StoredFindingJson};
 use ctem_engine::owners::{OwnerResolver, Ownership};
 use ctem_engine::paths::PathsView;
@@ -14,7 +15,7 @@ use ctem_engine::report::{
     ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, explanation, reasons, render_html,
 };
 use ctem_engine::sla::{SlaInput, SlaPolicy, SlaState};
-use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess, config::Config};
+use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
 use ctem_model::{Asset, AssetKey, Criticality, Deadline, LifecycleStatus, Severity, Tier};
 use ctem_store::{FindingFilter, Store, StoredFinding};
@@ -228,8 +229,7 @@ pub(crate) fn load_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<(C
 /// Compiles the owner rules of a configuration. CODEOWNERS paths are
 /// relative to the folder of the configuration file.
 pub(crate) fn owner_resolver(config: &Config, config_path: Option<&Path>) -> Result<OwnerResolver> {
-    let config_dir = config_path.and_then(Path::parent).unwrap_or(Path::new("."));
-    Ok(OwnerResolver::new(config, config_dir)?)
+    Ok(OwnerResolver::new(config, config_folder(config_path))?)
 }
 
 /// Chooses the owner of a stored finding.

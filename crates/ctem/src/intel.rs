@@ -1,12 +1,12 @@
 //! `ctem intel update`, `import`, `status` and `show`: argument handling and
 //! output; the work happens in `ctem_intel`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
-use ctem_engine::config::Config;
+use ctem_engine::config::{Config, config_folder};
 use ctem_intel::sync::Outcome;
 use ctem_intel::sync::{Feed, SyncOptions, plan};
 use ctem_intel::taxii_feed::pull_taxii;
@@ -51,11 +51,7 @@ fn setup(args: &IntelCacheArgs) -> Result<Setup> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let base = config_path
-        .as_deref()
-        .and_then(Path::parent)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let base = config_folder(config_path.as_deref());
     let configured = config.intel.cache.as_ref().map(|dir| base.join(dir));
     let root = IntelCache::resolve_root(args.intel_cache.as_deref(), configured.as_deref())?;
     Ok(Setup {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
+use ctem_engine::config::config_folder;
 use ctem_engine::owners::OwnerResolver;
 use ctem_engine::tickets::work_items;
 use ctem_mobilize::config::TicketsConfig;
@@ -43,7 +44,7 @@ fn sync_command(args: TicketsSyncArgs) -> Result<u8> {
             config_path.display()
         )
     })?;
-    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    let config_dir = config_folder(Some(&config_path));
     let resolver = OwnerResolver::new(&config, config_dir)?;
     let mut store = open_existing_store(&args.db.db)?;
     if store.latest_run()?.is_none() {

@@ -641,3 +641,37 @@ fn target_mapping_ignores_how_paths_are_written() {
     let second: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(second["run"]["new"], 0, "the same reports got other scope targets");
 }
+
+/// Run in the folder of ctem.toml, the configuration is the bare file name
+/// `ctem.toml`, whose parent is the empty path: the `[[targets]]` globs
+/// still apply, so the findings keep their scope targets and fingerprints.
+#[test]
+fn target_mapping_applies_in_the_folder_of_the_configuration() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("ctem.db");
+    let (_, first) = assess_json(&example_dir(), &db, &["--at", "2026-11-30T08:00:00Z"]);
+    assert!(first["run"]["new"].as_u64().unwrap() > 0);
+
+    for (at, config) in [
+        ("2026-12-01T08:00:00Z", None),
+        ("2026-12-02T08:00:00Z", Some("ctem.toml")),
+    ] {
+        let mut command = ctem();
+        command.current_dir(example_dir()).args(["assess", "."]);
+        if let Some(config) = config {
+            command.args(["--config", config]);
+        }
+        let output = run(command.arg("--db").arg(&db).args(["--format", "json", "--at", at]));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            json["run"]["new"], 0,
+            "--config {config:?}: the same reports got other scope targets"
+        );
+    }
+}
