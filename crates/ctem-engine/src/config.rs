@@ -659,6 +659,16 @@ fn asset_ips(asset: &Asset) -> impl Iterator<Item = IpAddr> + '_ {
 /// field, the valid names.
 fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     let mut message = error.message().trim().to_string();
+    // serde names the Rust type where a table was expected
+    // (`expected struct DeadlinesConfig`): say what to write instead.
+    const STRUCT: &str = "expected struct ";
+    if let Some(start) = message.find(STRUCT) {
+        let name = &message[start + STRUCT.len()..];
+        let length = name
+            .find(|c: char| !c.is_alphanumeric() && c != '_')
+            .unwrap_or(name.len());
+        message.replace_range(start..start + STRUCT.len() + length, "expected a table");
+    }
     if let Some(key) = credential_key(&message) {
         // The table header above the key, such as `[tickets.jira]`.
         let before = &text[..error.span().map_or(0, |span| span.start.min(text.len()))];
@@ -880,6 +890,20 @@ mod tests {
         for (text, expected) in cases {
             let error = Config::parse(text).unwrap_err();
             assert!(error.contains(expected), "{text:?} gave {error}");
+        }
+    }
+
+    #[test]
+    fn a_value_for_a_table_asks_for_a_table() {
+        for text in [
+            "[prioritization]\ndeadlines = 5\n",
+            "controls = 5\n",
+            "prioritization = \"none\"\n",
+        ] {
+            let error = Config::parse(text).unwrap_err();
+            assert!(error.contains("expected a table"), "{text:?} gave {error}");
+            assert!(!error.contains("struct"), "{text:?} gave {error}");
+            assert!(error.contains("line "), "{text:?} gave {error}");
         }
     }
 
