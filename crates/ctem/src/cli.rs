@@ -391,8 +391,9 @@ pub struct FindingsArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
-    /// Configuration file, for the owner rules. Default: ./ctem.toml when
-    /// it exists; without one, owners come from the inventory alone.
+    /// Configuration file, for the owner rules and the `[sla]` days of the
+    /// Deadline column. Default: ./ctem.toml when it exists; without one,
+    /// owners come from the inventory alone and the SLA days are the defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
 
@@ -504,8 +505,9 @@ pub struct FindingArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
-    /// Configuration file, for the owner rules. Default: ./ctem.toml when
-    /// it exists; without one, owners come from the inventory alone.
+    /// Configuration file, for the owner rules and the `[sla]` days of the
+    /// Deadline column. Default: ./ctem.toml when it exists; without one,
+    /// owners come from the inventory alone and the SLA days are the defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
 
