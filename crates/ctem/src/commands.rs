@@ -274,13 +274,27 @@ pub(crate) fn open_store(path: &Path) -> Result<Store> {
 /// Opens the database of a command that reads or changes stored findings,
 /// which has nothing to do in a database that does not exist yet.
 pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
-    if !path.exists() {
-        bail!(
-            "{}: database not found; run `ctem assess` first or pass --db",
-            path.display()
-        );
+    if let Some(problem) = no_database(path) {
+        bail!("{problem}");
     }
     open_store(path)
+}
+
+/// Says why `path` holds no database to read: it does not exist, or it is
+/// an empty file, in which opening it would write a new schema and the
+/// command would report on nothing instead of on the wrong path.
+pub(crate) fn no_database(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Err(_) => Some(format!(
+            "{}: database not found; run `ctem assess` first or pass --db",
+            path.display()
+        )),
+        Ok(metadata) if metadata.is_file() && metadata.len() == 0 => Some(format!(
+            "{}: the database file is empty; run `ctem assess` first or pass --db",
+            path.display()
+        )),
+        Ok(_) => None,
+    }
 }
 
 /// Reopens the findings whose risk acceptance has ended, so that a command

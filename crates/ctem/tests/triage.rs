@@ -771,6 +771,36 @@ fn commands_need_an_existing_database() {
     }
 }
 
+/// An empty file where the database should be is reported, and stays
+/// empty: reading it as a new database would report on nothing.
+#[test]
+fn commands_refuse_an_empty_database_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let empty = temp.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let fingerprint = "v1:00000000000000000000000000000000";
+    for args in [
+        vec!["findings"],
+        vec!["finding", fingerprint],
+        vec!["sla"],
+        vec!["metrics"],
+        vec!["triage", fingerprint, "--status", "fixed", "--reason", "r"],
+    ] {
+        let output = ctem().args(&args).arg("--db").arg(&empty).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&output.stderr).contains("empty.db: the database file is empty"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        assert_eq!(
+            std::fs::metadata(&empty).unwrap().len(),
+            0,
+            "{args:?} wrote to the file"
+        );
+    }
+}
+
 #[test]
 fn redupe_on_fresh_database_merges_nothing() {
     let database = Database::assessed();
