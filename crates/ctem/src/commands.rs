@@ -77,17 +77,26 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     // destination that cannot be written stops the run with nothing written.
     let output_file = args.output.as_deref().map(PendingFile::create).transpose()?;
     let report_file = args.report.as_deref().map(PendingFile::create).transpose()?;
+    let created = !args.db.db.exists();
     let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
     let outcome = assess(&request, &mut store, &progress);
     progress.finish();
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(ctem_engine::AssessError::Strict { count, details }) => {
-            eprintln!("error: {count} file(s) failed and --strict is set, so nothing was written:\n{details}");
-            return Ok(EXIT_FILE_FAILED);
+        Err(error) => {
+            // A run that fails records nothing, so a database that it
+            // created would hold only the schema: remove it.
+            drop(store);
+            if created {
+                remove_database(&args.db.db);
+            }
+            if let ctem_engine::AssessError::Strict { count, details } = error {
+                eprintln!("error: {count} file(s) failed and --strict is set, so nothing was written:\n{details}");
+                return Ok(EXIT_FILE_FAILED);
+            }
+            return Err(error.into());
         }
-        Err(error) => return Err(error.into()),
     };
 
     print_problems(
@@ -278,6 +287,20 @@ pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
         bail!("{problem}");
     }
     open_store(path)
+}
+
+/// Removes a database file with the journal files SQLite keeps beside it.
+/// A file that is already gone is no error.
+fn remove_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        if let Err(error) = std::fs::remove_file(&name)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            eprintln!("warning: {}: {error}", Path::new(&name).display());
+        }
+    }
 }
 
 /// Says why `path` holds no database to read: it does not exist, or it is

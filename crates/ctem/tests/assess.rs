@@ -320,6 +320,54 @@ fn strict_run_with_bad_file_writes_nothing() {
     assert_eq!(store.runs().unwrap().len(), 1);
 }
 
+/// A run that fails records nothing, so it leaves no new database behind:
+/// neither a --strict run with a broken file nor a policy that fails to
+/// evaluate.
+#[test]
+fn failed_run_creates_no_database() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let nmap = acme.join("scans/dmz/nmap-dmz.xml");
+    let text = std::fs::read_to_string(&nmap).unwrap();
+    std::fs::write(&nmap, text.replace("</ports>", "</port>")).unwrap();
+    let strict_db = temp.path().join("strict.db");
+    let output = run(ctem()
+        .arg("assess")
+        .arg(&acme)
+        .arg("--db")
+        .arg(&strict_db)
+        .arg("--strict"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!strict_db.exists(), "a failed --strict run left a database");
+    std::fs::write(&nmap, text).unwrap();
+
+    // Two values for one complete rule fail at evaluation, after the
+    // policy loaded.
+    std::fs::write(
+        acme.join("conflict.rego"),
+        "package ctem\n\ntier := {\"tier\": \"P1\", \"reason\": \"a\"}\ntier := {\"tier\": \"P2\", \"reason\": \"b\"}\n",
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(acme.join("ctem.toml")).unwrap();
+    std::fs::write(
+        acme.join("ctem.toml"),
+        format!("{config}\n[policy]\nfiles = [\"conflict.rego\"]\n"),
+    )
+    .unwrap();
+    let policy_db = temp.path().join("policy.db");
+    let output = run(ctem().arg("assess").arg(&acme).arg("--db").arg(&policy_db));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!policy_db.exists(), "a failed policy evaluation left a database");
+    for suffix in ["-wal", "-shm"] {
+        assert!(!temp.path().join(format!("policy.db{suffix}")).exists());
+    }
+}
+
 #[test]
 fn named_file_in_unknown_format_fails() {
     let temp = tempfile::tempdir().unwrap();
