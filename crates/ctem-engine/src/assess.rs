@@ -693,6 +693,16 @@ fn parse_one(input: &InputFile, request: &AssessRequest, base: &Path) -> Parsed 
             ));
         }
     };
+    // An empty report is a scan that failed to write its output: it
+    // fails, where an empty file of another kind (`.gitkeep`) is skipped.
+    if head.iter().all(u8::is_ascii_whitespace) && (input.named || has_report_extension(&input.path)) {
+        return Parsed::Failed(ParseError::new(
+            &display,
+            "unknown",
+            None,
+            "the file is empty: the scan that wrote it may have failed",
+        ));
+    }
     let Some(parser) = detect(&head) else {
         let reason = "not in a format ctem reads (run `ctem formats` for the list)".to_string();
         if input.named {
@@ -706,6 +716,18 @@ fn parse_one(input: &InputFile, request: &AssessRequest, base: &Path) -> Parsed 
         Ok((report, sha256)) => Parsed::Report { parser, report, sha256 },
         Err(error) => Parsed::Failed(error),
     }
+}
+
+/// Whether the file's extension is one that scanners write reports in.
+fn has_report_extension(path: &Path) -> bool {
+    const REPORT_EXTENSIONS: [&str; 7] = ["json", "jsonl", "sarif", "xml", "csv", "nessus", "cdx"];
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| {
+            REPORT_EXTENSIONS
+                .iter()
+                .any(|known| extension.eq_ignore_ascii_case(known))
+        })
 }
 
 /// The scope target for a report that names none: `--target`, else the

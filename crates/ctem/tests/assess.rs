@@ -265,6 +265,33 @@ fn fixed_finding_reopens_when_seen_again() {
     assert_eq!(third["run"]["new"], 0);
 }
 
+/// An empty report in a folder is a scan that wrote nothing: it fails the
+/// run, where an empty file of another kind is skipped.
+#[test]
+fn empty_report_in_a_folder_fails() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    std::fs::write(acme.join("scans/images/empty.json"), b"").unwrap();
+    std::fs::write(acme.join("scans/images/blank.sarif"), b"\n  \n").unwrap();
+    std::fs::write(acme.join("scans/images/.gitkeep"), b"").unwrap();
+
+    let (output, json) = assess_json(&acme, &temp.path().join("ctem.db"), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("empty.json") && stderr.contains("the file is empty"),
+        "{stderr}"
+    );
+    let status = |name: &str| {
+        let files = json["files"].as_array().unwrap();
+        let file = files.iter().find(|f| f["path"].as_str().unwrap().ends_with(name));
+        file.map(|f| f["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("empty.json").as_deref(), Some("failed"));
+    assert_eq!(status("blank.sarif").as_deref(), Some("failed"));
+    assert_ne!(status(".gitkeep").as_deref(), Some("failed"));
+}
+
 #[test]
 fn truncated_file_is_reported_and_others_processed() {
     let temp = tempfile::tempdir().unwrap();
