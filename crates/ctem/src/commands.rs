@@ -49,6 +49,9 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 fn assess_command(args: AssessArgs) -> Result<u8> {
     let (config, config_path) = load_config(args.config.as_deref(), &args.paths)?;
+    if config_path.is_none() {
+        warn_without_config();
+    }
     let owners = owner_resolver(&config, config_path.as_deref())?;
     let observed_at = match &args.at {
         Some(text) => Some(parse_time(text)?),
@@ -199,6 +202,16 @@ pub(crate) fn print_problems<'a>(
     }
 }
 
+/// Warns that no configuration was found, since scores then lack the
+/// inputs that only the configuration provides: crown jewels,
+/// criticality, controls.
+fn warn_without_config() {
+    eprintln!(
+        "warning: no ctem.toml was found in the current folder or the first folder given, so no asset is a \
+         crown jewel and criticality, controls, owners and SLA days are the defaults; pass --config FILE"
+    );
+}
+
 /// Warns that no threat intelligence was loaded, with what that changes
 /// and how to load some.
 fn warn_without_intel(consequence: &str) {
@@ -214,6 +227,9 @@ fn warn_without_intel(consequence: &str) {
 /// (`ctem paths`, `ctem actions`).
 pub(crate) fn offline_request(inputs: &OfflineInputs) -> Result<AssessRequest> {
     let (config, config_path) = load_config(inputs.config.as_deref(), &inputs.paths)?;
+    if config_path.is_none() {
+        warn_without_config();
+    }
     Ok(AssessRequest {
         paths: inputs.paths.clone(),
         config,
@@ -303,9 +319,9 @@ fn remove_database(path: &Path) {
     }
 }
 
-/// Says why `path` holds no database to read: it does not exist, or it is
-/// an empty file, in which opening it would write a new schema and the
-/// command would report on nothing instead of on the wrong path.
+/// Returns why `path` contains no database to read: it does not exist,
+/// or it is an empty file, where opening it would write a new schema and
+/// the command would report on nothing instead of on the wrong path.
 pub(crate) fn no_database(path: &Path) -> Option<String> {
     match std::fs::metadata(path) {
         Err(_) => Some(format!(

@@ -750,3 +750,24 @@ fn target_mapping_applies_in_the_folder_of_the_configuration() {
         );
     }
 }
+
+/// A report assessed without ctem.toml says that crown jewels and
+/// criticality are missing; with the configuration found, nothing is said.
+#[test]
+fn assess_without_configuration_warns() {
+    let temp = tempfile::tempdir().unwrap();
+    let report = example_dir().join("scans/images/trivy-shop-web.json");
+    let output = run(ctem()
+        .current_dir(temp.path())
+        .arg("assess")
+        .arg(&report)
+        .args(["--db", "alone.db"]));
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no ctem.toml was found"), "{stderr}");
+    assert!(stderr.contains("--config"), "{stderr}");
+
+    let (output, _) = assess_json(&example_dir(), &temp.path().join("example.db"), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("no ctem.toml"), "{stderr}");
+}
