@@ -166,21 +166,36 @@ pub struct ControlsConfig {
 }
 
 /// Defines a deserializer of one control factor that accepts an integer
-/// or a float and names the field when the value is of another type.
+/// or a float in (0, 1] and names the field otherwise. Checked here, the
+/// error gets the value's line and column.
 macro_rules! factor_deserializer {
     ($function:ident, $field:literal) => {
         fn $function<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-            match toml::Value::deserialize(deserializer)? {
-                toml::Value::Float(value) => Ok(value),
-                toml::Value::Integer(value) => Ok(value as f64),
-                other => Err(serde::de::Error::custom(format!(
-                    "controls.{}: expected a number in (0, 1], found a {}",
-                    $field,
-                    other.type_str()
-                ))),
-            }
+            let factor = match toml::Value::deserialize(deserializer)? {
+                toml::Value::Float(value) => value,
+                toml::Value::Integer(value) => value as f64,
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "controls.{}: expected a number in (0, 1], found a {}",
+                        $field,
+                        other.type_str()
+                    )));
+                }
+            };
+            check_factor($field, factor).map_err(serde::de::Error::custom)
         }
     };
+}
+
+/// Checks a control factor: a number in (0, 1]. NaN fails too.
+fn check_factor(name: &str, factor: f64) -> Result<f64, String> {
+    if factor > 0.0 && factor <= 1.0 {
+        Ok(factor)
+    } else {
+        Err(format!(
+            "controls.{name}: invalid factor {factor}; expected a number in (0, 1], where 1.0 means no control and 0.5 halves the success probability of the attack steps it applies to"
+        ))
+    }
 }
 
 factor_deserializer!(waf_factor, "waf");
@@ -208,12 +223,7 @@ impl ControlsConfig {
             ("mfa", self.mfa),
         ];
         for (name, factor) in fields {
-            // Written so that NaN fails too.
-            if !(factor > 0.0 && factor <= 1.0) {
-                return Err(format!(
-                    "controls.{name}: invalid factor {factor}; expected a number in (0, 1], where 1.0 means no control and 0.5 halves the success probability of the attack steps it applies to"
-                ));
-            }
+            check_factor(name, factor)?;
         }
         Ok(())
     }
@@ -877,10 +887,16 @@ mod tests {
     #[test]
     fn invalid_controls_are_named() {
         let cases = [
-            ("[controls]\nwaf = 0\n", "controls.waf"),
-            ("[controls]\nsegmentation = 1.5\n", "controls.segmentation"),
-            ("[controls]\nedr = -0.2\n", "controls.edr"),
-            ("[controls]\nmfa = nan\n", "controls.mfa"),
+            (
+                "[controls]\nwaf = 0\n",
+                "line 2, column 7: controls.waf: invalid factor 0",
+            ),
+            (
+                "[controls]\nsegmentation = 1.5\n",
+                "line 2, column 16: controls.segmentation",
+            ),
+            ("[controls]\nedr = -0.2\n", "line 2, column 7: controls.edr"),
+            ("[controls]\nmfa = nan\n", "line 2, column 7: controls.mfa"),
             (
                 "[controls]\nwaf = \"high\"\n",
                 "controls.waf: expected a number in (0, 1], found a string",
