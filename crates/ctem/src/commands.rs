@@ -80,6 +80,9 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     // destination that cannot be written stops the run with nothing written.
     let output_file = args.output.as_deref().map(PendingFile::create).transpose()?;
     let report_file = args.report.as_deref().map(PendingFile::create).transpose()?;
+    if args.db.db.is_dir() {
+        bail!("{}: is a folder; --db takes the database file", args.db.db.display());
+    }
     let created = !args.db.db.exists();
     let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
@@ -328,6 +331,9 @@ pub(crate) fn no_database(path: &Path) -> Option<String> {
             "{}: database not found; run `ctem assess` first or pass --db",
             path.display()
         )),
+        Ok(metadata) if metadata.is_dir() => {
+            Some(format!("{}: is a folder; --db takes the database file", path.display()))
+        }
         Ok(metadata) if metadata.is_file() && metadata.len() == 0 => Some(format!(
             "{}: the database file is empty; run `ctem assess` first or pass --db",
             path.display()

@@ -14,6 +14,9 @@ pub fn gate_command(args: GateArgs) -> Result<u8> {
     // The policy first: a broken gate stops before any report is read.
     let gate = GatePolicy::load(&args.policy)?;
     let store = match &args.db {
+        Some(path) if path.is_dir() => {
+            bail!("{}: is a folder; --db takes the database file", path.display())
+        }
         // A missing or empty database contains no runs, so every finding is new.
         Some(path) if path.exists() => Store::open_read_only(path)?,
         _ => None,

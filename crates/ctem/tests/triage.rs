@@ -801,6 +801,33 @@ fn commands_refuse_an_empty_database_file() {
     }
 }
 
+/// A folder given as the database is named as such, not reported as a
+/// disk I/O error.
+#[test]
+fn commands_name_a_folder_given_as_the_database() {
+    let temp = tempfile::tempdir().unwrap();
+    let policy = temp.path().join("gate.rego");
+    std::fs::write(&policy, "package ctem.gate\n\ndeny contains \"x\" if false\n").unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
+    let gate = vec![
+        "gate".into(),
+        "--policy".into(),
+        policy.display().to_string(),
+        example.display().to_string(),
+    ];
+    let assess = vec!["assess".to_string(), example.display().to_string()];
+    for args in [vec!["findings".to_string()], vec!["sla".to_string()], gate, assess] {
+        let output = ctem().args(&args).arg("--db").arg(temp.path()).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&output.stderr).contains("is a folder"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+    assert!(!temp.path().join("ctem.db").exists());
+}
+
 #[test]
 fn redupe_on_fresh_database_merges_nothing() {
     let database = Database::assessed();
