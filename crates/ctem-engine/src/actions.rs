@@ -286,7 +286,8 @@ pub fn rank_with_value(
 /// to the action that removes more risk, then to the lower key.
 ///
 /// `assets` supplies the owners. Findings that the report marks not
-/// affected, fixed, suppressed or false positive close no action.
+/// affected, fixed, suppressed or false positive close no action, and
+/// neither do findings whose risk a policy accepted (`accept`).
 pub fn plan(findings: &[ScoredFinding], assets: &[Asset], path_fixes: &[PathFix]) -> Vec<Action> {
     let owners: HashMap<&str, &str> = assets
         .iter()
@@ -294,7 +295,9 @@ pub fn plan(findings: &[ScoredFinding], assets: &[Asset], path_fixes: &[PathFix]
         .collect();
 
     let mut groups: BTreeMap<(ActionKind, String), Vec<&ScoredFinding>> = BTreeMap::new();
-    for scored in findings.iter().filter(|scored| is_open(&scored.finding)) {
+    let to_fix =
+        |scored: &&ScoredFinding| is_open(&scored.finding) && crate::policy::accepted_by_policy(&scored.risk).is_none();
+    for scored in findings.iter().filter(to_fix) {
         let (kind, key) = group_of(&scored.finding);
         groups.entry((kind, key)).or_default().push(scored);
     }

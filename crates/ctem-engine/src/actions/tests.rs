@@ -284,6 +284,34 @@ fn fixed_finding_closes_nothing() {
 }
 
 #[test]
+fn finding_accepted_by_policy_closes_nothing() {
+    let (mut findings, assets, path_fixes) = run();
+    let before = plan(&findings, &assets, &path_fixes);
+    let accepted = findings
+        .iter_mut()
+        .find(|scored| scored.finding.kind == FindingKind::Secret)
+        .expect("the run has a secret");
+    let fingerprint = accepted.fingerprint.clone();
+    let decision = crate::policy::Decision {
+        accept: vec!["test keys are fake".into()],
+        ..Default::default()
+    };
+    decision.apply(&mut accepted.risk, "policy/org.rego");
+
+    let after = plan(&findings, &assets, &path_fixes);
+    let closes = |actions: &[Action]| {
+        actions.iter().any(|action| {
+            action
+                .findings
+                .iter()
+                .any(|closed| closed.fingerprint == fingerprint.as_str())
+        })
+    };
+    assert!(closes(&before));
+    assert!(!closes(&after));
+}
+
+#[test]
 fn upgrade_effort_grows_with_assets() {
     assert_eq!(ActionKind::Upgrade.effort(1), 2.0);
     assert_eq!(ActionKind::Upgrade.effort(4), 5.0);
