@@ -27,6 +27,8 @@
 //! assert_eq!(decision.raise, vec!["payment systems first".to_string()]);
 //! ```
 
+mod recursion;
+
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -201,6 +203,7 @@ fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), 
             })?;
         packages.push(package);
     }
+    recursion::check_recursion(&mut engine)?;
     Ok((engine, packages))
 }
 
@@ -878,6 +881,96 @@ accept := "b" if input.tool == "gitleaks""#,
         assert!(text.contains("org.rego"), "{text}");
         assert!(text.contains("abc"), "{text}");
         assert!(text.contains("took longer than 0.2 s"), "{text}");
+    }
+
+    fn write_policy(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn recursive_function_is_rejected_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_policy(
+            dir.path(),
+            "self.rego",
+            "package ctem\n\nf(x) := f(x) if true\n\nraise contains \"x\" if f(1)\n",
+        );
+
+        let error = FindingPolicy::load(&[path]).unwrap_err();
+
+        assert!(matches!(error, PolicyError::Invalid { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("self.rego: line 3: "), "{text}");
+        assert!(
+            text.contains("function data.ctem.f is recursive: data.ctem.f -> data.ctem.f"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn mutual_recursion_is_rejected_in_gate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_policy(
+            dir.path(),
+            "gate.rego",
+            "package ctem.gate\n\nf(x) := g(x)\n\ng(x) := y if {\n  y := data.ctem.gate.f(x) + 1\n}\n\n\
+             deny contains \"x\" if f(1)\n",
+        );
+
+        let error = GatePolicy::load(&path).unwrap_err();
+
+        let text = error.to_string();
+        assert!(text.contains("gate.rego: line 3: "), "{text}");
+        assert!(
+            text.contains(
+                "function data.ctem.gate.f is recursive: data.ctem.gate.f -> data.ctem.gate.g -> data.ctem.gate.f"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn recursion_across_files_and_imports_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = write_policy(
+            dir.path(),
+            "lib.rego",
+            "package lib.text\n\nimport data.ctem\n\nshout(s) := ctem.loud(s)\n",
+        );
+        let org = write_policy(
+            dir.path(),
+            "org.rego",
+            "package ctem\n\nimport data.lib.text as t\n\nloud(s) := t.shout(s)\n\nraise := loud(\"x\") if input.kind\n",
+        );
+
+        let error = FindingPolicy::load(&[lib, org]).unwrap_err();
+
+        let text = error.to_string();
+        assert!(text.contains("org.rego: line 5: "), "{text}");
+        assert!(
+            text.contains("data.ctem.loud -> data.lib.text.shout -> data.ctem.loud"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn functions_that_call_each_other_once_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_policy(
+            dir.path(),
+            "org.rego",
+            "package ctem\n\nlabel(x) := upper(trim(x, \" \"))\n\nowner := label(input.asset.owner)\n\n\
+             f(x) := label(x)\n\ng(x) := f(x)\n\nraise := g(input.asset.owner) if input.kind == \"secret\"\n",
+        );
+
+        let policy = FindingPolicy::load(&[path]).unwrap();
+
+        let decision = policy
+            .decide(&json!({"kind": "secret", "asset": {"owner": " payments "}}))
+            .unwrap();
+        assert_eq!(decision.raise, vec!["PAYMENTS".to_string()]);
     }
 
     #[test]
