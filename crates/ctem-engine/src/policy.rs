@@ -475,11 +475,11 @@ fn tier_rule(value: &Json) -> Result<(Tier, String), String> {
     let tier = tier
         .parse::<Tier>()
         .map_err(|_| format!("{expected}; got tier {tier:?}"))?;
-    let reason = value
-        .get("reason")
-        .and_then(Json::as_str)
-        .ok_or_else(|| format!("{expected}; the reason is missing in {value}"))?;
-    Ok((tier, reason.to_string()))
+    match value.get("reason") {
+        Some(Json::String(reason)) => Ok((tier, reason.clone())),
+        Some(reason) => Err(format!("{expected}; the reason {reason} is not a string")),
+        None => Err(format!("{expected}; the reason is missing in {value}")),
+    }
 }
 
 /// Reads `raise` or `accept`: a reason, or a set of reasons.
@@ -785,6 +785,28 @@ tier := {"tier": input.tool, "reason": "the tool is no tier"} if input.kind == "
         let message = error.to_string();
         assert!(message.contains(&scored.fingerprint.to_string()), "{message}");
         assert!(message.contains("got tier \"gitleaks\""), "{message}");
+    }
+
+    #[test]
+    fn tier_reason_must_be_a_string() {
+        let dir = tempfile::tempdir().unwrap();
+        let (scored, asset) = scored();
+        let input = finding_input(&scored, Some(&asset));
+
+        let number = write_policy(
+            dir.path(),
+            "number.rego",
+            "package ctem\ntier := {\"tier\": \"P1\", \"reason\": 5}\n",
+        );
+        let error = FindingPolicy::load(&[number]).unwrap().decide(&input).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("the reason 5 is not a string"), "{text}");
+        assert!(text.contains(&scored.fingerprint.to_string()), "{text}");
+
+        let missing = write_policy(dir.path(), "missing.rego", "package ctem\ntier := {\"tier\": \"P1\"}\n");
+        let error = FindingPolicy::load(&[missing]).unwrap().decide(&input).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("the reason is missing"), "{text}");
     }
 
     #[test]
