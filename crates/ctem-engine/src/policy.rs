@@ -96,25 +96,69 @@ pub enum PolicyError {
 /// so 40 levels would take years (an estimate).
 const MAX_BRACKET_DEPTH: usize = 16;
 
-/// Rejects a policy whose brackets nest deeper than [`MAX_BRACKET_DEPTH`],
-/// naming the line and column of the first bracket too deep. Brackets in
-/// strings and comments do not count.
-fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
-    let mut depth = 0usize;
+/// The maximum number of operators in one expression, counting those of
+/// the enclosing expressions when brackets nest. regorus 0.14.1 parses a
+/// chain such as `1 + 1 + ... + 1` into a tree one level deeper per
+/// operator and evaluates it recursively. The release build of ctem aborted
+/// with a stack overflow (8 MiB main-thread stack) on 15,000 additions and
+/// handled 3,000. A debug build evaluated 2,000 on a 2 MiB thread, the
+/// default for threads that Rust spawns, so 1,000 leaves room.
+const MAX_EXPRESSION_OPERATORS: usize = 1_000;
+
+/// The kinds of lexical token that [`check_depth`] distinguishes.
+#[derive(Clone, Copy, PartialEq)]
+enum Token {
+    /// A number, a string or a closing bracket.
+    Operand,
+    /// A name or a keyword. The parser reads a name before `(` as a call.
+    Name,
+    /// A binary or unary operator, `.` or `in`.
+    Operator,
+    /// `,`, `;`, `:`, `:=`, `=` or an opening bracket, after which a new
+    /// expression starts.
+    Separator,
+}
+
+/// Rejects a policy whose brackets nest deeper than [`MAX_BRACKET_DEPTH`] or
+/// whose expression has more than [`MAX_EXPRESSION_OPERATORS`] operators,
+/// naming the line and the column where the limit is passed. Text in
+/// strings and comments does not count.
+///
+/// An expression ends where the parser must start a new one: after a
+/// separator, or where an operand follows an operand, as at the start of
+/// the next statement of a body. The count may be higher than the depth of
+/// the parsed tree, never lower.
+fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
+    // The operator count of each open bracket's expression, outermost first.
+    let mut operators: Vec<usize> = vec![0];
+    let mut previous = Token::Separator;
+    // Whether spaces, a line break or a comment come before the current
+    // token.
+    let mut spaced = false;
     let mut line = 1;
     let mut column = 0;
-    let mut chars = text.chars();
+    let mut chars = text.chars().peekable();
+    let too_deep = |line: usize, column: usize, problem: String| PolicyError::Compile {
+        path: path.to_string(),
+        message: format!("{path}:{line}:{column}: {problem}"),
+    };
     while let Some(c) = chars.next() {
         column += 1;
-        match c {
+        let token = match c {
             '\n' => {
                 line += 1;
                 column = 0;
+                spaced = true;
+                continue;
             }
-            // A comment runs to the end of the line, which the guard skips.
-            '#' if chars.by_ref().any(|c| c == '\n') => {
-                line += 1;
-                column = 0;
+            // A comment runs to the end of the line.
+            '#' => {
+                if chars.by_ref().any(|c| c == '\n') {
+                    line += 1;
+                    column = 0;
+                }
+                spaced = true;
+                continue;
             }
             '"' | '`' => {
                 // A string: `"` strings take backslash escapes and end at
@@ -136,22 +180,112 @@ fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
                         column += 1;
                     }
                 }
+                Token::Operand
             }
-            '[' | '{' | '(' => {
-                depth += 1;
-                if depth > MAX_BRACKET_DEPTH {
-                    return Err(PolicyError::Compile {
-                        path: path.to_string(),
-                        message: format!(
-                            "{path}:{line}:{column}: brackets nest more than {MAX_BRACKET_DEPTH} levels deep; \
-                             move inner values into rules of their own"
-                        ),
-                    });
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                let mut word = String::from(c);
+                while let Some(&next) = chars.peek() {
+                    // A number's exponent takes a sign: `1e-5`.
+                    let sign = (next == '+' || next == '-') && c.is_ascii_digit() && word.ends_with(['e', 'E']);
+                    let number_dot = next == '.' && c.is_ascii_digit();
+                    if !(next.is_ascii_alphanumeric() || next == '_' || sign || number_dot) {
+                        break;
+                    }
+                    word.push(next);
+                    chars.next();
+                    column += 1;
+                }
+                match word.as_str() {
+                    "in" => Token::Operator,
+                    _ if c.is_ascii_digit() => Token::Operand,
+                    _ => Token::Name,
                 }
             }
-            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            '(' | '[' | '{' => {
+                // `[` directly after an operand indexes it, one more level
+                // of the expression, and `(` after a name opens a call's
+                // arguments, even after spaces. A bracket after another
+                // operand starts the next statement.
+                let after_operand = matches!(previous, Token::Operand | Token::Name);
+                let count = operators.last_mut().expect("the outermost level stays");
+                if c == '[' && after_operand && !spaced {
+                    *count += 1;
+                } else if after_operand && !(c == '(' && previous == Token::Name) {
+                    *count = 0;
+                }
+                operators.push(0);
+                if operators.len() - 1 > MAX_BRACKET_DEPTH {
+                    return Err(too_deep(
+                        line,
+                        column,
+                        format!(
+                            "brackets nest more than {MAX_BRACKET_DEPTH} levels deep; move inner values into rules of \
+                             their own"
+                        ),
+                    ));
+                }
+                previous = Token::Separator;
+                spaced = false;
+                continue;
+            }
+            ']' | '}' | ')' => {
+                // The bracketed group is one operand of the outer expression,
+                // which goes on with the count it had before the bracket.
+                if operators.len() > 1 {
+                    operators.pop();
+                }
+                previous = Token::Operand;
+                spaced = false;
+                continue;
+            }
+            ':' if chars.peek() == Some(&'=') => {
+                chars.next();
+                column += 1;
+                Token::Separator
+            }
+            '=' if chars.peek() == Some(&'=') => {
+                chars.next();
+                column += 1;
+                Token::Operator
+            }
+            '!' | '<' | '>' => {
+                if chars.peek() == Some(&'=') {
+                    chars.next();
+                    column += 1;
+                }
+                Token::Operator
+            }
+            '+' | '-' | '*' | '/' | '%' | '&' | '|' | '.' => Token::Operator,
+            ',' | ';' | ':' | '=' => Token::Separator,
+            // Spaces, and characters that the parser rejects on its own.
+            _ => {
+                spaced = true;
+                continue;
+            }
+        };
+
+        let count = operators.last_mut().expect("the outermost level stays");
+        match token {
+            Token::Separator => *count = 0,
+            Token::Operand | Token::Name if matches!(previous, Token::Operand | Token::Name) => *count = 0,
+            Token::Operator => {
+                *count += 1;
+                let total: usize = operators.iter().sum();
+                if total > MAX_EXPRESSION_OPERATORS {
+                    return Err(too_deep(
+                        line,
+                        column,
+                        format!(
+                            "the expression has more than {MAX_EXPRESSION_OPERATORS} operators; split it with local \
+                             variables or helper rules"
+                        ),
+                    ));
+                }
+            }
             _ => {}
         }
+        previous = token;
+        spaced = false;
     }
     Ok(())
 }
@@ -194,7 +328,7 @@ fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), 
     engine.set_strict_builtin_errors(true);
     let mut packages = Vec::new();
     for (path, text) in sources {
-        check_nesting(&path, &text)?;
+        check_depth(&path, &text)?;
         let package = engine
             .add_policy(path.clone(), text)
             .map_err(|error| PolicyError::Compile {
@@ -864,9 +998,52 @@ accept := "b" if input.tool == "gitleaks""#,
     }
 
     #[test]
+    fn long_operator_chain_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = |terms: usize| format!("package ctem\n\nvalue := (1\n{})\n", "+ 1\n".repeat(terms - 1));
+
+        let longest = write_policy(dir.path(), "longest.rego", &chain(MAX_EXPRESSION_OPERATORS + 1));
+        let policy = FindingPolicy::load(&[longest]).unwrap();
+        let package = eval_package(
+            &mut policy.engine.clone(),
+            FINDING_PACKAGE,
+            &json!({}),
+            "",
+            POLICY_TIME_LIMIT,
+        );
+        assert_eq!(package.unwrap()["value"], json!(MAX_EXPRESSION_OPERATORS + 1));
+
+        // Without the limit, this chain overflowed the stack of the process.
+        let long = write_policy(dir.path(), "long.rego", &chain(15_000));
+        let error = FindingPolicy::load(&[long]).unwrap_err();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{error}");
+        let text = error.to_string();
+        // The chain's operator number 1,001 starts line 1,004.
+        assert!(text.contains("long.rego:1004:1: "), "{text}");
+        assert!(text.contains("more than 1000 operators"), "{text}");
+    }
+
+    #[test]
+    fn operator_limit_counts_each_expression() {
+        // Each statement starts a new expression, so 600 statements of two
+        // operators load.
+        let statements = "  n + 1 > 0\n".repeat(600);
+        let text = format!("package ctem\n\nraise := \"x\" if {{\n  n := 1\n{statements}}}\n");
+        assert!(policy(&text).is_ok());
+
+        // A call in a chain does not end it, and neither does a bracket.
+        let terms = vec!["abs(1) + (1 - 1) * [1][0]"; 300].join(" + ");
+        let error = policy(&format!("package ctem\n\nvalue := {terms}\n")).unwrap_err();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{error}");
+        assert!(error.to_string().contains("more than 1000 operators"), "{error}");
+    }
+
+    #[test]
     fn huge_line_error_is_clipped() {
-        let sum = vec!["1"; 200_000].join(" + ");
-        let error = policy(&format!("package ctem\n\nraise := \"x\" if {{ x := {sum} + }}\n")).unwrap_err();
+        // An array, because a sum this long would pass the operator limit
+        // before the parser quotes the line.
+        let items = vec!["1"; 200_000].join(", ");
+        let error = policy(&format!("package ctem\n\nraise := \"x\" if {{ x := [{items}, }}\n")).unwrap_err();
         let text = error.to_string();
         assert!(matches!(error, PolicyError::Compile { .. }), "{text}");
         assert!(text.contains("org.rego:3:"), "{text}");
