@@ -320,9 +320,9 @@ fn evaluation_message(message: String, limit: Duration) -> String {
 }
 
 /// Loads policy files into an engine that has parsed them all.
-fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), PolicyError> {
+fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engine, Vec<String>), PolicyError> {
     let mut engine = Engine::new();
-    limit_time(&mut engine, POLICY_TIME_LIMIT);
+    limit_time(&mut engine, limit);
     // A built-in called with a wrong argument fails the evaluation instead
     // of silently making the rule undefined.
     engine.set_strict_builtin_errors(true);
@@ -403,8 +403,16 @@ fn eval_package(
 
 /// Checks that some file declares `package` and evaluates it once with an
 /// empty input, so that errors the engine finds only when it prepares the
-/// evaluation surface at load time.
-fn check_package(engine: &mut Engine, packages: &[String], paths: &str, package: &str) -> Result<(), PolicyError> {
+/// evaluation surface at load time. An error of this evaluation, such as a
+/// loop that does not read the input and runs out of time, belongs to no
+/// finding, so its message states that it happened at load.
+fn check_package(
+    engine: &mut Engine,
+    packages: &[String],
+    paths: &str,
+    package: &str,
+    limit: Duration,
+) -> Result<(), PolicyError> {
     if !packages.iter().any(|declared| declared == package) {
         return Err(PolicyError::Invalid {
             path: paths.to_string(),
@@ -419,7 +427,8 @@ fn check_package(engine: &mut Engine, packages: &[String], paths: &str, package:
             ),
         });
     }
-    eval_package(engine, package, &json!({}), &format!(" in {paths}"), POLICY_TIME_LIMIT)?;
+    let context = format!(" in {paths} while checking it at load with an empty input, before any finding");
+    eval_package(engine, package, &json!({}), &context, limit)?;
     Ok(())
 }
 
@@ -509,17 +518,26 @@ impl FindingPolicy {
 
     /// Parses and checks policies given as (file name, text) pairs.
     pub fn from_sources(sources: Vec<(String, String)>) -> Result<FindingPolicy, PolicyError> {
+        FindingPolicy::from_sources_with_time_limit(sources, POLICY_TIME_LIMIT)
+    }
+
+    /// Parses and checks policies, with `limit` as the maximum time of the
+    /// check at load and of each finding's evaluation.
+    fn from_sources_with_time_limit(
+        sources: Vec<(String, String)>,
+        limit: Duration,
+    ) -> Result<FindingPolicy, PolicyError> {
         let paths = sources
             .iter()
             .map(|(path, _)| path.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let (mut engine, packages) = load_engine(sources)?;
-        check_package(&mut engine, &packages, &paths, FINDING_PACKAGE)?;
+        let (mut engine, packages) = load_engine(sources, limit)?;
+        check_package(&mut engine, &packages, &paths, FINDING_PACKAGE, limit)?;
         Ok(FindingPolicy {
             engine,
             paths,
-            time_limit: POLICY_TIME_LIMIT,
+            time_limit: limit,
         })
     }
 
@@ -705,8 +723,8 @@ impl GatePolicy {
             .map(|(path, _)| path.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let (mut engine, packages) = load_engine(sources)?;
-        check_package(&mut engine, &packages, &path, GATE_PACKAGE)?;
+        let (mut engine, packages) = load_engine(sources, POLICY_TIME_LIMIT)?;
+        check_package(&mut engine, &packages, &path, GATE_PACKAGE, POLICY_TIME_LIMIT)?;
         Ok(GatePolicy {
             engine,
             path,
@@ -1170,6 +1188,23 @@ accept := "b" if input.tool == "gitleaks""#,
             .decide(&json!({"kind": "secret", "asset": {"owner": " payments "}}))
             .unwrap();
         assert_eq!(decision.raise, vec!["PAYMENTS".to_string()]);
+    }
+
+    #[test]
+    fn timeout_at_load_says_no_finding_ran() {
+        let slow = "some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x + y < 0";
+        let sources = vec![(
+            "slow.rego".to_string(),
+            format!("package ctem\n\nraise := \"x\" if {{ {slow} }}\n"),
+        )];
+
+        let error = FindingPolicy::from_sources_with_time_limit(sources, Duration::from_millis(200)).unwrap_err();
+
+        assert!(matches!(error, PolicyError::Evaluate { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("slow.rego while checking it at load"), "{text}");
+        assert!(text.contains("before any finding"), "{text}");
+        assert!(text.contains("took longer than 0.2 s"), "{text}");
     }
 
     #[test]
