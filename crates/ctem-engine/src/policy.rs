@@ -105,6 +105,14 @@ const MAX_BRACKET_DEPTH: usize = 16;
 /// default for threads that Rust spawns, so 1,000 leaves room.
 const MAX_EXPRESSION_OPERATORS: usize = 1_000;
 
+/// The maximum number of unary minus signs in one expression, counting
+/// those of the enclosing expressions but not the sign of a negative
+/// number such as `-1`. The regorus 0.14.1 parser reads the operand of each
+/// unary minus with a recursive call, and a debug build overflowed a 2 MiB
+/// thread stack on 700 signs in a row. regorus evaluates a unary minus only
+/// on a number literal, so a policy that evaluates never needs one.
+const MAX_UNARY_MINUS: usize = 16;
+
 /// The kinds of lexical token that [`check_depth`] distinguishes.
 #[derive(Clone, Copy, PartialEq)]
 enum Token {
@@ -120,7 +128,8 @@ enum Token {
 }
 
 /// Rejects a policy whose brackets nest deeper than [`MAX_BRACKET_DEPTH`] or
-/// whose expression has more than [`MAX_EXPRESSION_OPERATORS`] operators,
+/// whose expression has more than [`MAX_EXPRESSION_OPERATORS`] operators or
+/// [`MAX_UNARY_MINUS`] unary minus signs,
 /// naming the line and the column where the limit is passed. Text in
 /// strings and comments does not count.
 ///
@@ -131,6 +140,9 @@ enum Token {
 fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
     // The operator count of each open bracket's expression, outermost first.
     let mut operators: Vec<usize> = vec![0];
+    // The unary minus signs of each open bracket's expression. A unary
+    // minus applies to the rest of its expression.
+    let mut unary_minus: Vec<usize> = vec![0];
     let mut previous = Token::Separator;
     // Whether spaces, a line break or a comment come before the current
     // token.
@@ -212,8 +224,10 @@ fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
                     *count += 1;
                 } else if after_operand && !(c == '(' && previous == Token::Name) {
                     *count = 0;
+                    *unary_minus.last_mut().expect("the outermost level stays") = 0;
                 }
                 operators.push(0);
+                unary_minus.push(0);
                 if operators.len() - 1 > MAX_BRACKET_DEPTH {
                     return Err(too_deep(
                         line,
@@ -233,6 +247,7 @@ fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
                 // which goes on with the count it had before the bracket.
                 if operators.len() > 1 {
                     operators.pop();
+                    unary_minus.pop();
                 }
                 previous = Token::Operand;
                 spaced = false;
@@ -265,10 +280,32 @@ fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
         };
 
         let count = operators.last_mut().expect("the outermost level stays");
+        let signs = unary_minus.last_mut().expect("the outermost level stays");
         match token {
-            Token::Separator => *count = 0,
-            Token::Operand | Token::Name if matches!(previous, Token::Operand | Token::Name) => *count = 0,
+            Token::Separator => {
+                *count = 0;
+                *signs = 0;
+            }
+            Token::Operand | Token::Name if matches!(previous, Token::Operand | Token::Name) => {
+                *count = 0;
+                *signs = 0;
+            }
             Token::Operator => {
+                let number = chars.peek().is_some_and(char::is_ascii_digit);
+                if c == '-' && !number && matches!(previous, Token::Operator | Token::Separator) {
+                    *signs += 1;
+                    if unary_minus.iter().sum::<usize>() > MAX_UNARY_MINUS {
+                        return Err(too_deep(
+                            line,
+                            column,
+                            format!(
+                                "the expression has more than {MAX_UNARY_MINUS} unary minus signs; Rego applies a unary \
+                                 minus only to a number"
+                            ),
+                        ));
+                    }
+                }
+                let count = operators.last_mut().expect("the outermost level stays");
                 *count += 1;
                 let total: usize = operators.iter().sum();
                 if total > MAX_EXPRESSION_OPERATORS {
@@ -1048,6 +1085,16 @@ accept := "b" if input.tool == "gitleaks""#,
         let statements = "  n + 1 > 0\n".repeat(600);
         let text = format!("package ctem\n\nraise := \"x\" if {{\n  n := 1\n{statements}}}\n");
         assert!(policy(&text).is_ok());
+
+        // A unary minus nests like a bracket in the parser, but the parser
+        // reads `-1` as one number, so negative numbers do not count.
+        let product = vec!["-1"; 40].join(" * ");
+        assert!(policy(&format!("package ctem\n\nvalue := 1 - -1 + ({product})\n")).is_ok());
+        // The sign number 17 is on line 19, after `(` on line 3.
+        let signs = "-\n".repeat(2_000);
+        let error = policy(&format!("package ctem\n\nvalue := 1 - ({signs}1)\n")).unwrap_err();
+        assert!(error.to_string().contains("org.rego:19:1: "), "{error}");
+        assert!(error.to_string().contains("more than 16 unary minus signs"), "{error}");
 
         // A call in a chain does not end it, and neither does a bracket.
         let terms = vec!["abs(1) + (1 - 1) * [1][0]"; 300].join(" + ");
