@@ -27,6 +27,8 @@
 //! assert_eq!(decision.raise, vec!["payment systems first".to_string()]);
 //! ```
 
+mod recursion;
+
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -94,25 +96,81 @@ pub enum PolicyError {
 /// so 40 levels would take years (an estimate).
 const MAX_BRACKET_DEPTH: usize = 16;
 
-/// Rejects a policy whose brackets nest deeper than [`MAX_BRACKET_DEPTH`],
-/// naming the line and column of the first bracket too deep. Brackets in
-/// strings and comments do not count.
-fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
-    let mut depth = 0usize;
+/// The maximum number of operators in one expression, counting those of
+/// the enclosing expressions when brackets nest. regorus 0.14.1 parses a
+/// chain such as `1 + 1 + ... + 1` into a tree one level deeper per
+/// operator and evaluates it recursively. The release build of ctem aborted
+/// with a stack overflow (8 MiB main-thread stack) on 15,000 additions and
+/// handled 3,000. A debug build evaluated 2,000 on a 2 MiB thread, the
+/// default for threads that Rust spawns, so 1,000 leaves room.
+const MAX_EXPRESSION_OPERATORS: usize = 1_000;
+
+/// The maximum number of unary minus signs in one expression, counting
+/// those of the enclosing expressions but not the sign of a negative
+/// number such as `-1`. The regorus 0.14.1 parser reads the operand of each
+/// unary minus with a recursive call, and a debug build overflowed a 2 MiB
+/// thread stack on 700 signs in a row. regorus evaluates a unary minus only
+/// on a number literal, so a policy that evaluates never needs one.
+const MAX_UNARY_MINUS: usize = 16;
+
+/// The kinds of lexical token that [`check_depth`] distinguishes.
+#[derive(Clone, Copy, PartialEq)]
+enum Token {
+    /// A number, a string or a closing bracket.
+    Operand,
+    /// A name or a keyword. The parser reads a name before `(` as a call.
+    Name,
+    /// A binary or unary operator, `.` or `in`.
+    Operator,
+    /// `,`, `;`, `:`, `:=`, `=` or an opening bracket, after which a new
+    /// expression starts.
+    Separator,
+}
+
+/// Rejects a policy whose brackets nest deeper than [`MAX_BRACKET_DEPTH`] or
+/// whose expression has more than [`MAX_EXPRESSION_OPERATORS`] operators or
+/// [`MAX_UNARY_MINUS`] unary minus signs,
+/// naming the line and the column where the limit is passed. Text in
+/// strings and comments does not count.
+///
+/// An expression ends where the parser must start a new one: after a
+/// separator, or where an operand follows an operand, as at the start of
+/// the next statement of a body. The count may be higher than the depth of
+/// the parsed tree, never lower.
+fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
+    // The operator count of each open bracket's expression, outermost first.
+    let mut operators: Vec<usize> = vec![0];
+    // The unary minus signs of each open bracket's expression. A unary
+    // minus applies to the rest of its expression.
+    let mut unary_minus: Vec<usize> = vec![0];
+    let mut previous = Token::Separator;
+    // Whether spaces, a line break or a comment come before the current
+    // token.
+    let mut spaced = false;
     let mut line = 1;
     let mut column = 0;
-    let mut chars = text.chars();
+    let mut chars = text.chars().peekable();
+    let too_deep = |line: usize, column: usize, problem: String| PolicyError::Compile {
+        path: path.to_string(),
+        message: format!("{path}:{line}:{column}: {problem}"),
+    };
     while let Some(c) = chars.next() {
         column += 1;
-        match c {
+        let token = match c {
             '\n' => {
                 line += 1;
                 column = 0;
+                spaced = true;
+                continue;
             }
-            // A comment runs to the end of the line, which the guard skips.
-            '#' if chars.by_ref().any(|c| c == '\n') => {
-                line += 1;
-                column = 0;
+            // A comment runs to the end of the line.
+            '#' => {
+                if chars.by_ref().any(|c| c == '\n') {
+                    line += 1;
+                    column = 0;
+                }
+                spaced = true;
+                continue;
             }
             '"' | '`' => {
                 // A string: `"` strings take backslash escapes and end at
@@ -134,22 +192,137 @@ fn check_nesting(path: &str, text: &str) -> Result<(), PolicyError> {
                         column += 1;
                     }
                 }
+                Token::Operand
             }
-            '[' | '{' | '(' => {
-                depth += 1;
-                if depth > MAX_BRACKET_DEPTH {
-                    return Err(PolicyError::Compile {
-                        path: path.to_string(),
-                        message: format!(
-                            "{path}:{line}:{column}: brackets nest more than {MAX_BRACKET_DEPTH} levels deep; \
-                             move inner values into rules of their own"
-                        ),
-                    });
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                let mut word = String::from(c);
+                while let Some(&next) = chars.peek() {
+                    // A number's exponent takes a sign: `1e-5`.
+                    let sign = (next == '+' || next == '-') && c.is_ascii_digit() && word.ends_with(['e', 'E']);
+                    let number_dot = next == '.' && c.is_ascii_digit();
+                    if !(next.is_ascii_alphanumeric() || next == '_' || sign || number_dot) {
+                        break;
+                    }
+                    word.push(next);
+                    chars.next();
+                    column += 1;
+                }
+                match word.as_str() {
+                    "in" => Token::Operator,
+                    _ if c.is_ascii_digit() => Token::Operand,
+                    _ => Token::Name,
                 }
             }
-            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            '(' | '[' | '{' => {
+                // `[` directly after an operand indexes it, one more level
+                // of the expression, and `(` after a name opens a call's
+                // arguments, even after spaces. A bracket after another
+                // operand starts the next statement.
+                let after_operand = matches!(previous, Token::Operand | Token::Name);
+                let count = operators.last_mut().expect("the outermost level stays");
+                if c == '[' && after_operand && !spaced {
+                    *count += 1;
+                } else if after_operand && !(c == '(' && previous == Token::Name) {
+                    *count = 0;
+                    *unary_minus.last_mut().expect("the outermost level stays") = 0;
+                }
+                operators.push(0);
+                unary_minus.push(0);
+                if operators.len() - 1 > MAX_BRACKET_DEPTH {
+                    return Err(too_deep(
+                        line,
+                        column,
+                        format!(
+                            "brackets nest more than {MAX_BRACKET_DEPTH} levels deep; move inner values into rules of \
+                             their own"
+                        ),
+                    ));
+                }
+                previous = Token::Separator;
+                spaced = false;
+                continue;
+            }
+            ']' | '}' | ')' => {
+                // The bracketed group is one operand of the outer expression,
+                // which goes on with the count it had before the bracket.
+                if operators.len() > 1 {
+                    operators.pop();
+                    unary_minus.pop();
+                }
+                previous = Token::Operand;
+                spaced = false;
+                continue;
+            }
+            ':' if chars.peek() == Some(&'=') => {
+                chars.next();
+                column += 1;
+                Token::Separator
+            }
+            '=' if chars.peek() == Some(&'=') => {
+                chars.next();
+                column += 1;
+                Token::Operator
+            }
+            '!' | '<' | '>' => {
+                if chars.peek() == Some(&'=') {
+                    chars.next();
+                    column += 1;
+                }
+                Token::Operator
+            }
+            '+' | '-' | '*' | '/' | '%' | '&' | '|' | '.' => Token::Operator,
+            ',' | ';' | ':' | '=' => Token::Separator,
+            // Spaces, and characters that the parser rejects on its own.
+            _ => {
+                spaced = true;
+                continue;
+            }
+        };
+
+        let count = operators.last_mut().expect("the outermost level stays");
+        let signs = unary_minus.last_mut().expect("the outermost level stays");
+        match token {
+            Token::Separator => {
+                *count = 0;
+                *signs = 0;
+            }
+            Token::Operand | Token::Name if matches!(previous, Token::Operand | Token::Name) => {
+                *count = 0;
+                *signs = 0;
+            }
+            Token::Operator => {
+                let number = chars.peek().is_some_and(char::is_ascii_digit);
+                if c == '-' && !number && matches!(previous, Token::Operator | Token::Separator) {
+                    *signs += 1;
+                    if unary_minus.iter().sum::<usize>() > MAX_UNARY_MINUS {
+                        return Err(too_deep(
+                            line,
+                            column,
+                            format!(
+                                "the expression has more than {MAX_UNARY_MINUS} unary minus signs; Rego applies a unary \
+                                 minus only to a number"
+                            ),
+                        ));
+                    }
+                }
+                let count = operators.last_mut().expect("the outermost level stays");
+                *count += 1;
+                let total: usize = operators.iter().sum();
+                if total > MAX_EXPRESSION_OPERATORS {
+                    return Err(too_deep(
+                        line,
+                        column,
+                        format!(
+                            "the expression has more than {MAX_EXPRESSION_OPERATORS} operators; split it with local \
+                             variables or helper rules"
+                        ),
+                    ));
+                }
+            }
             _ => {}
         }
+        previous = token;
+        spaced = false;
     }
     Ok(())
 }
@@ -184,15 +357,15 @@ fn evaluation_message(message: String, limit: Duration) -> String {
 }
 
 /// Loads policy files into an engine that has parsed them all.
-fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), PolicyError> {
+fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engine, Vec<String>), PolicyError> {
     let mut engine = Engine::new();
-    limit_time(&mut engine, POLICY_TIME_LIMIT);
+    limit_time(&mut engine, limit);
     // A built-in called with a wrong argument fails the evaluation instead
     // of silently making the rule undefined.
     engine.set_strict_builtin_errors(true);
     let mut packages = Vec::new();
     for (path, text) in sources {
-        check_nesting(&path, &text)?;
+        check_depth(&path, &text)?;
         let package = engine
             .add_policy(path.clone(), text)
             .map_err(|error| PolicyError::Compile {
@@ -201,6 +374,7 @@ fn load_engine(sources: Vec<(String, String)>) -> Result<(Engine, Vec<String>), 
             })?;
         packages.push(package);
     }
+    recursion::check_recursion(&mut engine)?;
     Ok((engine, packages))
 }
 
@@ -266,8 +440,16 @@ fn eval_package(
 
 /// Checks that some file declares `package` and evaluates it once with an
 /// empty input, so that errors the engine finds only when it prepares the
-/// evaluation surface at load time.
-fn check_package(engine: &mut Engine, packages: &[String], paths: &str, package: &str) -> Result<(), PolicyError> {
+/// evaluation surface at load time. An error of this evaluation, such as a
+/// loop that does not read the input and runs out of time, belongs to no
+/// finding, so its message states that it happened at load.
+fn check_package(
+    engine: &mut Engine,
+    packages: &[String],
+    paths: &str,
+    package: &str,
+    limit: Duration,
+) -> Result<(), PolicyError> {
     if !packages.iter().any(|declared| declared == package) {
         return Err(PolicyError::Invalid {
             path: paths.to_string(),
@@ -282,7 +464,8 @@ fn check_package(engine: &mut Engine, packages: &[String], paths: &str, package:
             ),
         });
     }
-    eval_package(engine, package, &json!({}), &format!(" in {paths}"), POLICY_TIME_LIMIT)?;
+    let context = format!(" in {paths} while checking it at load with an empty input, before any finding");
+    eval_package(engine, package, &json!({}), &context, limit)?;
     Ok(())
 }
 
@@ -372,17 +555,26 @@ impl FindingPolicy {
 
     /// Parses and checks policies given as (file name, text) pairs.
     pub fn from_sources(sources: Vec<(String, String)>) -> Result<FindingPolicy, PolicyError> {
+        FindingPolicy::from_sources_with_time_limit(sources, POLICY_TIME_LIMIT)
+    }
+
+    /// Parses and checks policies, with `limit` as the maximum time of the
+    /// check at load and of each finding's evaluation.
+    fn from_sources_with_time_limit(
+        sources: Vec<(String, String)>,
+        limit: Duration,
+    ) -> Result<FindingPolicy, PolicyError> {
         let paths = sources
             .iter()
             .map(|(path, _)| path.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let (mut engine, packages) = load_engine(sources)?;
-        check_package(&mut engine, &packages, &paths, FINDING_PACKAGE)?;
+        let (mut engine, packages) = load_engine(sources, limit)?;
+        check_package(&mut engine, &packages, &paths, FINDING_PACKAGE, limit)?;
         Ok(FindingPolicy {
             engine,
             paths,
-            time_limit: POLICY_TIME_LIMIT,
+            time_limit: limit,
         })
     }
 
@@ -472,11 +664,11 @@ fn tier_rule(value: &Json) -> Result<(Tier, String), String> {
     let tier = tier
         .parse::<Tier>()
         .map_err(|_| format!("{expected}; got tier {tier:?}"))?;
-    let reason = value
-        .get("reason")
-        .and_then(Json::as_str)
-        .ok_or_else(|| format!("{expected}; the reason is missing in {value}"))?;
-    Ok((tier, reason.to_string()))
+    match value.get("reason") {
+        Some(Json::String(reason)) => Ok((tier, reason.clone())),
+        Some(reason) => Err(format!("{expected}; the reason {reason} is not a string")),
+        None => Err(format!("{expected}; the reason is missing in {value}")),
+    }
 }
 
 /// Reads `raise` or `accept`: a reason, or a set of reasons.
@@ -568,8 +760,8 @@ impl GatePolicy {
             .map(|(path, _)| path.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let (mut engine, packages) = load_engine(sources)?;
-        check_package(&mut engine, &packages, &path, GATE_PACKAGE)?;
+        let (mut engine, packages) = load_engine(sources, POLICY_TIME_LIMIT)?;
+        check_package(&mut engine, &packages, &path, GATE_PACKAGE, POLICY_TIME_LIMIT)?;
         Ok(GatePolicy {
             engine,
             path,
@@ -785,6 +977,28 @@ tier := {"tier": input.tool, "reason": "the tool is no tier"} if input.kind == "
     }
 
     #[test]
+    fn tier_reason_must_be_a_string() {
+        let dir = tempfile::tempdir().unwrap();
+        let (scored, asset) = scored();
+        let input = finding_input(&scored, Some(&asset));
+
+        let number = write_policy(
+            dir.path(),
+            "number.rego",
+            "package ctem\ntier := {\"tier\": \"P1\", \"reason\": 5}\n",
+        );
+        let error = FindingPolicy::load(&[number]).unwrap().decide(&input).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("the reason 5 is not a string"), "{text}");
+        assert!(text.contains(&scored.fingerprint.to_string()), "{text}");
+
+        let missing = write_policy(dir.path(), "missing.rego", "package ctem\ntier := {\"tier\": \"P1\"}\n");
+        let error = FindingPolicy::load(&[missing]).unwrap().decide(&input).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("the reason is missing"), "{text}");
+    }
+
+    #[test]
     fn conflicting_values_are_an_evaluation_error() {
         let policy = policy(
             r#"package ctem
@@ -839,9 +1053,62 @@ accept := "b" if input.tool == "gitleaks""#,
     }
 
     #[test]
+    fn long_operator_chain_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = |terms: usize| format!("package ctem\n\nvalue := (1\n{})\n", "+ 1\n".repeat(terms - 1));
+
+        let longest = write_policy(dir.path(), "longest.rego", &chain(MAX_EXPRESSION_OPERATORS + 1));
+        let policy = FindingPolicy::load(&[longest]).unwrap();
+        let package = eval_package(
+            &mut policy.engine.clone(),
+            FINDING_PACKAGE,
+            &json!({}),
+            "",
+            POLICY_TIME_LIMIT,
+        );
+        assert_eq!(package.unwrap()["value"], json!(MAX_EXPRESSION_OPERATORS + 1));
+
+        // Without the limit, this chain overflowed the stack of the process.
+        let long = write_policy(dir.path(), "long.rego", &chain(15_000));
+        let error = FindingPolicy::load(&[long]).unwrap_err();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{error}");
+        let text = error.to_string();
+        // The chain's operator number 1,001 starts line 1,004.
+        assert!(text.contains("long.rego:1004:1: "), "{text}");
+        assert!(text.contains("more than 1000 operators"), "{text}");
+    }
+
+    #[test]
+    fn operator_limit_counts_each_expression() {
+        // Each statement starts a new expression, so 600 statements of two
+        // operators load.
+        let statements = "  n + 1 > 0\n".repeat(600);
+        let text = format!("package ctem\n\nraise := \"x\" if {{\n  n := 1\n{statements}}}\n");
+        assert!(policy(&text).is_ok());
+
+        // A unary minus nests like a bracket in the parser, but the parser
+        // reads `-1` as one number, so negative numbers do not count.
+        let product = vec!["-1"; 40].join(" * ");
+        assert!(policy(&format!("package ctem\n\nvalue := 1 - -1 + ({product})\n")).is_ok());
+        // The sign number 17 is on line 19, after `(` on line 3.
+        let signs = "-\n".repeat(2_000);
+        let error = policy(&format!("package ctem\n\nvalue := 1 - ({signs}1)\n")).unwrap_err();
+        assert!(error.to_string().contains("org.rego:19:1: "), "{error}");
+        assert!(error.to_string().contains("more than 16 unary minus signs"), "{error}");
+
+        // A call in a chain does not end it, and neither does a bracket.
+        let terms = vec!["abs(1) + (1 - 1) * [1][0]"; 300].join(" + ");
+        let error = policy(&format!("package ctem\n\nvalue := {terms}\n")).unwrap_err();
+        assert!(matches!(error, PolicyError::Compile { .. }), "{error}");
+        assert!(error.to_string().contains("more than 1000 operators"), "{error}");
+    }
+
+    #[test]
     fn huge_line_error_is_clipped() {
-        let sum = vec!["1"; 200_000].join(" + ");
-        let error = policy(&format!("package ctem\n\nraise := \"x\" if {{ x := {sum} + }}\n")).unwrap_err();
+        // An array, because a sum this long would pass the operator limit
+        // before the parser quotes the line.
+        let items = vec!["1"; 200_000].join(", ");
+        let error = policy(&format!("package ctem\n\nraise := \"x\" if {{ x := [{items}, }}\n")).unwrap_err();
         let text = error.to_string();
         assert!(matches!(error, PolicyError::Compile { .. }), "{text}");
         assert!(text.contains("org.rego:3:"), "{text}");
@@ -877,6 +1144,113 @@ accept := "b" if input.tool == "gitleaks""#,
         let text = error.to_string();
         assert!(text.contains("org.rego"), "{text}");
         assert!(text.contains("abc"), "{text}");
+        assert!(text.contains("took longer than 0.2 s"), "{text}");
+    }
+
+    fn write_policy(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn recursive_function_is_rejected_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_policy(
+            dir.path(),
+            "self.rego",
+            "package ctem\n\nf(x) := f(x) if true\n\nraise contains \"x\" if f(1)\n",
+        );
+
+        let error = FindingPolicy::load(&[path]).unwrap_err();
+
+        assert!(matches!(error, PolicyError::Invalid { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("self.rego: line 3: "), "{text}");
+        assert!(
+            text.contains("function data.ctem.f is recursive: data.ctem.f -> data.ctem.f"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn mutual_recursion_is_rejected_in_gate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_policy(
+            dir.path(),
+            "gate.rego",
+            "package ctem.gate\n\nf(x) := g(x)\n\ng(x) := y if {\n  y := data.ctem.gate.f(x) + 1\n}\n\n\
+             deny contains \"x\" if f(1)\n",
+        );
+
+        let error = GatePolicy::load(&path).unwrap_err();
+
+        let text = error.to_string();
+        assert!(text.contains("gate.rego: line 3: "), "{text}");
+        assert!(
+            text.contains(
+                "function data.ctem.gate.f is recursive: data.ctem.gate.f -> data.ctem.gate.g -> data.ctem.gate.f"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn recursion_across_files_and_imports_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = write_policy(
+            dir.path(),
+            "lib.rego",
+            "package lib.text\n\nimport data.ctem\n\nshout(s) := ctem.loud(s)\n",
+        );
+        let org = write_policy(
+            dir.path(),
+            "org.rego",
+            "package ctem\n\nimport data.lib.text as t\n\nloud(s) := t.shout(s)\n\nraise := loud(\"x\") if input.kind\n",
+        );
+
+        let error = FindingPolicy::load(&[lib, org]).unwrap_err();
+
+        let text = error.to_string();
+        assert!(text.contains("org.rego: line 5: "), "{text}");
+        assert!(
+            text.contains("data.ctem.loud -> data.lib.text.shout -> data.ctem.loud"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn functions_that_call_each_other_once_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_policy(
+            dir.path(),
+            "org.rego",
+            "package ctem\n\nlabel(x) := upper(trim(x, \" \"))\n\nowner := label(input.asset.owner)\n\n\
+             f(x) := label(x)\n\ng(x) := f(x)\n\nraise := g(input.asset.owner) if input.kind == \"secret\"\n",
+        );
+
+        let policy = FindingPolicy::load(&[path]).unwrap();
+
+        let decision = policy
+            .decide(&json!({"kind": "secret", "asset": {"owner": " payments "}}))
+            .unwrap();
+        assert_eq!(decision.raise, vec!["PAYMENTS".to_string()]);
+    }
+
+    #[test]
+    fn timeout_at_load_says_no_finding_ran() {
+        let slow = "some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x + y < 0";
+        let sources = vec![(
+            "slow.rego".to_string(),
+            format!("package ctem\n\nraise := \"x\" if {{ {slow} }}\n"),
+        )];
+
+        let error = FindingPolicy::from_sources_with_time_limit(sources, Duration::from_millis(200)).unwrap_err();
+
+        assert!(matches!(error, PolicyError::Evaluate { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("slow.rego while checking it at load"), "{text}");
+        assert!(text.contains("before any finding"), "{text}");
         assert!(text.contains("took longer than 0.2 s"), "{text}");
     }
 
