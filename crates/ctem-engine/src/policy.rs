@@ -762,6 +762,18 @@ impl GatePolicy {
             .join(", ");
         let (mut engine, packages) = load_engine(sources, POLICY_TIME_LIMIT)?;
         check_package(&mut engine, &packages, &path, GATE_PACKAGE, POLICY_TIME_LIMIT)?;
+        // A gate without `deny` passes every run, so a misspelled rule
+        // name would let everything through unseen.
+        if !defines_rule(&mut engine, GATE_PACKAGE, "deny") {
+            return Err(PolicyError::Invalid {
+                path,
+                message: format!(
+                    "package {} defines no deny rule, so the gate would pass every run; write `deny contains \
+                     MESSAGE if {{ ... }}`",
+                    GATE_PACKAGE.trim_start_matches("data.")
+                ),
+            });
+        }
         Ok(GatePolicy {
             engine,
             path,
@@ -792,6 +804,27 @@ impl GatePolicy {
         messages.sort();
         Ok(messages)
     }
+}
+
+/// Returns whether some loaded module of `package` (`data.ctem.gate`)
+/// defines a rule named `rule`, whatever its body evaluates to.
+fn defines_rule(engine: &mut Engine, package: &str, rule: &str) -> bool {
+    engine.get_modules().iter().any(|module| {
+        let in_package =
+            recursion::ref_path(&module.package.refr).is_some_and(|path| format!("data.{}", path.join(".")) == package);
+        in_package
+            && module.policy.iter().any(|defined| {
+                let refr = match defined.as_ref() {
+                    regorus::unstable::Rule::Spec { head, .. } => match head {
+                        regorus::unstable::RuleHead::Compr { refr, .. }
+                        | regorus::unstable::RuleHead::Set { refr, .. }
+                        | regorus::unstable::RuleHead::Func { refr, .. } => refr,
+                    },
+                    regorus::unstable::Rule::Default { refr, .. } => refr,
+                };
+                recursion::ref_path(refr).is_some_and(|path| path.first().is_some_and(|name| name == rule))
+            })
+    })
 }
 
 /// Resolves `[policy] files` against the configuration's folder.
@@ -1252,6 +1285,39 @@ accept := "b" if input.tool == "gitleaks""#,
         assert!(text.contains("slow.rego while checking it at load"), "{text}");
         assert!(text.contains("before any finding"), "{text}");
         assert!(text.contains("took longer than 0.2 s"), "{text}");
+    }
+
+    /// A gate whose deny rule is missing or misspelled is an error, not a
+    /// gate that passes every run. A deny rule that matches nothing, or a
+    /// default, is a gate.
+    #[test]
+    fn gate_without_deny_rule_is_rejected() {
+        for text in [
+            "package ctem.gate\n\ndenny contains \"x\" if true\n",
+            "package ctem.gate\n\nallow := true\n",
+            "package ctem.gate.deny\n\nx := 1\n\npackage_guard := true\n",
+        ] {
+            let error = GatePolicy::from_sources(vec![("gate.rego".to_string(), text.to_string())]);
+            let message = match error {
+                Ok(_) => String::new(),
+                Err(error) => error.to_string(),
+            };
+            assert!(
+                message.contains("defines no deny rule") || message.contains("no file declares"),
+                "{text:?} gave {message:?}"
+            );
+        }
+        for text in [
+            "package ctem.gate\n\ndeny contains \"x\" if false\n",
+            "package ctem.gate\n\ndefault deny := []\n",
+        ] {
+            let gate = GatePolicy::from_sources(vec![("gate.rego".to_string(), text.to_string())]);
+            assert!(
+                gate.is_ok(),
+                "{text:?} gave {:?}",
+                gate.err().map(|error| error.to_string())
+            );
+        }
     }
 
     #[test]

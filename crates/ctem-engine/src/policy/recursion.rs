@@ -152,7 +152,7 @@ fn module_definitions(module: &Module) -> Vec<Definition> {
 
 /// Returns the segments of a reference such as `data.ctem.f`, `f` or
 /// `lib["f"]`, or `None` when a segment is not a name or a string.
-fn ref_path(mut expr: &Expr) -> Option<Vec<String>> {
+pub(super) fn ref_path(mut expr: &Expr) -> Option<Vec<String>> {
     let mut segments = Vec::new();
     loop {
         match expr {
