@@ -356,6 +356,22 @@ fn evaluation_message(message: String, limit: Duration) -> String {
     }
 }
 
+/// Rejects a policy that contains a NUL character, naming its line and
+/// column. The Rego parser reports one inside a string as an unmatched
+/// quote.
+fn check_no_nul(path: &str, text: &str) -> Result<(), PolicyError> {
+    let Some(offset) = text.find('\0') else {
+        return Ok(());
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |line| line.chars().count()) + 1;
+    Err(PolicyError::Compile {
+        path: path.to_string(),
+        message: format!("{path}:{line}:{column}: a NUL character; a policy is text"),
+    })
+}
+
 /// Loads policy files into an engine that has parsed them all.
 fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engine, Vec<String>), PolicyError> {
     let mut engine = Engine::new();
@@ -365,6 +381,14 @@ fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engin
     engine.set_strict_builtin_errors(true);
     let mut packages = Vec::new();
     for (path, text) in sources {
+        // Some editors start a UTF-8 file with a byte order mark, which the
+        // Rego parser reports as an invalid character on a blank-looking
+        // line.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
+        check_no_nul(&path, &text)?;
         check_depth(&path, &text)?;
         let package = engine
             .add_policy(path.clone(), text)
@@ -1318,6 +1342,25 @@ accept := "b" if input.tool == "gitleaks""#,
                 gate.err().map(|error| error.to_string())
             );
         }
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored_and_nul_is_named() {
+        let with_mark = policy("\u{feff}package ctem\n\nraise contains \"x\" if input.kind == \"secret\"\n");
+        assert!(
+            with_mark.is_ok(),
+            "{:?}",
+            with_mark.err().map(|error| error.to_string())
+        );
+
+        let error = policy(
+            "package ctem\n\nraise := \"a\\0b\" if true\n"
+                .replace("\\0", "\0")
+                .as_str(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("org.rego:3:12: a NUL character"), "{error}");
     }
 
     #[test]
