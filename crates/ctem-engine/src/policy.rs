@@ -113,6 +113,22 @@ const MAX_EXPRESSION_OPERATORS: usize = 1_000;
 /// on a number literal, so a policy that evaluates never needs one.
 const MAX_UNARY_MINUS: usize = 16;
 
+/// The parse cost that the `[` and `{` brackets of all loaded policies
+/// may add up to, where a bracket opened inside n others of these kinds
+/// costs 2^(n + 1). The regorus 0.14 parser doubles its time with each
+/// level: one line of 16 nested `[` (a cost of about 2^17) took 2.2 s to
+/// load in a debug build, and 30 such lines 43 s. This budget of 2^19
+/// keeps loading to seconds, while 10,000 brackets nested 4 deep cost
+/// under 2^18.
+const MAX_BRACKET_COST: u64 = 1 << 19;
+
+/// The most rules (functions included) that the loaded policies may
+/// define. regorus 0.14 evaluates a rule that reads another one
+/// recursively, so a chain of 2,500 rules, each reading the next,
+/// overflowed the 8 MiB stack of a debug build. A chain cannot be longer
+/// than the number of rules.
+const MAX_POLICY_RULES: usize = 1_000;
+
 /// The kinds of lexical token that [`check_depth`] distinguishes.
 #[derive(Clone, Copy, PartialEq)]
 enum Token {
@@ -137,7 +153,9 @@ enum Token {
 /// separator, or where an operand follows an operand, as at the start of
 /// the next statement of a body. The count may be higher than the depth of
 /// the parsed tree, never lower.
-fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
+fn check_depth(path: &str, text: &str, bracket_cost: &mut u64) -> Result<(), PolicyError> {
+    // Whether each open bracket is a `[` or a `{`, outermost first.
+    let mut doubling: Vec<bool> = Vec::new();
     // The operator count of each open bracket's expression, outermost first.
     let mut operators: Vec<usize> = vec![0];
     // The unary minus signs of each open bracket's expression. A unary
@@ -228,6 +246,21 @@ fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
                 }
                 operators.push(0);
                 unary_minus.push(0);
+                if c != '(' {
+                    let levels = doubling.iter().filter(|&&doubles| doubles).count() as u32 + 1;
+                    *bracket_cost = bracket_cost.saturating_add(1u64 << levels.min(62));
+                    if *bracket_cost > MAX_BRACKET_COST {
+                        return Err(too_deep(
+                            line,
+                            column,
+                            "brackets nest deeply too often: the Rego parser doubles its time with each level of `[` \
+                             or `{`, so loading the policies would take minutes; move inner values into rules of \
+                             their own"
+                                .to_string(),
+                        ));
+                    }
+                }
+                doubling.push(c != '(');
                 if operators.len() - 1 > MAX_BRACKET_DEPTH {
                     return Err(too_deep(
                         line,
@@ -249,6 +282,7 @@ fn check_depth(path: &str, text: &str) -> Result<(), PolicyError> {
                     operators.pop();
                     unary_minus.pop();
                 }
+                doubling.pop();
                 previous = Token::Operand;
                 spaced = false;
                 continue;
@@ -380,6 +414,8 @@ fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engin
     // of silently making the rule undefined.
     engine.set_strict_builtin_errors(true);
     let mut packages = Vec::new();
+    let mut paths = Vec::new();
+    let mut bracket_cost = 0;
     for (path, text) in sources {
         // Some editors start a UTF-8 file with a byte order mark, which the
         // Rego parser reports as an invalid character on a blank-looking
@@ -389,7 +425,8 @@ fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engin
             None => text,
         };
         check_no_nul(&path, &text)?;
-        check_depth(&path, &text)?;
+        check_depth(&path, &text, &mut bracket_cost)?;
+        paths.push(path.clone());
         let package = engine
             .add_policy(path.clone(), text)
             .map_err(|error| PolicyError::Compile {
@@ -397,6 +434,16 @@ fn load_engine(sources: Vec<(String, String)>, limit: Duration) -> Result<(Engin
                 message: clip_lines(&error.to_string()),
             })?;
         packages.push(package);
+    }
+    let rules: usize = engine.get_modules().iter().map(|module| module.policy.len()).sum();
+    if rules > MAX_POLICY_RULES {
+        return Err(PolicyError::Invalid {
+            path: paths.join(", "),
+            message: format!(
+                "the policies define {rules} rules; at most {MAX_POLICY_RULES} are allowed, because a long chain of \
+                 rules that read each other overflows the stack of the Rego engine"
+            ),
+        });
     }
     recursion::check_recursion(&mut engine)?;
     Ok((engine, packages))
@@ -792,8 +839,8 @@ impl GatePolicy {
             return Err(PolicyError::Invalid {
                 path,
                 message: format!(
-                    "package {} defines no deny rule, so the gate would pass every run; write `deny contains \
-                     MESSAGE if {{ ... }}`",
+                    "package {} defines no deny rule (a function named deny does not count), so the gate would \
+                     pass every run; write `deny contains MESSAGE if {{ ... }}`",
                     GATE_PACKAGE.trim_start_matches("data.")
                 ),
             });
@@ -831,22 +878,37 @@ impl GatePolicy {
 }
 
 /// Returns whether some loaded module of `package` (`data.ctem.gate`)
-/// defines a rule named `rule`, whatever its body evaluates to.
+/// defines a rule named `rule` that is a value, a set or an object,
+/// whatever its body evaluates to. A function of that name does not count:
+/// the package's value never contains it.
 fn defines_rule(engine: &mut Engine, package: &str, rule: &str) -> bool {
+    use regorus::unstable::{Expr, Rule, RuleHead};
+
+    // The name at the base of a rule's reference: `deny` in `deny[x]`.
+    fn base_name(mut refr: &Expr) -> Option<String> {
+        loop {
+            match refr {
+                Expr::Var { value, .. } => return value.as_string().ok().map(|name| name.to_string()),
+                Expr::RefDot { refr: inner, .. } | Expr::RefBrack { refr: inner, .. } => refr = inner,
+                _ => return None,
+            }
+        }
+    }
+
     engine.get_modules().iter().any(|module| {
         let in_package =
             recursion::ref_path(&module.package.refr).is_some_and(|path| format!("data.{}", path.join(".")) == package);
         in_package
             && module.policy.iter().any(|defined| {
                 let refr = match defined.as_ref() {
-                    regorus::unstable::Rule::Spec { head, .. } => match head {
-                        regorus::unstable::RuleHead::Compr { refr, .. }
-                        | regorus::unstable::RuleHead::Set { refr, .. }
-                        | regorus::unstable::RuleHead::Func { refr, .. } => refr,
-                    },
-                    regorus::unstable::Rule::Default { refr, .. } => refr,
+                    Rule::Spec {
+                        head: RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. },
+                        ..
+                    } => refr,
+                    Rule::Default { refr, args, .. } if args.is_empty() => refr,
+                    _ => return false,
                 };
-                recursion::ref_path(refr).is_some_and(|path| path.first().is_some_and(|name| name == rule))
+                base_name(refr).is_some_and(|name| name == rule)
             })
     })
 }
@@ -1136,6 +1198,47 @@ accept := "b" if input.tool == "gitleaks""#,
     }
 
     #[test]
+    fn too_many_rules_are_rejected() {
+        // A chain of rules that read each other, one rule past the limit.
+        let chain = |rules: usize| {
+            let mut text = String::from("package ctem\n\n");
+            for index in 0..rules - 1 {
+                text.push_str(&format!("r{index} := r{} + 1\n", index + 1));
+            }
+            text.push_str(&format!("r{} := 0\n", rules - 1));
+            text
+        };
+        let error = policy(&chain(MAX_POLICY_RULES + 1)).unwrap_err().to_string();
+        assert!(error.contains("define 1001 rules; at most 1000"), "{error}");
+        // Short of the limit, the same kind of chain loads.
+        assert!(policy(&chain(50)).is_ok());
+    }
+
+    #[test]
+    fn deep_brackets_share_one_budget() {
+        let line = |depth: usize| format!("v := {}1{}\n", "[".repeat(depth), "]".repeat(depth));
+        // Brackets 14 deep cost about 2^15 each: 15 lines load, 17 do not.
+        let body = |lines: usize| {
+            (0..lines)
+                .map(|index| line(14).replace("v ", &format!("v{index} ")))
+                .collect::<String>()
+        };
+        let fits = policy(&format!("package ctem\n\n{}", body(15)));
+        assert!(fits.is_ok(), "{:?}", fits.err().map(|error| error.to_string()));
+        let error = policy(&format!("package ctem\n\n{}", body(17)))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("brackets nest deeply too often"), "{error}");
+        assert!(error.contains("org.rego:19:"), "{error}");
+        // Shallow brackets, as real policies write them, stay far below.
+        let shallow = (0..2_000)
+            .map(|index| format!("s{index} := [{{\"a\": [1]}}]\n"))
+            .collect::<String>();
+        let error = policy(&format!("package ctem\n\n{shallow}")).unwrap_err().to_string();
+        assert!(!error.contains("brackets"), "{error}");
+    }
+
+    #[test]
     fn operator_limit_counts_each_expression() {
         // Each statement starts a new expression, so 600 statements of two
         // operators load.
@@ -1319,6 +1422,7 @@ accept := "b" if input.tool == "gitleaks""#,
         for text in [
             "package ctem.gate\n\ndenny contains \"x\" if true\n",
             "package ctem.gate\n\nallow := true\n",
+            "package ctem.gate\n\ndeny(x) := true\n",
             "package ctem.gate.deny\n\nx := 1\n\npackage_guard := true\n",
         ] {
             let error = GatePolicy::from_sources(vec![("gate.rego".to_string(), text.to_string())]);

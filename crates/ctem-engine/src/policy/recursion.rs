@@ -82,7 +82,7 @@ pub(super) fn check_recursion(engine: &mut Engine) -> Result<(), PolicyError> {
                 path: function.file.clone(),
                 message: format!(
                     "line {}: function {} is recursive: {}. Rego does not allow recursion, so rewrite it \
-                     with a comprehension or the `walk` built-in",
+                     with a comprehension over the data it visits",
                     function.line,
                     cycle[0],
                     cycle.join(" -> ")
