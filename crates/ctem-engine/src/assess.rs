@@ -743,11 +743,14 @@ fn scope_target(input: &InputFile, request: &AssessRequest, base: &Path, parser:
     let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
     let relative = path.strip_prefix(&base).unwrap_or(&input.path);
     for mapping in &request.config.targets {
-        let Ok(glob) = Glob::new(&mapping.path) else {
+        // `./scans/*.json` means what `scans/*.json` means, and an absolute
+        // pattern matches the canonical path.
+        let pattern = mapping.path.strip_prefix("./").unwrap_or(&mapping.path);
+        let Ok(glob) = Glob::new(pattern) else {
             continue;
         };
         let matcher = glob.compile_matcher();
-        if matcher.is_match(relative) || matcher.is_match(&input.path) {
+        if matcher.is_match(relative) || matcher.is_match(&input.path) || matcher.is_match(&path) {
             return mapping.target.clone();
         }
     }

@@ -717,6 +717,47 @@ fn target_mapping_ignores_how_paths_are_written() {
     assert_eq!(second["run"]["new"], 0, "the same reports got other scope targets");
 }
 
+/// A `[[targets]]` pattern that starts with `./`, or is absolute, maps the
+/// same reports whether ctem runs in the folder of ctem.toml or above it.
+#[test]
+fn target_patterns_with_dot_or_absolute_path_apply_everywhere() {
+    let temp = tempfile::tempdir().unwrap();
+    let acme = copy_example(temp.path());
+    let config = std::fs::read_to_string(acme.join("ctem.toml")).unwrap();
+    let absolute = acme.canonicalize().unwrap().join("scans/code/gitleaks-*.json");
+    for (index, pattern) in [
+        "./scans/code/gitleaks-*.json".to_string(),
+        absolute.display().to_string(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rewritten = config.replace("\"scans/code/gitleaks-*.json\"", &format!("{pattern:?}"));
+        assert_ne!(rewritten, config, "the example maps scans/code/gitleaks-*.json");
+        std::fs::write(acme.join("ctem.toml"), rewritten).unwrap();
+        let db = temp.path().join(format!("targets-{index}.db"));
+        let (_, first) = assess_json(&acme, &db, &["--at", "2026-11-30T08:00:00Z"]);
+        assert!(first["run"]["new"].as_u64().unwrap() > 0);
+        let output = run(ctem()
+            .current_dir(&acme)
+            .args(["assess", "."])
+            .arg("--db")
+            .arg(&db)
+            .args(["--format", "json", "--at", "2026-12-01T08:00:00Z"]));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            json["run"]["new"], 0,
+            "pattern {pattern}: the same reports got other scope targets"
+        );
+    }
+}
+
 /// Run in the folder of ctem.toml, the configuration is the bare file name
 /// `ctem.toml`, whose parent is the empty path: the `[[targets]]` globs
 /// still apply, so the findings keep their scope targets and fingerprints.
