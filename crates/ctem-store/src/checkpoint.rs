@@ -73,7 +73,7 @@ fn checkpoint(path: &Path) {
 
 /// Returns the frames in the log and the frames copied.
 fn run_checkpoint(path: PathBuf) -> rusqlite::Result<(i64, i64)> {
-    let conn = Connection::open(path)?;
+    let conn = Connection::open(crate::store::sqlite_path(&path))?;
     conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))?;
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
         Ok((row.get(1)?, row.get(2)?))

@@ -304,10 +304,11 @@ fn span_len(low: i64, high: i64) -> usize {
 /// Opens a read-only connection to the store for the second half of a scan.
 fn open_second_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let conn =
+        Connection::open_with_flags(crate::store::sqlite_path(path), flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
     conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))
         .map_err(sql_error(path, "setting the busy timeout"))?;
     Ok(conn)

@@ -29,6 +29,18 @@ pub struct Store {
     pub(crate) checkpoint: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Returns the path to give SQLite for a database file. SQLite reads a
+/// name that starts with `file:` as a URI (the bundled build enables URIs
+/// whatever the open flags say), so `--db file:ctem.db` would open
+/// `ctem.db`; `./file:ctem.db` names the file itself.
+pub(crate) fn sqlite_path(path: &Path) -> std::borrow::Cow<'_, Path> {
+    if path.as_os_str().as_encoded_bytes().starts_with(b"file:") {
+        std::borrow::Cow::Owned(Path::new(".").join(path))
+    } else {
+        std::borrow::Cow::Borrowed(path)
+    }
+}
+
 impl Store {
     /// Opens the database at `path`, creating the file if it is missing, and
     /// applies the migrations it lacks.
@@ -41,7 +53,7 @@ impl Store {
     /// where SQLite cannot use write-ahead logging, and the SQLite error
     /// otherwise.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let mut conn = Connection::open(sqlite_path(path)).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         })?;
@@ -77,7 +89,7 @@ impl Store {
     /// a database that lacks migrations (any `ctem assess` applies them).
     pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        let conn = Connection::open_with_flags(sqlite_path(path), flags).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         })?;

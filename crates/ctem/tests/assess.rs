@@ -812,3 +812,35 @@ fn assess_without_configuration_warns() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("no ctem.toml"), "{stderr}");
 }
+
+/// A --db path that starts with `file:` names a file of that name, not a
+/// SQLite URI, for the commands that write and those that read.
+#[test]
+fn database_path_is_never_a_uri() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = run(ctem()
+        .current_dir(temp.path())
+        .arg("assess")
+        .arg(example_dir())
+        .args(["--db", "file:real.db"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(temp.path().join("file:real.db").is_file());
+    assert!(!temp.path().join("real.db").exists());
+
+    let output = run(ctem()
+        .current_dir(temp.path())
+        .args(["findings", "--db", "file:real.db", "--format", "json"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let findings: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(!findings.as_array().unwrap().is_empty());
+}
