@@ -83,7 +83,10 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     if args.db.db.is_dir() {
         bail!("{}: is a folder; --db takes the database file", args.db.db.display());
     }
-    let created = !args.db.db.exists();
+    // A run that fails must leave the path as it found it: missing, or an
+    // empty file.
+    let was_empty = std::fs::metadata(&args.db.db).is_ok_and(|metadata| metadata.len() == 0);
+    let created = was_empty || !args.db.db.exists();
     let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
     let outcome = assess(&request, &mut store, &progress);
@@ -96,6 +99,9 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
             drop(store);
             if created {
                 remove_database(&args.db.db);
+                if was_empty && let Err(error) = std::fs::File::create(&args.db.db) {
+                    eprintln!("warning: {}: {error}", args.db.db.display());
+                }
             }
             if let ctem_engine::AssessError::Strict { count, details } = error {
                 eprintln!("error: {count} file(s) failed and --strict is set, so nothing was written:\n{details}");
@@ -302,10 +308,21 @@ pub(crate) fn open_store(path: &Path) -> Result<Store> {
 /// Opens the database of a command that reads or changes stored findings,
 /// which has nothing to do in a database that does not exist yet.
 pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
-    if let Some(problem) = no_database(path) {
+    if let Some(problem) = no_database(path).or_else(|| no_tables(path)) {
         bail!("{problem}");
     }
     open_store(path)
+}
+
+/// Says that an SQLite file without the tables of ctem is no database to
+/// read, before a command opens it for writing and creates them.
+pub(crate) fn no_tables(path: &Path) -> Option<String> {
+    matches!(Store::open_read_only(path), Ok(None)).then(|| {
+        format!(
+            "{}: the file contains no ctem tables; run `ctem assess` first or pass --db",
+            path.display()
+        )
+    })
 }
 
 /// Removes a database file with the journal files SQLite keeps beside it.

@@ -381,6 +381,17 @@ fn failed_run_creates_no_database() {
         format!("{config}\n[policy]\nfiles = [\"conflict.rego\"]\n"),
     )
     .unwrap();
+    // An empty file given as the database stays empty.
+    let empty_db = temp.path().join("empty.db");
+    std::fs::write(&empty_db, b"").unwrap();
+    let output = run(ctem().arg("assess").arg(&acme).arg("--db").arg(&empty_db));
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        std::fs::metadata(&empty_db).unwrap().len(),
+        0,
+        "a failed run wrote into an empty file"
+    );
+
     let policy_db = temp.path().join("policy.db");
     let output = run(ctem().arg("assess").arg(&acme).arg("--db").arg(&policy_db));
     assert_eq!(

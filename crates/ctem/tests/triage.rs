@@ -801,6 +801,36 @@ fn commands_refuse_an_empty_database_file() {
     }
 }
 
+/// An SQLite file without the tables of ctem is refused by the commands
+/// that read, which would otherwise create the tables in it.
+#[test]
+fn commands_refuse_an_sqlite_file_without_ctem_tables() {
+    let temp = tempfile::tempdir().unwrap();
+    let other = temp.path().join("other.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("VACUUM")
+        .unwrap();
+    let before = std::fs::read(&other).unwrap();
+    assert!(!before.is_empty());
+    let fingerprint = "v1:00000000000000000000000000000000";
+    for args in [
+        vec!["findings"],
+        vec!["sla"],
+        vec!["metrics"],
+        vec!["triage", fingerprint, "--status", "fixed", "--reason", "r"],
+    ] {
+        let output = ctem().args(&args).arg("--db").arg(&other).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&output.stderr).contains("contains no ctem tables"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        assert_eq!(std::fs::read(&other).unwrap(), before, "{args:?} wrote to the file");
+    }
+}
+
 /// A folder given as the database is named as such, not reported as a
 /// disk I/O error.
 #[test]
