@@ -695,7 +695,7 @@ fn parse_one(input: &InputFile, request: &AssessRequest, base: &Path) -> Parsed 
     };
     // An empty report is a scan that failed to write its output: it
     // fails, where an empty file of another kind (`.gitkeep`) is skipped.
-    if head.iter().all(u8::is_ascii_whitespace) && (input.named || has_report_extension(&input.path)) {
+    if ctem_ingest::util::is_blank(&head) && (input.named || has_report_extension(&input.path)) {
         return Parsed::Failed(ParseError::new(
             &display,
             "unknown",

@@ -134,6 +134,8 @@ pub fn parse_file(
         },
     );
 
+    ctem_ingest::util::skip_byte_order_mark(&mut reader)
+        .map_err(|error| ParseError::new(&display, format, None, format!("read failed: {error}")))?;
     let mut sink = CollectingSink::default();
     let context = ParseContext {
         path: &display,

@@ -50,6 +50,24 @@ pub fn trim_start(head: &[u8]) -> &[u8] {
     &head[start..]
 }
 
+/// Whether a file's head contains no text: only whitespace and NUL bytes,
+/// after a byte order mark (UTF-8, or a UTF-16 one, which PowerShell's `>`
+/// writes). A scan that crashed leaves such a file.
+pub fn is_blank(head: &[u8]) -> bool {
+    let marks: [&[u8]; 3] = [b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"];
+    let text = marks.iter().find_map(|mark| head.strip_prefix(*mark)).unwrap_or(head);
+    text.iter().all(|byte| byte.is_ascii_whitespace() || *byte == 0)
+}
+
+/// Skips a UTF-8 byte order mark at the start of a report, which some
+/// Windows tools write and which JSON parsers reject.
+pub fn skip_byte_order_mark(reader: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    if reader.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
 /// Deserializes a scalar that reports write sometimes as a string and
 /// sometimes as a number or boolean (ZAP's `"riskcode": "2"`, SARIF property
 /// bags) into its text. `null`, objects and arrays give `None`, so a tool

@@ -754,6 +754,10 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
                         .collect::<Vec<u8>>()
                 })
                 .with_context(|| format!("cannot read {display}"))?;
+            if ctem_ingest::util::is_blank(&head) {
+                eprintln!("error: {display}: the file is empty: the scan that wrote it may have failed");
+                return Ok(EXIT_FILE_FAILED);
+            }
             match detect(&head) {
                 Some(parser) => parser,
                 None => {
@@ -768,6 +772,7 @@ fn parse_command(args: ParseArgs) -> Result<u8> {
 
     let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {display}"))?;
     let mut reader = std::io::BufReader::new(file);
+    ctem_ingest::util::skip_byte_order_mark(&mut reader).with_context(|| format!("cannot read {display}"))?;
     let target = args
         .target
         .clone()

@@ -292,6 +292,47 @@ fn empty_report_in_a_folder_fails() {
     assert_ne!(status(".gitkeep").as_deref(), Some("failed"));
 }
 
+/// A report that starts with a UTF-8 byte order mark is read; a file with
+/// only a byte order mark (UTF-8 or UTF-16) is empty.
+#[test]
+fn byte_order_marks_are_read_as_such() {
+    let temp = tempfile::tempdir().unwrap();
+    let folder = temp.path().join("scans");
+    std::fs::create_dir(&folder).unwrap();
+    let trivy = std::fs::read(example_dir().join("scans/images/trivy-shop-web.json")).unwrap();
+    std::fs::write(folder.join("marked.json"), [&b"\xef\xbb\xbf"[..], &trivy].concat()).unwrap();
+    let (output, json) = assess_json(&folder, &temp.path().join("marked.db"), &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json["files"][0]["status"], "parsed", "{}", json["files"]);
+
+    let parse = run(ctem().arg("parse").arg(folder.join("marked.json")));
+    assert_eq!(
+        parse.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&parse.stderr)
+    );
+
+    std::fs::write(folder.join("utf8-mark.json"), b"\xef\xbb\xbf\n").unwrap();
+    std::fs::write(folder.join("utf16-mark.xml"), b"\xff\xfe").unwrap();
+    let (output, _) = assess_json(&folder, &temp.path().join("marks.db"), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in ["utf8-mark.json", "utf16-mark.xml"] {
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+    assert_eq!(stderr.matches("the file is empty").count(), 2, "{stderr}");
+
+    let parse = run(ctem().arg("parse").arg(folder.join("utf8-mark.json")));
+    assert_eq!(parse.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&parse.stderr).contains("the file is empty"));
+}
+
 #[test]
 fn truncated_file_is_reported_and_others_processed() {
     let temp = tempfile::tempdir().unwrap();
