@@ -182,8 +182,9 @@ fn check_ctem_database(conn: &Connection, path: &Path, access: Access) -> Result
         return Err(StoreError::NotADatabase {
             path: path.to_path_buf(),
             reason: format!(
-                "it is a SQLite database with {table_count} tables but no schema_migrations \
-                 table, so another program created it; choose another path"
+                "it is a SQLite database with {table_count} {} but no schema_migrations \
+                 table, so another program created it; choose another path",
+                if table_count == 1 { "table" } else { "tables" }
             ),
         });
     }

@@ -276,7 +276,7 @@ fn owner_of(owners: &OwnerResolver, assets: &BTreeMap<AssetKey, Asset>, stored: 
 fn find_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathBuf>> {
     if let Some(path) = config {
         if !path.is_file() {
-            bail!("{}: configuration file not found", path.display());
+            bail!("{}", missing_config(path));
         }
         return Ok(Some(path.to_path_buf()));
     }
@@ -286,6 +286,16 @@ fn find_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathBu
     }
     let in_first_folder = paths.iter().find(|path| path.is_dir()).map(|dir| dir.join("ctem.toml"));
     Ok(in_first_folder.filter(|path| path.is_file()))
+}
+
+/// Says why `--config` names no configuration file: it is a folder, or
+/// nothing is there.
+pub(crate) fn missing_config(path: &Path) -> String {
+    if path.is_dir() {
+        format!("{}: is a folder; --config takes the ctem.toml file", path.display())
+    } else {
+        format!("{}: configuration file not found", path.display())
+    }
 }
 
 /// Parses `--at`. A time more than a day ahead of the clock is rejected:

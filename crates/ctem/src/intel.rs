@@ -22,6 +22,7 @@ use crate::cli::{
     IntelCacheArgs, IntelCommand, IntelImportArgs, IntelPruneArgs, IntelShowArgs, IntelStatusArgs, IntelUpdateArgs,
     OutputFormat,
 };
+use crate::commands::missing_config;
 use crate::output::printable;
 
 /// Runs an `intel` subcommand and returns its exit code.
@@ -43,7 +44,7 @@ struct Setup {
 
 fn setup(args: &IntelCacheArgs) -> Result<Setup> {
     let config_path = match &args.config {
-        Some(path) if !path.is_file() => bail!("{}: configuration file not found", path.display()),
+        Some(path) if !path.is_file() => bail!("{}", missing_config(path)),
         Some(path) => Some(path.clone()),
         None => Some(PathBuf::from("ctem.toml")).filter(|path| path.is_file()),
     };

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::EXIT_USAGE;
 use crate::cli::{GroupByArg, MetricsArgs, OutputFormat, SlaArgs, SlaConfigArgs};
-use crate::commands::{no_database, no_tables, open_store, terminal_width};
+use crate::commands::{missing_config, no_database, no_tables, open_store, terminal_width};
 use crate::output::{printable, table_cell};
 
 /// The number of breaches and of never assessed assets that the `ctem
@@ -122,7 +122,7 @@ fn reference(args: &SlaConfigArgs) -> Result<(DateTime<Utc>, SlaPolicy)> {
 /// else returns the default days to fix.
 fn load_policy(path: Option<&Path>) -> Result<SlaPolicy> {
     let path = match path {
-        Some(path) if !path.is_file() => bail!("{}: configuration file not found", path.display()),
+        Some(path) if !path.is_file() => bail!("{}", missing_config(path)),
         Some(path) => Some(path.to_path_buf()),
         None => Some(PathBuf::from("ctem.toml")).filter(|path| path.is_file()),
     };

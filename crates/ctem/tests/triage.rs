@@ -856,6 +856,14 @@ fn commands_name_a_folder_given_as_the_database() {
         );
     }
     assert!(!temp.path().join("ctem.db").exists());
+
+    let output = ctem().args(["findings", "--config"]).arg(temp.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("is a folder; --config takes the ctem.toml file"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
