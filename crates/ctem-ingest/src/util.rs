@@ -50,7 +50,7 @@ pub fn trim_start(head: &[u8]) -> &[u8] {
     &head[start..]
 }
 
-/// Whether a file's head contains no text: only whitespace and NUL bytes,
+/// Returns whether a file's head contains no text: only whitespace and NUL bytes,
 /// after a byte order mark (UTF-8, or a UTF-16 one, which PowerShell's `>`
 /// writes). A scan that crashed leaves such a file.
 pub fn is_blank(head: &[u8]) -> bool {

@@ -31,7 +31,7 @@ pub struct Store {
 
 /// Returns the path to give SQLite for a database file. SQLite reads a
 /// name that starts with `file:` as a URI (the bundled build enables URIs
-/// whatever the open flags say), so `--db file:ctem.db` would open
+/// whatever the open flags are), so `--db file:ctem.db` would open
 /// `ctem.db`; `./file:ctem.db` names the file itself.
 pub(crate) fn sqlite_path(path: &Path) -> std::borrow::Cow<'_, Path> {
     if path.as_os_str().as_encoded_bytes().starts_with(b"file:") {

@@ -772,7 +772,7 @@ fn target_mapping_ignores_how_paths_are_written() {
 /// A `[[targets]]` pattern that starts with `./`, or is absolute, maps the
 /// same reports whether ctem runs in the folder of ctem.toml or above it.
 #[test]
-fn target_patterns_with_dot_or_absolute_path_apply_everywhere() {
+fn target_pattern_with_dot_or_absolute_path() {
     let temp = tempfile::tempdir().unwrap();
     let acme = copy_example(temp.path());
     let config = std::fs::read_to_string(acme.join("ctem.toml")).unwrap();
@@ -814,7 +814,7 @@ fn target_patterns_with_dot_or_absolute_path_apply_everywhere() {
 /// `ctem.toml`, whose parent is the empty path: the `[[targets]]` globs
 /// still apply, so the findings keep their scope targets and fingerprints.
 #[test]
-fn target_mapping_applies_in_the_folder_of_the_configuration() {
+fn target_mapping_in_configuration_folder() {
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("ctem.db");
     let (_, first) = assess_json(&example_dir(), &db, &["--at", "2026-11-30T08:00:00Z"]);
@@ -844,8 +844,8 @@ fn target_mapping_applies_in_the_folder_of_the_configuration() {
     }
 }
 
-/// A report assessed without ctem.toml says that crown jewels and
-/// criticality are missing; with the configuration found, nothing is said.
+/// A report assessed without ctem.toml gets a warning that crown jewels and
+/// criticality are missing; with the configuration found, it gets none.
 #[test]
 fn assess_without_configuration_warns() {
     let temp = tempfile::tempdir().unwrap();
