@@ -288,7 +288,7 @@ fn find_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathBu
     Ok(in_first_folder.filter(|path| path.is_file()))
 }
 
-/// Says why `--config` names no configuration file: it is a folder, or
+/// Returns why `--config` names no configuration file: it is a folder, or
 /// nothing is there.
 pub(crate) fn missing_config(path: &Path) -> String {
     if path.is_dir() {
@@ -324,8 +324,8 @@ pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
     open_store(path)
 }
 
-/// Says that an SQLite file without the tables of ctem is no database to
-/// read, before a command opens it for writing and creates them.
+/// Returns a message when `path` is an SQLite file without the tables of
+/// ctem: no database to read, where opening it for writing would create them.
 pub(crate) fn no_tables(path: &Path) -> Option<String> {
     matches!(Store::open_read_only(path), Ok(None)).then(|| {
         format!(
