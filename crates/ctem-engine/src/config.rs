@@ -697,9 +697,7 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     }
     match error.span() {
         Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let (line, column) = crate::files::line_column(text, span.start);
             let found = text.get(span.clone()).unwrap_or("").trim();
             if found.is_empty() || found.len() > 80 || message.contains(found) {
                 format!("line {line}, column {column}: {message}")

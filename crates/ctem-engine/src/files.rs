@@ -20,6 +20,15 @@ pub enum ReadTextError {
     NotUtf8 { line: usize, column: usize },
 }
 
+/// Returns the line and the column, both counted from 1 and the column in
+/// characters, of the byte `offset` of `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    (line, column)
+}
+
 /// Reads a UTF-8 text file of at most `max_bytes` bytes. Reading stops
 /// after the limit, so a device or a pipe that never ends (`/dev/zero`)
 /// cannot exhaust memory.

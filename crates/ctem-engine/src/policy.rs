@@ -397,9 +397,7 @@ fn check_no_nul(path: &str, text: &str) -> Result<(), PolicyError> {
     let Some(offset) = text.find('\0') else {
         return Ok(());
     };
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |line| line.chars().count()) + 1;
+    let (line, column) = crate::files::line_column(text, offset);
     Err(PolicyError::Compile {
         path: path.to_string(),
         message: format!("{path}:{line}:{column}: a NUL character; a policy is text"),

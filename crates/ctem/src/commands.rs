@@ -81,7 +81,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     let output_file = args.output.as_deref().map(PendingFile::create).transpose()?;
     let report_file = args.report.as_deref().map(PendingFile::create).transpose()?;
     if args.db.db.is_dir() {
-        bail!("{}: is a folder; --db takes the database file", args.db.db.display());
+        bail!("{}", folder_as_database(&args.db.db));
     }
     // A run that fails must leave the path as it found it: missing, or an
     // empty file.
@@ -349,18 +349,22 @@ fn remove_database(path: &Path) {
     }
 }
 
-/// Returns why `path` contains no database to read: it does not exist,
-/// or it is an empty file, where opening it would write a new schema and
-/// the command would report on nothing instead of on the wrong path.
+/// Returns the message for a folder given as `--db`.
+pub(crate) fn folder_as_database(path: &Path) -> String {
+    format!("{}: is a folder; --db takes the database file", path.display())
+}
+
+/// Returns why `path` contains no database to read: it does not exist, it
+/// is a folder, or it is an empty file. Opening an empty file would write
+/// a new schema, and the command would report on nothing instead of
+/// naming the wrong path.
 pub(crate) fn no_database(path: &Path) -> Option<String> {
     match std::fs::metadata(path) {
         Err(_) => Some(format!(
             "{}: database not found; run `ctem assess` first or pass --db",
             path.display()
         )),
-        Ok(metadata) if metadata.is_dir() => {
-            Some(format!("{}: is a folder; --db takes the database file", path.display()))
-        }
+        Ok(metadata) if metadata.is_dir() => Some(folder_as_database(path)),
         Ok(metadata) if metadata.is_file() && metadata.len() == 0 => Some(format!(
             "{}: the database file is empty; run `ctem assess` first or pass --db",
             path.display()

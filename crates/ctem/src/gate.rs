@@ -8,15 +8,13 @@ use ctem_store::Store;
 
 use crate::EXIT_GATE_DENIED;
 use crate::cli::GateArgs;
-use crate::commands::{TerminalProgress, offline_request, print_problems};
+use crate::commands::{TerminalProgress, folder_as_database, offline_request, print_problems};
 
 pub fn gate_command(args: GateArgs) -> Result<u8> {
     // The policy first: a broken gate stops before any report is read.
     let gate = GatePolicy::load(&args.policy)?;
     let store = match &args.db {
-        Some(path) if path.is_dir() => {
-            bail!("{}: is a folder; --db takes the database file", path.display())
-        }
+        Some(path) if path.is_dir() => bail!("{}", folder_as_database(path)),
         // A missing or empty database contains no runs, so every finding is new.
         Some(path) if path.exists() => Store::open_read_only(path)?,
         _ => None,
