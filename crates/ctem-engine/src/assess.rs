@@ -718,7 +718,7 @@ fn parse_one(input: &InputFile, request: &AssessRequest, base: &Path) -> Parsed 
     }
 }
 
-/// Whether the file's extension is one that scanners write reports in.
+/// Returns whether the file's extension is one that scanners write reports in.
 fn has_report_extension(path: &Path) -> bool {
     const REPORT_EXTENSIONS: [&str; 7] = ["json", "jsonl", "sarif", "xml", "csv", "nessus", "cdx"];
     path.extension()
@@ -844,8 +844,8 @@ fn score(
     Ok(ranked)
 }
 
-/// The fewest items that [`map_on_all_cores`] splits across threads:
-/// below it, starting the threads would take longer than the work.
+/// The minimum number of items that [`map_on_all_cores`] splits across
+/// threads. Below it, starting the threads would take longer than the work.
 const PARALLEL_MINIMUM: usize = 4096;
 
 /// Applies `map` to every item, on every core for a long slice, and

@@ -166,8 +166,8 @@ pub struct ControlsConfig {
 }
 
 /// Defines a deserializer of one control factor that accepts an integer
-/// or a float in (0, 1] and names the field otherwise. Checked here, the
-/// error gets the value's line and column.
+/// or a float in (0, 1] and names the field otherwise. The range is
+/// checked here so that the error gets the value's line and column.
 macro_rules! factor_deserializer {
     ($function:ident, $field:literal) => {
         fn $function<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
@@ -670,7 +670,7 @@ fn asset_ips(asset: &Asset) -> impl Iterator<Item = IpAddr> + '_ {
 fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     let mut message = error.message().trim().to_string();
     // serde names the Rust type where a table was expected
-    // (`expected struct DeadlinesConfig`): say what to write instead.
+    // (`expected struct DeadlinesConfig`), so name a table instead.
     const STRUCT: &str = "expected struct ";
     if let Some(start) = message.find(STRUCT) {
         let name = &message[start + STRUCT.len()..];
@@ -908,7 +908,7 @@ mod tests {
     }
 
     #[test]
-    fn a_value_for_a_table_asks_for_a_table() {
+    fn config_value_for_table_is_named() {
         for text in [
             "[prioritization]\ndeadlines = 5\n",
             "controls = 5\n",

@@ -256,11 +256,11 @@ impl<'a> Prioritizer<'a> {
         }
     }
 
-    /// Computes once what the contexts of `findings` share per asset: the
-    /// blast radius of each asset in the graph. Warns once for each asset
-    /// whose data classification attribute is invalid, because a report or
-    /// an inventory set it, not the configuration (which is validated).
-    /// [`Prioritizer::context`] then only reads, so findings can take their
+    /// Computes the blast radius of each asset of `findings` in the graph,
+    /// once per asset. Warns once for each asset whose data classification
+    /// attribute is invalid. A report or an inventory set that attribute, so
+    /// the configuration's validation did not see it. Afterwards
+    /// [`Prioritizer::context`] only reads, so findings can take their
     /// contexts on several threads.
     pub fn prepare<'f>(&mut self, findings: impl IntoIterator<Item = &'f Finding>, assets: &BTreeMap<AssetKey, Asset>) {
         let mut seen = HashSet::new();

@@ -29,10 +29,10 @@ pub struct Store {
     pub(crate) checkpoint: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Returns the path to give SQLite for a database file. SQLite reads a
-/// name that starts with `file:` as a URI (the bundled build enables URIs
-/// whatever the open flags are), so `--db file:ctem.db` would open
-/// `ctem.db`; `./file:ctem.db` names the file itself.
+/// Returns the path to give SQLite for a database file. The bundled SQLite
+/// reads a name that starts with `file:` as a URI whatever the open flags
+/// are, so `--db file:ctem.db` would open `ctem.db`. The path
+/// `./file:ctem.db` names the file itself.
 pub(crate) fn sqlite_path(path: &Path) -> std::borrow::Cow<'_, Path> {
     if path.as_os_str().as_encoded_bytes().starts_with(b"file:") {
         std::borrow::Cow::Owned(Path::new(".").join(path))

@@ -289,7 +289,7 @@ fn find_config(config: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathBu
 }
 
 /// Returns why `--config` names no configuration file: it is a folder, or
-/// nothing is there.
+/// it does not exist.
 pub(crate) fn missing_config(path: &Path) -> String {
     if path.is_dir() {
         format!("{}: is a folder; --config takes the ctem.toml file", path.display())

@@ -774,7 +774,7 @@ fn commands_need_an_existing_database() {
 /// An empty file where the database should be is reported, and stays
 /// empty: reading it as a new database would report on nothing.
 #[test]
-fn commands_refuse_an_empty_database_file() {
+fn commands_reject_empty_database_file() {
     let temp = tempfile::tempdir().unwrap();
     let empty = temp.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
@@ -801,10 +801,10 @@ fn commands_refuse_an_empty_database_file() {
     }
 }
 
-/// An SQLite file without the tables of ctem is refused by the commands
-/// that read, which would otherwise create the tables in it.
+/// The commands that read reject an SQLite file without the tables of
+/// ctem, where they would otherwise create the tables.
 #[test]
-fn commands_refuse_an_sqlite_file_without_ctem_tables() {
+fn commands_reject_sqlite_without_tables() {
     let temp = tempfile::tempdir().unwrap();
     let other = temp.path().join("other.db");
     rusqlite::Connection::open(&other)
@@ -834,7 +834,7 @@ fn commands_refuse_an_sqlite_file_without_ctem_tables() {
 /// A folder given as the database is named as such, not reported as a
 /// disk I/O error.
 #[test]
-fn commands_name_a_folder_given_as_the_database() {
+fn commands_name_folder_as_database() {
     let temp = tempfile::tempdir().unwrap();
     let policy = temp.path().join("gate.rego");
     std::fs::write(&policy, "package ctem.gate\n\ndeny contains \"x\" if false\n").unwrap();

@@ -159,10 +159,10 @@ pub fn contexts() -> Vec<(Context, Asset)> {
 /// its index picks ([`assess_with`]), and returns the sum of the scores.
 ///
 /// Each core takes one contiguous range of indices, which cycles through
-/// every finding and context alike. Interleaved indices would not: with
-/// two cores, one would score every even index, so every finding with a
-/// CVSS vector and every context on an attack path, and the other would
-/// wait for it.
+/// every finding and context alike. Interleaved indices would not. With
+/// two cores, one core would score every even index, which is every
+/// finding with a CVSS vector and every context on an attack path, and the
+/// other core would wait for it.
 pub fn score_million(intel: &Intel, findings: &[Finding], asset: &Asset, contexts: Option<&[(Context, Asset)]>) -> f64 {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|scope| {
