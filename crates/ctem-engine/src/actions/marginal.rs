@@ -81,7 +81,12 @@ pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths, value: f64) 
                 let after = with_edges(&removed, &edges[action]);
                 let gain = current - model.success(&after);
                 let score = priority(&actions[action], gain, value);
-                singles.push((action, score, after));
+                singles.push(Single {
+                    action,
+                    score,
+                    gain,
+                    after,
+                });
                 if score > best.1 || (score == best.1 && action < best.0) {
                     best = (action, score);
                 }
@@ -136,6 +141,11 @@ pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths, value: f64) 
 /// rank: the actions with the highest priority on their own.
 const LOOKAHEAD_CANDIDATES: usize = 24;
 
+/// The number of actions that cut a path with a parallel one nearly as
+/// likely, from which the lookahead grows groups on the same crown jewels
+/// at each rank (see `Greedy::parallel_seeds`).
+const LOOKAHEAD_PARALLEL: usize = 8;
+
 /// The largest group of actions that the lookahead scores together: three
 /// actions cut three parallel paths.
 const LOOKAHEAD_DEPTH: usize = 3;
@@ -169,6 +179,17 @@ struct Greedy<'a> {
     current: f64,
     /// Risk points per unit of success removed.
     value: f64,
+}
+
+/// An action that touches a most likely path, scored alone at one rank.
+struct Single {
+    action: usize,
+    /// The action's priority alone.
+    score: f64,
+    /// The success the action removes alone.
+    gain: f64,
+    /// The model's edges removed with the action's.
+    after: Vec<bool>,
 }
 
 /// A group of actions taken one after another, with what they remove.
@@ -211,8 +232,8 @@ impl Greedy<'_> {
     /// best member alone, so that the first rank keeps some weight. When
     /// some group wins, returns its member of highest priority alone; the
     /// next ranks then find the other members worth more than before.
-    fn lookahead(&self, singles: &[(usize, f64, Vec<bool>)], best_single: usize) -> Option<usize> {
-        let single_score: HashMap<usize, f64> = singles.iter().map(|(action, score, _)| (*action, *score)).collect();
+    fn lookahead(&self, singles: &[Single], best_single: usize) -> Option<usize> {
+        let single_score: HashMap<usize, f64> = singles.iter().map(|single| (single.action, single.score)).collect();
         let alone = |action: usize| {
             single_score
                 .get(&action)
@@ -220,23 +241,29 @@ impl Greedy<'_> {
                 .unwrap_or_else(|| priority(&self.actions[action], 0.0, self.value))
         };
         let greedy = self.greedy_group(best_single);
-        let mut first: Vec<&(usize, f64, Vec<bool>)> = singles.iter().collect();
-        first.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut first: Vec<&Single> = singles.iter().collect();
+        first.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.action.cmp(&b.action)));
         first.truncate(LOOKAHEAD_CANDIDATES);
+        let seeds = first.into_iter().map(|single| (single, None)).chain(
+            self.parallel_seeds(singles)
+                .into_iter()
+                .map(|(single, jewels)| (single, Some(jewels))),
+        );
 
         let mut best: Option<(f64, usize)> = None;
-        for (action, _, after) in first {
+        for (single, focus) in seeds {
             if self.evaluations.get() >= self.limit {
                 return None;
             }
+            let action = single.action;
             let mut group = Group {
-                members: vec![*action],
-                removed: after.clone(),
-                risk: self.actions[*action].risk_removed,
-                effort: self.actions[*action].effort,
+                members: vec![action],
+                removed: single.after.clone(),
+                risk: self.actions[action].risk_removed,
+                effort: self.actions[action].effort,
             };
             while group.members.len() < LOOKAHEAD_DEPTH {
-                let Some(score) = self.grow(&mut group) else {
+                let Some(score) = self.grow(&mut group, focus.as_deref()) else {
                     break;
                 };
                 let Some(&to_beat) = greedy.get(group.members.len() - 2) else {
@@ -262,10 +289,41 @@ impl Greedy<'_> {
         best.map(|(_, pick)| pick)
     }
 
+    /// Picks the actions that cut a most likely path but remove less than
+    /// half of what the crown jewels on that path stand to lose, because a
+    /// parallel path nearly as likely remains, with those crown jewels.
+    /// Such an action ranks low alone. Growing its group by the best
+    /// action overall adds the cuts of other paths before the one that
+    /// closes the parallel path, so the lookahead grows these groups on the
+    /// same crown jewels. Returns at most [`LOOKAHEAD_PARALLEL`] of them,
+    /// those whose crown jewels keep the most success first.
+    fn parallel_seeds<'s>(&self, singles: &'s [Single]) -> Vec<(&'s Single, Vec<usize>)> {
+        // Two searches: the paths and the success of each crown jewel.
+        self.evaluations.set(self.evaluations.get() + 2);
+        let paths = self.model.most_likely_paths(self.removed);
+        let success = self.model.per_crown_jewel(self.removed);
+        let mut seeds: Vec<(f64, &Single, Vec<usize>)> = singles
+            .iter()
+            .filter_map(|single| {
+                let edges = &self.edges[single.action];
+                let jewels: Vec<usize> = (0..paths.len())
+                    .filter(|&jewel| paths[jewel].iter().any(|edge| edges.binary_search(edge).is_ok()))
+                    .collect();
+                let at_stake: f64 = jewels.iter().map(|&jewel| success[jewel]).sum();
+                (single.gain < 0.5 * at_stake).then_some((at_stake - single.gain, single, jewels))
+            })
+            .collect();
+        seeds.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.action.cmp(&b.1.action)));
+        seeds.truncate(LOOKAHEAD_PARALLEL);
+        seeds.into_iter().map(|(_, single, jewels)| (single, jewels)).collect()
+    }
+
     /// Adds to `group` the action that gives the group the highest
-    /// priority, among those on a most likely path left after the group.
-    /// Returns that priority, or `None` when no such action exists.
-    fn grow(&self, group: &mut Group) -> Option<f64> {
+    /// priority, among those on a most likely path left after the group,
+    /// or on the most likely path of one of the crown jewels at `focus`
+    /// where given. Returns that priority, or `None` when no such action
+    /// exists.
+    fn grow(&self, group: &mut Group, focus: Option<&[usize]>) -> Option<f64> {
         if self.success(&group.removed) <= 0.0 {
             return None;
         }
@@ -273,8 +331,24 @@ impl Greedy<'_> {
         for &member in &group.members {
             pending[member] = true;
         }
+        let candidates = match focus {
+            None => self.touching(&group.removed, &pending),
+            Some(jewels) => {
+                self.evaluations.set(self.evaluations.get() + 1);
+                let paths = self.model.most_likely_paths(&group.removed);
+                let mut candidates: Vec<usize> = jewels
+                    .iter()
+                    .flat_map(|&jewel| paths[jewel].iter())
+                    .flat_map(|&edge| self.by_edge[edge as usize].iter().copied())
+                    .filter(|&action| !pending[action])
+                    .collect();
+                candidates.sort_unstable();
+                candidates.dedup();
+                candidates
+            }
+        };
         let mut best: Option<(f64, usize, Vec<bool>)> = None;
-        for candidate in self.touching(&group.removed, &pending) {
+        for candidate in candidates {
             let removed = with_edges(&group.removed, &self.edges[candidate]);
             let action = &self.actions[candidate];
             let gain = self.current - self.success(&removed);

@@ -514,3 +514,37 @@ fn rank_looks_ahead_across_parallel_paths() {
     assert!((actions[1].success_removed - 0.9).abs() < 1e-6);
     assert_eq!(actions[2].success_removed, 0.0);
 }
+
+/// The payments database has three parallel paths of 0.9 (see
+/// `paths::tests::two_jewels_parallel_paths`), so each of its ports
+/// removes nothing alone. Each port of the HR database removes its own
+/// path, 0.1 in turn. Growing a group by the best action overall adds the
+/// HR ports, each worth about 1,000 points. Grown on the payments
+/// database alone, the three payments ports remove 0.9 together, (3 * 75 +
+/// 10000 * 0.9) / 3 = 3075 per unit of effort, so they go first, and the
+/// third is credited with the 0.9.
+#[test]
+fn rank_closes_parallel_paths_first() {
+    let paths = crate::paths::tests::two_jewels_parallel_paths();
+
+    let actions = rank(&[], &[], Some(&paths));
+
+    let keys: Vec<&str> = actions.iter().map(|action| action.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "change:host:203.0.113.21:close port 8001/tcp to the internet",
+            "change:host:203.0.113.22:close port 8002/tcp to the internet",
+            "change:host:203.0.113.23:close port 8003/tcp to the internet",
+            "change:host:198.51.100.21:close port 9001/tcp to the internet",
+            "change:host:198.51.100.22:close port 9002/tcp to the internet",
+            "change:host:198.51.100.23:close port 9003/tcp to the internet",
+        ]
+    );
+    assert_eq!(actions[0].success_removed, 0.0);
+    assert_eq!(actions[1].success_removed, 0.0);
+    assert!((actions[2].success_removed - 0.9).abs() < 1e-6);
+    for action in &actions[3..] {
+        assert!((action.success_removed - 0.1).abs() < 1e-6, "{}", action.key);
+    }
+}

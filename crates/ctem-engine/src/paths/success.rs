@@ -159,21 +159,32 @@ impl SuccessModel {
     /// edges of `removed` gone, sorted and without repeats. Only a fix that
     /// removes one of them can lower [`SuccessModel::success`].
     pub fn most_likely_edges(&self, removed: &[bool]) -> Vec<u32> {
-        let (distance, predecessor) = self.search(removed);
-        let mut edges = Vec::new();
-        for goals in &self.goals {
-            let Some((mut node, _)) = self.nearest_goal(goals, &distance) else {
-                continue;
-            };
-            while node != 0 {
-                let edge = predecessor[node as usize];
-                edges.push(edge);
-                node = self.tails[edge as usize];
-            }
-        }
+        let mut edges: Vec<u32> = self.most_likely_paths(removed).into_iter().flatten().collect();
         edges.sort_unstable();
         edges.dedup();
         edges
+    }
+
+    /// Lists, for each crown jewel in the order of the goal lists, the edges
+    /// of its most likely path with the edges of `removed` gone, from the
+    /// goal back to the internet. The list of a crown jewel not reached is
+    /// empty.
+    pub fn most_likely_paths(&self, removed: &[bool]) -> Vec<Vec<u32>> {
+        let (distance, predecessor) = self.search(removed);
+        self.goals
+            .iter()
+            .map(|goals| {
+                let mut edges = Vec::new();
+                if let Some((mut node, _)) = self.nearest_goal(goals, &distance) {
+                    while node != 0 {
+                        let edge = predecessor[node as usize];
+                        edges.push(edge);
+                        node = self.tails[edge as usize];
+                    }
+                }
+                edges
+            })
+            .collect()
     }
 
     /// The goal with the shortest distance, and that distance; `None` when

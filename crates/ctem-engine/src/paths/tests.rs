@@ -232,6 +232,117 @@ pub(crate) fn parallel_paths() -> AttackPaths {
     }
 }
 
+/// Two crown jewels, each reached over three parallel paths from the
+/// internet through a host whose open port is the only fix on the path:
+/// the payments database over hosts 203.0.113.21 to .23 (ports 8001 to
+/// 8003, each path 1.0 * 0.9 = 0.9) and the HR database over hosts
+/// 198.51.100.21 to .23 (ports 9001 to 9003, paths of 0.3, 0.2 and 0.1).
+/// Each crown jewel's minimal fix set is its three ports.
+pub(crate) fn two_jewels_parallel_paths() -> AttackPaths {
+    let mut builder = GraphBuilder::new();
+    let close = |address: &str, port: u16| FixRef::Configuration {
+        asset: AssetKey::new(AssetKind::Host, address),
+        change: format!("close port {port}/tcp to the internet"),
+    };
+    let mut crown_jewels = Vec::new();
+    let mut jewel_names = HashMap::new();
+    let jewels = [
+        (
+            "10.20.0.5",
+            "db-pay01",
+            [
+                ("203.0.113.21", 8001, 0.9),
+                ("203.0.113.22", 8002, 0.9),
+                ("203.0.113.23", 8003, 0.9),
+            ],
+        ),
+        (
+            "10.20.0.6",
+            "db-hr01",
+            [
+                ("198.51.100.21", 9001, 0.3),
+                ("198.51.100.22", 9002, 0.2),
+                ("198.51.100.23", 9003, 0.1),
+            ],
+        ),
+    ];
+    let mut built = Vec::new();
+    for (address, name, hosts) in jewels {
+        let db = builder.asset(asset(AssetKind::Host, address, name, Some(Criticality::CrownJewel)));
+        let read = builder.node_of(db, Capability::Read);
+        let mut steps = Vec::new();
+        for (host_address, port, probability) in hosts {
+            let host = builder.asset(asset(AssetKind::Host, host_address, host_address, None));
+            let access = builder.node_of(host, Capability::NetworkAccess);
+            builder.edge(
+                AttackGraph::INTERNET,
+                access,
+                edge(EdgeKind::InternetExposure, None, 1.0, vec![close(host_address, port)]),
+            );
+            builder.edge(
+                access,
+                read,
+                edge(EdgeKind::NetworkReach, Some("T1021"), probability, vec![]),
+            );
+            steps.push((access, probability, close(host_address, port)));
+        }
+        jewel_names.insert(db, name.to_string());
+        built.push((db, read, steps));
+    }
+
+    let graph = builder.build();
+    for (db, read, steps) in built {
+        let paths: Vec<Path> = steps
+            .iter()
+            .map(|&(access, probability, _)| Path {
+                edges: vec![
+                    edge_between(&graph, AttackGraph::INTERNET, access),
+                    edge_between(&graph, access, read),
+                ],
+                probability: f64::from(probability),
+            })
+            .collect();
+        let fixes = steps
+            .iter()
+            .map(|(_, _, fix)| {
+                graph
+                    .fixes
+                    .iter()
+                    .position(|known| known == fix)
+                    .expect("the fix exists") as u32
+            })
+            .collect();
+        crown_jewels.push(CrownJewelPaths {
+            asset: db,
+            goals: vec![read],
+            most_likely: Some(paths[0].clone()),
+            paths,
+            choke_points: Vec::new(),
+            fix_set: Some(FixSet {
+                fixes,
+                cost: 3.0,
+                exact: true,
+                method: "min_cut",
+                uncuttable: false,
+                uncut_path: Vec::new(),
+            }),
+        });
+    }
+
+    AttackPaths {
+        exposure: Exposure {
+            reachable_crown_jewels: crown_jewels.iter().map(|jewel| jewel.asset).collect(),
+            crown_jewels: 2,
+            assets_with_path: 8,
+            assets: 8,
+        },
+        graph,
+        crown_jewels,
+        findings: HashMap::new(),
+        jewel_names,
+    }
+}
+
 #[test]
 fn view_resolves_steps_and_fixes() {
     let view = sample_paths().view(None);
