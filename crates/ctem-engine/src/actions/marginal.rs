@@ -225,8 +225,10 @@ impl Greedy<'_> {
     /// most likely path, grows a group by adding, up to
     /// [`LOOKAHEAD_DEPTH`] members, the action on a most likely path left
     /// that gives the group the highest priority, `(risk of the members +
-    /// value * success the group removes) / (effort of the members)`. The
-    /// greedy ranks from `best_single` on grow a group the same way, by
+    /// value * success the group removes) / (effort of the members)`. From
+    /// each parallel cut of [`Greedy::parallel_seeds`], it grows a group the
+    /// same way from the actions on the paths of that cut's crown jewels
+    /// alone. The greedy ranks from `best_single` on grow a group the same way, by
     /// their own marginal priority. A group of size n competes with the
     /// greedy group of size n on its priority plus the priority of its
     /// best member alone, so that the first rank keeps some weight. When
