@@ -18,7 +18,7 @@ use ctem_engine::sla::{SlaInput, SlaPolicy, SlaState};
 use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
 use ctem_model::{Asset, AssetKey, Criticality, Deadline, LifecycleStatus, Severity, Tier};
-use ctem_store::{FindingFilter, Store, StoredFinding};
+use ctem_store::{FindingFilter, Store, StoreError, StoredFinding};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -311,28 +311,36 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     Ok(time)
 }
 
+/// Opens or creates the database. Every error of opening names the path.
 pub(crate) fn open_store(path: &Path) -> Result<Store> {
-    Store::open(path).with_context(|| format!("cannot open the database {}", path.display()))
+    Ok(Store::open(path)?)
 }
 
 /// Opens the database of a command that reads or changes stored findings,
 /// which has nothing to do in a database that does not exist yet.
 pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
-    if let Some(problem) = no_database(path).or_else(|| no_tables(path)) {
+    if let Some(problem) = unreadable_database(path) {
         bail!("{problem}");
     }
     open_store(path)
 }
 
-/// Returns a message when `path` is an SQLite file without the tables of
-/// ctem: no database to read, where opening it for writing would create them.
-pub(crate) fn no_tables(path: &Path) -> Option<String> {
-    matches!(Store::open_read_only(path), Ok(None)).then(|| {
-        format!(
+/// Returns why `path` contains no ctem database to read: it does not
+/// exist, it is a folder or an empty file, it is no SQLite database, or it
+/// is an SQLite file without the tables of ctem, which opening it for
+/// writing would create. The check opens the file for reading only.
+pub(crate) fn unreadable_database(path: &Path) -> Option<String> {
+    if let Some(problem) = no_database(path) {
+        return Some(problem);
+    }
+    match Store::open_read_only(path) {
+        Ok(None) => Some(format!(
             "{}: the file contains no ctem tables; run `ctem assess` first or pass --db",
             path.display()
-        )
-    })
+        )),
+        Err(error @ StoreError::NotADatabase { .. }) => Some(error.to_string()),
+        Ok(Some(_)) | Err(_) => None,
+    }
 }
 
 /// Removes a database file with the journal files SQLite keeps beside it.

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::EXIT_USAGE;
 use crate::cli::{GroupByArg, MetricsArgs, OutputFormat, SlaArgs, SlaConfigArgs};
-use crate::commands::{missing_config, no_database, no_tables, open_store, terminal_width};
+use crate::commands::{missing_config, open_store, terminal_width, unreadable_database};
 use crate::output::{printable, table_cell};
 
 /// The number of breaches and of never assessed assets that the `ctem
@@ -135,7 +135,7 @@ fn load_policy(path: Option<&Path>) -> Result<SlaPolicy> {
 /// Opens the database, or reports that it does not exist: measuring an
 /// empty database that this command just created would hide a wrong path.
 fn open_existing(path: &Path) -> Result<Option<Store>> {
-    if let Some(problem) = no_database(path).or_else(|| no_tables(path)) {
+    if let Some(problem) = unreadable_database(path) {
         eprintln!("error: {problem}");
         return Ok(None);
     }

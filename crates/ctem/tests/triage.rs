@@ -831,6 +831,40 @@ fn commands_reject_sqlite_without_tables() {
     }
 }
 
+/// The commands that read name a file that is no SQLite database once,
+/// and ask for a database that `ctem assess` wrote, not for a file to
+/// create.
+#[test]
+fn commands_reject_non_sqlite_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let notes = temp.path().join("notes.db");
+    std::fs::write(&notes, "not a database, just notes\n").unwrap();
+    let fingerprint = "v1:00000000000000000000000000000000";
+    for args in [
+        vec!["findings"],
+        vec!["sla"],
+        vec!["metrics"],
+        vec!["finding", fingerprint],
+        vec!["triage", fingerprint, "--status", "fixed", "--reason", "r"],
+    ] {
+        let output = ctem().args(&args).arg("--db").arg(&notes).output().unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "the file is not a SQLite database; pass the path of a ctem database that `ctem assess` wrote"
+            ),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.matches("notes.db").count(), 1, "{args:?}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&notes).unwrap(),
+            "not a database, just notes\n",
+            "{args:?} wrote to the file"
+        );
+    }
+}
+
 /// A folder given as the database is named as such, not reported as a
 /// disk I/O error.
 #[test]
