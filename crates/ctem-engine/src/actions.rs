@@ -9,6 +9,7 @@
 //! describes the model; docs/json-output.md, section "Remediation
 //! actions", the JSON shape.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ctem_graph::FixRef;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::owners::Ownership;
 use crate::paths::{AttackPaths, is_open};
+use crate::vex::range;
 
 mod marginal;
 
@@ -540,25 +542,19 @@ fn upgrade_of(members: &[&ScoredFinding]) -> Upgrade {
         .collect();
     let without_fixed_version = members.len() - with_fix.len();
 
-    let all_semver = with_fix
-        .iter()
-        .flat_map(|finding| finding.fix.fixed_versions.iter())
-        .all(|version| parse_version(version).is_some());
-    let target_version = if all_semver {
-        with_fix
-            .iter()
-            .filter_map(|finding| semver_need(finding))
-            .max_by_key(|(version, _)| version.clone())
-            .map(|(_, text)| text.to_string())
+    let fixed = || with_fix.iter().flat_map(|finding| finding.fix.fixed_versions.iter());
+    let order = if fixed().all(|version| parse_version(version).is_some()) {
+        VersionOrder::Semver
+    } else if fixed().all(|version| range::compare_generic(version, version).is_some()) {
+        VersionOrder::Generic
     } else {
-        // NOTE: text order puts "10.0" before "9.0". The output marks the
-        // target with `version_order: text` so that a person checks it.
-        with_fix
-            .iter()
-            .filter_map(|finding| finding.fix.fixed_versions.iter().min())
-            .max()
-            .cloned()
+        VersionOrder::Text
     };
+    let target_version = with_fix
+        .iter()
+        .filter_map(|finding| need(finding, order))
+        .max_by(|a, b| order.compare(a, b).unwrap_or(Ordering::Equal))
+        .map(str::to_string);
     Upgrade {
         ecosystem: match &component.purl {
             Some(purl) => Some(purl.ty().to_string()),
@@ -566,34 +562,63 @@ fn upgrade_of(members: &[&ScoredFinding]) -> Upgrade {
         },
         component: component.name,
         installed: installed.into_iter().collect(),
-        version_order: target_version
-            .as_ref()
-            .map(|_| if all_semver { "semver" } else { "text" }),
+        version_order: target_version.as_ref().map(|_| order.name()),
         target_version,
         without_fixed_version,
     }
 }
 
+/// The order in which the fixed versions of an upgrade are compared: the
+/// most exact one in which every one of them reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VersionOrder {
+    /// SemVer, after [`parse_version`]'s padding.
+    Semver,
+    /// The generic order of dotted numbers and qualifiers of
+    /// [`range`](crate::vex::range), which orders Maven's `2.9.10.8`
+    /// below `2.10.1`.
+    Generic,
+    /// Text order, where `10.0` comes before `9.0`: the target needs a
+    /// check by a person.
+    Text,
+}
+
+impl VersionOrder {
+    fn name(self) -> &'static str {
+        match self {
+            VersionOrder::Semver => "semver",
+            VersionOrder::Generic => "generic",
+            VersionOrder::Text => "text",
+        }
+    }
+
+    /// Compares two versions, or returns `None` when one does not read in
+    /// this order.
+    fn compare(self, a: &str, b: &str) -> Option<Ordering> {
+        match self {
+            VersionOrder::Semver => Some(parse_version(a)?.cmp(&parse_version(b)?)),
+            VersionOrder::Generic => range::compare_generic(a, b),
+            VersionOrder::Text => Some(a.cmp(b)),
+        }
+    }
+}
+
 /// The lowest fixed version of a finding above its installed version, or
-/// the lowest of all when the installed version is unknown or none is
-/// above it.
-fn semver_need(finding: &Finding) -> Option<(semver::Version, &str)> {
+/// the lowest of all when the installed version is unknown, does not read
+/// in `order`, or none is above it.
+fn need(finding: &Finding, order: VersionOrder) -> Option<&str> {
     let installed = finding
         .component
         .as_ref()
-        .and_then(|component| component.version.as_deref())
-        .and_then(parse_version);
-    let fixed: Vec<(semver::Version, &str)> = finding
-        .fix
-        .fixed_versions
-        .iter()
-        .filter_map(|text| Some((parse_version(text)?, text.as_str())))
-        .collect();
-    let above = fixed
-        .iter()
-        .filter(|(version, _)| installed.as_ref().is_none_or(|installed| version > installed))
-        .min_by(|a, b| a.0.cmp(&b.0));
-    above.or_else(|| fixed.iter().min_by(|a, b| a.0.cmp(&b.0))).cloned()
+        .and_then(|component| component.version.as_deref());
+    let fixed = || finding.fix.fixed_versions.iter().map(String::as_str);
+    let by_order = |a: &&str, b: &&str| order.compare(a, b).unwrap_or(Ordering::Equal);
+    fixed()
+        .filter(|version| {
+            installed.is_none_or(|installed| order.compare(version, installed).is_none_or(Ordering::is_gt))
+        })
+        .min_by(by_order)
+        .or_else(|| fixed().min_by(by_order))
 }
 
 /// Parses a version as SemVer after removing a leading `v`, padding `1.2`

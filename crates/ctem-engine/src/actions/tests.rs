@@ -318,8 +318,10 @@ fn upgrade_effort_grows_with_assets() {
     assert_eq!(ActionKind::Patch.effort(4), 2.0);
 }
 
+/// Debian versions are not SemVer, so the target is chosen in the generic
+/// order of dotted numbers and qualifiers.
 #[test]
-fn unparsed_versions_fall_back_to_text() {
+fn debian_versions_use_generic_order() {
     let openssl = Some(("openssl", "1.1.1f-1", "deb"));
     let findings = vec![
         scored(
@@ -338,8 +340,56 @@ fn unparsed_versions_fall_back_to_text() {
     assert_eq!(actions.len(), 1);
     let upgrade = actions[0].upgrade.as_ref().unwrap();
     assert_eq!(upgrade.target_version.as_deref(), Some("1.1.1n-0+deb11u1"));
-    assert_eq!(upgrade.version_order, Some("text"));
+    assert_eq!(upgrade.version_order, Some("generic"));
     assert_eq!(upgrade.without_fixed_version, 1);
+}
+
+/// A four-part Maven version is not SemVer. In text order `2.9.10.8`
+/// sorts above `2.10.1`, so the image on 2.10.0 would go back to a version
+/// that leaves its finding open. The generic order takes 2.10.1.
+#[test]
+fn four_part_versions_compare_numerically() {
+    let databind = |version| Some(("com.fasterxml.jackson.core:jackson-databind", version, "maven"));
+    let findings = vec![
+        scored(
+            vulnerability("CVE-2020-1111", image("img0"), databind("2.9.10"), &["2.9.10.8"]),
+            50.0,
+        ),
+        scored(
+            vulnerability("CVE-2020-2222", image("img1"), databind("2.10.0"), &["2.10.1"]),
+            50.0,
+        ),
+    ];
+
+    let actions = plan(&findings, &[], &[]);
+
+    assert_eq!(actions.len(), 1);
+    let upgrade = actions[0].upgrade.as_ref().unwrap();
+    assert_eq!(upgrade.target_version.as_deref(), Some("2.10.1"));
+    assert_eq!(upgrade.version_order, Some("generic"));
+}
+
+/// A fixed version that no order reads leaves text order, marked for a
+/// check by a person.
+#[test]
+fn unreadable_versions_fall_back_to_text() {
+    let tool = Some(("tool", "build-7", "generic"));
+    let findings = vec![
+        scored(
+            vulnerability("CVE-2021-0001", host("10.0.0.1"), tool, &["build-9"]),
+            50.0,
+        ),
+        scored(
+            vulnerability("CVE-2021-0002", host("10.0.0.1"), tool, &["build-10"]),
+            50.0,
+        ),
+    ];
+
+    let actions = plan(&findings, &[], &[]);
+
+    let upgrade = actions[0].upgrade.as_ref().unwrap();
+    assert_eq!(upgrade.version_order, Some("text"));
+    assert_eq!(upgrade.target_version.as_deref(), Some("build-9"));
 }
 
 #[test]

@@ -264,6 +264,12 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// Compares two versions in the generic order (see the module doc), or
+/// returns `None` when either is not a version in that order.
+pub fn compare_generic(a: &str, b: &str) -> Option<Ordering> {
+    Some(GenericVersion::parse(a.trim())?.cmp(&GenericVersion::parse(b.trim())?))
+}
+
 /// A version read in one scheme, with the text it came from.
 #[derive(Debug, Clone)]
 struct Version {
