@@ -387,6 +387,13 @@ fn evaluation_message(message: String, limit: Duration) -> String {
              recursion without end",
             limit.as_secs_f64()
         )
+    } else if message.contains("could not find function") {
+        format!(
+            "{message}\nctem's Rego engine has the built-ins of OPA's groups for strings, regex, glob, \
+             numbers, aggregates, arrays, sets, objects, types, encoding (base64, base64url, hex, \
+             urlquery, json), time, net, semver and graph, but not crypto, io.jwt, http, yaml or uuid; \
+             check the name against docs/policy.md"
+        )
     } else {
         message
     }
@@ -736,21 +743,30 @@ fn tier_rule(value: &Json) -> Result<(Tier, String), String> {
         .parse::<Tier>()
         .map_err(|_| format!("{expected}; got tier {tier:?}"))?;
     match value.get("reason") {
+        Some(Json::String(reason)) if reason.trim().is_empty() => Err(format!(
+            "{expected}; the reason is empty, so no one could tell why the tier changed"
+        )),
         Some(Json::String(reason)) => Ok((tier, reason.clone())),
         Some(reason) => Err(format!("{expected}; the reason {reason} is not a string")),
         None => Err(format!("{expected}; the reason is missing in {value}")),
     }
 }
 
-/// Reads `raise` or `accept`: a reason, or a set of reasons.
+/// Reads `raise` or `accept`: a reason, or a set of reasons. An empty
+/// reason is an error: an accepted finding leaves `ctem actions`, and its
+/// reason is the only record of why.
 fn reasons(rule: &str, value: &Json) -> Result<Vec<String>, String> {
     let wrong = || format!("data.ctem.{rule} must be a reason string or a set of them; got {value}");
+    let reason = |item: &Json| match item.as_str() {
+        Some(text) if text.trim().is_empty() => Err(format!(
+            "data.ctem.{rule} has an empty reason; write why, such as \"test fixture keys are fake\""
+        )),
+        Some(text) => Ok(text.to_string()),
+        None => Err(wrong()),
+    };
     match value {
-        Json::String(reason) => Ok(vec![reason.clone()]),
-        Json::Array(items) => items
-            .iter()
-            .map(|item| item.as_str().map(str::to_string).ok_or_else(wrong))
-            .collect(),
+        Json::String(_) => Ok(vec![reason(value)?]),
+        Json::Array(items) => items.iter().map(reason).collect(),
         _ => Err(wrong()),
     }
 }
@@ -1115,6 +1131,34 @@ tier := {"tier": input.tool, "reason": "the tool is no tier"} if input.kind == "
         let error = FindingPolicy::load(&[missing]).unwrap().decide(&input).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("the reason is missing"), "{text}");
+
+        let empty = write_policy(
+            dir.path(),
+            "empty.rego",
+            "package ctem\ntier := {\"tier\": \"P1\", \"reason\": \" \"}\n",
+        );
+        let error = FindingPolicy::load(&[empty]).unwrap().decide(&input).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("the reason is empty"), "{text}");
+    }
+
+    /// An empty acceptance or raise reason is an error: an accepted finding
+    /// leaves `ctem actions`, and its reason is the only record of why.
+    #[test]
+    fn accept_and_raise_reasons_must_not_be_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let (scored, asset) = scored();
+        let input = finding_input(&scored, Some(&asset));
+        for (name, text) in [
+            ("accept.rego", "package ctem\naccept := \"\"\n"),
+            ("raise.rego", "package ctem\nraise contains \"\\t\"\n"),
+        ] {
+            let path = write_policy(dir.path(), name, text);
+            let error = FindingPolicy::load(&[path]).unwrap().decide(&input).unwrap_err();
+            let message = error.to_string();
+            assert!(message.contains("has an empty reason"), "{name}: {message}");
+            assert!(message.contains(&scored.fingerprint.to_string()), "{name}: {message}");
+        }
     }
 
     #[test]
@@ -1395,6 +1439,33 @@ accept := "b" if input.tool == "gitleaks""#,
             .decide(&json!({"kind": "secret", "asset": {"owner": " payments "}}))
             .unwrap();
         assert_eq!(decision.raise, vec!["PAYMENTS".to_string()]);
+    }
+
+    /// Organization rules often read dates, networks and versions, so the
+    /// time, net and semver built-ins are there. The error for one that the
+    /// engine lacks lists the groups it has, so it does not read like a typo.
+    #[test]
+    fn builtins_of_time_net_and_semver() {
+        let gate = GatePolicy::from_sources(vec![(
+            "gate.rego".to_string(),
+            "package ctem.gate\n\ndeny contains \"old\" if {\n  time.parse_rfc3339_ns(\"2020-01-01T00:00:00Z\") \
+             < time.now_ns()\n  net.cidr_contains(\"203.0.113.0/24\", \"203.0.113.10\")\n  \
+             semver.compare(\"2.10.1\", \"2.9.10\") == 1\n  base64.encode(\"x\") == \"eA==\"\n}\n"
+                .to_string(),
+        )])
+        .unwrap();
+        let denied = gate.deny(Vec::new(), Vec::new()).unwrap();
+        assert_eq!(denied, ["old"]);
+
+        let Err(error) = GatePolicy::from_sources(vec![(
+            "hash.rego".to_string(),
+            "package ctem.gate\n\ndeny contains \"x\" if {\n  crypto.sha256(\"a\") == \"b\"\n}\n".to_string(),
+        )]) else {
+            panic!("crypto.sha256 is not a built-in of ctem's engine");
+        };
+        let text = error.to_string();
+        assert!(text.contains("could not find function crypto.sha256"), "{text}");
+        assert!(text.contains("but not crypto, io.jwt"), "{text}");
     }
 
     #[test]
