@@ -158,6 +158,17 @@ pub fn assess(
     progress: &dyn Progress,
 ) -> Result<AssessOutcome, AssessError> {
     let policy = load_policy(request)?;
+    assess_with_policy(request, policy.as_ref(), store, progress)
+}
+
+/// Runs [`assess`] with the policy of [`load_policy`], loaded once by a
+/// caller that checks it before it opens the store.
+pub fn assess_with_policy(
+    request: &AssessRequest,
+    policy: Option<&FindingPolicy>,
+    store: &mut Store,
+    progress: &dyn Progress,
+) -> Result<AssessOutcome, AssessError> {
     let Ingested {
         intel,
         files,
@@ -169,8 +180,7 @@ pub fn assess(
     } = ingest(request, progress)?;
 
     let dismissed = dismissed_fingerprints(store)?;
-    let (assets, attack_paths, ranked) =
-        score_in_context(request, findings, &inventory, &intel, policy.as_ref(), &dismissed)?;
+    let (assets, attack_paths, ranked) = score_in_context(request, findings, &inventory, &intel, policy, &dismissed)?;
 
     let run = RunInput {
         observed_at: request.observed_at.unwrap_or_else(Utc::now),
@@ -376,16 +386,12 @@ fn attack_paths(
     Ok(computed)
 }
 
-/// Loads and checks the policy files of `[policy] files`, so that a
-/// caller can reject a broken policy before it opens the store.
-pub fn check_policy(request: &AssessRequest) -> Result<(), AssessError> {
-    load_policy(request).map(|_| ())
-}
-
 /// Loads the policy files of `[policy] files`, relative to the
-/// configuration's folder. A policy that fails to load stops the run
-/// before any input is read.
-fn load_policy(request: &AssessRequest) -> Result<Option<FindingPolicy>, AssessError> {
+/// configuration's folder, or returns `None` without such files. A policy
+/// that fails to load stops the run before any input is read, and a caller
+/// that loads it first can reject it before it opens the store (see
+/// [`assess_with_policy`]).
+pub fn load_policy(request: &AssessRequest) -> Result<Option<FindingPolicy>, AssessError> {
     let files = &request.config.policy.files;
     if files.is_empty() {
         return Ok(None);

@@ -50,5 +50,5 @@ pub mod vex;
 
 pub use assess::{
     Analysis, AssessError, AssessOutcome, AssessRequest, FileOutcome, FileStatus, NoProgress, PathsOutcome, Progress,
-    analyze, analyze_paths, assess, check_policy, rank,
+    analyze, analyze_paths, assess, assess_with_policy, load_policy, rank,
 };

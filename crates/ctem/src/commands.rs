@@ -15,7 +15,7 @@ use ctem_engine::report::{
     ReportHistory, ReportInput, crown_jewel_exposure, describe_asset, explanation, reasons, render_html,
 };
 use ctem_engine::sla::{SlaInput, SlaPolicy, SlaState};
-use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess};
+use ctem_engine::{AssessOutcome, AssessRequest, FileStatus, Progress, assess_with_policy};
 use ctem_ingest::{ParseContext, default_target, detect, find, registry};
 use ctem_model::{Asset, AssetKey, Criticality, Deadline, LifecycleStatus, Severity, Tier};
 use ctem_store::{FindingFilter, Store, StoreError, StoredFinding};
@@ -69,7 +69,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     };
     // A broken policy or a missing path stops the run before the store is
     // created or migrated.
-    ctem_engine::check_policy(&request)?;
+    let policy = ctem_engine::load_policy(&request)?;
     if let Some(missing) = args.paths.iter().find(|path| !path.exists()) {
         bail!(
             "{}: no such file or folder; nothing was assessed or written",
@@ -89,7 +89,7 @@ fn assess_command(args: AssessArgs) -> Result<u8> {
     let created = was_empty || !args.db.db.exists();
     let mut store = open_store(&args.db.db)?;
     let progress = TerminalProgress::new();
-    let outcome = assess(&request, &mut store, &progress);
+    let outcome = assess_with_policy(&request, policy.as_ref(), &mut store, &progress);
     progress.finish();
     let outcome = match outcome {
         Ok(outcome) => outcome,
