@@ -117,11 +117,11 @@ const MAX_UNARY_MINUS: usize = 16;
 /// may add up to, where a bracket opened inside n others of these kinds
 /// costs 2^(n + 1). The regorus 0.14 parser doubles its time with each
 /// level: one line of 16 nested `[` (a cost of about 2^17) took 2.2 s to
-/// load in a debug build, and 30 such lines 43 s. A budget of 2^19 let
-/// 15 lines of objects nested 14 deep (`{"a": {"a": ...}}`) take 11 s to
-/// load in a release build; this budget of 2^18 halves that. Real
-/// policies stay below it: 10,000 brackets, none inside more than three
-/// others, cost at most 160,000.
+/// load in a debug build, and 30 such lines 43 s. Under a budget of 2^19,
+/// 15 lines of objects nested 14 deep (`{"a": {"a": ...}}`) took 11 s to
+/// load in a release build. This budget of 2^18 admits half that cost.
+/// Real policies stay below it: 10,000 brackets, none inside more than
+/// three others, cost at most 160,000.
 const MAX_BRACKET_COST: u64 = 1 << 18;
 
 /// The maximum number of rules (functions included) that the loaded
