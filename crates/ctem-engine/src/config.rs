@@ -176,9 +176,9 @@ macro_rules! factor_deserializer {
                 toml::Value::Integer(value) => value as f64,
                 other => {
                     return Err(serde::de::Error::custom(format!(
-                        "controls.{}: expected a number in (0, 1], found a {}",
+                        "controls.{}: expected a number in (0, 1], found {}",
                         $field,
-                        other.type_str()
+                        crate::prioritization::with_article(other.type_str())
                     )));
                 }
             };
@@ -898,6 +898,10 @@ mod tests {
             (
                 "[controls]\nwaf = \"high\"\n",
                 "controls.waf: expected a number in (0, 1], found a string",
+            ),
+            (
+                "[controls]\nedr = [0.5]\n",
+                "controls.edr: expected a number in (0, 1], found an array",
             ),
             ("[controls]\nfirewall = 0.5\n", "firewall"),
         ];

@@ -933,7 +933,14 @@ fn defines_rule(engine: &mut Engine, package: &str, rule: &str) -> bool {
 
 /// Resolves `[policy] files` against the configuration's folder.
 pub fn policy_paths(files: &[PathBuf], base: &Path) -> Vec<PathBuf> {
-    files.iter().map(|file| base.join(file)).collect()
+    let mut paths: Vec<PathBuf> = Vec::with_capacity(files.len());
+    for path in files.iter().map(|file| base.join(file)) {
+        // A file listed twice is loaded once, and its errors name it once.
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    paths
 }
 
 #[cfg(test)]
@@ -1467,6 +1474,17 @@ accept := "b" if input.tool == "gitleaks""#,
         let text = error.to_string();
         assert!(text.contains("could not find function crypto.sha256"), "{text}");
         assert!(text.contains("but not crypto, io.jwt"), "{text}");
+    }
+
+    #[test]
+    fn policy_paths_drop_repeats() {
+        let files = [
+            PathBuf::from("a.rego"),
+            PathBuf::from("b.rego"),
+            PathBuf::from("a.rego"),
+        ];
+        let paths = policy_paths(&files, Path::new("acme"));
+        assert_eq!(paths, [Path::new("acme/a.rego"), Path::new("acme/b.rego")]);
     }
 
     #[test]

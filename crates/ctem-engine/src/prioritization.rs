@@ -88,7 +88,7 @@ fn crown_jewel_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resul
 }
 
 /// Puts `a` or `an` before a TOML type name, such as `an array`.
-fn with_article(type_name: &str) -> String {
+pub(crate) fn with_article(type_name: &str) -> String {
     let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
