@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use ctem_engine::analyze;
-use ctem_engine::policy::{GatePolicy, finding_input};
+use ctem_engine::policy::{GatePolicy, accepted_by_policy, finding_input};
 use ctem_store::Store;
 
 use crate::EXIT_GATE_DENIED;
@@ -41,15 +41,19 @@ pub fn gate_command(args: GateArgs) -> Result<u8> {
     let mut findings = Vec::with_capacity(outcome.findings.len());
     let mut new = Vec::new();
     for scored in &outcome.findings {
-        let input = finding_input(scored, outcome.assets.get(&scored.finding.asset));
-        let known = match &store {
+        let mut input = finding_input(scored, outcome.assets.get(&scored.finding.asset));
+        let stored = match &store {
             Some(store) => store
                 .finding(&scored.fingerprint)
-                .with_context(|| format!("reading finding {} from the database", scored.fingerprint))?
-                .is_some(),
-            None => false,
+                .with_context(|| format!("reading finding {} from the database", scored.fingerprint))?,
+            None => None,
         };
-        if !known {
+        // What the gate may exempt: a policy acceptance of this run, and a
+        // triage decision that the database records (risk_accepted,
+        // false_positive...).
+        input["accepted_by_policy"] = serde_json::json!(accepted_by_policy(&scored.risk));
+        input["lifecycle_status"] = serde_json::json!(stored.as_ref().map(|stored| stored.status));
+        if stored.is_none() {
             new.push(input.clone());
         }
         findings.push(input);

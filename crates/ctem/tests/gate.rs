@@ -252,3 +252,60 @@ fn broken_policy_stops_assess_before_writing() {
     assert!(stderr(&output).contains("org.rego:3:"), "{}", stderr(&output));
     assert!(!dir.path().join("ctem.db").exists(), "the run created the database");
 }
+
+/// A gate can exempt what the database records as triaged and what a
+/// policy accepted: each finding carries `lifecycle_status` (null when
+/// the database does not hold it) and `accepted_by_policy`.
+#[test]
+fn findings_carry_triage_status_and_policy_acceptance() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(
+        dir.path(),
+        r#"package ctem.gate
+
+deny contains sprintf("%s %v %v", [f.fingerprint, f.lifecycle_status, f.accepted_by_policy]) if {
+  some f in input.findings
+  "CVE-2021-41773" in f.vulnerability_ids
+}
+"#,
+    );
+    let db = dir.path().join("ctem.db");
+    let db_arg = db.to_str().unwrap();
+
+    let before_assess = gate(&policy, &["--db", db_arg]);
+    let line = stdout(&before_assess);
+    assert!(line.contains(" null null"), "{line}");
+
+    let assess = ctem()
+        .args(["assess", "--db", db_arg])
+        .arg(example_dir())
+        .output()
+        .unwrap();
+    assert!(assess.status.success(), "stderr:\n{}", stderr(&assess));
+    let recorded = stdout(&gate(&policy, &["--db", db_arg]));
+    let denied = recorded
+        .lines()
+        .find_map(|line| line.strip_prefix("  - "))
+        .unwrap_or_else(|| panic!("no denial in {recorded}"));
+    let (fingerprint, rest) = denied.split_once(' ').unwrap();
+    assert_eq!(rest, "new null", "{recorded}");
+
+    let triage = ctem()
+        .args([
+            "triage",
+            fingerprint,
+            "--status",
+            "false-positive",
+            "--reason",
+            "lab host",
+        ])
+        .args(["--db", db_arg])
+        .output()
+        .unwrap();
+    assert!(triage.status.success(), "stderr:\n{}", stderr(&triage));
+    let triaged = stdout(&gate(&policy, &["--db", db_arg]));
+    assert!(
+        triaged.contains(&format!("{fingerprint} false_positive null")),
+        "{triaged}"
+    );
+}
