@@ -50,6 +50,11 @@ pub struct AttackPaths {
     /// The configured crown-jewel name of each crown-jewel asset, by
     /// asset id.
     jewel_names: HashMap<AssetId, String>,
+    /// The configured crown jewels that match assets of the inventory, none
+    /// of which a node of the graph compromises, as (name, asset key of
+    /// the first match). Such a crown jewel has no attack path: at most
+    /// network access reaches it.
+    pub without_attack_steps: Vec<(String, String)>,
 }
 
 /// The paths from the internet to one crown-jewel asset.
@@ -203,12 +208,25 @@ pub fn compute(request: PathsInput<'_>) -> Result<Option<AttackPaths>, OpenGraph
         })
         .collect();
     let configured = configured_jewel_names(assets, relationships);
-    let jewel_names = graph
+    let jewel_names: HashMap<AssetId, String> = graph
         .assets
         .iter()
         .enumerate()
         .filter_map(|(id, info)| Some((id as AssetId, configured.get(info.key.as_str())?.to_string())))
         .collect();
+    let analyzed: HashSet<&str> = crown_jewels
+        .iter()
+        .filter_map(|jewel| jewel_names.get(&jewel.asset).map(String::as_str))
+        .collect();
+    let mut without_attack_steps: Vec<(String, String)> = Vec::new();
+    for asset in assets {
+        let Some(name) = asset.attributes.get("crown_jewel") else {
+            continue;
+        };
+        if !analyzed.contains(name.as_str()) && !without_attack_steps.iter().any(|(known, _)| known == name) {
+            without_attack_steps.push((name.clone(), asset.key.to_string()));
+        }
+    }
 
     Ok(Some(AttackPaths {
         graph,
@@ -216,6 +234,7 @@ pub fn compute(request: PathsInput<'_>) -> Result<Option<AttackPaths>, OpenGraph
         crown_jewels,
         findings,
         jewel_names,
+        without_attack_steps,
     }))
 }
 
@@ -264,6 +283,7 @@ impl AttackPaths {
                 crown_jewels,
                 findings: self.findings.clone(),
                 jewel_names: self.jewel_names.clone(),
+                without_attack_steps: self.without_attack_steps.clone(),
             },
         })
     }
@@ -586,6 +606,17 @@ impl AttackPaths {
             .collect();
         known.sort();
         known.dedup();
+        if let Some((configured, key)) = self
+            .without_attack_steps
+            .iter()
+            .find(|(configured, key)| configured == name || key == name)
+        {
+            return Err(format!(
+                "crown jewel {configured:?} ({key}) has no attack path: no step of the attack graph compromises it. \
+                 The inputs give an attacker at most network access to it, and no finding, misconfiguration or \
+                 credential on it that gives code execution, credentials or its data"
+            ));
+        }
         if known.is_empty() {
             return Err(format!(
                 "unknown crown jewel {name:?}: the attack graph has no crown jewel"
@@ -622,6 +653,10 @@ impl AttackPaths {
                 assets_with_path: self.exposure.assets_with_path,
             },
             crown_jewels: jewels.into_iter().map(|jewel| self.jewel_view(jewel)).collect(),
+            without_attack_steps: match selected {
+                Some(_) => Vec::new(),
+                None => self.without_attack_steps.iter().map(|(name, _)| name.clone()).collect(),
+            },
         }
     }
 
@@ -721,6 +756,11 @@ pub struct PathsView {
     pub graph: GraphSize,
     pub exposure: ExposureView,
     pub crown_jewels: Vec<CrownJewelView>,
+    /// The names of configured crown jewels that no step of the graph
+    /// compromises, so that they have no paths (none when a crown jewel
+    /// was selected).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_attack_steps: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

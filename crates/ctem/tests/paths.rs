@@ -662,3 +662,43 @@ fn opengraph_export_without_crown_jewel_is_empty() {
     assert_eq!(json["graph"]["nodes"], serde_json::json!([]));
     assert!(String::from_utf8_lossy(&output.stderr).contains("empty attack graph"));
 }
+
+/// A configured crown jewel that matches a host of the inventory that no
+/// step of the graph compromises (the VPN gateway: network access only)
+/// counts in the summary and is named there. With `--to`, the error gives
+/// the reason it has no path instead of calling the name unknown.
+#[test]
+fn crown_jewel_without_attack_steps_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = dir.path().join("acme");
+    common::copy_dir(&example_dir(), &acme);
+    let config = acme.join("ctem.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[crown_jewels]]\nname = \"VPN gateway\"\nmatch = { name = \"vpn.acme.example\" }\n");
+    std::fs::write(&config, text).unwrap();
+
+    let table = run(ctem().arg("paths").arg(&acme));
+    assert!(table.status.success());
+    let first = String::from_utf8_lossy(&table.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(first.contains(" of 5 crown jewels"), "{first}");
+    assert!(
+        first.contains("No step of the attack graph compromises the crown jewel VPN gateway."),
+        "{first}"
+    );
+
+    let json = run(ctem().arg("paths").arg(&acme).args(["--format", "json"]));
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["without_attack_steps"], serde_json::json!(["VPN gateway"]));
+
+    let selected = run(ctem().arg("paths").arg(&acme).args(["--to", "VPN gateway"]));
+    assert_eq!(selected.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&selected.stderr);
+    assert!(
+        stderr.contains("crown jewel \"VPN gateway\" (host:203.0.113.20) has no attack path"),
+        "{stderr}"
+    );
+}

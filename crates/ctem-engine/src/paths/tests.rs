@@ -150,6 +150,7 @@ pub(crate) fn sample_paths() -> AttackPaths {
         crown_jewels: vec![payments, unreachable],
         findings,
         jewel_names,
+        without_attack_steps: Vec::new(),
     }
 }
 
@@ -229,6 +230,7 @@ pub(crate) fn parallel_paths() -> AttackPaths {
         crown_jewels: vec![payments],
         findings: HashMap::new(),
         jewel_names: HashMap::from([(db, "Payments database".to_string())]),
+        without_attack_steps: Vec::new(),
     }
 }
 
@@ -340,6 +342,7 @@ pub(crate) fn two_jewels_parallel_paths() -> AttackPaths {
         crown_jewels,
         findings: HashMap::new(),
         jewel_names,
+        without_attack_steps: Vec::new(),
     }
 }
 

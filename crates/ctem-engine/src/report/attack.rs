@@ -109,8 +109,21 @@ pub fn probability_percent(probability: f64) -> String {
 /// The executive summary's sentence on the crown jewels that an attacker
 /// on the internet can reach, in business words. Crown jewels are named
 /// by their configured names; several assets of one name count once, with
-/// the most likely path among them.
+/// the most likely path among them. A configured crown jewel that no step
+/// of the graph compromises counts too, and a second sentence names it.
 pub fn attack_path_sentence(view: &PathsView) -> String {
+    let sentence = reach_sentence(view);
+    match view.without_attack_steps.as_slice() {
+        [] => sentence,
+        [name] => format!("{sentence} No step of the attack graph compromises the crown jewel {name}."),
+        names => format!(
+            "{sentence} No step of the attack graph compromises the crown jewels {}.",
+            super::summary::join_words(names)
+        ),
+    }
+}
+
+fn reach_sentence(view: &PathsView) -> String {
     let mut jewels: Vec<(&str, Option<f64>)> = Vec::new();
     for jewel in &view.crown_jewels {
         let name = jewel.display_name();
@@ -121,6 +134,11 @@ pub fn attack_path_sentence(view: &PathsView) -> String {
                 }
             }
             None => jewels.push((name, jewel.probability)),
+        }
+    }
+    for name in &view.without_attack_steps {
+        if !jewels.iter().any(|(known, _)| known == name) {
+            jewels.push((name, None));
         }
     }
     let total = jewels.len();
