@@ -142,10 +142,21 @@ fn blast_radius_phrase(value: &str) -> String {
 
 /// Writes a probability with two decimals from 0.1 up, and with two
 /// significant digits below, so that close small values such as EPSS
-/// 0.019 and 0.015 stay apart and none reads `0.00`.
+/// 0.019 and 0.015 stay apart and none reads `0.00`. A value below 1 keeps
+/// the decimals that tell it from 1 (`0.999`, not `1.00`), since a score
+/// of 1 reads as certain exploitation.
 fn probability_text(probability: f64) -> String {
     if !probability.is_finite() {
         return "unknown".to_string();
+    }
+    if (0.1..1.0).contains(&probability) {
+        for decimals in 2..=6 {
+            let text = format!("{probability:.decimals$}");
+            if !text.starts_with("1.") {
+                return text;
+            }
+        }
+        return "0.999999".to_string();
     }
     if probability >= 0.1 || probability <= 0.0 {
         return format!("{probability:.2}");
@@ -357,6 +368,15 @@ mod tests {
         assert_eq!(probability_text(0.0999), "0.10");
         assert_eq!(probability_text(0.00999), "0.010");
         assert_eq!(probability_text(0.000999), "0.0010");
+    }
+
+    #[test]
+    fn probability_below_one_never_reads_one() {
+        assert_eq!(probability_text(0.994), "0.99");
+        assert_eq!(probability_text(0.999), "0.999");
+        assert_eq!(probability_text(0.99996), "0.99996");
+        assert_eq!(probability_text(0.9999999), "0.999999");
+        assert_eq!(probability_text(1.0), "1.00");
     }
 
     #[test]
