@@ -758,10 +758,15 @@ fn tier_rule(value: &Json) -> Result<(Tier, String), String> {
 /// reason is an error: an accepted finding leaves `ctem actions`, and its
 /// reason is the only record of why.
 fn reasons(rule: &str, value: &Json) -> Result<Vec<String>, String> {
-    let wrong = || format!("data.ctem.{rule} must be a reason string or a set of them; got {value}");
+    // A gate's entries are the messages it prints when it denies a run.
+    let (noun, example) = match rule {
+        "gate.deny" => ("message", "new P1 finding ..."),
+        _ => ("reason", "test fixture keys are fake"),
+    };
+    let wrong = || format!("data.ctem.{rule} must be a {noun} string or a set of them; got {value}");
     let reason = |item: &Json| match item.as_str() {
         Some(text) if text.trim().is_empty() => Err(format!(
-            "data.ctem.{rule} has an empty reason; write why, such as \"test fixture keys are fake\""
+            "data.ctem.{rule} has an empty {noun}; write why, such as \"{example}\""
         )),
         Some(text) => Ok(text.to_string()),
         None => Err(wrong()),
@@ -1474,6 +1479,17 @@ accept := "b" if input.tool == "gitleaks""#,
         let text = error.to_string();
         assert!(text.contains("could not find function crypto.sha256"), "{text}");
         assert!(text.contains("but not crypto, io.jwt"), "{text}");
+    }
+
+    #[test]
+    fn gate_message_must_not_be_empty() {
+        let gate = GatePolicy::from_sources(vec![(
+            "gate.rego".to_string(),
+            "package ctem.gate\n\ndeny contains \" \" if input.findings\n".to_string(),
+        )])
+        .unwrap();
+        let error = gate.deny(Vec::new(), Vec::new()).unwrap_err().to_string();
+        assert!(error.contains("data.ctem.gate.deny has an empty message"), "{error}");
     }
 
     #[test]
