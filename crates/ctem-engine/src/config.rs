@@ -313,7 +313,7 @@ pub struct CrownJewel {
     pub name: String,
     /// Why it matters, for reports.
     pub description: Option<String>,
-    #[serde(rename = "match")]
+    #[serde(rename = "match", deserialize_with = "checked_selector")]
     pub selector: Selector,
 }
 
@@ -323,7 +323,7 @@ pub struct CrownJewel {
 pub struct AssetRule {
     /// A name for the rule, shown as the source of what it set.
     pub name: Option<String>,
-    #[serde(rename = "match")]
+    #[serde(rename = "match", deserialize_with = "checked_selector")]
     pub selector: Selector,
     /// low, medium, high or crown_jewel.
     pub criticality: Option<Criticality>,
@@ -358,7 +358,7 @@ pub struct OwnerRule {
     #[serde(default)]
     pub contacts: Vec<String>,
     /// The selector of the assets. Optional when `paths` is set.
-    #[serde(rename = "match")]
+    #[serde(rename = "match", default, deserialize_with = "checked_optional_selector")]
     pub selector: Option<Selector>,
     /// Globs matched against the file path of a finding (a SAST result, a
     /// secret, an IaC misconfiguration), such as `src/payments/**`. A rule
@@ -541,6 +541,20 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Reads a `match` table and checks it while the parser still has its
+/// position, so that an unknown kind or an invalid glob gets the line and
+/// column of the table.
+fn checked_selector<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Selector, D::Error> {
+    let selector = Selector::deserialize(deserializer)?;
+    selector.validate().map_err(serde::de::Error::custom)?;
+    Ok(selector)
+}
+
+/// [`checked_selector`] for a `match` table that may be left out.
+fn checked_optional_selector<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Selector>, D::Error> {
+    checked_selector(deserializer).map(Some)
 }
 
 impl Selector {
@@ -825,7 +839,34 @@ mod tests {
     #[test]
     fn empty_selector_is_rejected() {
         let error = Config::parse("[[assets]]\nmatch = {}\ncriticality = \"high\"\n").unwrap_err();
-        assert!(error.contains("assets[0]"), "{error}");
+        assert!(
+            error.contains("line 2, column 9: match: set at least one of"),
+            "{error}"
+        );
+    }
+
+    /// A selector's errors name the line and column of its `match` table,
+    /// in every kind of rule.
+    #[test]
+    fn selector_errors_have_positions() {
+        let cases = [
+            (
+                "[[crown_jewels]]\nname = \"X\"\nmatch = { kind = \"database\" }\n",
+                "line 3, column 9: match.kind: unknown asset kind \"database\"",
+            ),
+            (
+                "[[assets]]\nmatch = { kind = \"host\" }\n\n[[assets]]\nmatch = { name = \"[abc\" }\n",
+                "line 5, column 9: match.name: invalid glob",
+            ),
+            (
+                "[[owners]]\nteam = \"web\"\nmatch = { cloud_account = \"[\" }\n",
+                "line 3, column 9: match.cloud_account: invalid glob",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = Config::parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text:?} gave {error}");
+        }
     }
 
     #[test]
