@@ -485,6 +485,13 @@ impl Config {
         for (place, selector) in selectors {
             selector.validate().map_err(|message| format!("{place}: {message}"))?;
         }
+        if let Some(index) = self.crown_jewels.iter().position(|jewel| jewel.name.trim().is_empty()) {
+            return Err(format!(
+                "[[crown_jewels]] table number {} (counting from 1): name must not be empty; reports and \
+                 `ctem paths --to` name the crown jewel by it",
+                index + 1
+            ));
+        }
         self.validate_owners()?;
         plan(&self.intel.sources)?;
         SyncOptions::from_settings(&self.intel.download)?;
@@ -834,6 +841,17 @@ mod tests {
             let error = Config::parse(text).unwrap_err();
             assert!(error.contains(expected), "{text:?} gave {error}");
         }
+    }
+
+    #[test]
+    fn empty_crown_jewel_name_is_rejected() {
+        let text = "[[crown_jewels]]\nname = \"DB\"\nmatch = { kind = \"host\" }\n\n\
+                    [[crown_jewels]]\nname = \" \"\nmatch = { kind = \"host\" }\n";
+        let error = Config::parse(text).unwrap_err();
+        assert!(
+            error.contains("[[crown_jewels]] table number 2 (counting from 1): name must not be empty"),
+            "{error}"
+        );
     }
 
     #[test]
