@@ -545,7 +545,7 @@ fn upgrade_of(members: &[&ScoredFinding]) -> Upgrade {
     let fixed = || with_fix.iter().flat_map(|finding| finding.fix.fixed_versions.iter());
     let order = if fixed().all(|version| parse_version(version).is_some()) {
         VersionOrder::Semver
-    } else if fixed().all(|version| range::compare_generic(version, version).is_some()) {
+    } else if fixed().all(|version| range::is_generic_version(version)) {
         VersionOrder::Generic
     } else {
         VersionOrder::Text
@@ -569,7 +569,7 @@ fn upgrade_of(members: &[&ScoredFinding]) -> Upgrade {
 }
 
 /// The order in which the fixed versions of an upgrade are compared: the
-/// most exact one in which every one of them reads.
+/// most exact order that parses every one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum VersionOrder {
     /// SemVer, after [`parse_version`]'s padding.
@@ -592,8 +592,8 @@ impl VersionOrder {
         }
     }
 
-    /// Compares two versions, or returns `None` when one does not read in
-    /// this order.
+    /// Compares two versions, or returns `None` when this order cannot
+    /// parse one of them.
     fn compare(self, a: &str, b: &str) -> Option<Ordering> {
         match self {
             VersionOrder::Semver => Some(parse_version(a)?.cmp(&parse_version(b)?)),
@@ -604,8 +604,8 @@ impl VersionOrder {
 }
 
 /// The lowest fixed version of a finding above its installed version, or
-/// the lowest of all when the installed version is unknown, does not read
-/// in `order`, or none is above it.
+/// the lowest of all when the installed version is unknown, `order`
+/// cannot parse it, or no fixed version is above it.
 fn need(finding: &Finding, order: VersionOrder) -> Option<&str> {
     let installed = finding
         .component

@@ -141,9 +141,8 @@ pub(super) fn rerank(mut actions: Vec<Action>, paths: &AttackPaths, value: f64) 
 /// rank: the actions with the highest priority on their own.
 const LOOKAHEAD_CANDIDATES: usize = 24;
 
-/// The number of actions that cut a path with a parallel one nearly as
-/// likely, from which the lookahead grows groups on the same crown jewels
-/// at each rank (see `Greedy::parallel_seeds`).
+/// The number of parallel cuts from which the lookahead grows groups on
+/// the same crown jewels at each rank (see `Greedy::parallel_seeds`).
 const LOOKAHEAD_PARALLEL: usize = 8;
 
 /// The largest group of actions that the lookahead scores together: three
@@ -184,11 +183,11 @@ struct Greedy<'a> {
 /// An action that touches a most likely path, scored alone at one rank.
 struct Single {
     action: usize,
-    /// The action's priority alone.
+    /// The action's priority if it were taken at this rank.
     score: f64,
-    /// The success the action removes alone.
+    /// The attacker success that the action removes at this rank.
     gain: f64,
-    /// The model's edges removed with the action's.
+    /// The removed edges with the action's edges added.
     after: Vec<bool>,
 }
 
@@ -225,10 +224,10 @@ impl Greedy<'_> {
     /// most likely path, grows a group by adding, up to
     /// [`LOOKAHEAD_DEPTH`] members, the action on a most likely path left
     /// that gives the group the highest priority, `(risk of the members +
-    /// value * success the group removes) / (effort of the members)`. From
-    /// each parallel cut of [`Greedy::parallel_seeds`], it grows a group the
-    /// same way from the actions on the paths of that cut's crown jewels
-    /// alone. The greedy ranks from `best_single` on grow a group the same way, by
+    /// value * success the group removes) / (effort of the members)`. It
+    /// grows a group from each parallel cut of [`Greedy::parallel_seeds`]
+    /// too, adding only actions on the paths of that cut's crown jewels.
+    /// The greedy ranks from `best_single` on grow a group the same way, by
     /// their own marginal priority. A group of size n competes with the
     /// greedy group of size n on its priority plus the priority of its
     /// best member alone, so that the first rank keeps some weight. When
@@ -291,27 +290,27 @@ impl Greedy<'_> {
         best.map(|(_, pick)| pick)
     }
 
-    /// Picks the actions that cut a most likely path but remove less than
-    /// half of what the crown jewels on that path stand to lose, because a
-    /// parallel path nearly as likely remains, with those crown jewels.
-    /// Such an action ranks low alone. Growing its group by the best
-    /// action overall adds the cuts of other paths before the one that
-    /// closes the parallel path, so the lookahead grows these groups on the
-    /// same crown jewels. Returns at most [`LOOKAHEAD_PARALLEL`] of them,
-    /// those whose crown jewels keep the most success first.
+    /// Picks the parallel cuts: actions that cut a most likely path but
+    /// remove less than half of the success of the crown jewels on it,
+    /// because a parallel path nearly as likely remains. Such an action
+    /// ranks low alone, and growing its group by the best action overall
+    /// adds other crown jewels' cuts before the partner it needs. Returns
+    /// at most [`LOOKAHEAD_PARALLEL`] cuts with their crown jewels, those
+    /// that leave the most success first.
+    // NOTE: the half and the 8 cuts of LOOKAHEAD_PARALLEL were set by
+    // judgement and not tuned; the evaluation in docs/prioritization.md
+    // measured only these values.
     fn parallel_seeds<'s>(&self, singles: &'s [Single]) -> Vec<(&'s Single, Vec<usize>)> {
-        // Two searches: the paths and the success of each crown jewel.
-        self.evaluations.set(self.evaluations.get() + 2);
+        self.evaluations.set(self.evaluations.get() + 1);
         let paths = self.model.most_likely_paths(self.removed);
-        let success = self.model.per_crown_jewel(self.removed);
         let mut seeds: Vec<(f64, &Single, Vec<usize>)> = singles
             .iter()
             .filter_map(|single| {
                 let edges = &self.edges[single.action];
                 let jewels: Vec<usize> = (0..paths.len())
-                    .filter(|&jewel| paths[jewel].iter().any(|edge| edges.binary_search(edge).is_ok()))
+                    .filter(|&jewel| paths[jewel].edges.iter().any(|edge| edges.binary_search(edge).is_ok()))
                     .collect();
-                let at_stake: f64 = jewels.iter().map(|&jewel| success[jewel]).sum();
+                let at_stake: f64 = jewels.iter().map(|&jewel| paths[jewel].probability).sum();
                 (single.gain < 0.5 * at_stake).then_some((at_stake - single.gain, single, jewels))
             })
             .collect();
@@ -340,7 +339,7 @@ impl Greedy<'_> {
                 let paths = self.model.most_likely_paths(&group.removed);
                 let mut candidates: Vec<usize> = jewels
                     .iter()
-                    .flat_map(|&jewel| paths[jewel].iter())
+                    .flat_map(|&jewel| paths[jewel].edges.iter())
                     .flat_map(|&edge| self.by_edge[edge as usize].iter().copied())
                     .filter(|&action| !pending[action])
                     .collect();

@@ -369,7 +369,7 @@ fn four_part_versions_compare_numerically() {
     assert_eq!(upgrade.version_order, Some("generic"));
 }
 
-/// A fixed version that no order reads leaves text order, marked for a
+/// A fixed version that no order parses leaves text order, marked for a
 /// check by a person.
 #[test]
 fn unreadable_versions_fall_back_to_text() {

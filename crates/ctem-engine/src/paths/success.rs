@@ -17,6 +17,17 @@ use std::collections::BinaryHeap;
 use ctem_graph::analysis;
 use ctem_graph::{AttackGraph, FixId, NodeId};
 
+/// The most likely path to one crown jewel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JewelPath {
+    /// The path's probability, as [`SuccessModel::per_crown_jewel`] gives
+    /// it; 0 when the crown jewel is not reached.
+    pub probability: f64,
+    /// The model's edges of the path, from the goal back to the internet;
+    /// empty when the crown jewel is not reached.
+    pub edges: Vec<u32>,
+}
+
 /// The part of an attack graph that the success measure reads.
 #[derive(Debug, Clone)]
 pub struct SuccessModel {
@@ -159,30 +170,36 @@ impl SuccessModel {
     /// edges of `removed` gone, sorted and without repeats. Only a fix that
     /// removes one of them can lower [`SuccessModel::success`].
     pub fn most_likely_edges(&self, removed: &[bool]) -> Vec<u32> {
-        let mut edges: Vec<u32> = self.most_likely_paths(removed).into_iter().flatten().collect();
+        let mut edges: Vec<u32> = self
+            .most_likely_paths(removed)
+            .into_iter()
+            .flat_map(|path| path.edges)
+            .collect();
         edges.sort_unstable();
         edges.dedup();
         edges
     }
 
-    /// Lists, for each crown jewel in the order of the goal lists, the edges
-    /// of its most likely path with the edges of `removed` gone, from the
-    /// goal back to the internet. The list of a crown jewel not reached is
-    /// empty.
-    pub fn most_likely_paths(&self, removed: &[bool]) -> Vec<Vec<u32>> {
+    /// Finds the most likely path to each crown jewel with the edges of
+    /// `removed` gone, in the order of the goal lists, with one search.
+    pub fn most_likely_paths(&self, removed: &[bool]) -> Vec<JewelPath> {
         let (distance, predecessor) = self.search(removed);
         self.goals
             .iter()
             .map(|goals| {
-                let mut edges = Vec::new();
-                if let Some((mut node, _)) = self.nearest_goal(goals, &distance) {
+                let mut path = JewelPath {
+                    probability: 0.0,
+                    edges: Vec::new(),
+                };
+                if let Some((mut node, length)) = self.nearest_goal(goals, &distance) {
+                    path.probability = (-length).exp();
                     while node != 0 {
                         let edge = predecessor[node as usize];
-                        edges.push(edge);
+                        path.edges.push(edge);
                         node = self.tails[edge as usize];
                     }
                 }
-                edges
+                path
             })
             .collect()
     }

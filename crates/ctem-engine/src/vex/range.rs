@@ -270,6 +270,11 @@ pub fn compare_generic(a: &str, b: &str) -> Option<Ordering> {
     Some(GenericVersion::parse(a.trim())?.cmp(&GenericVersion::parse(b.trim())?))
 }
 
+/// Tells whether a text is a version in the generic order.
+pub fn is_generic_version(text: &str) -> bool {
+    GenericVersion::parse(text.trim()).is_some()
+}
+
 /// A version read in one scheme, with the text it came from.
 #[derive(Debug, Clone)]
 struct Version {
