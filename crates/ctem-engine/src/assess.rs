@@ -387,10 +387,9 @@ fn attack_paths(
 }
 
 /// Loads the policy files of `[policy] files`, relative to the
-/// configuration's folder, or returns `None` without such files. A policy
-/// that fails to load stops the run before any input is read, and a caller
-/// that loads it first can reject it before it opens the store (see
-/// [`assess_with_policy`]).
+/// configuration's folder, or returns `None` without such files. A caller
+/// that loads the policy first can reject it before it opens the store
+/// (see [`assess_with_policy`]).
 pub fn load_policy(request: &AssessRequest) -> Result<Option<FindingPolicy>, AssessError> {
     let files = &request.config.policy.files;
     if files.is_empty() {

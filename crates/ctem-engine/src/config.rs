@@ -844,7 +844,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_crown_jewel_name_is_rejected() {
+    fn empty_crown_jewel_name_rejected() {
         let text = "[[crown_jewels]]\nname = \"DB\"\nmatch = { kind = \"host\" }\n\n\
                     [[crown_jewels]]\nname = \" \"\nmatch = { kind = \"host\" }\n";
         let error = Config::parse(text).unwrap_err();

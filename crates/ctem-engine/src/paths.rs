@@ -50,10 +50,8 @@ pub struct AttackPaths {
     /// The configured crown-jewel name of each crown-jewel asset, by
     /// asset id.
     jewel_names: HashMap<AssetId, String>,
-    /// The configured crown jewels that match assets of the inventory, none
-    /// of which a node of the graph compromises, as (name, asset key of
-    /// the first match). Such a crown jewel has no attack path: at most
-    /// network access reaches it.
+    /// Configured crown jewels that no node of the graph compromises, as
+    /// (name, key of the first matching asset). They have no attack path.
     pub without_attack_steps: Vec<(String, String)>,
 }
 
@@ -756,9 +754,8 @@ pub struct PathsView {
     pub graph: GraphSize,
     pub exposure: ExposureView,
     pub crown_jewels: Vec<CrownJewelView>,
-    /// The names of configured crown jewels that no step of the graph
-    /// compromises, so that they have no paths (none when a crown jewel
-    /// was selected).
+    /// Names of configured crown jewels that no step of the graph
+    /// compromises. Empty when one crown jewel was selected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub without_attack_steps: Vec<String>,
 }

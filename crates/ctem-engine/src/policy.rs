@@ -120,7 +120,7 @@ const MAX_UNARY_MINUS: usize = 16;
 /// load in a debug build, and 30 such lines 43 s. Under a budget of 2^19,
 /// 15 lines of objects nested 14 deep (`{"a": {"a": ...}}`) took 11 s to
 /// load in a release build. This budget of 2^18 admits half that cost.
-/// Real policies stay below it: 10,000 brackets, none inside more than
+/// Real policies stay below it. 10,000 brackets, none inside more than
 /// three others, cost at most 160,000.
 const MAX_BRACKET_COST: u64 = 1 << 18;
 
@@ -1159,7 +1159,7 @@ tier := {"tier": input.tool, "reason": "the tool is no tier"} if input.kind == "
     /// An empty acceptance or raise reason is an error: an accepted finding
     /// leaves `ctem actions`, and its reason is the only record of why.
     #[test]
-    fn accept_and_raise_reasons_must_not_be_empty() {
+    fn empty_policy_reasons_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let (scored, asset) = scored();
         let input = finding_input(&scored, Some(&asset));
@@ -1458,7 +1458,7 @@ accept := "b" if input.tool == "gitleaks""#,
     /// time, net and semver built-ins are there. The error for one that the
     /// engine lacks lists the groups it has, so it does not read like a typo.
     #[test]
-    fn builtins_of_time_net_and_semver() {
+    fn time_net_semver_builtins_load() {
         let gate = GatePolicy::from_sources(vec![(
             "gate.rego".to_string(),
             "package ctem.gate\n\ndeny contains \"old\" if {\n  time.parse_rfc3339_ns(\"2020-01-01T00:00:00Z\") \
@@ -1482,7 +1482,7 @@ accept := "b" if input.tool == "gitleaks""#,
     }
 
     #[test]
-    fn gate_message_must_not_be_empty() {
+    fn empty_gate_message_rejected() {
         let gate = GatePolicy::from_sources(vec![(
             "gate.rego".to_string(),
             "package ctem.gate\n\ndeny contains \" \" if input.findings\n".to_string(),

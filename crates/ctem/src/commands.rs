@@ -325,10 +325,9 @@ pub(crate) fn open_existing_store(path: &Path) -> Result<Store> {
     open_store(path)
 }
 
-/// Returns why `path` contains no ctem database to read: it does not
-/// exist, it is a folder or an empty file, it is no SQLite database, or it
-/// is an SQLite file without the tables of ctem, which opening it for
-/// writing would create. The check opens the file for reading only.
+/// Returns why `path` contains no ctem database to read: it is missing, a
+/// folder, an empty file, not an SQLite database, or an SQLite file without
+/// ctem's tables. The check opens the file read-only, so it creates no tables.
 pub(crate) fn unreadable_database(path: &Path) -> Option<String> {
     if let Some(problem) = no_database(path) {
         return Some(problem);

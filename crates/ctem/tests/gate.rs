@@ -253,11 +253,10 @@ fn broken_policy_stops_assess_before_writing() {
     assert!(!dir.path().join("ctem.db").exists(), "the run created the database");
 }
 
-/// A gate can exempt what the database records as triaged and what a
-/// policy accepted: each finding carries `lifecycle_status` (null when
-/// the database does not hold it) and `accepted_by_policy`.
+/// Each finding of a gate has `lifecycle_status` (null when the database
+/// lacks it) and `accepted_by_policy`, so a gate can exempt both.
 #[test]
-fn findings_carry_triage_status_and_policy_acceptance() {
+fn gate_input_has_triage_and_acceptance() {
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(
         dir.path(),
